@@ -1,0 +1,84 @@
+# MallBots in C -- top-level Makefile. `make` alone lists the targets.
+#
+# Build outputs go to build/ (never committed):
+#   build/core, build/san/core     the core library (shared/), normal and sanitizer builds
+#   build/chNN/src                 chapter NN's complete resolved source (make tree CH=NN)
+#   build/chNN, build/san/chNN     chapter NN's programs and tests, normal and sanitizer builds
+SHELL := /bin/bash
+MAKEFLAGS += --no-print-directory
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CH ?= $(shell scripts/chapter.sh newest 2>/dev/null)
+override CH := $(patsubst ch%,%,$(CH))
+EX ?= 1
+
+.DEFAULT_GOAL := help
+.PHONY: help deps lab-up lab-down lab-status psql core core-san tree diff run test \
+        exercises exercise exercise-reset clean check-deps $(addprefix ch,$(shell scripts/chapter.sh list))
+
+help:
+	@echo "MallBots in C -- targets:"
+	@echo "  make run [CH=NN]        start the lab, build chapter NN (default: newest) and run it"
+	@echo "  make test [CH=NN]       build with sanitizers and run all tests (or one chapter's)"
+	@echo "  make chNN               build chapter NN into build/chNN/ (e.g. make ch03)"
+	@echo "  make tree CH=NN         write chapter NN's complete source to build/chNN/src/"
+	@echo "  make diff CH=NN         show what chapter NN changes, as a unified diff"
+	@echo "  make exercises          list the guided exercises"
+	@echo "  make exercise CH=NN EX=N        work on an exercise (starter copied to exercises-work/)"
+	@echo "  make exercise-reset CH=NN EX=N  start an exercise over"
+	@echo "  make lab-up | lab-down | lab-status | psql   the local lab (PostgreSQL + NATS)"
+	@echo "  make deps               install the Debian packages the workspace needs"
+	@echo "  make clean              remove build/ (stops the lab first)"
+	@echo "Chapters: $$(scripts/chapter.sh list | tr '\n' ' ')(newest runnable: $(CH))"
+
+deps:
+	@scripts/deps.sh
+
+check-deps:
+	@scripts/deps.sh --check > /dev/null 2>&1 || scripts/deps.sh
+
+lab-up: check-deps
+	@scripts/lab.sh up
+lab-down:
+	@scripts/lab.sh down
+lab-status:
+	@scripts/lab.sh status
+psql:
+	@scripts/lab.sh psql
+
+core: check-deps
+	@$(MAKE) -j$(JOBS) -f mk/core.mk OUT=build/core all
+core-san: check-deps
+	@$(MAKE) -j$(JOBS) -f mk/core.mk OUT=build/san/core SAN=1 all tests
+
+# make chNN: resolve the chapter's tree, then build it against the core library.
+ch%: core
+	@scripts/chapter.sh sync $* build/ch$*/src
+	@$(MAKE) -j$(JOBS) -f mk/chapter.mk SRC=build/ch$*/src OUT=build/ch$* CORE=build/core all
+
+tree:
+	@test -n "$(CH)" || { echo "usage: make tree CH=NN"; exit 2; }
+	@scripts/chapter.sh sync $(CH) build/ch$(CH)/src
+	@echo "chapter $(CH): complete source in build/ch$(CH)/src/ ($$(find build/ch$(CH)/src -type f | wc -l) files)"
+
+diff:
+	@test -n "$(CH)" || { echo "usage: make diff CH=NN"; exit 2; }
+	@scripts/chapter.sh diff $(CH)
+
+run: check-deps
+	@scripts/lab.sh up
+	@$(MAKE) ch$(CH)
+	@scripts/run-chapter.sh $(CH)
+
+test: check-deps
+	@scripts/test.sh $(if $(filter command line,$(origin CH)),$(CH))
+
+exercises:
+	@scripts/exercise.sh list
+exercise: check-deps
+	@scripts/exercise.sh run $(CH) $(EX)
+exercise-reset:
+	@scripts/exercise.sh reset $(CH) $(EX)
+
+clean:
+	@scripts/lab.sh down > /dev/null 2>&1 || true
+	rm -rf build

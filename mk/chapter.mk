@@ -1,0 +1,70 @@
+# mk/chapter.mk -- builds one chapter from its resolved source tree.
+# Called by the top-level Makefile after scripts/chapter.sh has written the tree:
+#   make -f mk/chapter.mk SRC=build/ch03/src OUT=build/ch03 CORE=build/core [SAN=1]
+# The tree's layout (see docs/architecture.md):
+#   proto/<module>/*.proto  -> protoc-c -> $(OUT)/gen          (compiled into the chapter library)
+#   migrations/NNN_*.sql, migrations/seed.sql -> $(OUT)/gen/migrations.c (embedded in the binary)
+#   **/*.c outside cmd/, tests/, exercises/  -> $(OUT)/libchapter.a
+#   cmd/<name>/*.c          -> $(OUT)/<name>                   (the programs: mallbots, ...)
+#   tests/unit/test_*.c     -> $(OUT)/tests/unit/test_*         (no servers needed)
+#   tests/e2e/test_*.c      -> $(OUT)/tests/e2e/test_*          (need the lab)
+include mk/flags.mk
+
+SRC ?= build/ch03/src
+OUT ?= build/ch03
+CORE ?= build/core
+
+PROTOS := $(shell cd $(SRC) && find proto -name '*.proto' 2>/dev/null | sort)
+GEN_C := $(PROTOS:proto/%.proto=$(OUT)/gen/%.pb-c.c)
+GEN_H := $(GEN_C:.c=.h)
+MIGRATIONS := $(sort $(wildcard $(SRC)/migrations/*.sql))
+MIG_C := $(if $(MIGRATIONS),$(OUT)/gen/migrations.c)
+LIB_SRCS := $(shell cd $(SRC) && find . -name '*.c' -not -path './cmd/*' -not -path './tests/*' \
+              -not -path './exercises/*' | sed 's|^\./||' | sort)
+CMDS := $(notdir $(wildcard $(SRC)/cmd/*))
+UNIT_SRCS := $(patsubst $(SRC)/%,%,$(wildcard $(SRC)/tests/unit/test_*.c))
+E2E_SRCS := $(patsubst $(SRC)/%,%,$(wildcard $(SRC)/tests/e2e/test_*.c))
+SUPPORT_SRCS := $(patsubst $(SRC)/%,%,$(wildcard $(SRC)/tests/support/*.c))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/obj/%.o) $(GEN_C:$(OUT)/gen/%.c=$(OUT)/obj/gen/%.o) \
+            $(if $(MIG_C),$(OUT)/obj/gen/migrations.o)
+SUPPORT_OBJS := $(SUPPORT_SRCS:%.c=$(OUT)/obj/%.o)
+INC := -I$(SRC) -I$(OUT)/gen -Ishared -I$(CORE)/gen -Itests/support
+CORE_LIB := $(CORE)/libmallcore.a
+
+all: $(addprefix $(OUT)/,$(CMDS))
+tests: $(UNIT_SRCS:%.c=$(OUT)/%) $(E2E_SRCS:%.c=$(OUT)/%)
+
+$(OUT)/libchapter.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/gen/%.pb-c.c $(OUT)/gen/%.pb-c.h: $(SRC)/proto/%.proto
+	@mkdir -p $(OUT)/gen
+	protoc-c -I$(SRC)/proto -I/usr/include --c_out=$(OUT)/gen $<
+
+$(OUT)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
+	@mkdir -p $(OUT)/gen
+	scripts/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(OUT)/obj/gen/%.o: $(OUT)/gen/%.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(GEN_CFLAGS) $(INC) -c $< -o $@
+
+$(OUT)/obj/%.o: $(SRC)/%.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(INC) -c $< -o $@
+
+define cmd_rule
+$(OUT)/$(1): $(patsubst %.c,$(OUT)/obj/%.o,$(patsubst $(SRC)/%,%,$(wildcard $(SRC)/cmd/$(1)/*.c))) $(OUT)/libchapter.a $(CORE_LIB)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(OUT)/libchapter.a $(CORE_LIB) $$(LDLIBS_ALL)
+endef
+$(foreach c,$(CMDS),$(eval $(call cmd_rule,$(c))))
+
+$(OUT)/tests/%: $(OUT)/obj/tests/%.o $(SUPPORT_OBJS) $(OUT)/libchapter.a $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(SUPPORT_OBJS) $(OUT)/libchapter.a $(CORE_LIB) $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+.PHONY: all tests
+.SECONDARY:
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,66 @@
+# mk/core.mk -- builds the core library (shared/) into $(OUT)/libmallcore.a.
+# Called by the top-level Makefile: make -f mk/core.mk OUT=build/core [SAN=1]
+include mk/flags.mk
+
+OUT ?= build/core
+WKT_PROTOS := google/protobuf/timestamp.proto google/protobuf/struct.proto
+CORE_PROTOS := $(patsubst proto/%,%,$(wildcard proto/*/*.proto))
+
+GEN_C := $(WKT_PROTOS:%.proto=$(OUT)/gen/%.pb-c.c) $(CORE_PROTOS:%.proto=$(OUT)/gen/%.pb-c.c)
+GEN_H := $(GEN_C:.c=.h)
+SRCS := $(wildcard shared/*.c)
+OBJS := $(SRCS:%.c=$(OUT)/obj/%.o) $(GEN_C:$(OUT)/gen/%.c=$(OUT)/obj/gen/%.o)
+INC := -Ishared -I$(OUT)/gen
+
+all: $(OUT)/libmallcore.a
+
+$(OUT)/libmallcore.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/gen/google/protobuf/%.pb-c.c $(OUT)/gen/google/protobuf/%.pb-c.h: /usr/include/google/protobuf/%.proto
+	@mkdir -p $(OUT)/gen
+	protoc-c -I/usr/include --c_out=$(OUT)/gen $<
+
+$(OUT)/gen/%.pb-c.c $(OUT)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(OUT)/gen
+	protoc-c -Iproto -I/usr/include --c_out=$(OUT)/gen $<
+
+$(OUT)/obj/shared/%.o: shared/%.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(INC) -c $< -o $@
+
+$(OUT)/obj/gen/%.o: $(OUT)/gen/%.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(GEN_CFLAGS) $(INC) -c $< -o $@
+
+# ---- core unit and integration tests (tests/shared/test_*.c, tests/shared/it_*.c) ----
+TEST_SRCS := $(wildcard tests/shared/test_*.c tests/shared/it_*.c)
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+TEST_PROTOS := $(patsubst tests/shared/%,%,$(wildcard tests/shared/*.proto))
+TEST_GEN_C := $(TEST_PROTOS:%.proto=$(OUT)/testgen/%.pb-c.c)
+TEST_BINS := $(TEST_SRCS:%.c=$(OUT)/%)
+TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(OUT)/obj/%.o) $(TEST_GEN_C:$(OUT)/testgen/%.c=$(OUT)/obj/testgen/%.o)
+TEST_INC := $(INC) -Itests/support -I$(OUT)/testgen
+
+tests: $(TEST_BINS)
+
+$(OUT)/testgen/%.pb-c.c $(OUT)/testgen/%.pb-c.h: tests/shared/%.proto
+	@mkdir -p $(OUT)/testgen
+	protoc-c -Itests/shared -I/usr/include --c_out=$(OUT)/testgen $<
+
+$(OUT)/obj/testgen/%.o: $(OUT)/testgen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GEN_CFLAGS) $(TEST_INC) -c $< -o $@
+
+$(OUT)/obj/tests/%.o: tests/%.c | $(GEN_H) $(TEST_GEN_C:.c=.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(TEST_INC) -c $< -o $@
+
+$(OUT)/tests/%: $(OUT)/obj/tests/%.o $(TEST_SUPPORT_OBJS) $(OUT)/libmallcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(OUT)/libmallcore.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+.PHONY: all tests
+.SECONDARY:
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,17 @@
+# mk/flags.mk -- compiler and linker flags shared by the core and chapter builds.
+# SAN=1 selects the sanitizer build (AddressSanitizer + UndefinedBehaviorSanitizer) used by tests.
+CC ?= cc
+PKGS := libprotobuf-c libpq jansson uuid libnats
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS))
+ifeq ($(SAN),1)
+OPT := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+OPT := -O2
+endif
+CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
+LDFLAGS_ALL := $(OPT) -Wl,--as-needed
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS)) -lcivetweb -lpthread -lm
+# Generated protobuf-c code: the same flags minus the ones protoc-c's output does not meet.
+GEN_CFLAGS := $(filter-out -Wmissing-prototypes -Wshadow,$(CFLAGS_ALL)) -Wno-unused-parameter
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka)

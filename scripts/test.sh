@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# test.sh [NN] -- the whole test run behind `make test` (or one chapter's with NN).
+#
+#  1. builds the core library and every runnable chapter with ASan + UBSan (build/san/...);
+#  2. runs the unit tests (no servers) and the checks (no chapter file is a copy; every exercise
+#     is honest: its tests pass on the reference and fail on the untouched starter);
+#  3. starts the lab if it is not running (and stops it again at the end, also on failure) and
+#     runs the integration and end-to-end tests against the real PostgreSQL and nats-server;
+#  4. ends with exactly one line "N passed, N failed" and exits non-zero on any failure.
+# Logs of every suite are kept in build/test-logs/.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+only=${1:-}
+only=${only#ch}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+LOGS=build/test-logs
+rm -rf "$LOGS"; mkdir -p "$LOGS"
+passed=0 failed=0
+failures=()
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LOG_LEVEL=${TEST_LOG_LEVEL:-WARN}
+
+note_fail() { failed=$((failed + 1)); failures+=("$1"); }
+logname() { local n=${1//[^A-Za-z0-9._-]/_}; echo "$LOGS/$n.log"; }
+
+# Runs one cmocka executable and adds its counts. A crash or a sanitizer report (non-zero exit
+# without a cmocka FAILED line) counts as one failure.
+run_suite() { # name binary
+    local name=$1 bin=$2 log rc p f
+    log=$(logname "$name")
+    timeout 600 "$bin" > "$log" 2>&1
+    rc=$?
+    p=$(grep -aoE '^\[  PASSED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
+    f=$(grep -aoE '^\[  FAILED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
+    passed=$((passed + p))
+    if ((f > 0)); then
+        failed=$((failed + f)); failures+=("$name ($f failed, see $log)")
+    elif ((rc != 0)); then
+        note_fail "$name (exit $rc: crash, timeout or sanitizer report; see $log)"
+    elif ((p == 0)); then
+        note_fail "$name (ran no test; see $log)"
+    fi
+    printf '%-44s %3d passed, %d failed%s\n' "$name" "$p" "$f" "$( ((rc != 0 && f == 0)) && echo " (exit $rc)")"
+}
+
+run_check() { # name command...
+    local name=$1 log; shift
+    log=$(logname "$name")
+    if "$@" > "$log" 2>&1; then
+        passed=$((passed + 1)); printf '%-44s ok\n' "$name"
+    else
+        note_fail "$name (see $log)"; printf '%-44s FAILED\n' "$name"; sed 's/^/    /' "$log" | tail -20
+    fi
+}
+
+finish() {
+    if ((${#failures[@]})); then
+        echo "failures:"; printf '  %s\n' "${failures[@]}"
+    fi
+    echo "$passed passed, $failed failed"
+    ((failed == 0))
+    exit $?
+}
+
+# ---- 1. build -------------------------------------------------------------------------------
+chapters=()
+for n in $(scripts/chapter.sh list); do
+    [[ -n $only && $n != "$only" ]] && continue
+    scripts/chapter.sh resolve "$n" | cut -f1 | grep -q '^cmd/' && chapters+=("$n")
+done
+if [[ -n $only && ${#chapters[@]} -eq 0 ]]; then
+    echo "test: chapter $only has no runnable code"; note_fail "chapter $only"; finish
+fi
+
+build() { # name log command...
+    local name=$1; shift
+    if ! "$@" > "$LOGS/build-$name.log" 2>&1; then
+        note_fail "build $name (see $LOGS/build-$name.log)"
+        echo "build $name FAILED:"; grep -aE 'error|Error' "$LOGS/build-$name.log" | head -20
+        return 1
+    fi
+}
+echo "building (sanitizer build, $JOBS jobs)..."
+build core make -j"$JOBS" -f mk/core.mk OUT=build/san/core SAN=1 all tests || finish
+for n in "${chapters[@]}"; do
+    scripts/chapter.sh sync "$n" "build/ch$n/src"
+    build "ch$n" make -j"$JOBS" -f mk/chapter.mk SRC="build/ch$n/src" OUT="build/san/ch$n" \
+        CORE=build/san/core SAN=1 all tests
+done
+
+# ---- 2. unit tests and checks ------------------------------------------------------------------
+echo "unit tests:"
+if [[ -z $only ]]; then
+    for t in build/san/core/tests/shared/test_*; do [[ -x $t ]] && run_suite "core/$(basename "$t")" "$t"; done
+fi
+for n in "${chapters[@]}"; do
+    for t in build/san/ch"$n"/tests/unit/test_*; do
+        [[ -x $t && $t != *.d && $t != *.o ]] && run_suite "ch$n/$(basename "$t")" "$t"
+    done
+done
+echo "checks:"
+run_check "chapters: no copies" scripts/chapter.sh check-copies
+if [[ -x scripts/exercise.sh ]]; then
+    for n in "${chapters[@]}"; do
+        for ex in $(scripts/exercise.sh ids "$n"); do
+            run_check "ch$n exercise $ex: honest" scripts/exercise.sh verify "$n" "$ex"
+        done
+    done
+fi
+
+# ---- 3. integration and end-to-end tests against the lab ---------------------------------------
+started_lab=0
+stop_lab() { ((started_lab)) && scripts/lab.sh down > /dev/null 2>&1; started_lab=0; }
+trap 'stop_lab' EXIT
+trap 'stop_lab; exit 130' INT TERM
+if ! scripts/lab.sh status > /dev/null 2>&1; then
+    if scripts/lab.sh up > "$LOGS/lab-up.log" 2>&1; then
+        started_lab=1
+    else
+        note_fail "lab up (see $LOGS/lab-up.log)"; cat "$LOGS/lab-up.log"; finish
+    fi
+fi
+eval "$(scripts/lab.sh env)"
+export PG_CONN NATS_URL
+echo "integration and end-to-end tests (lab: PostgreSQL + nats-server on 127.0.0.1):"
+if [[ -z $only ]]; then
+    for t in build/san/core/tests/shared/it_*; do [[ -x $t ]] && run_suite "core/$(basename "$t")" "$t"; done
+fi
+for n in "${chapters[@]}"; do
+    for t in build/san/ch"$n"/tests/e2e/test_*; do
+        [[ -x $t ]] && MALLBOTS_BIN="$PWD/build/san/ch$n/mallbots" CHAPTER="$n" run_suite "ch$n/$(basename "$t")" "$t"
+    done
+done
+stop_lab
+finish

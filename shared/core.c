@@ -1,0 +1,220 @@
+/* core.c -- status texts, error detail, counted allocation, UUIDs. See core.h. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "core.h"
+
+struct status_info {
+    const char *name;
+    const char *text;
+    int http;
+    int code; /* gRPC code number, as the book's grpc-gateway reports it */
+};
+
+static const struct status_info status_table[CORE_STATUS_COUNT] = {
+    [CORE_OK] = {"CORE_OK", "ok", 200, 0},
+    [CORE_ERR_INVALID] = {"CORE_ERR_INVALID", "invalid argument", 400, 3},
+    [CORE_ERR_NOT_FOUND] = {"CORE_ERR_NOT_FOUND", "not found", 404, 5},
+    [CORE_ERR_CONFLICT] = {"CORE_ERR_CONFLICT", "conflict", 409, 10},
+    [CORE_ERR_TOO_LARGE] = {"CORE_ERR_TOO_LARGE", "too large", 413, 8},
+    [CORE_ERR_UNAVAILABLE] = {"CORE_ERR_UNAVAILABLE", "unavailable", 503, 14},
+    [CORE_ERR_IO] = {"CORE_ERR_IO", "i/o error", 500, 13},
+    [CORE_ERR_NOMEM] = {"CORE_ERR_NOMEM", "out of memory", 500, 13},
+    [CORE_ERR_INTERNAL] = {"CORE_ERR_INTERNAL", "internal error", 500, 13},
+};
+
+static const struct status_info *info(core_status st)
+{
+    if ((unsigned)st >= CORE_STATUS_COUNT)
+        st = CORE_ERR_INTERNAL;
+    return &status_table[st];
+}
+
+const char *core_status_text(core_status st)
+{
+    return info(st)->text;
+}
+
+const char *core_status_name(core_status st)
+{
+    return info(st)->name;
+}
+
+core_status core_status_from_name(const char *name)
+{
+    for (int i = 0; name && i < CORE_STATUS_COUNT; i++)
+        if (strcmp(status_table[i].name, name) == 0)
+            return (core_status)i;
+    return CORE_ERR_INTERNAL;
+}
+
+int core_status_http(core_status st)
+{
+    return info(st)->http;
+}
+
+int core_status_code(core_status st)
+{
+    return info(st)->code;
+}
+
+void core_err_clear(core_err *err)
+{
+    if (err) {
+        err->status = CORE_OK;
+        err->msg[0] = '\0';
+    }
+}
+
+core_status core_err_set(core_err *err, core_status st, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->status = st;
+    }
+    return st;
+}
+
+core_status core_err_wrap(core_err *err, const char *fmt, ...)
+{
+    if (!err)
+        return CORE_ERR_INTERNAL;
+    char prefix[CORE_ERR_MSG_MAX];
+    char old[CORE_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    core_strlcpy(old, err->msg, sizeof old);
+    /* truncation is fine here: the message is cut at CORE_ERR_MSG_MAX, as documented */
+    size_t n = strlen(prefix);
+    if (n > sizeof err->msg - 3)
+        n = sizeof err->msg - 3;
+    memcpy(err->msg, prefix, n);
+    memcpy(err->msg + n, ": ", 2);
+    core_strlcpy(err->msg + n + 2, old, sizeof err->msg - n - 2);
+    return err->status;
+}
+
+/* ---- allocation ------------------------------------------------------------------------------ */
+
+static atomic_long live_allocs;
+static atomic_long fail_budget = -1; /* < 0: never fail */
+
+/* Decides whether this allocation may go ahead (failure injection). */
+static bool alloc_allowed(void)
+{
+    long budget = atomic_load(&fail_budget);
+    while (budget >= 0) {
+        if (budget == 0)
+            return false;
+        if (atomic_compare_exchange_weak(&fail_budget, &budget, budget - 1))
+            return true;
+    }
+    return true;
+}
+
+void *core_malloc(size_t n)
+{
+    if (!alloc_allowed())
+        return NULL;
+    void *p = malloc(n ? n : 1);
+    if (p)
+        atomic_fetch_add(&live_allocs, 1);
+    return p;
+}
+
+void *core_calloc(size_t count, size_t size)
+{
+    if (!alloc_allowed())
+        return NULL;
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (p)
+        atomic_fetch_add(&live_allocs, 1);
+    return p;
+}
+
+void *core_realloc(void *p, size_t n)
+{
+    if (!p)
+        return core_malloc(n);
+    if (!alloc_allowed())
+        return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+char *core_strndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *d = core_malloc(len + 1);
+    if (d) {
+        memcpy(d, s, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
+char *core_strdup(const char *s)
+{
+    return core_strndup(s, strlen(s));
+}
+
+void core_free(void *p)
+{
+    if (p) {
+        atomic_fetch_sub(&live_allocs, 1);
+        free(p);
+    }
+}
+
+long core_alloc_live(void)
+{
+    return atomic_load(&live_allocs);
+}
+
+void core_alloc_fail_after(long n)
+{
+    atomic_store(&fail_budget, n);
+}
+
+bool core_strlcpy(char *dst, const char *src, size_t dst_size)
+{
+    size_t len = strlen(src);
+    size_t n = len < dst_size - 1 ? len : dst_size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return n == len;
+}
+
+bool core_str_blank(const char *s)
+{
+    if (!s)
+        return true;
+    for (; *s; s++)
+        if (!isspace((unsigned char)*s))
+            return false;
+    return true;
+}
+
+/* ---- identifiers ------------------------------------------------------------------------------ */
+
+void core_uuid_new(char out[CORE_UUID_LEN + 1])
+{
+    uuid_t u;
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, out);
+}
+
+bool core_uuid_valid(const char *s)
+{
+    uuid_t u;
+    return s && strlen(s) == CORE_UUID_LEN && uuid_parse(s, u) == 0;
+}

@@ -1,0 +1,115 @@
+/* core.h -- status codes, error detail and allocation for the whole workspace.
+ *
+ * Layer: the bottom of the core library; every other part and every module uses it.
+ *
+ * Error model (one for the whole project, see docs/architecture.md):
+ *   - a fallible function returns a core_status (CORE_OK = 0);
+ *   - the detail goes into a caller-provided core_err, filled ONLY on failure, so calls chain;
+ *   - a programmer bug is an assert; process exit happens only in main().
+ * core_status_http() and core_status_code() are the ONE place where statuses become HTTP statuses
+ * and API error codes.
+ *
+ * Allocation: every allocation of the project goes through core_malloc() and friends so tests can
+ * count live allocations (leak checks) and make the Nth allocation fail (failure injection).
+ *
+ * Thread-safety: everything here is thread-safe. The failure-injection knob is global and meant for
+ * single-threaded unit tests.
+ *
+ * Include order: system headers first, then project headers (core.h pulls in banned.h, which
+ * turns calls of unsafe libc functions into compile errors).
+ */
+#ifndef CORE_H
+#define CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum core_status {
+    CORE_OK = 0,
+    CORE_ERR_INVALID,     /* bad input or a broken domain rule (HTTP 400) */
+    CORE_ERR_NOT_FOUND,   /* no such entity or route (HTTP 404) */
+    CORE_ERR_CONFLICT,    /* someone else changed it first / already exists (HTTP 409) */
+    CORE_ERR_TOO_LARGE,   /* input over a size limit (HTTP 413) */
+    CORE_ERR_UNAVAILABLE, /* a server we need is unreachable or timed out (HTTP 503) */
+    CORE_ERR_IO,          /* an I/O or database failure (HTTP 500) */
+    CORE_ERR_NOMEM,       /* allocation failed (HTTP 500) */
+    CORE_ERR_INTERNAL,    /* anything else that is our fault (HTTP 500) */
+} core_status;
+
+#define CORE_STATUS_COUNT (CORE_ERR_INTERNAL + 1)
+
+/* Static text for a status ("invalid argument", "not found", ...). Never NULL. */
+const char *core_status_text(core_status st);
+
+/* Static symbolic name ("CORE_ERR_NOT_FOUND"); used on the RPC wire. Never NULL. */
+const char *core_status_name(core_status st);
+
+/* Parses a name made by core_status_name(); unknown names give CORE_ERR_INTERNAL. */
+core_status core_status_from_name(const char *name);
+
+/* The HTTP status for a core_status (200 for CORE_OK). */
+int core_status_http(core_status st);
+
+/* The numeric "code" of the public API's error JSON: the gRPC code number the book's gateway
+ * returns for the same situation (3 invalid argument, 5 not found, 10 aborted, ...). */
+int core_status_code(core_status st);
+
+#define CORE_ERR_MSG_MAX 256
+
+/* Error detail. Caller storage; CORE_ERR_INIT or core_err_clear() before use. */
+typedef struct core_err {
+    core_status status;
+    char msg[CORE_ERR_MSG_MAX];
+} core_err;
+
+#define CORE_ERR_INIT {CORE_OK, {0}}
+
+void core_err_clear(core_err *err);
+
+/* Fills err (if not NULL) with st and a printf-style message; returns st so that
+ *     return core_err_set(err, CORE_ERR_INVALID, "the basket id cannot be blank");
+ * reads as one statement. Messages longer than CORE_ERR_MSG_MAX-1 are cut. */
+core_status core_err_set(core_err *err, core_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Prefixes the message already in err with "context: ". Returns err->status. */
+core_status core_err_wrap(core_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- allocation --------------------------------------------------------------------------- */
+
+/* Same contracts as malloc/calloc/realloc/strdup/free. core_free(NULL) is a no-op.
+ * Memory from these functions must be released with core_free(). */
+void *core_malloc(size_t n);
+void *core_calloc(size_t count, size_t size);
+void *core_realloc(void *p, size_t n);
+char *core_strdup(const char *s);
+char *core_strndup(const char *s, size_t n);
+void core_free(void *p);
+
+/* Number of live allocations made through the wrappers (allocations minus frees). */
+long core_alloc_live(void);
+
+/* Failure injection for tests: the next `n` allocations succeed, every later one fails, until
+ * core_alloc_fail_after(-1) switches it off. */
+void core_alloc_fail_after(long n);
+
+/* Bounded string copy that always terminates dst (dst_size > 0). Returns true when all of src
+ * fit. The project's replacement for strcpy/strncpy. */
+bool core_strlcpy(char *dst, const char *src, size_t dst_size);
+
+/* true when s is NULL or only white space. */
+bool core_str_blank(const char *s);
+
+/* ---- identifiers ---------------------------------------------------------------------------- */
+
+#define CORE_UUID_LEN 36
+
+/* Writes a new random (v4) UUID in lower-case text form into out (CORE_UUID_LEN + 1 bytes). */
+void core_uuid_new(char out[CORE_UUID_LEN + 1]);
+
+/* true when s is a UUID in text form (any version, either case). */
+bool core_uuid_valid(const char *s);
+
+#include "banned.h"
+
+#endif /* CORE_H */
