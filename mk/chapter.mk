@@ -8,6 +8,8 @@
 #   cmd/<name>/*.c          -> $(OUT)/<name>                   (the programs: mallbots, ...)
 #   tests/unit/test_*.c     -> $(OUT)/tests/unit/test_*         (no servers needed)
 #   tests/e2e/test_*.c      -> $(OUT)/tests/e2e/test_*          (need the lab)
+#   tests/exercise/test_*.c -> $(OUT)/tests/exercise/test_*     (only in exercise builds, see
+#                                                              scripts/exercise.sh)
 include mk/flags.mk
 
 SRC ?= build/ch03/src
@@ -24,16 +26,19 @@ LIB_SRCS := $(shell cd $(SRC) && find . -name '*.c' -not -path './cmd/*' -not -p
 CMDS := $(notdir $(wildcard $(SRC)/cmd/*))
 UNIT_SRCS := $(patsubst $(SRC)/%,%,$(wildcard $(SRC)/tests/unit/test_*.c))
 E2E_SRCS := $(patsubst $(SRC)/%,%,$(wildcard $(SRC)/tests/e2e/test_*.c))
+EXERCISE_SRCS := $(patsubst $(SRC)/%,%,$(wildcard $(SRC)/tests/exercise/test_*.c))
 SUPPORT_SRCS := $(patsubst $(SRC)/%,%,$(wildcard $(SRC)/tests/support/*.c))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/obj/%.o) $(GEN_C:$(OUT)/gen/%.c=$(OUT)/obj/gen/%.o) \
             $(if $(MIG_C),$(OUT)/obj/gen/migrations.o)
-SUPPORT_OBJS := $(SUPPORT_SRCS:%.c=$(OUT)/obj/%.o)
-INC := -I$(SRC) -I$(OUT)/gen -Ishared -I$(CORE)/gen -Itests/support
+# test support: the chapter's own tests/support/*.c plus the core's (tests/support/, e.g. e2e.h)
+SUPPORT_OBJS := $(SUPPORT_SRCS:%.c=$(OUT)/obj/%.o) $(wildcard $(CORE)/obj/tests/support/*.o)
+INC := -I$(SRC) -I$(OUT)/gen -Ishared -I$(CORE)/gen -Itests/support -I$(SRC)/tests/support
 CORE_LIB := $(CORE)/libmallcore.a
 
 all: $(addprefix $(OUT)/,$(CMDS))
 tests: $(UNIT_SRCS:%.c=$(OUT)/%) $(E2E_SRCS:%.c=$(OUT)/%)
+exercise-tests: $(EXERCISE_SRCS:%.c=$(OUT)/%)
 
 $(OUT)/libchapter.a: $(LIB_OBJS)
 	@rm -f $@
@@ -65,6 +70,6 @@ $(OUT)/tests/%: $(OUT)/obj/tests/%.o $(SUPPORT_OBJS) $(OUT)/libchapter.a $(CORE_
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(SUPPORT_OBJS) $(OUT)/libchapter.a $(CORE_LIB) $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
-.PHONY: all tests
+.PHONY: all tests exercise-tests
 .SECONDARY:
 -include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

@@ -12,7 +12,8 @@
 #   chapter.sh resolve NN              "relative-path<TAB>source-file" for every file of chapter NN
 #   chapter.sh sync NN DEST [OVERLAY]  writes the resolved tree to DEST, copying only files that
 #                                      changed (so incremental builds stay incremental); files of
-#                                      the OVERLAY folder replace same-named files (exercises)
+#                                      the OVERLAY folder replace same-named files or are added
+#                                      (used by the exercises)
 #   chapter.sh diff NN                 unified diff of chapter NN against chapter NN-1
 #   chapter.sh check-copies            one line per chapter: ok, or the files that are byte copies
 #                                      of the version they shadow; exit 1 if any
@@ -75,6 +76,16 @@ sync_tree() { # NN DEST [OVERLAY]
             cp "$src" "$dest/$rel"
         fi
     done < <(resolve "$nn")
+    if [[ -n $overlay ]]; then # overlay files that are new to the tree are added too
+        while IFS= read -r rel; do
+            [[ -n ${keep[$rel]+x} ]] && continue
+            keep[$rel]=1
+            if ! cmp -s "$overlay/$rel" "$dest/$rel" 2>/dev/null; then
+                mkdir -p "$(dirname "$dest/$rel")"
+                cp "$overlay/$rel" "$dest/$rel"
+            fi
+        done < <(cd "$overlay" && find . -type f | sed 's|^\./||')
+    fi
     while IFS= read -r rel; do
         [[ -n ${keep[$rel]+x} ]] || rm -f "$dest/$rel"
     done < <(cd "$dest" && find . -type f | sed 's|^\./||')
