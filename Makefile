@@ -51,9 +51,12 @@ core-san: check-deps
 	@$(MAKE) -j$(JOBS) -f mk/core.mk OUT=build/san/core SAN=1 all tests
 
 # make chNN: resolve the chapter's tree, then build it against the core library.
-ch%: core
-	@scripts/chapter.sh sync $* build/ch$*/src
-	@$(MAKE) -j$(JOBS) -f mk/chapter.mk SRC=build/ch$*/src OUT=build/ch$* CORE=build/core all
+define chapter_rule
+ch$(1): core
+	@scripts/chapter.sh sync $(1) build/ch$(1)/src
+	@$$(MAKE) -j$$(JOBS) -f mk/chapter.mk SRC=build/ch$(1)/src OUT=build/ch$(1) CORE=build/core all
+endef
+$(foreach n,$(shell scripts/chapter.sh list),$(eval $(call chapter_rule,$(n))))
 
 tree:
 	@test -n "$(CH)" || { echo "usage: make tree CH=NN"; exit 2; }

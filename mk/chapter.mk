@@ -42,11 +42,13 @@ exercise-tests: $(EXERCISE_SRCS:%.c=$(OUT)/%)
 
 $(OUT)/libchapter.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(OUT)/gen/%.pb-c.c $(OUT)/gen/%.pb-c.h: $(SRC)/proto/%.proto
 	@mkdir -p $(OUT)/gen
-	protoc-c -I$(SRC)/proto -I/usr/include --c_out=$(OUT)/gen $<
+	@echo "  PROTOC  $<"
+	$(Q)protoc-c -I$(SRC)/proto -I/usr/include --c_out=$(OUT)/gen $<
 
 $(OUT)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 	@mkdir -p $(OUT)/gen
@@ -54,21 +56,25 @@ $(OUT)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 
 $(OUT)/obj/gen/%.o: $(OUT)/gen/%.c | $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(GEN_CFLAGS) $(INC) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GEN_CFLAGS) $(INC) -c $< -o $@
 
 $(OUT)/obj/%.o: $(SRC)/%.c | $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(INC) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC) -c $< -o $@
 
 define cmd_rule
 $(OUT)/$(1): $(patsubst %.c,$(OUT)/obj/%.o,$(patsubst $(SRC)/%,%,$(wildcard $(SRC)/cmd/$(1)/*.c))) $(OUT)/libchapter.a $(CORE_LIB)
-	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(OUT)/libchapter.a $(CORE_LIB) $$(LDLIBS_ALL)
+	@echo "  LINK    $$@"
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) -o $$@ $$(filter %.o,$$^) $(OUT)/libchapter.a $(CORE_LIB) $$(LDLIBS_ALL)
 endef
 $(foreach c,$(CMDS),$(eval $(call cmd_rule,$(c))))
 
 $(OUT)/tests/%: $(OUT)/obj/tests/%.o $(SUPPORT_OBJS) $(OUT)/libchapter.a $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(SUPPORT_OBJS) $(OUT)/libchapter.a $(CORE_LIB) $(CMOCKA_LIBS) $(LDLIBS_ALL)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(SUPPORT_OBJS) $(OUT)/libchapter.a $(CORE_LIB) $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
 .PHONY: all tests exercise-tests
 .SECONDARY:

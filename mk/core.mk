@@ -16,23 +16,28 @@ all: $(OUT)/libmallcore.a
 
 $(OUT)/libmallcore.a: $(OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)ar rcs $@ $^
 
 $(OUT)/gen/google/protobuf/%.pb-c.c $(OUT)/gen/google/protobuf/%.pb-c.h: /usr/include/google/protobuf/%.proto
 	@mkdir -p $(OUT)/gen
-	protoc-c -I/usr/include --c_out=$(OUT)/gen $<
+	@echo "  PROTOC  $<"
+	$(Q)protoc-c -I/usr/include --c_out=$(OUT)/gen $<
 
 $(OUT)/gen/%.pb-c.c $(OUT)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(OUT)/gen
-	protoc-c -Iproto -I/usr/include --c_out=$(OUT)/gen $<
+	@echo "  PROTOC  $<"
+	$(Q)protoc-c -Iproto -I/usr/include --c_out=$(OUT)/gen $<
 
 $(OUT)/obj/shared/%.o: shared/%.c | $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(INC) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(INC) -c $< -o $@
 
 $(OUT)/obj/gen/%.o: $(OUT)/gen/%.c | $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CC) $(GEN_CFLAGS) $(INC) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GEN_CFLAGS) $(INC) -c $< -o $@
 
 # ---- core unit and integration tests (tests/shared/test_*.c, tests/shared/it_*.c) ----
 TEST_SRCS := $(wildcard tests/shared/test_*.c tests/shared/it_*.c)
@@ -47,19 +52,23 @@ tests: $(TEST_BINS)
 
 $(OUT)/testgen/%.pb-c.c $(OUT)/testgen/%.pb-c.h: tests/shared/%.proto
 	@mkdir -p $(OUT)/testgen
-	protoc-c -Itests/shared -I/usr/include --c_out=$(OUT)/testgen $<
+	@echo "  PROTOC  $<"
+	$(Q)protoc-c -Itests/shared -I/usr/include --c_out=$(OUT)/testgen $<
 
 $(OUT)/obj/testgen/%.o: $(OUT)/testgen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(GEN_CFLAGS) $(TEST_INC) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(GEN_CFLAGS) $(TEST_INC) -c $< -o $@
 
 $(OUT)/obj/tests/%.o: tests/%.c | $(GEN_H) $(TEST_GEN_C:.c=.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(TEST_INC) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(TEST_INC) -c $< -o $@
 
 $(OUT)/tests/%: $(OUT)/obj/tests/%.o $(TEST_SUPPORT_OBJS) $(OUT)/libmallcore.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(OUT)/libmallcore.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $< $(TEST_SUPPORT_OBJS) $(OUT)/libmallcore.a $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
 .PHONY: all tests
 .SECONDARY:

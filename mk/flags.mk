@@ -1,6 +1,8 @@
 # mk/flags.mk -- compiler and linker flags shared by the core and chapter builds.
 # SAN=1 selects the sanitizer build (AddressSanitizer + UndefinedBehaviorSanitizer) used by tests.
 CC ?= cc
+# V=1 shows the full commands
+Q := $(if $(filter 1,$(V)),,@)
 PKGS := libprotobuf-c libpq jansson uuid libnats
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g $(WARN) -MMD -MP $(shell pkg-config --cflags $(PKGS))

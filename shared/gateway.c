@@ -1,0 +1,192 @@
+/* gateway.c -- the REST gateway. See gateway.h.
+ *
+ * gw_mount() checks the route table against the service descriptor, then adds one web route per
+ * table entry whose handler data is a struct gw_route_ctx inside a per-mount record. The record
+ * lives in a mutex-protected list until gw_unmount(srv) (web.h has no way to hand it over to the
+ * server). handle() is the whole request path: content type, JSON body, path parameters, the RPC
+ * call, the JSON answer.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gateway.h"
+#include "log.h"
+#include "pb.h"
+#include "pbjson.h"
+
+#define COMP "gateway"
+
+struct gw_mount_rec;
+
+/* Handler data of one route. */
+struct gw_route_ctx {
+    const struct gw_mount_rec *mount;
+    const struct gw_route *route;
+    const ProtobufCMethodDescriptor *md;
+};
+
+/* One gw_mount() call. */
+struct gw_mount_rec {
+    struct gw_mount_rec *next;
+    web_server *srv;
+    rpc_registry *reg;
+    const ProtobufCServiceDescriptor *svc;
+    size_t n;
+    struct gw_route_ctx routes[];
+};
+
+static pthread_mutex_t mounts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gw_mount_rec *mounts;
+
+/* ---- request path ------------------------------------------------------------------------------ */
+
+/* "application/json", "application/problem+json", with or without "; charset=...". */
+static bool json_content_type(const char *ct)
+{
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t n = strcspn(ct, ";");
+    while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return true;
+    /* curl -d sends this type by default; the body is still parsed (strictly) as JSON, so the
+     * book's curl examples work without an extra -H. */
+    if (n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
+        return true;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+static core_status check_content_type(const struct web_request *req, core_err *err)
+{
+    const char *ct = web_request_header(req, "Content-Type");
+    if (req->body_len == 0 || !ct || json_content_type(ct))
+        return CORE_OK;
+    return core_err_set(err, CORE_ERR_INVALID, "unsupported Content-Type \"%.100s\": send the body as application/json",
+                        ct);
+}
+
+static void handle(void *ud, const struct web_request *req, struct web_response *resp)
+{
+    const struct gw_route_ctx *rc = ud;
+    const struct gw_mount_rec *m = rc->mount;
+    core_err err = CORE_ERR_INIT;
+    ProtobufCMessage *in = NULL, *out = NULL;
+    char *body = NULL;
+
+    core_status st = check_content_type(req, &err);
+    if (st == CORE_OK)
+        st = pbjson_decode(rc->md->input, req->body, req->body_len, &in, &err);
+    for (size_t i = 0; st == CORE_OK && i < req->nparams; i++)
+        st = pbjson_set_field_text(in, req->param_names[i], req->param_values[i], &err);
+    if (st == CORE_OK)
+        st = rpc_invoke(m->reg, m->svc->name, rc->md->name, in, &out, &err);
+    if (st == CORE_OK)
+        st = pbjson_encode(out, &body, &err);
+
+    if (st == CORE_OK) {
+        web_respond(resp, 200, "application/json", body, strlen(body));
+    } else {
+        if (core_status_http(st) >= 500)
+            log_error(COMP, "%s %s (%s.%s): %s", req->method, req->path, m->svc->name, rc->md->name, err.msg);
+        pbjson_make_utf8(err.msg); /* an implementation's message may quote user input cut anywhere */
+        web_respond_error(resp, st, err.msg);
+    }
+    pb_free(in);
+    pb_free(out);
+}
+
+/* ---- mounting ---------------------------------------------------------------------------------- */
+
+/* Checks every {param} of route->path against the input message md->input. */
+static core_status check_params(const struct gw_route *route, const ProtobufCMethodDescriptor *md, core_err *err)
+{
+    const char *p = route->path;
+    while ((p = strchr(p, '{')) != NULL) {
+        const char *end = strchr(p, '}');
+        if (!end) /* web_route() reports the malformed template */
+            return CORE_OK;
+        char name[128];
+        size_t len = (size_t)(end - p - 1);
+        if (len >= sizeof name)
+            return core_err_set(err, CORE_ERR_INVALID, "route %s %s: path parameter name too long", route->method,
+                                route->path);
+        memcpy(name, p + 1, len);
+        name[len] = '\0';
+        core_err local = CORE_ERR_INIT;
+        if (pbjson_check_text_field(md->input, name, &local) != CORE_OK)
+            return core_err_set(err, CORE_ERR_INVALID, "route %s %s: path parameter {%s}: %s", route->method,
+                                route->path, name, local.msg);
+        p = end + 1;
+    }
+    return CORE_OK;
+}
+
+core_status gw_mount(web_server *srv, rpc_registry *reg, const ProtobufCServiceDescriptor *svc,
+                     const struct gw_route *routes, size_t n, core_err *err)
+{
+    if (!srv || !reg || !svc || (n > 0 && !routes))
+        return core_err_set(err, CORE_ERR_INVALID, "gw_mount: missing server, registry, service or routes");
+
+    /* check the whole table first: a broken table mounts nothing */
+    for (size_t i = 0; i < n; i++) {
+        const struct gw_route *r = &routes[i];
+        if (!r->method || !r->path || !r->rpc)
+            return core_err_set(err, CORE_ERR_INVALID, "gw_mount: route %zu of %s has a NULL method, path or rpc", i,
+                                svc->name);
+        const ProtobufCMethodDescriptor *md = protobuf_c_service_descriptor_get_method_by_name(svc, r->rpc);
+        if (!md)
+            return core_err_set(err, CORE_ERR_INVALID, "route %s %s: rpc \"%s\" is not a method of %s", r->method,
+                                r->path, r->rpc, svc->name);
+        core_status st = check_params(r, md, err);
+        if (st != CORE_OK)
+            return st;
+    }
+
+    struct gw_mount_rec *rec = core_calloc(1, sizeof *rec + n * sizeof rec->routes[0]);
+    if (!rec)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory mounting the routes of %s", svc->name);
+    rec->srv = srv;
+    rec->reg = reg;
+    rec->svc = svc;
+    rec->n = n;
+    for (size_t i = 0; i < n; i++) {
+        rec->routes[i].mount = rec;
+        rec->routes[i].route = &routes[i];
+        rec->routes[i].md = protobuf_c_service_descriptor_get_method_by_name(svc, routes[i].rpc);
+    }
+    /* listed before any route can point at it: once a route is added the record must stay */
+    pthread_mutex_lock(&mounts_lock);
+    rec->next = mounts;
+    mounts = rec;
+    pthread_mutex_unlock(&mounts_lock);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct gw_route *r = &routes[i];
+        core_err local = CORE_ERR_INIT;
+        core_status st = web_route(srv, r->method, r->path, handle, &rec->routes[i], &local);
+        if (st != CORE_OK)
+            return core_err_set(err, st, "route %s %s: %s", r->method, r->path, local.msg);
+    }
+    return CORE_OK;
+}
+
+void gw_unmount(web_server *srv)
+{
+    if (!srv)
+        return;
+    pthread_mutex_lock(&mounts_lock);
+    struct gw_mount_rec **pp = &mounts;
+    while (*pp) {
+        struct gw_mount_rec *rec = *pp;
+        if (rec->srv == srv) {
+            *pp = rec->next;
+            core_free(rec);
+        } else {
+            pp = &rec->next;
+        }
+    }
+    pthread_mutex_unlock(&mounts_lock);
+}

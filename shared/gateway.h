@@ -1,0 +1,81 @@
+/* gateway.h -- the REST gateway: JSON routes in front of RPC methods (the C grpc-gateway).
+ *
+ * Layer: core, above web.h (HTTP routing), rpc.h (method registry) and pbjson.h (transcoding).
+ * A module lists its REST routes in a static table, each naming the RPC method that answers it,
+ * exactly like the book's api.annotations.yaml:
+ *
+ *     static const struct gw_route routes[] = {
+ *         {"POST", "/api/baskets", "StartBasket"},
+ *         {"PUT", "/api/baskets/{id}/addItem", "AddItem"},
+ *     };
+ *     gw_mount(srv, reg, &basketspb__basket_service__descriptor, routes, 2, &err);
+ *
+ * A request on a mounted route is answered like this (the grpc-gateway rule `body: "*"`):
+ *   1. Content-Type: absent, "application/json" or any "application/...+json" (parameters such as
+ *      "; charset=utf-8" allowed) is accepted, and so is "application/x-www-form-urlencoded",
+ *      which `curl -d` sends by default (the body must still be JSON). Any other type with a
+ *      non-empty body -> 400 {"code":3,"message":"unsupported Content-Type \"text/plain\": send
+ *      the body as application/json"}. (grpc-gateway would answer 415 or silently parse the body
+ *      as JSON; a 400 naming the type is clearer.)
+ *   2. The body is decoded with pbjson_decode() into a new message of the method's input type, for
+ *      every HTTP method; an empty body is {}. Bad JSON, unknown fields, wrong types -> 400 naming
+ *      the problem (pbjson.h).
+ *   3. Every path parameter is set with pbjson_set_field_text(): "{id}" fills the input field "id"
+ *      (proto or JSON name). A path parameter wins over the same field in the body. A value that
+ *      does not parse (e.g. "abc" for an int32) -> 400.
+ *   4. rpc_invoke() calls the implementation through the registry.
+ *   5. Success -> 200 with pbjson_encode() of the output (grpc-gateway's JSON: camelCase names,
+ *      every field present, int64 as strings, enums by name). Failure at any step ->
+ *      web_respond_error(): HTTP core_status_http(st) and {"code": core_status_code(st),
+ *      "message": "<err.msg>"} (e.g. CORE_ERR_NOT_FOUND -> 404 {"code":5,...}). 5xx failures are
+ *      logged at error level.
+ * The query string is ignored. 404 (no route), 405 (wrong method) and 413 (body over the limit)
+ * come from web.h before the gateway runs.
+ *
+ * Ownership: gw_mount() allocates one small record per call (the routes' handler data). The web
+ * server only borrows it, so the gateway keeps it in a process-wide list until gw_unmount(srv)
+ * frees every record mounted on srv: web_server_stop(srv); gw_unmount(srv); web_server_free(srv).
+ * (Records never unmounted stay reachable, so leak checkers stay quiet, but they are not freed.)
+ *
+ * Thread-safety: gw_mount() and gw_unmount() are setup/teardown calls (like web_route()); the
+ * list they share is mutex-protected. Request handling runs on web.h's worker threads and is
+ * thread-safe as long as the RPC implementations are.
+ */
+#ifndef GATEWAY_H
+#define GATEWAY_H
+
+#include <stddef.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "core.h"
+#include "rpc.h"
+#include "web.h"
+
+/* One REST route: HTTP method, path template (web.h syntax, "{name}" parameters) and the name of
+ * the RPC method of the mounted service that answers it. All borrowed: use static strings. */
+struct gw_route {
+    const char *method; /* "GET", "POST", "PUT", "DELETE", ... */
+    const char *path;   /* "/api/baskets/{id}/addItem" */
+    const char *rpc;    /* "AddItem" */
+};
+
+/* Mounts n routes on srv (before web_server_start()); requests call svc's methods through reg.
+ * srv and reg are borrowed and must outlive the serving; svc (generated, static) and routes (a
+ * static table) are borrowed. All routes are checked before any is added: a route whose rpc is
+ * not a method of svc, or whose path has a {param} that is not a singular scalar field of the
+ * method's input message, is a programmer error -> CORE_ERR_INVALID naming the route and the
+ * method or field, e.g. 'route PUT /api/baskets/{idx}/addItem: path parameter {idx}: unknown
+ * field "idx" in basketspb.AddItemRequest'. web_route() errors (a duplicate route ->
+ * CORE_ERR_CONFLICT, a malformed template -> CORE_ERR_INVALID) are passed on, prefixed with the
+ * route; routes added before such an error stay mounted. svc need not be registered in reg yet
+ * (an unregistered service answers 404 at request time). */
+core_status gw_mount(web_server *srv, rpc_registry *reg, const ProtobufCServiceDescriptor *svc,
+                     const struct gw_route *routes, size_t n, core_err *err);
+
+/* Frees the records of every gw_mount() made on srv. Call after web_server_stop(srv) (no handler
+ * runs any more) and before web_server_free(srv) (srv identifies the records). NULL or a server
+ * with nothing mounted is a no-op. */
+void gw_unmount(web_server *srv);
+
+#endif /* GATEWAY_H */

@@ -1,0 +1,725 @@
+/* web.c -- HTTP server with path-template routing on civetweb. See web.h.
+ *
+ * Civetweb gets ONE catch-all request handler ("/"); routing, body reading and response writing
+ * happen here so civetweb's own error pages never reach our clients. Responses are written raw
+ * (status line, headers, body) with an exact Content-Length.
+ *
+ * Keep-alive: civetweb keeps a connection open when the request body was consumed and the
+ * client did not ask to close; after a handler returns it would read and discard any unread body.
+ * When we answer without reading the body (413, 404/405/503 with a body) we call
+ * mg_disable_keep_alive() (a Debian civetweb 1.15 addition that sets the connection's must-close
+ * flag) so civetweb closes the connection instead of reading the rest, and we say
+ * "Connection: close".
+ *
+ * Graceful stop: an atomic in-flight counter and a stopping flag. A request increments the counter
+ * and then reads the flag; web_server_stop() sets the flag and then reads the counter
+ * (both sequentially consistent), so every request either sees the flag (503) or is waited for.
+ */
+#include <arpa/inet.h>
+#include <civetweb.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "web.h"
+
+#define COMP "web"
+#define MAX_SEGMENTS 32
+
+struct route {
+    char *method;
+    char *tmpl;                     /* the template as given */
+    size_t nseg;
+    char **segs;                    /* literal text, or the parameter name for a parameter */
+    unsigned char *is_param;        /* per segment */
+    web_handler_fn fn;
+    void *ud;
+};
+
+struct web_server {
+    struct web_opts opts;
+    char *host;
+    struct route *routes;
+    size_t nroutes;
+    struct mg_context *ctx;
+    int port;
+    bool started;
+    bool stopped;
+    atomic_int inflight;
+    atomic_bool stopping;
+};
+
+/* ---- templates and matching ----------------------------------------------------------------- */
+
+static void route_release(struct route *r)
+{
+    for (size_t i = 0; i < r->nseg; i++)
+        core_free(r->segs[i]);
+    core_free(r->segs);
+    core_free(r->is_param);
+    core_free(r->method);
+    core_free(r->tmpl);
+}
+
+/* Splits "/a/b/c" (after the leading '/') into segments; "/" has none. Returns the number of
+ * segments, or -1 when there are more than max. starts[i]/lens[i] point into path. */
+static int split_path(const char *path, size_t path_len, const char **starts, size_t *lens, int max)
+{
+    if (path_len <= 1)
+        return 0;
+    int n = 0;
+    const char *p = path + 1, *end = path + path_len;
+    for (;;) {
+        const char *slash = memchr(p, '/', (size_t)(end - p));
+        const char *seg_end = slash ? slash : end;
+        if (n == max)
+            return -1;
+        starts[n] = p;
+        lens[n] = (size_t)(seg_end - p);
+        n++;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    return n;
+}
+
+static core_status parse_template(struct route *r, const char *tmpl, core_err *err)
+{
+    const char *starts[MAX_SEGMENTS];
+    size_t lens[MAX_SEGMENTS];
+    size_t nparams = 0;
+
+    if (tmpl[0] != '/')
+        return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" must start with '/'", tmpl);
+    int n = split_path(tmpl, strlen(tmpl), starts, lens, MAX_SEGMENTS);
+    if (n < 0)
+        return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" has too many segments", tmpl);
+    for (int i = 0; i < n; i++) {
+        if (lens[i] == 0)
+            return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" has an empty segment", tmpl);
+        bool open = starts[i][0] == '{', close = starts[i][lens[i] - 1] == '}';
+        if (open != close || (open && lens[i] < 3) ||
+            memchr(starts[i] + 1, '{', lens[i] - 1) || memchr(starts[i], '}', lens[i] - 1))
+            return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" has a malformed {parameter}", tmpl);
+        if (open && ++nparams > WEB_MAX_PARAMS)
+            return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" has more than %d parameters",
+                                tmpl, WEB_MAX_PARAMS);
+    }
+
+    r->nseg = (size_t)n;
+    if (n > 0) {
+        r->segs = core_calloc((size_t)n, sizeof *r->segs);
+        r->is_param = core_calloc((size_t)n, 1);
+        if (!r->segs || !r->is_param)
+            return core_err_set(err, CORE_ERR_NOMEM, "out of memory adding route %s", tmpl);
+    }
+    for (int i = 0; i < n; i++) {
+        bool param = starts[i][0] == '{';
+        r->is_param[i] = param;
+        r->segs[i] = param ? core_strndup(starts[i] + 1, lens[i] - 2) : core_strndup(starts[i], lens[i]);
+        if (!r->segs[i])
+            return core_err_set(err, CORE_ERR_NOMEM, "out of memory adding route %s", tmpl);
+    }
+    return CORE_OK;
+}
+
+static bool route_matches(const struct route *r, int n, const char *const *starts, const size_t *lens)
+{
+    if ((size_t)n != r->nseg)
+        return false;
+    for (int i = 0; i < n; i++) {
+        if (r->is_param[i]) {
+            if (lens[i] == 0)
+                return false;
+        } else if (strlen(r->segs[i]) != lens[i] || memcmp(r->segs[i], starts[i], lens[i]) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* true when a is more specific than b (both match the same path, so same segment count): at the
+ * first position where one has a literal and the other a parameter, the literal wins. */
+static bool more_specific(const struct route *a, const struct route *b)
+{
+    for (size_t i = 0; i < a->nseg; i++)
+        if (a->is_param[i] != b->is_param[i])
+            return !a->is_param[i];
+    return false;
+}
+
+/* true when a and b match exactly the same paths ("/a/{x}" and "/a/{y}"). */
+static bool same_shape(const struct route *a, const struct route *b)
+{
+    if (a->nseg != b->nseg)
+        return false;
+    for (size_t i = 0; i < a->nseg; i++)
+        if (a->is_param[i] != b->is_param[i] || (!a->is_param[i] && strcmp(a->segs[i], b->segs[i]) != 0))
+            return false;
+    return true;
+}
+
+/* ---- public: set-up ------------------------------------------------------------------------- */
+
+core_status web_server_new(web_server **out, const struct web_opts *opts, core_err *err)
+{
+    if (!opts || core_str_blank(opts->host) || opts->port < 0 || opts->port > 65535 || opts->threads < 1)
+        return core_err_set(err, CORE_ERR_INVALID, "invalid web server options");
+    web_server *srv = core_calloc(1, sizeof *srv);
+    if (!srv)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory creating the web server");
+    srv->opts = *opts;
+    srv->host = core_strdup(opts->host);
+    if (!srv->host) {
+        core_free(srv);
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory creating the web server");
+    }
+    srv->opts.host = srv->host;
+    atomic_init(&srv->inflight, 0);
+    atomic_init(&srv->stopping, false);
+    *out = srv;
+    return CORE_OK;
+}
+
+core_status web_route(web_server *srv, const char *method, const char *path_template, web_handler_fn fn, void *ud,
+                      core_err *err)
+{
+    if (!srv || core_str_blank(method) || !path_template || !fn)
+        return core_err_set(err, CORE_ERR_INVALID, "web_route: missing method, template or handler");
+    if (srv->started)
+        return core_err_set(err, CORE_ERR_INVALID, "web_route: routes must be added before the server starts");
+    for (size_t i = 0; i < srv->nroutes; i++)
+        if (strcmp(srv->routes[i].method, method) == 0 && strcmp(srv->routes[i].tmpl, path_template) == 0)
+            return core_err_set(err, CORE_ERR_CONFLICT, "route %s %s is already registered", method, path_template);
+
+    struct route r = {0};
+    core_status st = parse_template(&r, path_template, err);
+    for (size_t i = 0; st == CORE_OK && i < srv->nroutes; i++)
+        if (strcmp(srv->routes[i].method, method) == 0 && same_shape(&srv->routes[i], &r))
+            st = core_err_set(err, CORE_ERR_CONFLICT, "route %s %s duplicates %s", method, path_template,
+                              srv->routes[i].tmpl);
+    if (st == CORE_OK) {
+        r.method = core_strdup(method);
+        r.tmpl = core_strdup(path_template);
+        if (!r.method || !r.tmpl)
+            st = core_err_set(err, CORE_ERR_NOMEM, "out of memory adding route %s", path_template);
+    }
+    if (st == CORE_OK) {
+        struct route *grown = core_realloc(srv->routes, (srv->nroutes + 1) * sizeof *grown);
+        if (!grown) {
+            st = core_err_set(err, CORE_ERR_NOMEM, "out of memory adding route %s", path_template);
+        } else {
+            srv->routes = grown;
+            r.fn = fn;
+            r.ud = ud;
+            srv->routes[srv->nroutes++] = r;
+        }
+    }
+    if (st != CORE_OK)
+        route_release(&r);
+    return st;
+}
+
+/* ---- responses ------------------------------------------------------------------------------- */
+
+void web_respond(struct web_response *resp, int status, const char *content_type, char *body, size_t len)
+{
+    if (resp->body != body)
+        core_free(resp->body);
+    resp->status = status;
+    resp->content_type = content_type;
+    resp->body = body;
+    resp->body_len = body ? len : 0;
+}
+
+void web_respond_json(struct web_response *resp, int status, json_t *json)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    if (json) {
+        len = json_dumpb(json, NULL, 0, JSON_COMPACT);
+        buf = len ? core_malloc(len + 1) : NULL;
+        if (buf) {
+            json_dumpb(json, buf, len, JSON_COMPACT);
+            buf[len] = '\0';
+        }
+        json_decref(json);
+    }
+    if (!buf) {
+        log_error(COMP, "cannot serialise a JSON response (out of memory)");
+        web_respond(resp, 500, NULL, NULL, 0);
+        return;
+    }
+    web_respond(resp, status, "application/json", buf, len);
+}
+
+/* The error JSON with an explicit HTTP status and code (405 has no core_status). */
+static void respond_error_code(struct web_response *resp, int http, int code, const char *message)
+{
+    web_respond_json(resp, http, json_pack("{s:i,s:s}", "code", code, "message", message ? message : ""));
+}
+
+void web_respond_error(struct web_response *resp, core_status st, const char *message)
+{
+    respond_error_code(resp, core_status_http(st), core_status_code(st), message);
+}
+
+static void respond_errorf(struct web_response *resp, int http, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void respond_errorf(struct web_response *resp, int http, int code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    respond_error_code(resp, http, code, msg);
+}
+
+/* ---- request accessors ---------------------------------------------------------------------- */
+
+const char *web_request_header(const struct web_request *req, const char *name)
+{
+    return mg_get_header((const struct mg_connection *)req->internal, name);
+}
+
+const char *web_request_param(const struct web_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->nparams; i++)
+        if (strcmp(req->param_names[i], name) == 0)
+            return req->param_values[i];
+    return NULL;
+}
+
+/* ---- the request handler --------------------------------------------------------------------- */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes src[0..len) into dst (len + 1 bytes). false on a malformed escape or %00. */
+static bool percent_decode(const char *src, size_t len, char *dst)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (src[i] == '%') {
+            if (i + 2 >= len)
+                return false;
+            int h = hexval(src[i + 1]), l = hexval(src[i + 2]);
+            if (h < 0 || l < 0 || (h == 0 && l == 0))
+                return false;
+            dst[o++] = (char)(h * 16 + l);
+            i += 2;
+        } else {
+            dst[o++] = src[i];
+        }
+    }
+    dst[o] = '\0';
+    return true;
+}
+
+static long long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* What civetweb would decide about keeping the connection, from the request alone. */
+static bool client_wants_keep_alive(struct mg_connection *conn, const struct mg_request_info *ri)
+{
+    const char *h = mg_get_header(conn, "Connection");
+    if (h)
+        return strcasestr(h, "keep-alive") != NULL;
+    return ri->http_version && strcmp(ri->http_version, "1.1") == 0;
+}
+
+static bool request_has_body(struct mg_connection *conn, const struct mg_request_info *ri)
+{
+    if (ri->content_length > 0)
+        return true;
+    const char *te = mg_get_header(conn, "Transfer-Encoding");
+    return te && strcasecmp(te, "identity") != 0;
+}
+
+enum body_result { BODY_OK, BODY_TOO_LARGE, BODY_BROKEN, BODY_NOMEM };
+
+/* Reads the whole request body (Content-Length or chunked) into a NUL-terminated buffer, stopping
+ * as soon as it exceeds limit. */
+static enum body_result read_body(struct mg_connection *conn, const struct mg_request_info *ri, size_t limit,
+                                  char **out, size_t *out_len)
+{
+    long long cl = ri->content_length;
+    size_t cap = cl >= 0 ? (size_t)cl + 1 : 4096;
+    size_t len = 0;
+    char *buf;
+
+    if (cl >= 0 && (unsigned long long)cl > limit)
+        return BODY_TOO_LARGE;
+    if (cap > limit + 1)
+        cap = limit + 1;
+    buf = core_malloc(cap);
+    if (!buf)
+        return BODY_NOMEM;
+    for (;;) {
+        if (len + 1 == cap) {
+            if (cl >= 0 && len == (size_t)cl)
+                break;
+            if (len >= limit) {  /* chunked body already at the limit and more may follow */
+                char probe;
+                int n = mg_read(conn, &probe, 1);
+                if (n == 0)
+                    break;
+                core_free(buf);
+                return n < 0 ? BODY_BROKEN : BODY_TOO_LARGE;
+            }
+            size_t ncap = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
+            char *grown = core_realloc(buf, ncap);
+            if (!grown) {
+                core_free(buf);
+                return BODY_NOMEM;
+            }
+            buf = grown;
+            cap = ncap;
+        }
+        int n = mg_read(conn, buf + len, cap - 1 - len);
+        if (n < 0) {
+            core_free(buf);
+            return BODY_BROKEN;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (cl >= 0 && len != (size_t)cl) {
+        core_free(buf);
+        return BODY_BROKEN;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    return BODY_OK;
+}
+
+static void send_response(struct mg_connection *conn, const struct mg_request_info *ri, struct web_response *resp,
+                          bool keep_alive)
+{
+    char head[1024];
+    const char *reason = mg_get_response_code_text(conn, resp->status);
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\n"
+                     "%s%s%s"
+                     "Content-Length: %zu\r\n"
+                     "%s"
+                     "%s\r\n",
+                     resp->status, reason ? reason : "",
+                     resp->content_type ? "Content-Type: " : "", resp->content_type ? resp->content_type : "",
+                     resp->content_type ? "\r\n" : "", resp->body_len,
+                     keep_alive ? (strcmp(ri->http_version ? ri->http_version : "", "1.1") == 0
+                                       ? ""
+                                       : "Connection: keep-alive\r\n")
+                                : "Connection: close\r\n",
+                     resp->extra_headers);
+    if (n < 0 || (size_t)n >= sizeof head) {
+        log_error(COMP, "response header too long status=%d", resp->status);
+        return;
+    }
+    if (mg_write(conn, head, (size_t)n) != n)
+        return; /* client went away */
+    if (resp->body_len > 0 && strcmp(ri->request_method, "HEAD") != 0)
+        mg_write(conn, resp->body, resp->body_len);
+}
+
+/* Fills resp->extra_headers with "Allow: ..." listing the methods of every route matching the
+ * path, in registration order, without duplicates. */
+static void build_allow(const web_server *srv, int n, const char *const *starts, const size_t *lens,
+                        struct web_response *resp, char *allow, size_t allow_size)
+{
+    size_t used = 0;
+    allow[0] = '\0';
+    for (size_t i = 0; i < srv->nroutes; i++) {
+        const struct route *r = &srv->routes[i];
+        if (!route_matches(r, n, starts, lens))
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(srv->routes[j].method, r->method) == 0 &&
+                   route_matches(&srv->routes[j], n, starts, lens);
+        if (seen)
+            continue;
+        int w = snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", r->method);
+        if (w < 0 || (size_t)w >= allow_size - used)
+            break;
+        used += (size_t)w;
+    }
+    snprintf(resp->extra_headers, sizeof resp->extra_headers, "Allow: %s\r\n", allow);
+}
+
+static void dispatch(web_server *srv, struct mg_connection *conn, const struct mg_request_info *ri,
+                     struct web_response *resp, bool *body_unread)
+{
+    const char *method = ri->request_method;
+    const char *path = ri->local_uri_raw;
+    const char *starts[MAX_SEGMENTS];
+    size_t lens[MAX_SEGMENTS];
+
+    *body_unread = request_has_body(conn, ri);
+    if (atomic_load(&srv->stopping)) {
+        respond_errorf(resp, 503, core_status_code(CORE_ERR_UNAVAILABLE), "server is shutting down");
+        return;
+    }
+    if (!path || path[0] != '/') {
+        respond_errorf(resp, 400, core_status_code(CORE_ERR_INVALID), "malformed request path");
+        return;
+    }
+    int n = split_path(path, strlen(path), starts, lens, MAX_SEGMENTS);
+    const struct route *best = NULL;
+    bool path_matched = false;
+    for (size_t i = 0; n >= 0 && i < srv->nroutes; i++) {
+        const struct route *r = &srv->routes[i];
+        if (!route_matches(r, n, starts, lens))
+            continue;
+        path_matched = true;
+        if (strcmp(r->method, method) == 0 && (!best || more_specific(r, best)))
+            best = r;
+    }
+    if (!path_matched) {
+        respond_errorf(resp, 404, core_status_code(CORE_ERR_NOT_FOUND), "no route for %s %s", method, path);
+        return;
+    }
+    if (!best) {
+        char allow[160];
+        build_allow(srv, n, starts, lens, resp, allow, sizeof allow);
+        respond_errorf(resp, 405, 12, "method %s not allowed on %s (allowed: %s)", method, path, allow);
+        return;
+    }
+
+    /* Path parameters, percent-decoded, in one buffer. */
+    size_t decoded_size = strlen(path) + 1;
+    char *decoded = core_malloc(decoded_size);
+    char *body = NULL;
+    size_t body_len = 0;
+    struct web_request req = {0};
+    req.method = method;
+    req.path = path;
+    req.query = ri->query_string;
+    req.internal = conn;
+    if (!decoded) {
+        respond_errorf(resp, 500, core_status_code(CORE_ERR_NOMEM), "out of memory");
+        goto done;
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < best->nseg; i++) {
+        if (!best->is_param[i])
+            continue;
+        if (!percent_decode(starts[i], lens[i], decoded + off)) {
+            respond_errorf(resp, 400, core_status_code(CORE_ERR_INVALID), "malformed percent-encoding in path %s",
+                           path);
+            goto done;
+        }
+        req.param_names[req.nparams] = best->segs[i];
+        req.param_values[req.nparams] = decoded + off;
+        req.nparams++;
+        off += strlen(decoded + off) + 1;
+    }
+
+    switch (read_body(conn, ri, srv->opts.body_limit, &body, &body_len)) {
+    case BODY_OK:
+        *body_unread = false;
+        break;
+    case BODY_TOO_LARGE:
+        respond_errorf(resp, 413, core_status_code(CORE_ERR_TOO_LARGE), "request body larger than %zu bytes",
+                       srv->opts.body_limit);
+        goto done;
+    case BODY_BROKEN:
+        respond_errorf(resp, 400, core_status_code(CORE_ERR_INVALID), "incomplete request body");
+        goto done;
+    case BODY_NOMEM:
+        respond_errorf(resp, 500, core_status_code(CORE_ERR_NOMEM), "out of memory reading the request body");
+        goto done;
+    }
+    req.body = body;
+    req.body_len = body_len;
+
+    best->fn(best->ud, &req, resp);
+    if (resp->status < 100 || resp->status > 599) {
+        log_error(COMP, "handler for %s %s left an invalid status %d", best->method, best->tmpl, resp->status);
+        resp->extra_headers[0] = '\0';
+        respond_errorf(resp, 500, core_status_code(CORE_ERR_INTERNAL), "handler produced no response");
+    }
+
+done:
+    core_free(body);
+    core_free(decoded);
+}
+
+static int on_request(struct mg_connection *conn, void *cbdata)
+{
+    web_server *srv = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    long long t0 = now_us();
+    struct web_response resp = {0};
+    bool body_unread = false;
+
+    atomic_fetch_add(&srv->inflight, 1);
+    dispatch(srv, conn, ri, &resp, &body_unread);
+    bool keep_alive = !body_unread && client_wants_keep_alive(conn, ri) && !atomic_load(&srv->stopping);
+    if (!keep_alive)
+        mg_disable_keep_alive(conn);
+    send_response(conn, ri, &resp, keep_alive);
+    int status = resp.status;
+    core_free(resp.body);
+    log_debug(COMP, "%s %s status=%d duration_us=%lld", ri->request_method,
+              ri->local_uri_raw ? ri->local_uri_raw : "?", status, now_us() - t0);
+    atomic_fetch_sub(&srv->inflight, 1);
+    return status;
+}
+
+static int on_log_message(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    log_debug(COMP, "civetweb: %s", message);
+    return 1;
+}
+
+/* ---- start / stop ---------------------------------------------------------------------------- */
+
+core_status web_server_start(web_server *srv, core_err *err)
+{
+    if (srv->started)
+        return core_err_set(err, CORE_ERR_INVALID, "web server already started");
+
+    char ports[128], threads[16], timeout[16];
+    snprintf(ports, sizeof ports, "%s:%d", srv->host, srv->opts.port);
+    snprintf(threads, sizeof threads, "%d", srv->opts.threads);
+    snprintf(timeout, sizeof timeout, "%d", 30000);
+    const char *options[] = {
+        "listening_ports", ports,
+        "num_threads", threads,
+        "tcp_nodelay", "1",
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", "500",
+        "request_timeout_ms", timeout,
+        "decode_url", "no", /* we decode path parameters ourselves, after splitting at '/' */
+        NULL,
+    };
+    struct mg_callbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
+    callbacks.log_message = on_log_message;
+    struct mg_init_data init = {&callbacks, srv, options};
+    char errtext[256] = "";
+    unsigned errcode = 0;
+    struct mg_error_data errdata = {&errcode, errtext, sizeof errtext};
+
+    srv->ctx = mg_start2(&init, &errdata);
+    if (!srv->ctx)
+        return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot listen on %s: %s", ports,
+                            errtext[0] ? errtext : "civetweb failed to start");
+    struct mg_server_port sp;
+    memset(&sp, 0, sizeof sp);
+    if (mg_get_server_ports(srv->ctx, 1, &sp) != 1) {
+        mg_stop(srv->ctx);
+        srv->ctx = NULL;
+        return core_err_set(err, CORE_ERR_INTERNAL, "cannot learn the listening port of %s", ports);
+    }
+    srv->port = sp.port;
+    mg_set_request_handler(srv->ctx, "/", on_request, srv);
+    srv->started = true;
+    log_info(COMP, "listening on %s:%d routes=%zu", srv->host, srv->port, srv->nroutes);
+    return CORE_OK;
+}
+
+int web_server_port(const web_server *srv)
+{
+    return srv->port;
+}
+
+/* civetweb's master thread notices mg_stop() only when its poll() on the listening socket returns,
+ * which without traffic takes up to 2 s. This thread connects to the listening socket every 10 ms
+ * until the connection is refused (the socket is closed), which wakes the master at once. A poke
+ * that arrives before the stop flag is set is an ordinary connection that closes without a
+ * request. */
+struct poker {
+    struct sockaddr_in addr;
+    atomic_bool done;
+};
+
+static void *poke_thread(void *arg)
+{
+    struct poker *pk = arg;
+    for (int i = 0; i < 1000 && !atomic_load(&pk->done); i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            break;
+        int rc = connect(fd, (struct sockaddr *)&pk->addr, sizeof pk->addr);
+        close(fd);
+        if (rc != 0)
+            break;
+    }
+    return NULL;
+}
+
+void web_server_stop(web_server *srv)
+{
+    if (!srv || !srv->started || srv->stopped)
+        return;
+    atomic_store(&srv->stopping, true);
+    long long deadline = now_us() + (long long)srv->opts.drain_timeout_ms * 1000;
+    while (atomic_load(&srv->inflight) > 0 && now_us() < deadline) {
+        struct timespec ts = {0, 2 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int left = atomic_load(&srv->inflight);
+    if (left > 0)
+        log_warn(COMP, "stopping with %d request(s) still running after %d ms", left, srv->opts.drain_timeout_ms);
+    long long t0 = now_us();
+    struct poker pk;
+    pthread_t poker_th;
+    memset(&pk, 0, sizeof pk);
+    atomic_init(&pk.done, false);
+    pk.addr.sin_family = AF_INET;
+    pk.addr.sin_port = htons((uint16_t)srv->port);
+    if (inet_pton(AF_INET, srv->host, &pk.addr.sin_addr) != 1 || pk.addr.sin_addr.s_addr == htonl(INADDR_ANY))
+        pk.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool poking = pthread_create(&poker_th, NULL, poke_thread, &pk) == 0;
+    mg_stop(srv->ctx);
+    atomic_store(&pk.done, true);
+    if (poking)
+        pthread_join(poker_th, NULL);
+    srv->ctx = NULL;
+    srv->stopped = true;
+    log_info(COMP, "stopped %s:%d (civetweb stop took %lld ms)", srv->host, srv->port, (now_us() - t0) / 1000);
+}
+
+void web_server_free(web_server *srv)
+{
+    if (!srv)
+        return;
+    web_server_stop(srv);
+    for (size_t i = 0; i < srv->nroutes; i++)
+        route_release(&srv->routes[i]);
+    core_free(srv->routes);
+    core_free(srv->host);
+    core_free(srv);
+}

@@ -1,0 +1,121 @@
+/* web.h -- HTTP server with path-template routing, on civetweb 1.15.
+ *
+ * Layer: core. The REST gateway and the RPC server (rpc.h) register their handlers here.
+ *
+ * Life cycle: web_server_new() -> web_route() for every route -> web_server_start() ->
+ * ... serving ... -> web_server_stop() (graceful) -> web_server_free().
+ *
+ * Routing: the raw request path is split at '/' and compared segment by segment with every
+ * template. A literal segment must be equal (compared before decoding); a "{name}" segment matches
+ * exactly one non-empty segment whose percent-decoded text becomes the parameter `name` (so "%2F"
+ * inside a parameter does not split it). Among the templates registered for the request's method
+ * that match, the one with a literal segment at the earliest position where they differ wins (so
+ * "/api/stores/participating" beats "/api/stores/{id}"). The query string takes no part in
+ * matching. A trailing slash makes a different path: "/api/baskets/" does not match "/api/baskets"
+ * (404), and "//" gives an empty segment that no parameter matches. Outcomes decided here:
+ *   - no template matches the path         -> 404 {"code":5,"message":"no route for GET /api/nope"}
+ *   - templates match, none for the method -> 405 with "Allow: POST, PUT" (the methods of the
+ *                                             matching templates) and
+ *                                             {"code":12,"message":"method DELETE not allowed on
+ *                                             /api/baskets (allowed: POST, PUT)"}
+ *   - a malformed escape or %00 in a param  -> 400 {"code":3,...}
+ *   - body over body_limit (Content-Length or while reading a chunked body) -> 413
+ *     {"code":8,"message":"request body larger than N bytes"}; the body is NOT read in full and
+ *     the connection is closed ("Connection: close")
+ *   - a handler that leaves resp->status 0 -> 500 (a bug in the handler, logged as an error)
+ *   - after web_server_stop() began         -> 503 {"code":14,"message":"server is shutting down"}
+ * Every response carries Content-Length; JSON ones carry Content-Type: application/json.
+ * Connections are HTTP/1.1 keep-alive; note that civetweb binds a worker thread to a connection
+ * while it is open (idle ones are closed after 500 ms), so `threads` bounds concurrent clients.
+ * Each request is logged at debug level (method, path, status, duration).
+ *
+ * Thread-safety: web_route() only before web_server_start(), from one thread. Handlers run on
+ * civetweb's worker threads (opts.threads of them) concurrently: a handler's ud must be
+ * thread-safe. web_server_stop()/web_server_free() from one thread, not from a handler.
+ */
+#ifndef WEB_H
+#define WEB_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "core.h"
+
+typedef struct web_server web_server; /* opaque */
+
+struct web_opts {
+    const char *host;      /* IPv4 address to listen on, e.g. "127.0.0.1" */
+    int port;              /* 0 = an ephemeral port (see web_server_port()) */
+    size_t body_limit;     /* largest request body accepted, in bytes */
+    int threads;           /* civetweb worker threads */
+    int drain_timeout_ms;  /* how long web_server_stop() waits for running handlers */
+};
+
+#define WEB_OPTS_INIT {"127.0.0.1", 8080, 1024 * 1024, 8, 5000}
+
+#define WEB_MAX_PARAMS 8
+
+/* What a handler sees. Everything is borrowed and valid only during the handler call. */
+struct web_request {
+    const char *method, *path, *query;      /* query may be NULL */
+    const char *body; size_t body_len;      /* body is NUL-terminated; "" when none */
+    size_t nparams; const char *param_names[WEB_MAX_PARAMS]; const char *param_values[WEB_MAX_PARAMS]; /* path template params, percent-decoded */
+    const void *internal;                   /* do not touch (civetweb connection, for headers) */
+};
+
+/* What a handler fills, preferably with web_respond*(). status 0 = not filled (-> 500).
+ * body is owned by the response (core_malloc'd); the server frees it after sending.
+ * content_type is borrowed and must be a static string. extra_headers: zero or more complete
+ * "Name: value\r\n" lines. */
+struct web_response { int status; const char *content_type; char *body; size_t body_len; char extra_headers[256]; };
+
+/* A route handler. Runs on a worker thread; must fill resp. ud is the pointer given to
+ * web_route(). */
+typedef void (*web_handler_fn)(void *ud, const struct web_request *req, struct web_response *resp);
+
+/* Creates a server (not listening yet). opts is copied (host too). Caller frees with
+ * web_server_free(). */
+core_status web_server_new(web_server **out, const struct web_opts *opts, core_err *err);
+
+/* Adds a route; only before web_server_start(). method is "GET", "POST", ... (copied);
+ * path_template is like "/api/stores/{id}/participating" (copied); ud is borrowed and must
+ * outlive the server. A second route with the same method and template, or a template matching
+ * exactly the same paths ("/a/{x}" after "/a/{id}") -> CORE_ERR_CONFLICT;
+ * a malformed template (not starting with '/', empty or unclosed "{}", more than WEB_MAX_PARAMS
+ * parameters) -> CORE_ERR_INVALID. */
+core_status web_route(web_server *srv, const char *method, const char *path_template, web_handler_fn fn, void *ud, core_err *err);
+
+/* Binds and starts serving. Address in use -> CORE_ERR_UNAVAILABLE
+ * "cannot listen on 127.0.0.1:8080: ...". */
+core_status web_server_start(web_server *srv, core_err *err);
+
+/* The bound port (useful with port 0); 0 before a successful start. */
+int web_server_port(const web_server *srv);
+
+/* Graceful stop: new requests get 503 JSON, waits for in-flight handlers up to
+ * drain_timeout_ms, then stops civetweb. Idempotent; a no-op on a server never started. */
+void web_server_stop(web_server *srv);
+
+/* Stops if needed and frees. NULL is a no-op. */
+void web_server_free(web_server *srv);
+
+/* The value of a request header (case-insensitive name); NULL if absent. Borrowed, valid
+ * during the handler call. */
+const char *web_request_header(const struct web_request *req, const char *name);
+
+/* The value of path parameter `name`; NULL if the template has none by that name. Borrowed. */
+const char *web_request_param(const struct web_request *req, const char *name);
+
+/* Fills resp. Takes ownership of body (core_malloc'd, may be NULL when len is 0), freeing a body
+ * resp already held. content_type is borrowed (static string). */
+void web_respond(struct web_response *resp, int status, const char *content_type, char *body /* takes ownership, core_malloc'd */, size_t len);
+
+/* Fills resp with the compact serialisation of json and Content-Type application/json. Takes
+ * the reference to json (NULL or out of memory -> 500). */
+void web_respond_json(struct web_response *resp, int status, json_t *json /* takes the reference */);
+
+/* Error response: HTTP core_status_http(st), JSON {"code": core_status_code(st), "message": message}. */
+void web_respond_error(struct web_response *resp, core_status st, const char *message);
+
+#endif /* WEB_H */

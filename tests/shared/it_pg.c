@@ -1,0 +1,794 @@
+/* it_pg.c -- integration tests of pg.h against the lab's PostgreSQL (scripts/lab.sh up).
+ *
+ * PG_CONN (default CFG_DEFAULT_PG_CONN) names the lab database; every test gets a database of
+ * its own, it_pg_<random>, created before and dropped (WITH (FORCE)) after it, so tests start
+ * empty and leave nothing behind. Worker threads never call cmocka asserts (they longjmp): they
+ * record results that the main thread checks.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+
+#include "cfg.h"
+#include "core.h"
+#include "pg.h"
+#include "waiter.h"
+
+static pg_pool *admin; /* on the PG_CONN database: creates and drops the test databases */
+static const char *base_conninfo;
+
+struct fx {
+    char db[64];
+    char conninfo[1024];
+    pg_pool *pool; /* size 4 on the test database */
+    long live;     /* core_alloc_live() before the test */
+};
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+/* Writes base with key=val added (or replacing the old value) as a key='value' string. */
+static bool conninfo_with(char *out, size_t size, const char *base, const char *key,
+                          const char *val)
+{
+    PQconninfoOption *opts = PQconninfoParse(base, NULL);
+    if (!opts)
+        return false;
+    size_t j = 0;
+    bool ok = true;
+    for (PQconninfoOption *o = opts; o->keyword; o++) {
+        const char *v = strcmp(o->keyword, key) == 0 ? val : o->val;
+        if (!v)
+            continue;
+        int n = snprintf(out + j, size - j, "%s%s='", j ? " " : "", o->keyword);
+        ok = ok && n > 0 && (size_t)n < size - j;
+        if (!ok)
+            break;
+        j += (size_t)n;
+        for (const char *p = v; *p && ok; p++) {
+            if (*p == '\'' || *p == '\\')
+                out[j++] = '\\';
+            out[j++] = *p;
+            ok = j + 3 < size;
+        }
+        if (ok) {
+            out[j++] = '\'';
+            out[j] = '\0';
+        }
+    }
+    PQconninfoFree(opts);
+    return ok;
+}
+
+/* Runs a statement that takes a database name (CREATE/DROP DATABASE cannot take parameters):
+ * the name is quoted with PQescapeIdentifier, never pasted raw. */
+static core_status admin_db_command(const char *prefix, const char *db, const char *suffix,
+                                    core_err *err)
+{
+    pg_conn *c = NULL;
+    core_status st = pg_acquire(admin, &c, err);
+    if (st != CORE_OK)
+        return st;
+    char *ident = PQescapeIdentifier(pg_conn_raw(c), db, strlen(db));
+    char sql[256];
+    snprintf(sql, sizeof sql, "%s %s%s", prefix, ident ? ident : "\"?\"", suffix);
+    PQfreemem(ident);
+    st = pg_exec_script(c, sql, err);
+    pg_release(admin, c);
+    return st;
+}
+
+static int fx_setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    f->live = core_alloc_live();
+    char uuid[CORE_UUID_LEN + 1];
+    core_uuid_new(uuid);
+    snprintf(f->db, sizeof f->db, "it_pg_%.8s", uuid);
+    core_err err = CORE_ERR_INIT;
+    if (admin_db_command("CREATE DATABASE", f->db, "", &err) != CORE_OK) {
+        fprintf(stderr, "it_pg: create database %s: %s\n", f->db, err.msg);
+        free(f);
+        return -1;
+    }
+    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 4, .acquire_timeout_ms = 5000};
+    if (!conninfo_with(f->conninfo, sizeof f->conninfo, base_conninfo, "dbname", f->db) ||
+        pg_pool_new(&f->pool, &opts, &err) != CORE_OK) {
+        fprintf(stderr, "it_pg: pool on %s: %s\n", f->db, err.msg);
+        admin_db_command("DROP DATABASE IF EXISTS", f->db, " WITH (FORCE)", &err);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    pg_pool_free(f->pool);
+    core_err err = CORE_ERR_INIT;
+    core_status st = admin_db_command("DROP DATABASE IF EXISTS", f->db, " WITH (FORCE)", &err);
+    if (st != CORE_OK)
+        fprintf(stderr, "it_pg: drop database %s: %s\n", f->db, err.msg);
+    long leaked = core_alloc_live() - f->live;
+    free(f);
+    if (leaked != 0)
+        fprintf(stderr, "it_pg: %ld allocation(s) leaked\n", leaked);
+    return st == CORE_OK && leaked == 0 ? 0 : -1;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    base_conninfo = getenv("PG_CONN");
+    if (!base_conninfo || !*base_conninfo)
+        base_conninfo = CFG_DEFAULT_PG_CONN;
+    core_err err = CORE_ERR_INIT;
+    struct pg_pool_opts opts = {.conninfo = base_conninfo, .size = 2};
+    if (pg_pool_new(&admin, &opts, &err) != CORE_OK) {
+        fprintf(stderr, "it_pg: %s\n(is the lab up? scripts/lab.sh up)\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    pg_pool_free(admin);
+    admin = NULL;
+    return 0;
+}
+
+/* Runs constant SQL on a pooled connection and asserts it worked. */
+static void must_exec(pg_pool *pool, const char *sql)
+{
+    pg_conn *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
+    core_status st = pg_exec_script(c, sql, &err);
+    if (st != CORE_OK)
+        fprintf(stderr, "must_exec: %s: %s\n", sql, err.msg);
+    assert_int_equal(st, CORE_OK);
+    pg_release(pool, c);
+}
+
+/* The single value of a one-row query, as a number (-1 on any failure). */
+static long query_long(pg_pool *pool, const char *sql, const char *param)
+{
+    pg_conn *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    PGresult *r = NULL;
+    long v = -1;
+    if (pg_acquire(pool, &c, &err) != CORE_OK)
+        return -1;
+    if (pg_exec(c, sql, param ? 1 : 0, param ? &param : NULL, &r, &err) == CORE_OK &&
+        PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        v = strtol(pg_get(r, 0, 0), NULL, 10);
+    else
+        fprintf(stderr, "query_long: %s: %s\n", sql, err.msg);
+    PQclear(r);
+    pg_release(pool, c);
+    return v;
+}
+
+/* ---- queries ------------------------------------------------------------------------------- */
+
+static void params_are_stored_verbatim(void **state)
+{
+    struct fx *f = *state;
+    must_exec(f->pool, "CREATE TABLE notes (id int PRIMARY KEY, body text, extra text)");
+    const char *evil = "O'Reilly \"quoted\" '; drop table notes; -- $1 \\ \xc3\xbc";
+    pg_conn *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(pg_acquire(f->pool, &c, &err), CORE_OK);
+
+    const char *p1[] = {"1", evil, NULL};
+    PGresult *r = (PGresult *)&err; /* must be replaced */
+    assert_int_equal(
+        pg_exec(c, "INSERT INTO notes (id, body, extra) VALUES ($1, $2, $3)", 3, p1, &r, &err),
+        CORE_OK);
+    assert_string_equal(PQcmdTuples(r), "1");
+    PQclear(r);
+    const char *p2[] = {"2", "", "plain"};
+    assert_int_equal(
+        pg_exec(c, "INSERT INTO notes (id, body, extra) VALUES ($1, $2, $3)", 3, p2, NULL, &err),
+        CORE_OK);
+
+    const char *q[] = {evil};
+    assert_int_equal(
+        pg_exec(c, "SELECT id, body, extra FROM notes WHERE body = $1", 1, q, &r, &err), CORE_OK);
+    assert_int_equal(PQntuples(r), 1);
+    assert_string_equal(pg_get(r, 0, 0), "1");
+    assert_string_equal(pg_get(r, 0, 1), evil);
+    assert_string_equal(pg_get(r, 0, 2), "");
+    assert_true(PQgetisnull(r, 0, 2));
+    PQclear(r);
+
+    assert_int_equal(pg_exec(c, "SELECT body, extra FROM notes WHERE id = $1", 1,
+                             (const char *[]){"2"}, &r, &err),
+                     CORE_OK);
+    assert_string_equal(pg_get(r, 0, 0), "");
+    assert_false(PQgetisnull(r, 0, 0));
+    assert_string_equal(pg_get(r, 0, 1), "plain");
+    PQclear(r);
+    pg_release(f->pool, c);
+    /* the table survived the "drop table" in the value */
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM notes", NULL), 2);
+}
+
+static void errors_map_to_statuses(void **state)
+{
+    struct fx *f = *state;
+    must_exec(f->pool, "CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL CHECK (n > 0))");
+    /* a repeated IF NOT EXISTS only makes a NOTICE (logged at debug), not an error */
+    must_exec(f->pool, "CREATE TABLE IF NOT EXISTS items (id int)");
+    pg_conn *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    PGresult *r = NULL;
+    const char *ins = "INSERT INTO items (id, n) VALUES ($1, $2)";
+    assert_int_equal(pg_acquire(f->pool, &c, &err), CORE_OK);
+    assert_int_equal(pg_exec(c, ins, 2, (const char *[]){"1", "5"}, NULL, &err), CORE_OK);
+
+    r = (PGresult *)&err;
+    assert_int_equal(pg_exec(c, ins, 2, (const char *[]){"1", "6"}, &r, &err), CORE_ERR_CONFLICT);
+    assert_null(r); /* no result on failure */
+    assert_int_equal(err.status, CORE_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "duplicate key value violates unique constraint"));
+    assert_non_null(strstr(err.msg, "23505"));
+    assert_null(strchr(err.msg, '\n'));
+
+    assert_int_equal(pg_exec(c, ins, 2, (const char *[]){"2", NULL}, NULL, &err), CORE_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "23502")); /* not null */
+    assert_int_equal(pg_exec(c, ins, 2, (const char *[]){"2", "0"}, NULL, &err), CORE_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "check constraint"));
+    assert_int_equal(pg_exec(c, ins, 2, (const char *[]){"two", "1"}, NULL, &err),
+                     CORE_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "invalid input syntax for type integer"));
+    assert_non_null(strstr(err.msg, "22P02"));
+
+    assert_int_equal(pg_exec(c, "SELEC 1", 0, NULL, NULL, &err), CORE_ERR_IO);
+    assert_non_null(strstr(err.msg, "syntax error"));
+    assert_int_equal(pg_exec(c, "SELECT * FROM nope", 0, NULL, NULL, &err), CORE_ERR_IO);
+    assert_non_null(strstr(err.msg, "\"nope\" does not exist"));
+    /* a script stops at its first failing statement */
+    assert_int_equal(pg_exec_script(c,
+                                    "INSERT INTO items VALUES (3, 1); INSERT INTO items VALUES "
+                                    "(1, 1); INSERT INTO items VALUES (4, 1);",
+                                    &err),
+                     CORE_ERR_CONFLICT);
+    pg_release(f->pool, c);
+    /* the script ran as one implicit transaction: nothing of it stayed */
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM items", NULL), 1);
+}
+
+/* Waits until the backend with this pid has gone (pg_terminate_backend is asynchronous). */
+static bool wait_backend_gone(int pid)
+{
+    char text[16];
+    snprintf(text, sizeof text, "%d", pid);
+    for (int i = 0; i < 200; i++) {
+        if (query_long(admin, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", text) == 0) {
+            /* the backend leaves pg_stat_activity just before it closes its socket */
+            usleep(100 * 1000);
+            return true;
+        }
+        usleep(10000);
+    }
+    return false;
+}
+
+static long terminate_backend(int pid)
+{
+    char text[16];
+    snprintf(text, sizeof text, "%d", pid);
+    return query_long(admin, "SELECT pg_terminate_backend($1)::int", text);
+}
+
+static void lost_connections_are_unavailable_then_replaced(void **state)
+{
+    struct fx *f = *state;
+    pg_pool *pool = NULL;
+    core_err err = CORE_ERR_INIT;
+    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 1, .acquire_timeout_ms = 2000};
+    assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
+
+    /* killed while borrowed: the next statement fails UNAVAILABLE, release closes it */
+    pg_conn *c = NULL;
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
+    int pid1 = PQbackendPID(pg_conn_raw(c));
+    assert_int_equal(terminate_backend(pid1), 1);
+    assert_true(wait_backend_gone(pid1));
+    assert_int_equal(pg_exec(c, "SELECT 1", 0, NULL, NULL, &err), CORE_ERR_UNAVAILABLE);
+    pg_release(pool, c);
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK); /* a fresh connection */
+    int pid2 = PQbackendPID(pg_conn_raw(c));
+    assert_int_not_equal(pid2, pid1);
+    assert_int_equal(pg_exec(c, "SELECT 1", 0, NULL, NULL, &err), CORE_OK);
+    pg_release(pool, c);
+
+    /* killed while idle in the pool: acquire notices and reconnects, the caller sees nothing */
+    assert_int_equal(terminate_backend(pid2), 1);
+    assert_true(wait_backend_gone(pid2));
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
+    assert_int_not_equal(PQbackendPID(pg_conn_raw(c)), pid2);
+    assert_int_equal(pg_exec(c, "SELECT 1", 0, NULL, NULL, &err), CORE_OK);
+    pg_release(pool, c);
+    pg_pool_free(pool);
+}
+
+static void wrong_password_is_unavailable(void **state)
+{
+    struct fx *f = *state;
+    char ci[1024];
+    assert_true(conninfo_with(ci, sizeof ci, f->conninfo, "password", "not-the-password"));
+    pg_pool *pool = NULL;
+    core_err err = CORE_ERR_INIT;
+    struct pg_pool_opts opts = {.conninfo = ci};
+    assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_ERR_UNAVAILABLE);
+    assert_null(pool);
+    assert_non_null(strstr(err.msg, "password authentication failed"));
+    assert_null(strstr(err.msg, "not-the-password"));
+}
+
+/* ---- transactions -------------------------------------------------------------------------- */
+
+struct tx_ctx {
+    const char *id;
+    bool fail_after_insert;
+};
+
+static core_status insert_then_maybe_fail(pg_conn *conn, void *ctx, core_err *err)
+{
+    struct tx_ctx *t = ctx;
+    core_status st = pg_exec(conn, "INSERT INTO t (id) VALUES ($1)", 1, &t->id, NULL, err);
+    if (st == CORE_OK && t->fail_after_insert)
+        st = core_err_set(err, CORE_ERR_NOT_FOUND, "rejected by the transaction body");
+    return st;
+}
+
+static void with_tx_commits_or_rolls_back(void **state)
+{
+    struct fx *f = *state;
+    must_exec(f->pool, "CREATE TABLE t (id text PRIMARY KEY)");
+    core_err err = CORE_ERR_INIT;
+
+    struct tx_ctx fail = {"a", true};
+    assert_int_equal(pg_with_tx(f->pool, insert_then_maybe_fail, &fail, &err), CORE_ERR_NOT_FOUND);
+    assert_int_equal(err.status, CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "rejected by the transaction body"); /* unchanged */
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM t", NULL), 0);
+
+    struct tx_ctx ok = {"b", false};
+    assert_int_equal(pg_with_tx(f->pool, insert_then_maybe_fail, &ok, &err), CORE_OK);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM t WHERE id = $1", "b"), 1);
+
+    /* a failing statement in the body: its status comes back, the transaction is undone */
+    assert_int_equal(pg_with_tx(f->pool, insert_then_maybe_fail, &ok, &err), CORE_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "23505"));
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM t", NULL), 1);
+}
+
+static core_status ignore_a_failure(pg_conn *conn, void *ctx, core_err *err)
+{
+    (void)ctx;
+    core_err ignored = CORE_ERR_INIT;
+    pg_exec(conn, "INSERT INTO t (id) VALUES ('c')", 0, NULL, NULL, err);
+    pg_exec(conn, "SELECT * FROM nope", 0, NULL, NULL, &ignored);
+    return CORE_OK; /* wrongly: the server rolls back at COMMIT */
+}
+
+static void release_cleans_up_transactions(void **state)
+{
+    struct fx *f = *state;
+    must_exec(f->pool, "CREATE TABLE t (id text PRIMARY KEY)");
+    pg_pool *pool = NULL;
+    core_err err = CORE_ERR_INIT;
+    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 1};
+    assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
+
+    pg_conn *c = NULL;
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
+    int pid = PQbackendPID(pg_conn_raw(c));
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_exec(c, "INSERT INTO t (id) VALUES ('x')", 0, NULL, NULL, &err), CORE_OK);
+    assert_int_equal(PQtransactionStatus(pg_conn_raw(c)), PQTRANS_INTRANS);
+    pg_release(pool, c); /* forgot to commit */
+
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
+    assert_int_equal(PQbackendPID(pg_conn_raw(c)), pid); /* same connection, reused */
+    assert_int_equal(PQtransactionStatus(pg_conn_raw(c)), PQTRANS_IDLE);
+    PGresult *r = NULL;
+    assert_int_equal(pg_exec(c, "SELECT count(*) FROM t", 0, NULL, &r, &err), CORE_OK);
+    assert_string_equal(pg_get(r, 0, 0), "0");
+    PQclear(r);
+
+    /* a failed transaction: COMMIT reports it, and the connection is usable afterwards */
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_exec(c, "SELECT * FROM nope", 0, NULL, NULL, &err), CORE_ERR_IO);
+    assert_int_equal(pg_exec(c, "SELECT 1", 0, NULL, NULL, &err), CORE_ERR_IO); /* 25P02 */
+    assert_int_equal(pg_commit(c, &err), CORE_ERR_IO);
+    assert_non_null(strstr(err.msg, "rolled back"));
+    assert_int_equal(PQtransactionStatus(pg_conn_raw(c)), PQTRANS_IDLE);
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_exec(c, "SELECT * FROM nope", 0, NULL, NULL, &err), CORE_ERR_IO);
+    pg_release(pool, c); /* left in a failed transaction */
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
+    assert_int_equal(PQtransactionStatus(pg_conn_raw(c)), PQTRANS_IDLE);
+    assert_int_equal(PQbackendPID(pg_conn_raw(c)), pid);
+    pg_release(pool, c);
+
+    /* pg_with_tx whose body swallowed a failure: COMMIT does not pretend it worked */
+    assert_int_equal(pg_with_tx(pool, ignore_a_failure, NULL, &err), CORE_ERR_IO);
+    assert_non_null(strstr(err.msg, "rolled back"));
+    assert_int_equal(query_long(pool, "SELECT count(*) FROM t", NULL), 0);
+    pg_pool_free(pool);
+}
+
+/* ---- the pool ------------------------------------------------------------------------------ */
+
+#define WORKERS 8
+#define ROUNDS 50
+
+struct worker {
+    pg_pool *pool;
+    int id;
+    int ok;
+    atomic_int *borrowed;
+    atomic_int *max_borrowed;
+    core_err err;
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    for (int i = 0; i < ROUNDS; i++) {
+        pg_conn *c = NULL;
+        if (pg_acquire(w->pool, &c, &w->err) != CORE_OK)
+            continue;
+        int now = atomic_fetch_add(w->borrowed, 1) + 1;
+        int max = atomic_load(w->max_borrowed);
+        while (now > max && !atomic_compare_exchange_weak(w->max_borrowed, &max, now)) {
+        }
+        char worker[16], round[16];
+        snprintf(worker, sizeof worker, "%d", w->id);
+        snprintf(round, sizeof round, "%d", i);
+        const char *params[] = {worker, round};
+        if (pg_exec(c, "INSERT INTO hits (worker, round) VALUES ($1, $2)", 2, params, NULL,
+                    &w->err) == CORE_OK)
+            w->ok++;
+        atomic_fetch_sub(w->borrowed, 1);
+        pg_release(w->pool, c);
+    }
+    return NULL;
+}
+
+static void pool_serves_many_threads(void **state)
+{
+    struct fx *f = *state;
+    must_exec(f->pool, "CREATE TABLE hits (worker int, round int, PRIMARY KEY (worker, round))");
+    pg_pool *pool = NULL;
+    core_err err = CORE_ERR_INIT;
+    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 3, .acquire_timeout_ms = 20000};
+    assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
+
+    atomic_int borrowed = 0, max_borrowed = 0;
+    struct worker w[WORKERS];
+    pthread_t th[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        w[i] = (struct worker){
+            .pool = pool, .id = i, .borrowed = &borrowed, .max_borrowed = &max_borrowed};
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+    }
+    for (int i = 0; i < WORKERS; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < WORKERS; i++) {
+        if (w[i].ok != ROUNDS)
+            fprintf(stderr, "worker %d: %d ok, last error: %s\n", i, w[i].ok, w[i].err.msg);
+        assert_int_equal(w[i].ok, ROUNDS);
+    }
+    assert_true(atomic_load(&max_borrowed) <= 3);
+    assert_true(atomic_load(&max_borrowed) >= 2); /* the threads did overlap */
+    assert_int_equal(query_long(pool, "SELECT count(*) FROM hits", NULL), WORKERS * ROUNDS);
+    /* never more than 3 sessions of this pool on the server (f->pool holds at most 1 here) */
+    assert_true(query_long(pool,
+                           "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                           "current_database()",
+                           NULL) <= 3 + 1);
+    pg_pool_free(pool);
+}
+
+struct waiter_arg {
+    pg_pool *pool;
+    core_status st;
+    long long waited_ms;
+};
+
+static void *acquire_and_release(void *arg)
+{
+    struct waiter_arg *a = arg;
+    pg_conn *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    long long t0 = waiter_now_ms();
+    a->st = pg_acquire(a->pool, &c, &err);
+    a->waited_ms = waiter_now_ms() - t0;
+    pg_release(a->pool, c);
+    return NULL;
+}
+
+static void acquire_times_out_when_all_are_held(void **state)
+{
+    struct fx *f = *state;
+    pg_pool *pool = NULL;
+    core_err err = CORE_ERR_INIT;
+    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 2, .acquire_timeout_ms = 300};
+    assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
+    pg_conn *a = NULL, *b = NULL, *c = NULL;
+    assert_int_equal(pg_acquire(pool, &a, &err), CORE_OK);
+    assert_int_equal(pg_acquire(pool, &b, &err), CORE_OK);
+    assert_ptr_not_equal(a, b);
+
+    long long t0 = waiter_now_ms();
+    c = (pg_conn *)&err;
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_ERR_UNAVAILABLE);
+    long long waited = waiter_now_ms() - t0;
+    assert_null(c);
+    assert_string_equal(err.msg, "no database connection free within 300 ms");
+    assert_true(waited >= 290 && waited < 3000);
+
+    pg_release(pool, a);
+    pg_release(pool, b);
+    pg_pool_free(pool);
+}
+
+static void release_wakes_a_waiter(void **state)
+{
+    struct fx *f = *state;
+    pg_pool *pool = NULL;
+    core_err err = CORE_ERR_INIT;
+    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 1, .acquire_timeout_ms = 10000};
+    assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
+    pg_conn *a = NULL;
+    assert_int_equal(pg_acquire(pool, &a, &err), CORE_OK);
+    struct waiter_arg w = {.pool = pool, .st = CORE_ERR_INTERNAL};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, acquire_and_release, &w), 0);
+    usleep(200 * 1000);
+    pg_release(pool, a);
+    pthread_join(th, NULL);
+    assert_int_equal(w.st, CORE_OK);
+    assert_true(w.waited_ms >= 150 && w.waited_ms < 5000);
+    pg_pool_free(pool);
+}
+
+static void allocation_failures_with_a_server(void **state)
+{
+    struct fx *f = *state;
+    long live = core_alloc_live();
+    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 2};
+    int nomem = 0;
+    bool done = false;
+    for (long k = 0; k < 200 && !done; k++) {
+        pg_pool *pool = NULL;
+        pg_conn *a = NULL, *b = NULL;
+        core_err err = CORE_ERR_INIT;
+        core_alloc_fail_after(k);
+        core_status st = pg_pool_new(&pool, &opts, &err);
+        if (st == CORE_OK)
+            st = pg_acquire(pool, &a, &err);
+        if (st == CORE_OK)
+            st = pg_acquire(pool, &b, &err); /* opens the second connection */
+        if (st == CORE_OK)
+            st = pg_exec(b, "SELECT 1", 0, NULL, NULL, &err);
+        core_alloc_fail_after(-1);
+        pg_release(pool, a);
+        pg_release(pool, b);
+        pg_pool_free(pool);
+        assert_int_equal(core_alloc_live(), live);
+        if (st == CORE_ERR_NOMEM)
+            nomem++;
+        else
+            assert_int_equal(st, CORE_OK);
+        done = st == CORE_OK;
+    }
+    assert_true(done);
+    assert_true(nomem > 5);
+}
+
+/* ---- migrations ---------------------------------------------------------------------------- */
+
+static const struct pg_migration shop[] = {
+    {"001_create_items.sql", "CREATE SCHEMA IF NOT EXISTS shop;\n"
+                             "CREATE TABLE shop.items (id int PRIMARY KEY, name text NOT NULL);\n"},
+    {"002_add_price.sql", "ALTER TABLE shop.items ADD COLUMN price numeric NOT NULL DEFAULT 0;"},
+    {"003_seed_item.sql", "INSERT INTO shop.items (id, name) VALUES (1, 'it''s');"},
+    {"010_orders.sql", "CREATE TABLE shop.orders (id int PRIMARY KEY);"},
+};
+
+static void migrations_apply_once_in_order(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    int applied = -1;
+    bool fresh = false;
+    assert_int_equal(pg_migrate(f->pool, shop, 3, &applied, &fresh, &err), CORE_OK);
+    assert_int_equal(applied, 3);
+    assert_true(fresh);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM shop.items", NULL), 1);
+
+    assert_int_equal(pg_migrate(f->pool, shop, 3, &applied, &fresh, &err), CORE_OK);
+    assert_int_equal(applied, 0);
+    assert_false(fresh);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM shop.items", NULL), 1);
+
+    assert_int_equal(pg_migrate(f->pool, shop, 4, &applied, &fresh, &err), CORE_OK);
+    assert_int_equal(applied, 1);
+    assert_false(fresh);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM shop.orders", NULL), 0);
+    assert_int_equal(pg_migrate(f->pool, shop, 4, NULL, NULL, &err), CORE_OK);
+
+    /* recorded in order, once each */
+    pg_conn *c = NULL;
+    PGresult *r = NULL;
+    assert_int_equal(pg_acquire(f->pool, &c, &err), CORE_OK);
+    assert_int_equal(pg_exec(c,
+                             "SELECT name, applied_at IS NOT NULL FROM public.schema_migrations "
+                             "ORDER BY applied_at, name",
+                             0, NULL, &r, &err),
+                     CORE_OK);
+    assert_int_equal(PQntuples(r), 4);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(pg_get(r, i, 0), shop[i].name);
+        assert_string_equal(pg_get(r, i, 1), "t");
+    }
+    PQclear(r);
+    pg_release(f->pool, c);
+}
+
+static void failing_migration_rolls_back_and_stops(void **state)
+{
+    struct fx *f = *state;
+    const struct pg_migration list[] = {
+        shop[0],
+        shop[1],
+        {"003_broken.sql", "CREATE TABLE shop.half (id int);\n"
+                           "INSERT INTO shop.missing VALUES (1);\n"},
+        {"004_never.sql", "CREATE TABLE shop.never (id int);"},
+    };
+    core_err err = CORE_ERR_INIT;
+    int applied = -1;
+    bool fresh = false;
+    assert_int_equal(pg_migrate(f->pool, list, 4, &applied, &fresh, &err), CORE_ERR_IO);
+    assert_int_equal(applied, 2);
+    assert_true(fresh);
+    assert_non_null(strstr(err.msg, "003_broken.sql"));
+    assert_non_null(strstr(err.msg, "relation \"shop.missing\" does not exist"));
+    /* the failing file left nothing, the ones before it stay, the ones after it did not run */
+    assert_int_equal(
+        query_long(f->pool, "SELECT count(*) FROM pg_tables WHERE tablename = $1", "half"), 0);
+    assert_int_equal(
+        query_long(f->pool, "SELECT count(*) FROM pg_tables WHERE tablename = $1", "never"), 0);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM shop.items", NULL), 0);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM public.schema_migrations", NULL), 2);
+
+    /* fixed: the run continues where it stopped */
+    const struct pg_migration fixed[] = {shop[0], shop[1], shop[2], list[3]};
+    assert_int_equal(pg_migrate(f->pool, fixed, 4, &applied, &fresh, &err), CORE_OK);
+    assert_int_equal(applied, 2);
+    assert_false(fresh);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM public.schema_migrations", NULL), 4);
+}
+
+static void bad_migration_list_touches_nothing(void **state)
+{
+    struct fx *f = *state;
+    const struct pg_migration list[] = {shop[1], shop[0]};
+    core_err err = CORE_ERR_INIT;
+    int applied = -1;
+    assert_int_equal(pg_migrate(f->pool, list, 2, &applied, NULL, &err), CORE_ERR_INVALID);
+    assert_int_equal(applied, 0);
+    assert_non_null(strstr(err.msg, "001_create_items.sql"));
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM pg_tables WHERE tablename = $1",
+                                "schema_migrations"),
+                     0);
+}
+
+#define CONCURRENT_FILES 5
+
+struct migrator {
+    const char *conninfo;
+    const struct pg_migration *list;
+    pthread_barrier_t *start;
+    core_status st;
+    int applied;
+    bool fresh;
+    core_err err;
+};
+
+static void *migrator_main(void *arg)
+{
+    struct migrator *m = arg;
+    pg_pool *pool = NULL; /* a pool of its own, like a second process */
+    struct pg_pool_opts opts = {.conninfo = m->conninfo, .size = 2};
+    m->st = pg_pool_new(&pool, &opts, &m->err);
+    pthread_barrier_wait(m->start);
+    if (m->st == CORE_OK)
+        m->st = pg_migrate(pool, m->list, CONCURRENT_FILES, &m->applied, &m->fresh, &m->err);
+    pg_pool_free(pool);
+    return NULL;
+}
+
+static void concurrent_migrations_apply_each_file_once(void **state)
+{
+    struct fx *f = *state;
+    /* each file would fail if applied twice (CREATE TABLE without IF NOT EXISTS) and logs its
+     * run in a table; the sleeps widen the window for a race */
+    const struct pg_migration list[CONCURRENT_FILES] = {
+        {"1_runs.sql", "CREATE TABLE runs (file text); INSERT INTO runs VALUES ('1');"},
+        {"2_a.sql", "CREATE TABLE a (id int); SELECT pg_sleep(0.05); INSERT INTO runs VALUES "
+                    "('2');"},
+        {"3_b.sql", "CREATE TABLE b (id int); SELECT pg_sleep(0.05); INSERT INTO runs VALUES "
+                    "('3');"},
+        {"4_c.sql", "CREATE TABLE c (id int); INSERT INTO runs VALUES ('4');"},
+        {"5_d.sql", "CREATE TABLE d (id int); INSERT INTO runs VALUES ('5');"},
+    };
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, 2), 0);
+    struct migrator m[2];
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        m[i] = (struct migrator){.conninfo = f->conninfo, .list = list, .start = &start};
+        assert_int_equal(pthread_create(&th[i], NULL, migrator_main, &m[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < 2; i++) {
+        if (m[i].st != CORE_OK)
+            fprintf(stderr, "migrator %d: %s\n", i, m[i].err.msg);
+        assert_int_equal(m[i].st, CORE_OK);
+    }
+    assert_int_equal(m[0].applied + m[1].applied, CONCURRENT_FILES);
+    assert_true(m[0].fresh != m[1].fresh); /* exactly one found an empty database */
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM runs", NULL), CONCURRENT_FILES);
+    assert_int_equal(query_long(f->pool, "SELECT count(DISTINCT file) FROM runs", NULL),
+                     CONCURRENT_FILES);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM public.schema_migrations", NULL),
+                     CONCURRENT_FILES);
+}
+
+#define FX_TEST(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        FX_TEST(params_are_stored_verbatim),
+        FX_TEST(errors_map_to_statuses),
+        FX_TEST(lost_connections_are_unavailable_then_replaced),
+        FX_TEST(wrong_password_is_unavailable),
+        FX_TEST(with_tx_commits_or_rolls_back),
+        FX_TEST(release_cleans_up_transactions),
+        FX_TEST(pool_serves_many_threads),
+        FX_TEST(acquire_times_out_when_all_are_held),
+        FX_TEST(release_wakes_a_waiter),
+        FX_TEST(allocation_failures_with_a_server),
+        FX_TEST(migrations_apply_once_in_order),
+        FX_TEST(failing_migration_rolls_back_and_stops),
+        FX_TEST(bad_migration_list_touches_nothing),
+        FX_TEST(concurrent_migrations_apply_each_file_once),
+    };
+    return cmocka_run_group_tests_name("pg integration", tests, group_setup, group_teardown);
+}

@@ -1,0 +1,232 @@
+/* e2e.h -- end-to-end test support: run a chapter's program against a fresh database and talk
+ * to it the way a user does, over its REST API, then look at the database rows it wrote.
+ *
+ * Layer: test support of the core (tests/support/), linked into every core and chapter test.
+ * Nothing here knows a chapter: the program comes from MALLBOTS_BIN, the database from PG_CONN.
+ *
+ * A test file's life cycle (one program and one database per cmocka group):
+ *
+ *     group setup:     e2e_open(&app, "ch03", "lifecycle", &err)
+ *                        = e2e_db_create() + e2e_app_start() with the app owning the database
+ *     tests:           json_t *body = e2e_call(app, "POST", "/api/stores", "{\"name\":...}", &status);
+ *                      char *v = e2e_sql_value(app, "select status from ... where id = $1", 1, params);
+ *     last test:       e2e_app_stop(app, &code, &err) and assert code == 0 (a clean shutdown; under
+ *                      AddressSanitizer a leak makes the exit code non-zero)
+ *     group teardown:  e2e_close(app, &code, &err): stops it if still running, drops the database
+ *
+ * The program is started with the environment it would get from an operator: PG_CONN (the fresh
+ * database), WEB_PORT and RPC_PORT (two free loopback ports), WEB_HOST=RPC_HOST=127.0.0.1,
+ * LOG_LEVEL (the caller's LOG_LEVEL, else WARN) and SHUTDOWN_TIMEOUT=10s; everything else of
+ * the test's environment is passed on. Its stdout and stderr go to a log file: in E2E_LOG_DIR if
+ * set, else build/test-logs/ (when the test runs from the repository root, as scripts/test.sh
+ * does), else /tmp. Set E2E_TRACE=1 to print every request and response of e2e_call() on stderr.
+ *
+ * Diagnostics: the helpers print what went wrong on stderr (a failed request, an unexpected error
+ * body, an SQL error, the tail of the program's log when it died), so that the cmocka failure
+ * line that follows has its context.
+ *
+ * Thread-safety: none; one test thread drives one e2e_app.
+ */
+#ifndef E2E_H
+#define E2E_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "core.h"
+#include "httpc.h"
+
+/* ---- databases ------------------------------------------------------------------------------ */
+
+#define E2E_DB_NAME_MAX 64
+#define E2E_CONNINFO_MAX 1024
+
+/* A database made for one test run. Caller storage: E2E_DB_INIT. */
+struct e2e_db {
+    char name[E2E_DB_NAME_MAX];         /* e.g. "e2e_ch03_4242_1"; "" = none */
+    char conninfo[E2E_CONNINFO_MAX];    /* PG_CONN with dbname replaced by name */
+};
+#define E2E_DB_INIT {{0}, {0}}
+
+/* Creates an empty database named "e2e_<tag>_<pid>_<n>" (tag: letters, digits, '_', at most 20
+ * characters; n counts the calls of this process) through PG_CONN from the environment (default
+ * CFG_DEFAULT_PG_CONN; its role needs CREATEDB), and fills db with its name and conninfo. Before
+ * that it drops databases "e2e_*_<pid>_<n>" left behind by test processes that no longer exist
+ * (a crashed run). Server unreachable -> CORE_ERR_UNAVAILABLE; other failures CORE_ERR_IO with
+ * the server's message. */
+core_status e2e_db_create(struct e2e_db *db, const char *tag, core_err *err);
+
+/* Drops db's database (terminating connections still open to it) and clears db->name. A db
+ * without a name is a no-op. */
+core_status e2e_db_drop(struct e2e_db *db, core_err *err);
+
+/* ---- the program under test ----------------------------------------------------------------- */
+
+typedef struct e2e_app e2e_app; /* opaque: a child process, an HTTP client, an SQL connection */
+
+struct e2e_app_opts {
+    const char *bin;        /* program to run; NULL = environment MALLBOTS_BIN (required then) */
+    const char *name;       /* names the log file "<name>.app.log"; letters, digits, '-', '_' */
+    const char *pg_conn;    /* PG_CONN for the program (copied); required */
+    const char *log_level;  /* NULL = environment LOG_LEVEL, else "WARN" */
+    int ready_timeout_ms;   /* how long to wait until it answers; 0 = 30000 */
+    const char *ready_path; /* polled with GET until it answers 200; NULL = "/api/stores" */
+};
+#define E2E_APP_OPTS_INIT {NULL, "app", NULL, NULL, 0, NULL}
+
+/* Picks two free loopback ports, starts the program (fork + execve) with the environment
+ * described at the top, and waits until GET ready_path answers 200 (bounded by
+ * ready_timeout_ms). If the program exits first, or does not answer in time (it is then
+ * killed), returns CORE_ERR_UNAVAILABLE and prints the tail of its log. The child gets SIGTERM
+ * if the test process dies (PR_SET_PDEATHSIG), so a crashed test leaves no program behind.
+ * On OK the caller frees *out with e2e_app_free() (or e2e_close()). */
+core_status e2e_app_start(e2e_app **out, const struct e2e_app_opts *opts, core_err *err);
+
+/* Sends SIGTERM and waits (at most 15 s) for the program to exit. *exit_code (may be NULL) gets
+ * its exit status (0 = clean shutdown), 128 + N when signal N killed it, or -1 when it ignored
+ * SIGTERM for 15 s and had to be killed with SIGKILL (then CORE_ERR_UNAVAILABLE is returned). A
+ * non-zero exit prints the tail of the log. Also closes the SQL connection. Stopping an app that
+ * was already stopped returns the first result again. */
+core_status e2e_app_stop(e2e_app *app, int *exit_code, core_err *err);
+
+/* Stops the program if it still runs (SIGKILL after the same 15 s bound), closes everything,
+ * drops the database when the app owns one (e2e_open) and frees. NULL is a no-op. */
+void e2e_app_free(e2e_app *app);
+
+/* e2e_db_create(tag) + e2e_app_start(name) in one call; the app owns the database. On failure
+ * nothing is left behind (the database is dropped again). Caller ends it with e2e_close(). */
+core_status e2e_open(e2e_app **out, const char *tag, const char *name, core_err *err);
+
+/* e2e_app_stop() (if not stopped yet) + drop of the owned database + free. *exit_code as for
+ * e2e_app_stop(). Returns the first failure (a stop timeout or a failed drop); app is freed in
+ * every case. NULL app: CORE_OK, *exit_code = -1. */
+core_status e2e_close(e2e_app *app, int *exit_code, core_err *err);
+
+int e2e_app_web_port(const e2e_app *app);        /* the REST API's port */
+int e2e_app_rpc_port(const e2e_app *app);        /* the RPC server's port */
+pid_t e2e_app_pid(const e2e_app *app);           /* the child's pid (still valid after stop) */
+const char *e2e_app_log_path(const e2e_app *app); /* borrowed */
+const char *e2e_app_pg_conn(const e2e_app *app);  /* the program's PG_CONN; borrowed */
+bool e2e_app_running(e2e_app *app);              /* false once it exited (reaps it) */
+
+/* Prints the last max_lines lines of the program's log on stderr, framed, for a failing test. */
+void e2e_app_dump_log(const e2e_app *app, int max_lines);
+
+/* ---- HTTP ------------------------------------------------------------------------------------ */
+
+#define E2E_HTTP_TIMEOUT_MS 30000 /* per wait on the program (a sanitizer build is slow) */
+
+/* Sends one request to the program's REST port (see httpc_request(); headers and body borrowed).
+ * On OK the caller releases resp with httpc_response_release(). */
+core_status e2e_http(e2e_app *app, const char *method, const char *path, const char *const *headers,
+                     const void *body, size_t body_len, struct httpc_response *resp, core_err *err);
+
+/* A JSON call: method path with body (NULL = none; sent with Content-Type: application/json).
+ * *status gets the HTTP status, or -1 when the request failed (connection refused, timeout,
+ * malformed response: printed on stderr with the program's log tail). Returns the parsed
+ * response body (a new reference: json_decref it), or NULL when there was none or it was not
+ * JSON (printed on stderr). */
+json_t *e2e_call(e2e_app *app, const char *method, const char *path, const char *body, int *status);
+
+/* Text formatted into a value (no allocation), for building paths and bodies inline:
+ *     e2e_call(app, "PUT", E2E_F("/api/baskets/%s/addItem", id), E2E_F("{\"quantity\":%d}", 5), &st)
+ * The array lives until the end of the full expression that contains the call (C11 temporary
+ * lifetime). Text longer than E2E_TEXT_MAX - 1 aborts (a test bug). */
+#define E2E_TEXT_MAX 4096
+struct e2e_text {
+    char s[E2E_TEXT_MAX];
+};
+struct e2e_text e2e_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define E2E_F(...) (e2e_fmt(__VA_ARGS__).s)
+
+/* ---- JSON access ----------------------------------------------------------------------------- */
+
+/* The value at a dotted path: object keys and array indexes, e.g. "basket.items.0.quantity".
+ * NULL when any step is missing (or root is NULL). Borrowed from root. */
+json_t *e2e_json_at(json_t *root, const char *path);
+
+/* The string at path; NULL when missing or not a string. Borrowed from root. */
+const char *e2e_json_str(json_t *root, const char *path);
+
+/* The number (integer or real) at path; NAN when missing or not a number. */
+double e2e_json_num(json_t *root, const char *path);
+
+/* The size of the array at path; -1 when missing or not an array. */
+long e2e_json_len(json_t *root, const char *path);
+
+/* true when (status, body) is the API's error shape for HTTP want_status: body is exactly
+ * {"code": <integer>, "message": <string>}, code is the gRPC code the API uses for that HTTP
+ * status (400 -> 3, 404 -> 5, 405 -> 12, 409 -> 10, 413 -> 8, 500 -> 13, 503 -> 14), and the
+ * message equals want_message (NULL: any message). Otherwise prints what differs and returns
+ * false; use it as assert_true(e2e_is_error(...)). */
+bool e2e_is_error(int status, json_t *body, int want_status, const char *want_message);
+
+/* Like e2e_is_error(), but the message must only contain want_part (NULL: any). */
+bool e2e_is_error_like(int status, json_t *body, int want_status, const char *want_part);
+
+/* ---- SQL on the program's database ---------------------------------------------------------- */
+
+/* Runs sql (constant text with $1..$n; params borrowed, NULL entries are SQL NULL) on a
+ * connection of the test's own to the program's database (opened on first use). Returns the
+ * first column of the first row as text, core_malloc'd (caller frees with core_free()); NULL
+ * when there is no row, the value is NULL, or the query failed (printed on stderr). */
+char *e2e_sql_value(e2e_app *app, const char *sql, int nparams, const char *const *params);
+
+/* Like e2e_sql_value() for a query returning one integer (e.g. "select count(*) ..."); -1 when
+ * there is no row, the value is NULL or not an integer, or the query failed. */
+long long e2e_sql_long(e2e_app *app, const char *sql, int nparams, const char *const *params);
+
+/* Runs a statement that returns no rows (e.g. an UPDATE that prepares a test situation). */
+core_status e2e_sql_exec(e2e_app *app, const char *sql, int nparams, const char *const *params,
+                         core_err *err);
+
+/* ---- assertions for cmocka tests --------------------------------------------------------------
+ * Each checks one thing and, when it does not hold, prints the request, what was expected and
+ * what came back, then fails the running cmocka test at the CALLER's file and line (cmocka's
+ * _fail()). They free what they allocated before failing. */
+
+#define E2E_ID_MAX 128
+
+/* The request answers 200; returns the body (a new reference: json_decref it; may be NULL when
+ * the body is empty). */
+#define e2e_expect_ok(app, method, path, body) \
+    e2e__expect_ok((app), (method), (path), (body), __FILE__, __LINE__)
+
+/* The request answers 200 with {"id": "<non-empty>", ...}; copies the id into id_out
+ * (char[E2E_ID_MAX]). */
+#define e2e_expect_id(app, method, path, body, id_out) \
+    e2e__expect_id((app), (method), (path), (body), (id_out), __FILE__, __LINE__)
+
+/* The request answers with the API's error shape for want_status (see e2e_is_error()) and
+ * exactly message (NULL: any message). */
+#define e2e_expect_error(app, method, path, body, want_status, message) \
+    e2e__expect_error((app), (method), (path), (body), (want_status), (message), true, __FILE__, __LINE__)
+
+/* Like e2e_expect_error(), the message only has to contain part. */
+#define e2e_expect_error_like(app, method, path, body, want_status, part) \
+    e2e__expect_error((app), (method), (path), (body), (want_status), (part), false, __FILE__, __LINE__)
+
+/* The string at path in json equals want. */
+#define e2e_expect_json_str(json, path, want) e2e__expect_json_str((json), (path), (want), __FILE__, __LINE__)
+
+/* The number at path in json equals want (within 1e-9). */
+#define e2e_expect_json_num(json, path, want) e2e__expect_json_num((json), (path), (want), __FILE__, __LINE__)
+
+/* e2e_sql_value(app, sql, param ? 1 : 0, {param}) equals want (want NULL: no row or SQL NULL). */
+#define e2e_expect_sql(app, want, sql, param) e2e__expect_sql((app), (want), (sql), (param), __FILE__, __LINE__)
+
+json_t *e2e__expect_ok(e2e_app *app, const char *method, const char *path, const char *body, const char *file,
+                       int line);
+void e2e__expect_id(e2e_app *app, const char *method, const char *path, const char *body, char *id_out,
+                    const char *file, int line);
+void e2e__expect_error(e2e_app *app, const char *method, const char *path, const char *body, int want_status,
+                       const char *message, bool exact, const char *file, int line);
+void e2e__expect_json_str(json_t *json, const char *path, const char *want, const char *file, int line);
+void e2e__expect_json_num(json_t *json, const char *path, double want, const char *file, int line);
+void e2e__expect_sql(e2e_app *app, const char *want, const char *sql, const char *param, const char *file,
+                     int line);
+
+#endif /* E2E_H */
