@@ -2,10 +2,11 @@
 # test.sh [NN] -- the whole test run behind `make test` (or one chapter's with NN).
 #
 #  1. builds the core library and every runnable chapter with ASan + UBSan (build/san/...);
-#  2. runs the unit tests (no servers) and the checks (no chapter file is a copy; every exercise
-#     is honest: its tests pass on the reference and fail on the untouched starter);
+#  2. runs the unit tests (no servers) and the check that no chapter file is a copy;
 #  3. starts the lab if it is not running (and stops it again at the end, also on failure) and
-#     runs the integration and end-to-end tests against the real PostgreSQL and nats-server;
+#     runs the integration and end-to-end tests against the real PostgreSQL and nats-server, and
+#     checks that every exercise is honest (its tests pass on the reference solution and fail on
+#     the untouched starter);
 #  4. ends with exactly one line "N passed, N failed" and exits non-zero on any failure.
 # Logs of every suite are kept in build/test-logs/.
 set -uo pipefail
@@ -101,13 +102,6 @@ for n in "${chapters[@]}"; do
 done
 echo "checks:"
 run_check "chapters: no copies" scripts/chapter.sh check-copies
-if [[ -x scripts/exercise.sh ]]; then
-    for n in "${chapters[@]}"; do
-        for ex in $(scripts/exercise.sh ids "$n"); do
-            run_check "ch$n exercise $ex: honest" scripts/exercise.sh verify "$n" "$ex"
-        done
-    done
-fi
 
 # ---- 3. integration and end-to-end tests against the lab ---------------------------------------
 started_lab=0
@@ -130,6 +124,12 @@ fi
 for n in "${chapters[@]}"; do
     for t in build/san/ch"$n"/tests/e2e/test_*; do
         [[ -x $t ]] && MALLBOTS_BIN="$PWD/build/san/ch$n/mallbots" CHAPTER="$n" run_suite "ch$n/$(basename "$t")" "$t"
+    done
+done
+# Exercises may test repositories, so they are checked with the lab up.
+for n in "${chapters[@]}"; do
+    for ex in $(scripts/exercise.sh ids "$n"); do
+        run_check "ch$n exercise $ex: honest" scripts/exercise.sh verify "$n" "$ex"
     done
 done
 stop_lab

@@ -1,0 +1,233 @@
+/* test_ddd.c -- unit tests of ddd.h: events, aggregates, the dispatcher. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ddd.h"
+#include "pb.h"
+#include "rpc_test.pb-c.h"
+
+static long live_at_start;
+
+static int setup(void **state)
+{
+    (void)state;
+    live_at_start = core_alloc_live();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    core_alloc_fail_after(-1);
+    assert_int_equal(core_alloc_live(), live_at_start); /* nothing leaked */
+    return 0;
+}
+
+static ProtobufCMessage *payload(const char *text)
+{
+    Rpctest__EchoRequest *m = pb_new_of(rpctest__echo_request);
+    assert_non_null(m);
+    assert_int_equal(pb_set_string(&m->text, text, NULL), CORE_OK);
+    return &m->base;
+}
+
+static void event_owns_its_payload_and_metadata(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    ddd_event *ev = NULL;
+    ProtobufCMessage *p = payload("hello");
+    assert_int_equal(ddd_event_new(&ev, "test.Happened", &p, &err), CORE_OK);
+    assert_null(p); /* ownership taken */
+    assert_string_equal(ddd_event_name(ev), "test.Happened");
+    assert_true(core_uuid_valid(ddd_event_id(ev)));
+    assert_true(ddd_event_payload_is(ev, &rpctest__echo_request__descriptor));
+    assert_false(ddd_event_payload_is(ev, &rpctest__echo_reply__descriptor));
+    assert_string_equal(((const Rpctest__EchoRequest *)ddd_event_payload(ev))->text, "hello");
+    assert_true(ddd_event_occurred_at(ev).tv_sec > 1700000000);
+
+    assert_int_equal(ddd_event_set_metadata(ev, "k", "v1", &err), CORE_OK);
+    assert_int_equal(ddd_event_set_metadata(ev, "k", "v2", &err), CORE_OK);
+    assert_string_equal(ddd_event_metadata(ev, "k"), "v2");
+    assert_null(ddd_event_metadata(ev, "missing"));
+    char key[16];
+    for (int i = 1; i < DDD_METADATA_MAX; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(ddd_event_set_metadata(ev, key, "x", &err), CORE_OK);
+    }
+    assert_int_equal(ddd_event_set_metadata(ev, "one-too-many", "x", &err), CORE_ERR_TOO_LARGE);
+    ddd_event_free(ev);
+    ddd_event_free(NULL);
+}
+
+static void aggregate_records_and_hands_over_events(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    struct ddd_aggregate agg = DDD_AGGREGATE_INIT("test.Thing");
+    assert_int_equal(ddd_aggregate_set_id(&agg, "thing-1", &err), CORE_OK);
+    for (int i = 0; i < 3; i++) {
+        ProtobufCMessage *p = payload(i == 0 ? "a" : i == 1 ? "b" : "c");
+        assert_int_equal(ddd_aggregate_add_event(&agg, "test.Changed", &p, &err), CORE_OK);
+    }
+    assert_int_equal(agg.events.n, 3);
+    assert_string_equal(ddd_event_metadata(agg.events.items[0], "aggregate-name"), "test.Thing");
+    assert_string_equal(ddd_event_metadata(agg.events.items[0], "aggregate-id"), "thing-1");
+
+    struct ddd_event_list out = DDD_EVENT_LIST_INIT;
+    assert_int_equal(ddd_aggregate_take_events(&agg, &out, &err), CORE_OK);
+    assert_int_equal(out.n, 3);
+    assert_int_equal(agg.events.n, 0); /* handed over exactly once */
+    assert_string_equal(((const Rpctest__EchoRequest *)ddd_event_payload(out.items[2]))->text, "c");
+    assert_int_equal(ddd_aggregate_take_events(&agg, &out, &err), CORE_OK);
+    assert_int_equal(out.n, 3);
+    ddd_event_list_release(&out);
+
+    ProtobufCMessage *p = payload("d");
+    assert_int_equal(ddd_aggregate_add_event(&agg, "test.Changed", &p, &err), CORE_OK);
+    ddd_aggregate_clear_events(&agg);
+    assert_int_equal(agg.events.n, 0);
+
+    char long_id[DDD_ID_MAX + 2];
+    memset(long_id, 'x', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    assert_int_equal(ddd_aggregate_set_id(&agg, long_id, &err), CORE_ERR_INVALID);
+    ddd_aggregate_release(&agg); /* frees events never handed over */
+}
+
+/* ---- dispatcher ---- */
+
+struct recorder {
+    char calls[8][48];
+    int n;
+    core_status fail_with;
+};
+
+static core_status record(void *ud, const char *who, const ddd_event *ev, core_err *err)
+{
+    struct recorder *r = ud;
+    snprintf(r->calls[r->n++], sizeof r->calls[0], "%s:%s", who, ddd_event_name(ev));
+    if (r->fail_with)
+        return core_err_set(err, r->fail_with, "no invoice for you");
+    return CORE_OK;
+}
+static core_status handler_a(void *ud, const ddd_event *ev, core_err *err)
+{
+    return record(ud, "a", ev, err);
+}
+static core_status handler_b(void *ud, const ddd_event *ev, core_err *err)
+{
+    return record(ud, "b", ev, err);
+}
+
+static void new_events(struct ddd_event_list *list, const char *n1, const char *n2)
+{
+    ddd_event *ev = NULL;
+    assert_int_equal(ddd_event_new(&ev, n1, NULL, NULL), CORE_OK);
+    assert_int_equal(ddd_event_list_push(list, &ev, NULL), CORE_OK);
+    assert_int_equal(ddd_event_new(&ev, n2, NULL, NULL), CORE_OK);
+    assert_int_equal(ddd_event_list_push(list, &ev, NULL), CORE_OK);
+}
+
+static void dispatcher_delivers_in_registration_order(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    ddd_dispatcher *d = NULL;
+    struct recorder r = {0};
+    assert_int_equal(ddd_dispatcher_new(&d, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "x.One", "A", handler_a, &r, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "x.Two", "B", handler_b, &r, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "x.One", "B", handler_b, &r, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_count(d, "x.One"), 2);
+    assert_int_equal(ddd_dispatcher_count(d, "x.None"), 0);
+
+    struct ddd_event_list evs = DDD_EVENT_LIST_INIT;
+    new_events(&evs, "x.One", "x.Two");
+    assert_int_equal(ddd_dispatcher_publish(d, evs.items, evs.n, &err), CORE_OK);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.calls[0], "a:x.One");
+    assert_string_equal(r.calls[1], "b:x.One");
+    assert_string_equal(r.calls[2], "b:x.Two");
+    ddd_event_list_release(&evs);
+    ddd_dispatcher_free(d);
+}
+
+static void event_without_handler_is_fine(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    ddd_dispatcher *d = NULL;
+    struct recorder r = {0};
+    assert_int_equal(ddd_dispatcher_new(&d, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "x.One", "A", handler_a, &r, &err), CORE_OK);
+    struct ddd_event_list evs = DDD_EVENT_LIST_INIT;
+    new_events(&evs, "x.Unheard", "x.AlsoUnheard");
+    assert_int_equal(ddd_dispatcher_publish(d, evs.items, evs.n, &err), CORE_OK);
+    assert_int_equal(r.n, 0);
+    ddd_event_list_release(&evs);
+    ddd_dispatcher_free(d);
+}
+
+static void failing_handler_is_reported_and_stops_delivery(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    ddd_dispatcher *d = NULL;
+    struct recorder r = {.fail_with = CORE_ERR_UNAVAILABLE};
+    assert_int_equal(ddd_dispatcher_new(&d, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "x.One", "ordering.InvoiceHandlers", handler_a, &r, &err),
+                     CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "x.One", "B", handler_b, &r, &err), CORE_OK);
+    struct ddd_event_list evs = DDD_EVENT_LIST_INIT;
+    new_events(&evs, "x.One", "x.One");
+    assert_int_equal(ddd_dispatcher_publish(d, evs.items, evs.n, &err), CORE_ERR_UNAVAILABLE);
+    assert_int_equal(r.n, 1); /* stopped at the failure, reported, not swallowed */
+    assert_string_equal(err.msg, "ordering.InvoiceHandlers on x.One: no invoice for you");
+    ddd_event_list_release(&evs);
+    ddd_dispatcher_free(d);
+}
+
+static void allocation_failures_leak_nothing(void **state)
+{
+    (void)state;
+    for (long i = 0;; i++) {
+        core_err err = CORE_ERR_INIT;
+        struct ddd_aggregate agg = DDD_AGGREGATE_INIT("test.Thing");
+        ProtobufCMessage *p = payload("x"); /* made before the failure budget starts */
+        core_alloc_fail_after(i);
+        core_status st = ddd_aggregate_set_id(&agg, "id", &err);
+        if (!st)
+            st = ddd_aggregate_add_event(&agg, "test.Changed", &p, &err);
+        struct ddd_event_list out = DDD_EVENT_LIST_INIT;
+        if (!st)
+            st = ddd_aggregate_take_events(&agg, &out, &err);
+        core_alloc_fail_after(-1);
+        assert_null(p); /* taken on success and on failure */
+        ddd_event_list_release(&out);
+        ddd_aggregate_release(&agg);
+        assert_int_equal(core_alloc_live(), live_at_start);
+        if (!st)
+            break;
+        assert_int_equal(st, CORE_ERR_NOMEM);
+        assert_true(i < 50);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(event_owns_its_payload_and_metadata, setup, teardown),
+        cmocka_unit_test_setup_teardown(aggregate_records_and_hands_over_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(dispatcher_delivers_in_registration_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(event_without_handler_is_fine, setup, teardown),
+        cmocka_unit_test_setup_teardown(failing_handler_is_reported_and_stops_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(allocation_failures_leak_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("ddd", tests, NULL, NULL);
+}
