@@ -4,6 +4,7 @@
 # The tree's layout (see docs/architecture.md):
 #   proto/<module>/*.proto  -> protoc-c -> $(OUT)/gen          (compiled into the chapter library)
 #   migrations/NNN_*.sql, migrations/seed.sql -> $(OUT)/gen/migrations.c (embedded in the binary)
+#   the generated headers   -> $(OUT)/gen/proto_index.c: every message descriptor, for tests
 #   **/*.c outside cmd/, tests/, exercises/  -> $(OUT)/libchapter.a
 #   cmd/<name>/*.c          -> $(OUT)/<name>                   (the programs: mallbots, ...)
 #   tests/unit/test_*.c     -> $(OUT)/tests/unit/test_*         (no servers needed)
@@ -30,7 +31,7 @@ EXERCISE_SRCS := $(patsubst $(SRC)/%,%,$(wildcard $(SRC)/tests/exercise/test_*.c
 SUPPORT_SRCS := $(patsubst $(SRC)/%,%,$(wildcard $(SRC)/tests/support/*.c))
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(OUT)/obj/%.o) $(GEN_C:$(OUT)/gen/%.c=$(OUT)/obj/gen/%.o) \
-            $(if $(MIG_C),$(OUT)/obj/gen/migrations.o)
+            $(if $(MIG_C),$(OUT)/obj/gen/migrations.o) $(if $(GEN_C),$(OUT)/obj/gen/proto_index.o)
 # test support: the chapter's own tests/support/*.c plus the core's (tests/support/, e.g. e2e.h)
 SUPPORT_OBJS := $(SUPPORT_SRCS:%.c=$(OUT)/obj/%.o) $(wildcard $(CORE)/obj/tests/support/*.o)
 INC := -I$(SRC) -I$(OUT)/gen -Ishared -I$(CORE)/gen -Itests/support -I$(SRC)/tests/support
@@ -53,6 +54,10 @@ $(OUT)/gen/%.pb-c.c $(OUT)/gen/%.pb-c.h: $(SRC)/proto/%.proto
 $(OUT)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 	@mkdir -p $(OUT)/gen
 	scripts/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+# every message descriptor of the chapter's protos, for tests (see scripts/proto-index.sh)
+$(OUT)/gen/proto_index.c: $(GEN_H) scripts/proto-index.sh
+	$(Q)scripts/proto-index.sh $(GEN_H) > $@.tmp && mv $@.tmp $@
 
 $(OUT)/obj/gen/%.o: $(OUT)/gen/%.c | $(GEN_H)
 	@mkdir -p $(dir $@)
