@@ -90,18 +90,22 @@ run)
     echo "exercise: instructions: $d/README.md"
     mkdir -p build/ex
     log=build/ex/ch$nn-build.log
+    # compiler messages name the copy in build/ex/...; point them at the learner's own files
+    to_mine() { sed "s|build/ex/ch$nn/src/\($(cd "$mine" && find . -type f | sed 's|^\./||' | paste -sd'|' | sed 's/|/\\|/g')\)|$mine/\1|g"; }
     if ! build_with "$nn" "$d" "$mine" "$log"; then
         echo "exercise: your version does not build yet:"
-        grep -aE 'error|warning' "$log" | head -20
+        grep -aE 'error|warning' "$log" | head -20 | to_mine
         exit 1
     fi
     out=$(run_tests "$nn") && rc=0 || rc=$?
-    echo "$out" | grep -aE '^\[ +(OK|FAILED) +\]|^\[ +(PASSED|FAILED) +\] [0-9]' | sed 's/^/  /'
+    # one line per test (cmocka repeats failures in its summary), then the totals
+    echo "$out" | grep -aE '^\[ +(OK|FAILED) +\] [A-Za-z_]' | awk '!seen[$0]++' | sed 's/^/  /'
+    echo "$out" | grep -aE '^\[ +(PASSED|FAILED) +\] [0-9]' | sed 's/^/  /'
     if ((rc == 0)); then
         echo "exercise $nn.$k: all tests pass -- well done. Compare with the chapter's version: $(scripts/chapter.sh dir "$nn")/"
     else
         echo "exercise $nn.$k: not done yet -- the FAILED tests above say what is still missing."
-        echo "$out" | grep -aE 'error|Error|assert' | head -10 | sed 's/^/  /'
+        echo "$out" | grep -aE 'error|Error|assert|Sanitizer|SUMMARY' | head -10 | to_mine | sed 's/^/  /'
     fi
     exit $rc ;;
 reset)
@@ -127,7 +131,7 @@ verify)
     if run_tests "$nn" > "$log.starter" 2>&1; then
         cat "$log.starter"; die "the tests PASS on the untouched starter: they do not check the exercise"
     fi
-    echo "untouched starter: tests fail, as they must ($(grep -ac '^\[  FAILED  \] [a-z_]' "$log.starter") failing)"
+    echo "untouched starter: tests fail, as they must ($(grep -aE '^\[  FAILED  \] [A-Za-z_]' "$log.starter" | sort -u | wc -l) failing)"
     ;;
 *) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
