@@ -5,8 +5,8 @@
 # (build/chNN/mallbots). Takes the lab's connection settings (PG_CONN, NATS_URL) from
 # `scripts/lab.sh env`, prints where the program listens and two curl commands to try, then
 # replaces itself with the program (exec), so Ctrl-C reaches it as SIGINT and it shuts down
-# cleanly. Settings already in the environment win over the defaults shown (WEB_PORT, RPC_PORT,
-# LOG_LEVEL, ...; see shared/cfg.h).
+# cleanly. Settings already in the environment win over the lab's and the defaults (PG_CONN,
+# NATS_URL, WEB_PORT, RPC_PORT, LOG_LEVEL, ...; see shared/cfg.h).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +26,10 @@ lab_env=$(scripts/lab.sh env) || {
     echo "run: scripts/lab.sh env failed" >&2
     exit 1
 }
+# PG_CONN / NATS_URL set by the user win over the lab's (e.g. to run on another database)
+user_pg=${PG_CONN:-} user_nats=${NATS_URL:-}
 eval "$lab_env"
+PG_CONN=${user_pg:-$PG_CONN} NATS_URL=${user_nats:-$NATS_URL}
 export PG_CONN NATS_URL
 if ! scripts/lab.sh status > /dev/null 2>&1; then
     echo "run: the lab is not running; start it with: make lab-up" >&2
