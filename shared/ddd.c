@@ -117,6 +117,17 @@ const char *ddd_event_metadata(const ddd_event *ev, const char *key)
     return NULL;
 }
 
+size_t ddd_event_metadata_count(const ddd_event *ev)
+{
+    return ev->nmetadata;
+}
+
+void ddd_event_metadata_at(const ddd_event *ev, size_t i, const char **key, const char **value)
+{
+    *key = ev->metadata[i].key;
+    *value = ev->metadata[i].value;
+}
+
 core_status ddd_event_restore(ddd_event *ev, const char *id, struct timespec occurred_at, core_err *err)
 {
     if (!core_strlcpy(ev->id, id, sizeof ev->id))

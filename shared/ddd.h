@@ -70,6 +70,11 @@ core_status ddd_event_set_metadata(ddd_event *event, const char *key, const char
 /* The value of a metadata key (borrowed), or NULL. */
 const char *ddd_event_metadata(const ddd_event *event, const char *key);
 
+/* Number of metadata entries, and entry i (0 <= i < count) as borrowed key and value; for
+ * stores and transports that must carry all of an event's metadata. */
+size_t ddd_event_metadata_count(const ddd_event *event);
+void ddd_event_metadata_at(const ddd_event *event, size_t i, const char **key, const char **value);
+
 /* Overrides id and time (used when an event is rebuilt from storage). id is copied. */
 core_status ddd_event_restore(ddd_event *event, const char *id, struct timespec occurred_at, core_err *err);
 

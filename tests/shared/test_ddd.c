@@ -55,6 +55,11 @@ static void event_owns_its_payload_and_metadata(void **state)
     assert_int_equal(ddd_event_set_metadata(ev, "k", "v2", &err), CORE_OK);
     assert_string_equal(ddd_event_metadata(ev, "k"), "v2");
     assert_null(ddd_event_metadata(ev, "missing"));
+    assert_int_equal(ddd_event_metadata_count(ev), 1);
+    const char *k = NULL, *v = NULL;
+    ddd_event_metadata_at(ev, 0, &k, &v);
+    assert_string_equal(k, "k");
+    assert_string_equal(v, "v2");
     char key[16];
     for (int i = 1; i < DDD_METADATA_MAX; i++) {
         snprintf(key, sizeof key, "k%d", i);

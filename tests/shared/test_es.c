@@ -1,0 +1,1062 @@
+/* test_es.c -- unit tests of es.h with the in-memory store: aggregates (raise = record + apply),
+ * the registry, the store's append/load/snapshots, the repository (load, save, conflicts,
+ * publishing exactly once, snapshots) and allocation failures.
+ *
+ * The test aggregate is "test.Thing" (events and snapshot in es_test.proto): a name, a counter,
+ * the number of renames and of notes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ddd.h"
+#include "es.h"
+#include "es_test.pb-c.h"
+#include "log.h"
+#include "pb.h"
+
+/* ---- the test aggregate ------------------------------------------------------------------------
+ */
+
+struct thing {
+    int padding; /* so that the aggregate is not at offset 0 */
+    struct es_aggregate agg;
+    char name[64];
+    int count;
+    int renames;
+    int notes;
+};
+
+static int snapshots_applied; /* from_snapshot calls */
+static int events_applied;    /* apply calls that succeeded */
+
+static void thing_init(struct thing *t)
+{
+    memset(t, 0, sizeof *t);
+    es_aggregate_init(&t->agg, "test.Thing");
+}
+
+static void thing_release(struct thing *t)
+{
+    es_aggregate_release(&t->agg);
+}
+
+static core_status thing_apply(void *entity, const ddd_event *ev, core_err *err)
+{
+    struct thing *t = entity;
+    const char *name = ddd_event_name(ev);
+    const ProtobufCMessage *p = ddd_event_payload(ev);
+    if (strcmp(name, "estest.ThingCreated") == 0 &&
+        ddd_event_payload_is(ev, &estest__thing_created__descriptor)) {
+        core_strlcpy(t->name, ((const Estest__ThingCreated *)p)->name, sizeof t->name);
+    } else if (strcmp(name, "estest.ThingRenamed") == 0 &&
+               ddd_event_payload_is(ev, &estest__thing_renamed__descriptor)) {
+        core_strlcpy(t->name, ((const Estest__ThingRenamed *)p)->name, sizeof t->name);
+        t->renames++;
+    } else if (strcmp(name, "estest.ThingCounted") == 0 &&
+               ddd_event_payload_is(ev, &estest__thing_counted__descriptor)) {
+        t->count += ((const Estest__ThingCounted *)p)->by;
+    } else if (strcmp(name, "estest.ThingNoted") == 0 &&
+               ddd_event_payload_is(ev, &estest__thing_noted__descriptor)) {
+        t->notes++;
+    } else {
+        return core_err_set(err, CORE_ERR_INTERNAL, "test.Thing: unexpected event %s", name);
+    }
+    events_applied++;
+    return CORE_OK;
+}
+
+static core_status thing_to_snapshot(const void *entity, ProtobufCMessage **out, core_err *err)
+{
+    const struct thing *t = entity;
+    Estest__ThingV1 *s = pb_new_of(estest__thing_v1);
+    if (!s || pb_set_string(&s->name, t->name, err)) {
+        pb_free(s ? &s->base : NULL);
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+    }
+    s->count = t->count;
+    s->renames = t->renames;
+    s->notes = t->notes;
+    *out = &s->base;
+    return CORE_OK;
+}
+
+static core_status thing_from_snapshot(void *entity, const ProtobufCMessage *snap, core_err *err)
+{
+    struct thing *t = entity;
+    if (snap->descriptor != &estest__thing_v1__descriptor)
+        return core_err_set(err, CORE_ERR_INTERNAL, "not a ThingV1");
+    const Estest__ThingV1 *s = (const Estest__ThingV1 *)snap;
+    core_strlcpy(t->name, s->name, sizeof t->name);
+    t->count = s->count;
+    t->renames = s->renames;
+    t->notes = s->notes;
+    snapshots_applied++;
+    return CORE_OK;
+}
+
+static const struct es_aggregate_type thing_type = {
+    .name = "test.Thing",
+    .agg_offset = offsetof(struct thing, agg),
+    .apply = thing_apply,
+    .snapshot_name = "estest.ThingV1",
+    .to_snapshot = thing_to_snapshot,
+    .from_snapshot = thing_from_snapshot,
+};
+
+/* The same aggregate without snapshots: loads from events only. */
+static const struct es_aggregate_type thing_type_no_snapshots = {
+    .name = "test.Thing",
+    .agg_offset = offsetof(struct thing, agg),
+    .apply = thing_apply,
+};
+
+/* The same aggregate expecting a newer snapshot layout: stored ThingV1 snapshots are ignored. */
+static const struct es_aggregate_type thing_type_v2 = {
+    .name = "test.Thing",
+    .agg_offset = offsetof(struct thing, agg),
+    .apply = thing_apply,
+    .snapshot_name = "estest.ThingV2",
+    .to_snapshot = thing_to_snapshot,
+    .from_snapshot = thing_from_snapshot,
+};
+
+/* Domain methods: validate, then raise. */
+static core_status thing_create(struct thing *t, const char *id, const char *name, core_err *err)
+{
+    if (core_str_blank(name))
+        return core_err_set(err, CORE_ERR_INVALID, "the name cannot be blank");
+    core_status st = ddd_aggregate_set_id(&t->agg.base, id, err);
+    if (st)
+        return st;
+    Estest__ThingCreated *p = pb_new_of(estest__thing_created);
+    if (!p)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+    if ((st = pb_set_string(&p->name, name, err))) {
+        pb_free(&p->base);
+        return st;
+    }
+    ProtobufCMessage *m = &p->base;
+    return es_aggregate_raise(&t->agg, t, &thing_type, "estest.ThingCreated", &m, err);
+}
+
+static core_status thing_count(struct thing *t, int by, core_err *err)
+{
+    if (by == 0)
+        return core_err_set(err, CORE_ERR_INVALID, "count by 0");
+    Estest__ThingCounted *p = pb_new_of(estest__thing_counted);
+    if (!p)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+    p->by = by;
+    ProtobufCMessage *m = &p->base;
+    return es_aggregate_raise(&t->agg, t, &thing_type, "estest.ThingCounted", &m, err);
+}
+
+static core_status thing_rename(struct thing *t, const char *name, core_err *err)
+{
+    Estest__ThingRenamed *p = pb_new_of(estest__thing_renamed);
+    if (!p)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+    core_status st = pb_set_string(&p->name, name, err);
+    if (st) {
+        pb_free(&p->base);
+        return st;
+    }
+    ProtobufCMessage *m = &p->base;
+    return es_aggregate_raise(&t->agg, t, &thing_type, "estest.ThingRenamed", &m, err);
+}
+
+static core_status thing_note(struct thing *t, core_err *err)
+{
+    ProtobufCMessage *m = pb_new(&estest__thing_noted__descriptor);
+    if (!m)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+    return es_aggregate_raise(&t->agg, t, &thing_type, "estest.ThingNoted", &m, err);
+}
+
+static void assert_same_state(const struct thing *a, const struct thing *b)
+{
+    assert_string_equal(a->agg.base.id, b->agg.base.id);
+    assert_int_equal(a->agg.version, b->agg.version);
+    assert_string_equal(a->name, b->name);
+    assert_int_equal(a->count, b->count);
+    assert_int_equal(a->renames, b->renames);
+    assert_int_equal(a->notes, b->notes);
+}
+
+/* ---- fixture ------------------------------------------------------------------------------------
+ */
+
+struct fx {
+    long live;
+    es_registry *reg;
+    es_store *store;
+};
+
+static core_status register_all(es_registry *reg, core_err *err)
+{
+    core_status st =
+        es_registry_add(reg, "estest.ThingCreated", &estest__thing_created__descriptor, err);
+    if (!st)
+        st = es_registry_add(reg, "estest.ThingRenamed", &estest__thing_renamed__descriptor, err);
+    if (!st)
+        st = es_registry_add(reg, "estest.ThingCounted", &estest__thing_counted__descriptor, err);
+    if (!st)
+        st = es_registry_add(reg, "estest.ThingNoted", &estest__thing_noted__descriptor, err);
+    if (!st)
+        st = es_registry_add(reg, "estest.ThingV1", &estest__thing_v1__descriptor, err);
+    /* a later snapshot layout, registered so that its stored snapshots would decode */
+    if (!st)
+        st = es_registry_add(reg, "estest.ThingV2", &estest__thing_v1__descriptor, err);
+    return st;
+}
+
+static int setup(void **state)
+{
+    static struct fx f;
+    memset(&f, 0, sizeof f);
+    f.live = core_alloc_live();
+    core_err err = CORE_ERR_INIT;
+    if (es_registry_new(&f.reg, &err) || register_all(f.reg, &err) ||
+        es_mem_store_new(&f.store, f.reg, &err)) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return -1;
+    }
+    snapshots_applied = events_applied = 0;
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    core_alloc_fail_after(-1);
+    es_store_free(f->store);
+    es_registry_free(f->reg);
+    assert_int_equal(core_alloc_live(), f->live); /* nothing leaked */
+    return 0;
+}
+
+/* Publishing counters. */
+struct counter {
+    int calls;
+    char ids[16][CORE_UUID_LEN + 1];
+    core_status fail_with;
+};
+
+static core_status count_handler(void *ud, const ddd_event *ev, core_err *err)
+{
+    struct counter *c = ud;
+    if (c->calls < 16)
+        core_strlcpy(c->ids[c->calls], ddd_event_id(ev), sizeof c->ids[0]);
+    c->calls++;
+    if (c->fail_with)
+        return core_err_set(err, c->fail_with, "handler refused");
+    return CORE_OK;
+}
+
+static ddd_dispatcher *counting_dispatcher(struct counter *c)
+{
+    ddd_dispatcher *d = NULL;
+    assert_int_equal(ddd_dispatcher_new(&d, NULL), CORE_OK);
+    const char *names[] = {"estest.ThingCreated", "estest.ThingRenamed", "estest.ThingCounted",
+                           "estest.ThingNoted"};
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(
+            ddd_dispatcher_subscribe(d, names[i], "test.Counter", count_handler, c, NULL), CORE_OK);
+    return d;
+}
+
+/* ---- aggregates
+ * ---------------------------------------------------------------------------------- */
+
+static void raise_records_and_applies_at_once(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    struct thing t;
+    thing_init(&t);
+    assert_int_equal(es_aggregate_version(&t.agg), 0);
+    assert_int_equal(es_aggregate_pending_version(&t.agg), 0);
+
+    assert_int_equal(thing_create(&t, "t1", "lamp", &err), CORE_OK);
+    assert_string_equal(t.name, "lamp"); /* applied on raise */
+    assert_int_equal(thing_count(&t, 5, &err), CORE_OK);
+    assert_int_equal(t.count, 5);
+    assert_int_equal(thing_count(&t, -2, &err), CORE_OK);
+    assert_int_equal(t.count, 3);
+    assert_int_equal(es_aggregate_version(&t.agg), 0);
+    assert_int_equal(es_aggregate_pending_version(&t.agg), 3);
+    assert_int_equal(t.agg.base.events.n, 3);
+    const char *versions[] = {"1", "2", "3"};
+    for (size_t i = 0; i < 3; i++) {
+        const ddd_event *ev = t.agg.base.events.items[i];
+        assert_string_equal(ddd_event_metadata(ev, "aggregate-version"), versions[i]);
+        assert_string_equal(ddd_event_metadata(ev, "aggregate-name"), "test.Thing");
+        assert_string_equal(ddd_event_metadata(ev, "aggregate-id"), "t1");
+    }
+    /* the version continues from the stored version */
+    t.agg.version = 10;
+    assert_int_equal(thing_note(&t, &err), CORE_OK);
+    assert_string_equal(ddd_event_metadata(t.agg.base.events.items[3], "aggregate-version"), "14");
+    assert_int_equal(es_aggregate_pending_version(&t.agg), 14);
+
+    /* a failing apply records nothing and leaves the state alone; the payload is freed */
+    ProtobufCMessage *p = pb_new(&estest__thing_noted__descriptor);
+    assert_int_equal(es_aggregate_raise(&t.agg, &t, &thing_type, "estest.Unheard", &p, &err),
+                     CORE_ERR_INTERNAL);
+    assert_null(p);
+    assert_non_null(strstr(err.msg, "unexpected event estest.Unheard"));
+    assert_int_equal(t.agg.base.events.n, 4);
+    assert_int_equal(t.notes, 1);
+    /* so does a wrong payload type for a known name */
+    p = pb_new(&estest__other__descriptor);
+    assert_int_equal(es_aggregate_raise(&t.agg, &t, &thing_type, "estest.ThingCounted", &p, &err),
+                     CORE_ERR_INTERNAL);
+    assert_int_equal(t.agg.base.events.n, 4);
+    assert_int_equal(t.count, 3);
+
+    /* every event has a payload */
+    p = NULL;
+    assert_int_equal(es_aggregate_raise(&t.agg, &t, &thing_type, "estest.ThingNoted", &p, &err),
+                     CORE_ERR_INTERNAL);
+    assert_non_null(strstr(err.msg, "without a payload"));
+    assert_int_equal(es_aggregate_raise(&t.agg, &t, &thing_type, "estest.ThingNoted", NULL, &err),
+                     CORE_ERR_INTERNAL);
+    assert_int_equal(t.agg.base.events.n, 4);
+    thing_release(&t);
+
+    struct es_aggregate a = ES_AGGREGATE_INIT("test.Other");
+    assert_string_equal(a.base.name, "test.Other");
+    assert_int_equal(a.version, 0);
+    es_aggregate_release(&a);
+}
+
+/* ---- registry -----------------------------------------------------------------------------------
+ */
+
+static void registry_maps_names_to_types(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    assert_ptr_equal(es_registry_lookup(f->reg, "estest.ThingCounted"),
+                     &estest__thing_counted__descriptor);
+    assert_null(es_registry_lookup(f->reg, "estest.Nope"));
+
+    assert_int_equal(
+        es_registry_add(f->reg, "estest.ThingCounted", &estest__other__descriptor, &err),
+        CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg, "estest.ThingCounted is already registered");
+    assert_ptr_equal(es_registry_lookup(f->reg, "estest.ThingCounted"),
+                     &estest__thing_counted__descriptor);
+    assert_int_equal(es_registry_add(f->reg, "", &estest__other__descriptor, &err),
+                     CORE_ERR_INVALID);
+    assert_int_equal(es_registry_add(f->reg, "estest.X", NULL, &err), CORE_ERR_INVALID);
+
+    Estest__ThingCounted *c = pb_new_of(estest__thing_counted);
+    c->by = 7;
+    char *json = NULL;
+    assert_int_equal(es_registry_encode(f->reg, "estest.ThingCounted", &c->base, &json, &err),
+                     CORE_OK);
+    assert_string_equal(json, "{\"by\":7}");
+    ProtobufCMessage *back = NULL;
+    assert_int_equal(
+        es_registry_decode(f->reg, "estest.ThingCounted", json, strlen(json), &back, &err),
+        CORE_OK);
+    assert_ptr_equal(back->descriptor, &estest__thing_counted__descriptor);
+    assert_int_equal(((Estest__ThingCounted *)back)->by, 7);
+    pb_free(back);
+    core_free(json);
+
+    json = (char *)"untouched";
+    assert_int_equal(es_registry_encode(f->reg, "estest.Unknown", &c->base, &json, &err),
+                     CORE_ERR_INTERNAL);
+    assert_string_equal(err.msg, "estest.Unknown is not registered");
+    assert_int_equal(es_registry_encode(f->reg, "estest.ThingCreated", &c->base, &json, &err),
+                     CORE_ERR_INTERNAL);
+    assert_string_equal(
+        err.msg,
+        "estest.ThingCreated: the message is a estest.ThingCounted, want a estest.ThingCreated");
+    assert_int_equal(es_registry_encode(f->reg, "estest.ThingCreated", NULL, &json, &err),
+                     CORE_ERR_INTERNAL);
+    assert_string_equal(json, "untouched");
+    pb_free(&c->base);
+
+    back = NULL;
+    assert_int_equal(es_registry_decode(f->reg, "estest.Unknown", "{}", 2, &back, &err),
+                     CORE_ERR_INTERNAL);
+    assert_string_equal(err.msg, "estest.Unknown is not registered");
+    assert_int_equal(
+        es_registry_decode(f->reg, "estest.ThingCounted", "{\"by\":\"x\"}", 10, &back, &err),
+        CORE_ERR_INVALID);
+    assert_int_equal(
+        es_registry_decode(f->reg, "estest.ThingCounted", "{\"nope\":1}", 10, &back, &err),
+        CORE_ERR_INVALID);
+    assert_non_null(strstr(err.msg, "nope"));
+    assert_null(back);
+    /* an empty message encodes as {} and decodes back to an empty message */
+    ProtobufCMessage *noted = pb_new(&estest__thing_noted__descriptor);
+    assert_int_equal(es_registry_encode(f->reg, "estest.ThingNoted", noted, &json, &err), CORE_OK);
+    assert_string_equal(json, "{}");
+    assert_int_equal(es_registry_decode(f->reg, "estest.ThingNoted", json, 2, &back, &err),
+                     CORE_OK);
+    assert_ptr_equal(back->descriptor, &estest__thing_noted__descriptor);
+    pb_free(back);
+    pb_free(noted);
+    core_free(json);
+    es_registry_free(NULL);
+}
+
+/* ---- store -------------------------------------------------------------------------------------
+ */
+
+static ddd_event *new_event(const char *name, ProtobufCMessage *payload)
+{
+    ddd_event *ev = NULL;
+    assert_int_equal(ddd_event_new(&ev, name, &payload, NULL), CORE_OK);
+    return ev;
+}
+
+static ProtobufCMessage *counted(int by)
+{
+    Estest__ThingCounted *c = pb_new_of(estest__thing_counted);
+    c->by = by;
+    return &c->base;
+}
+
+static size_t stored_count(es_store *store, const char *id)
+{
+    struct ddd_event_list l = DDD_EVENT_LIST_INIT;
+    assert_int_equal(es_store_load(store, "test.Thing", id, 0, &l, NULL), CORE_OK);
+    size_t n = l.n;
+    ddd_event_list_release(&l);
+    return n;
+}
+
+static void store_appends_all_events_in_order(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    ddd_event *evs[4] = {new_event("estest.ThingCounted", counted(1)),
+                         new_event("estest.ThingNoted", pb_new(&estest__thing_noted__descriptor)),
+                         new_event("estest.ThingCounted", counted(3)),
+                         new_event("estest.ThingCounted", counted(4))};
+    assert_int_equal(ddd_event_set_metadata(evs[1], "trace-id", "t-42", &err), CORE_OK);
+    assert_int_equal(es_store_append(f->store, "test.Thing", "s1", 0, evs, 4, &err), CORE_OK);
+    assert_int_equal(es_store_append(f->store, "test.Thing", "s1", 4, evs, 0, &err),
+                     CORE_OK); /* no-op */
+
+    struct ddd_event_list l = DDD_EVENT_LIST_INIT;
+    assert_int_equal(es_store_load(f->store, "test.Thing", "s1", 0, &l, &err), CORE_OK);
+    assert_int_equal(l.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        char v[8];
+        snprintf(v, sizeof v, "%zu", i + 1);
+        assert_string_equal(ddd_event_id(l.items[i]), ddd_event_id(evs[i]));
+        assert_string_equal(ddd_event_name(l.items[i]), ddd_event_name(evs[i]));
+        assert_string_equal(ddd_event_metadata(l.items[i], "aggregate-version"), v);
+        assert_string_equal(ddd_event_metadata(l.items[i], "aggregate-name"), "test.Thing");
+        assert_string_equal(ddd_event_metadata(l.items[i], "aggregate-id"), "s1");
+        struct timespec a = ddd_event_occurred_at(l.items[i]), b = ddd_event_occurred_at(evs[i]);
+        assert_int_equal(a.tv_sec, b.tv_sec);
+        assert_int_equal(a.tv_nsec, b.tv_nsec - b.tv_nsec % 1000); /* microseconds */
+        assert_ptr_equal(ddd_event_payload(l.items[i])->descriptor,
+                         ddd_event_payload(evs[i])->descriptor);
+    }
+    assert_int_equal(((const Estest__ThingCounted *)ddd_event_payload(l.items[3]))->by, 4);
+    assert_string_equal(ddd_event_metadata(l.items[1], "trace-id"), "t-42"); /* all metadata kept */
+    assert_null(ddd_event_metadata(l.items[0], "trace-id"));
+    ddd_event_list_release(&l);
+
+    /* only the later events */
+    assert_int_equal(es_store_load(f->store, "test.Thing", "s1", 2, &l, &err), CORE_OK);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(ddd_event_metadata(l.items[0], "aggregate-version"), "3");
+    assert_string_equal(ddd_event_id(l.items[1]), ddd_event_id(evs[3]));
+    ddd_event_list_release(&l);
+    assert_int_equal(es_store_load(f->store, "test.Thing", "s1", 4, &l, &err), CORE_OK);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(es_store_load(f->store, "test.Thing", "unknown", 0, &l, &err), CORE_OK);
+    assert_int_equal(l.n, 0);
+    /* streams are keyed by name and id */
+    assert_int_equal(es_store_load(f->store, "test.Other", "s1", 0, &l, &err), CORE_OK);
+    assert_int_equal(l.n, 0);
+
+    /* a stale expected version stores nothing */
+    assert_int_equal(es_store_append(f->store, "test.Thing", "s1", 3, evs, 2, &err),
+                     CORE_ERR_CONFLICT);
+    assert_string_equal(
+        err.msg,
+        "test.Thing s1 was changed by someone else (expected version 3, stored version 4)");
+    assert_int_equal(es_store_append(f->store, "test.Thing", "s1", 0, evs, 1, &err),
+                     CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg,
+                        "test.Thing s1 already exists (expected version 0, stored version 4)");
+    assert_int_equal(es_store_append(f->store, "test.Thing", "s2", 1, evs, 1, &err),
+                     CORE_ERR_CONFLICT);
+    assert_string_equal(
+        err.msg,
+        "test.Thing s2 was changed by someone else (expected version 1, stored version 0)");
+    assert_int_equal(stored_count(f->store, "s1"), 4);
+    assert_int_equal(stored_count(f->store, "s2"), 0);
+
+    /* one unregistered event in a batch: nothing of the batch is stored */
+    ddd_event *bad[3] = {new_event("estest.ThingCounted", counted(5)),
+                         new_event("estest.Unregistered", counted(6)),
+                         new_event("estest.ThingCounted", counted(7))};
+    assert_int_equal(es_store_append(f->store, "test.Thing", "s1", 4, bad, 3, &err),
+                     CORE_ERR_INTERNAL);
+    assert_string_equal(err.msg, "estest.Unregistered is not registered");
+    /* nor with a payload of the wrong type */
+    ddd_event *wrong = new_event("estest.ThingCreated", counted(1));
+    assert_int_equal(es_store_append(f->store, "test.Thing", "s1", 4, &wrong, 1, &err),
+                     CORE_ERR_INTERNAL);
+    ddd_event_free(wrong);
+    assert_int_equal(stored_count(f->store, "s1"), 4);
+    /* the next append continues at 5 */
+    assert_int_equal(es_store_append(f->store, "test.Thing", "s1", 4, bad, 1, &err), CORE_OK);
+    assert_int_equal(stored_count(f->store, "s1"), 5);
+    for (size_t i = 0; i < 3; i++)
+        ddd_event_free(bad[i]);
+    for (size_t i = 0; i < 4; i++)
+        ddd_event_free(evs[i]);
+}
+
+static void store_keeps_the_newest_snapshot(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct es_snapshot s = ES_SNAPSHOT_INIT;
+    assert_int_equal(es_store_load_snapshot(f->store, "test.Thing", "n1", &s, &err),
+                     CORE_ERR_NOT_FOUND);
+    assert_null(s.data);
+
+    Estest__ThingV1 *v = pb_new_of(estest__thing_v1);
+    v->count = 6;
+    assert_int_equal(
+        es_store_save_snapshot(f->store, "test.Thing", "n1", 6, "estest.ThingV1", &v->base, &err),
+        CORE_OK);
+    v->count = 3;
+    /* an older one does not replace it */
+    assert_int_equal(
+        es_store_save_snapshot(f->store, "test.Thing", "n1", 3, "estest.ThingV1", &v->base, &err),
+        CORE_OK);
+    assert_int_equal(es_store_load_snapshot(f->store, "test.Thing", "n1", &s, &err), CORE_OK);
+    assert_int_equal(s.version, 6);
+    assert_string_equal(s.name, "estest.ThingV1");
+    assert_int_equal(((Estest__ThingV1 *)s.data)->count, 6);
+    es_snapshot_release(&s);
+    v->count = 9;
+    assert_int_equal(
+        es_store_save_snapshot(f->store, "test.Thing", "n1", 9, "estest.ThingV1", &v->base, &err),
+        CORE_OK);
+    assert_int_equal(es_store_load_snapshot(f->store, "test.Thing", "n1", &s, &err), CORE_OK);
+    assert_int_equal(s.version, 9);
+    assert_int_equal(((Estest__ThingV1 *)s.data)->count, 9);
+    es_snapshot_release(&s);
+    assert_null(s.data);
+
+    assert_int_equal(
+        es_store_save_snapshot(f->store, "test.Thing", "n1", 12, "estest.Nope", &v->base, &err),
+        CORE_ERR_INTERNAL);
+    assert_int_equal(es_store_save_snapshot(f->store, "test.Thing", "n1", 12, "estest.ThingCounted",
+                                            &v->base, &err),
+                     CORE_ERR_INTERNAL);
+    pb_free(&v->base);
+}
+
+/* A backend that serves fixed records (stored data the code cannot read). */
+struct fake {
+    struct es_record recs[2];
+    size_t n;
+    bool freed;
+};
+
+static core_status fake_load(void *impl, const char *stream_name, const char *stream_id,
+                             uint64_t after_version, es_record_fn fn, void *ctx, core_err *err)
+{
+    struct fake *fk = impl;
+    core_status st = CORE_OK;
+    for (size_t i = 0; i < fk->n && !st; i++)
+        st = fn(ctx, &fk->recs[i], err);
+    return st;
+}
+
+static core_status fake_load_snapshot(void *impl, const char *stream_name, const char *stream_id,
+                                      es_snapshot_record_fn fn, void *ctx, core_err *err)
+{
+    struct es_snapshot_record rec = {3, "estest.Gone", "{}"};
+    return fn(ctx, &rec, err);
+}
+
+static void fake_free(void *impl)
+{
+    ((struct fake *)impl)->freed = true;
+}
+
+static const struct es_store_ops fake_ops = {
+    .kind = "fake", .load = fake_load, .load_snapshot = fake_load_snapshot, .free = fake_free};
+
+static void store_refuses_stored_data_it_cannot_read(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct fake fk = {.n = 2};
+    fk.recs[0] = (struct es_record){1, "e1", "estest.ThingCounted", "{\"by\":1}", "{}", {0, 0}};
+    fk.recs[1] = (struct es_record){3, "e3", "estest.ThingCounted", "{\"by\":1}", "{}", {0, 0}};
+    es_store *store = NULL;
+    assert_int_equal(es_store_new(&store, &fake_ops, &fk, f->reg, &err), CORE_OK);
+    struct ddd_event_list l = DDD_EVENT_LIST_INIT;
+
+    assert_int_equal(es_store_load(store, "test.Thing", "x", 0, &l, &err), CORE_ERR_INTERNAL);
+    assert_non_null(strstr(err.msg, "gap (want 2, found 3)"));
+    assert_int_equal(l.n, 0); /* left empty */
+
+    fk.recs[1] =
+        (struct es_record){2, "e2", "estest.ThingCounted", "{\"by\":\"many\"}", "{}", {0, 0}};
+    assert_int_equal(es_store_load(store, "test.Thing", "x", 0, &l, &err),
+                     CORE_ERR_INTERNAL); /* not INVALID */
+    assert_non_null(strstr(err.msg, "stored event estest.ThingCounted of test.Thing x version 2"));
+    fk.recs[1] = (struct es_record){2, "e2", "estest.Dropped", "{}", "{}", {0, 0}};
+    assert_int_equal(es_store_load(store, "test.Thing", "x", 0, &l, &err), CORE_ERR_INTERNAL);
+    assert_non_null(strstr(err.msg, "estest.Dropped is not registered"));
+    fk.recs[1] = (struct es_record){2, "e2", "estest.ThingCounted", "{}", "[1]", {0, 0}};
+    assert_int_equal(es_store_load(store, "test.Thing", "x", 0, &l, &err), CORE_ERR_INTERNAL);
+    assert_non_null(strstr(err.msg, "metadata"));
+    fk.recs[1] = (struct es_record){2, "e2", "estest.ThingCounted", "{}", "{\"k\":1}", {0, 0}};
+    assert_int_equal(es_store_load(store, "test.Thing", "x", 0, &l, &err), CORE_ERR_INTERNAL);
+
+    /* extra stored metadata comes back; the stream's own keys win */
+    fk.recs[1] = (struct es_record){2,
+                                    "e2",
+                                    "estest.ThingCounted",
+                                    "{}",
+                                    "{\"trace\":\"abc\",\"aggregate-version\":\"99\"}",
+                                    {1700000000, 5000}};
+    assert_int_equal(es_store_load(store, "test.Thing", "x", 0, &l, &err), CORE_OK);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(ddd_event_metadata(l.items[1], "trace"), "abc");
+    assert_string_equal(ddd_event_metadata(l.items[1], "aggregate-version"), "2");
+    assert_string_equal(ddd_event_id(l.items[1]), "e2");
+    assert_int_equal(ddd_event_occurred_at(l.items[1]).tv_sec, 1700000000);
+    assert_int_equal(ddd_event_occurred_at(l.items[1]).tv_nsec, 5000);
+    ddd_event_list_release(&l);
+
+    struct es_snapshot s = ES_SNAPSHOT_INIT;
+    assert_int_equal(es_store_load_snapshot(store, "test.Thing", "x", &s, &err), CORE_ERR_INTERNAL);
+    assert_non_null(strstr(err.msg, "estest.Gone is not registered"));
+    assert_null(s.data);
+    es_store_free(store);
+    assert_true(fk.freed);
+}
+
+/* ---- repository
+ * ---------------------------------------------------------------------------------- */
+
+static void repo_saves_and_publishes_exactly_once(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct counter c = {0};
+    ddd_dispatcher *d = counting_dispatcher(&c);
+    es_repo *repo = NULL;
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, d, 0, &err), CORE_OK);
+
+    struct thing t;
+    thing_init(&t);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_OK); /* nothing pending: no-op */
+    assert_int_equal(thing_create(&t, "p1", "lamp", &err), CORE_OK);
+    assert_int_equal(thing_count(&t, 2, &err), CORE_OK);
+    assert_int_equal(thing_rename(&t, "big lamp", &err), CORE_OK);
+    char ids[3][CORE_UUID_LEN + 1];
+    for (size_t i = 0; i < 3; i++)
+        core_strlcpy(ids[i], ddd_event_id(t.agg.base.events.items[i]), sizeof ids[i]);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_OK);
+    assert_int_equal(c.calls, 3); /* each event once */
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(c.ids[i], ids[i]);
+    assert_int_equal(t.agg.version, 3);
+    assert_int_equal(t.agg.base.events.n, 0); /* no longer pending */
+    assert_int_equal(es_aggregate_pending_version(&t.agg), 3);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_OK); /* again: nothing to do */
+    assert_int_equal(c.calls, 3);
+    assert_int_equal(stored_count(f->store, "p1"), 3);
+
+    assert_int_equal(thing_count(&t, 1, &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_OK);
+    assert_int_equal(c.calls, 4);
+    assert_int_equal(t.agg.version, 4);
+    assert_int_equal(stored_count(f->store, "p1"), 4);
+    thing_release(&t);
+
+    /* the stored history rebuilds the same state */
+    struct thing u, v;
+    thing_init(&u);
+    thing_init(&v);
+    assert_int_equal(es_repo_load(repo, "p1", &u, &err), CORE_OK);
+    assert_int_equal(u.agg.version, 4);
+    assert_int_equal(u.agg.base.events.n, 0); /* loaded events are not pending */
+    assert_string_equal(u.name, "big lamp");
+    assert_int_equal(u.count, 3);
+    assert_int_equal(u.renames, 1);
+    assert_int_equal(c.calls, 4); /* loading publishes nothing */
+
+    /* a handler failure comes back, but the events are stored and no longer pending */
+    c.fail_with = CORE_ERR_UNAVAILABLE;
+    assert_int_equal(thing_note(&u, &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &u, &err), CORE_ERR_UNAVAILABLE);
+    assert_string_equal(err.msg, "test.Counter on estest.ThingNoted: handler refused");
+    assert_int_equal(c.calls, 5);
+    assert_int_equal(u.agg.version, 5);
+    assert_int_equal(u.agg.base.events.n, 0);
+    assert_int_equal(stored_count(f->store, "p1"), 5);
+    assert_int_equal(es_repo_load(repo, "p1", &v, &err), CORE_OK);
+    assert_int_equal(v.notes, 1);
+    thing_release(&u);
+    thing_release(&v);
+
+    /* without a publisher */
+    es_repo *quiet = NULL;
+    assert_int_equal(es_repo_new(&quiet, &thing_type, f->store, NULL, 0, &err), CORE_OK);
+    thing_init(&t);
+    assert_int_equal(thing_create(&t, "p2", "chair", &err), CORE_OK);
+    assert_int_equal(es_repo_save(quiet, &t, &err), CORE_OK);
+    assert_int_equal(t.agg.version, 1);
+    thing_release(&t);
+    assert_int_equal(c.calls, 5);
+
+    es_repo_free(quiet);
+    es_repo_free(repo);
+    es_repo_free(NULL);
+    ddd_dispatcher_free(d);
+}
+
+static void repo_conflict_stores_and_publishes_nothing(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct counter c = {0};
+    ddd_dispatcher *d = counting_dispatcher(&c);
+    es_repo *repo = NULL;
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, d, 100, &err), CORE_OK);
+
+    struct thing t, a, b;
+    thing_init(&t);
+    assert_int_equal(thing_create(&t, "c1", "desk", &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_OK);
+    thing_release(&t);
+
+    thing_init(&a);
+    thing_init(&b);
+    assert_int_equal(es_repo_load(repo, "c1", &a, &err), CORE_OK);
+    assert_int_equal(es_repo_load(repo, "c1", &b, &err), CORE_OK);
+    assert_int_equal(thing_count(&a, 1, &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &a, &err), CORE_OK);
+    assert_int_equal(c.calls, 2);
+
+    assert_int_equal(thing_count(&b, 10, &err), CORE_OK);
+    assert_int_equal(thing_count(&b, 20, &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &b, &err), CORE_ERR_CONFLICT);
+    assert_string_equal(
+        err.msg,
+        "test.Thing c1 was changed by someone else (expected version 1, stored version 2)");
+    assert_int_equal(c.calls, 2);             /* nothing published */
+    assert_int_equal(b.agg.version, 1);       /* unchanged */
+    assert_int_equal(b.agg.base.events.n, 2); /* still pending */
+    assert_int_equal(stored_count(f->store, "c1"), 2);
+    thing_release(&a);
+    thing_release(&b);
+
+    /* creating an aggregate whose id exists */
+    thing_init(&t);
+    assert_int_equal(thing_create(&t, "c1", "other desk", &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg,
+                        "test.Thing c1 already exists (expected version 0, stored version 2)");
+    thing_release(&t);
+
+    /* a thing without an id cannot be saved */
+    thing_init(&t);
+    assert_int_equal(thing_note(&t, &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_ERR_INVALID);
+    assert_int_equal(t.agg.base.events.n, 1);
+    thing_release(&t);
+    assert_int_equal(c.calls, 2);
+    es_repo_free(repo);
+    ddd_dispatcher_free(d);
+}
+
+static void repo_load_of_unknown_id_is_not_found(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    es_repo *repo = NULL;
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, NULL, 0, &err), CORE_OK);
+    struct thing t;
+    thing_init(&t);
+    assert_int_equal(es_repo_load(repo, "nope", &t, &err), CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "test.Thing nope not found");
+    thing_release(&t);
+
+    char long_id[DDD_ID_MAX + 2];
+    memset(long_id, 'x', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    thing_init(&t);
+    assert_int_equal(es_repo_load(repo, long_id, &t, &err), CORE_ERR_INVALID);
+    thing_release(&t);
+
+    /* the entity must be empty */
+    thing_init(&t);
+    assert_int_equal(thing_create(&t, "l1", "x", &err), CORE_OK);
+    assert_int_equal(es_repo_load(repo, "l1", &t, &err), CORE_ERR_INTERNAL);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_OK);
+    thing_release(&t);
+
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, NULL, -1, &err), CORE_ERR_INVALID);
+    static const struct es_aggregate_type half = {"test.Half",      0,    thing_apply,
+                                                  "estest.ThingV1", NULL, NULL};
+    es_repo *r2 = NULL;
+    assert_int_equal(es_repo_new(&r2, &half, f->store, NULL, 0, &err), CORE_ERR_INVALID);
+    assert_null(r2);
+    es_repo_free(repo);
+}
+
+/* Runs one command on thing id: load (or create when version 0), then fn, then save. */
+static void command(es_repo *repo, const char *id, int kind, core_err *err)
+{
+    struct thing t;
+    thing_init(&t);
+    if (kind == 0) {
+        assert_int_equal(thing_create(&t, id, "snap", err), CORE_OK);
+    } else {
+        assert_int_equal(es_repo_load(repo, id, &t, err), CORE_OK);
+        if (kind == 1)
+            assert_int_equal(thing_count(&t, 1, err), CORE_OK);
+        if (kind == 2) {
+            assert_int_equal(thing_count(&t, 2, err), CORE_OK);
+            assert_int_equal(thing_note(&t, err), CORE_OK);
+        }
+        if (kind == 4) {
+            assert_int_equal(thing_rename(&t, "r1", err), CORE_OK);
+            assert_int_equal(thing_count(&t, 3, err), CORE_OK);
+            assert_int_equal(thing_rename(&t, "r2", err), CORE_OK);
+            assert_int_equal(thing_count(&t, 4, err), CORE_OK);
+        }
+    }
+    assert_int_equal(es_repo_save(repo, &t, err), CORE_OK);
+    thing_release(&t);
+}
+
+static uint64_t snapshot_version(es_store *store, const char *id)
+{
+    struct es_snapshot s = ES_SNAPSHOT_INIT;
+    core_status st = es_store_load_snapshot(store, "test.Thing", id, &s, NULL);
+    uint64_t v = st == CORE_OK ? s.version : 0;
+    es_snapshot_release(&s);
+    return v;
+}
+
+static void snapshots_every_n_and_load_equals_replay(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    es_repo *repo = NULL, *plain = NULL, *v2 = NULL;
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, NULL, 3, &err), CORE_OK);
+    assert_int_equal(es_repo_new(&plain, &thing_type_no_snapshots, f->store, NULL, 3, &err),
+                     CORE_OK);
+    assert_int_equal(es_repo_new(&v2, &thing_type_v2, f->store, NULL, 3, &err), CORE_OK);
+
+    command(repo, "s1", 0, &err); /* v1 */
+    command(repo, "s1", 1, &err); /* v2 */
+    assert_int_equal(snapshot_version(f->store, "s1"), 0);
+    command(repo, "s1", 1, &err); /* v3: crossed 3 */
+    assert_int_equal(snapshot_version(f->store, "s1"), 3);
+    command(repo, "s1", 2, &err); /* v5: 3/3 == 5/3, none */
+    assert_int_equal(snapshot_version(f->store, "s1"), 3);
+    command(repo, "s1", 1, &err); /* v6 */
+    assert_int_equal(snapshot_version(f->store, "s1"), 6);
+    command(repo, "s1", 4, &err); /* v10: crossed 9 in one save */
+    assert_int_equal(snapshot_version(f->store, "s1"), 10);
+    command(repo, "s1", 1, &err); /* v11 */
+    assert_int_equal(snapshot_version(f->store, "s1"), 10);
+
+    struct thing from_snap, replayed, ignored;
+    thing_init(&from_snap);
+    thing_init(&replayed);
+    thing_init(&ignored);
+    snapshots_applied = events_applied = 0;
+    assert_int_equal(es_repo_load(repo, "s1", &from_snap, &err), CORE_OK);
+    assert_int_equal(snapshots_applied, 1);
+    assert_int_equal(events_applied, 1); /* only the event after the snapshot */
+    snapshots_applied = events_applied = 0;
+    assert_int_equal(es_repo_load(plain, "s1", &replayed, &err), CORE_OK);
+    assert_int_equal(snapshots_applied, 0);
+    assert_int_equal(events_applied, 11);
+    assert_same_state(&from_snap, &replayed);
+    assert_int_equal(replayed.agg.version, 11);
+    assert_int_equal(replayed.count, 1 + 1 + 2 + 1 + 3 + 4 + 1);
+    assert_int_equal(replayed.renames, 2);
+    assert_int_equal(replayed.notes, 1);
+    assert_string_equal(replayed.name, "r2");
+    /* a snapshot of another layout is ignored: all events are replayed */
+    snapshots_applied = events_applied = 0;
+    assert_int_equal(es_repo_load(v2, "s1", &ignored, &err), CORE_OK);
+    assert_int_equal(snapshots_applied, 0);
+    assert_int_equal(events_applied, 11);
+    assert_same_state(&ignored, &replayed);
+
+    /* the snapshot's state is the state at its version */
+    struct es_snapshot s = ES_SNAPSHOT_INIT;
+    assert_int_equal(es_store_load_snapshot(f->store, "test.Thing", "s1", &s, &err), CORE_OK);
+    assert_int_equal(((Estest__ThingV1 *)s.data)->count, replayed.count - 1);
+    es_snapshot_release(&s);
+
+    /* a loaded-from-snapshot entity saves at the right version */
+    assert_int_equal(thing_count(&from_snap, 5, &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &from_snap, &err), CORE_OK);
+    assert_int_equal(from_snap.agg.version, 12);
+    assert_int_equal(snapshot_version(f->store, "s1"), 12);
+    thing_release(&from_snap);
+    thing_release(&replayed);
+    thing_release(&ignored);
+
+    /* the default is every 3 */
+    command(plain, "s2", 0, &err);
+    command(plain, "s2", 2, &err); /* v3 but no snapshots for this type */
+    assert_int_equal(snapshot_version(f->store, "s2"), 0);
+    es_repo *dflt = NULL;
+    assert_int_equal(es_repo_new(&dflt, &thing_type, f->store, NULL, 0, &err), CORE_OK);
+    command(dflt, "s2", 1, &err); /* v4 */
+    assert_int_equal(snapshot_version(f->store, "s2"), 0);
+    command(dflt, "s2", 2, &err); /* v6 */
+    assert_int_equal(snapshot_version(f->store, "s2"), 6);
+    es_repo_free(dflt);
+    es_repo_free(repo);
+    es_repo_free(plain);
+    es_repo_free(v2);
+}
+
+static void snapshot_every_comes_from_the_environment(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    int n = -7;
+    unsetenv("ES_SNAPSHOT_EVERY");
+    assert_int_equal(es_snapshot_every_from_env(&n, &err), CORE_OK);
+    assert_int_equal(n, 3);
+    setenv("ES_SNAPSHOT_EVERY", "", 1);
+    assert_int_equal(es_snapshot_every_from_env(&n, &err), CORE_OK);
+    assert_int_equal(n, 3);
+    setenv("ES_SNAPSHOT_EVERY", "50", 1);
+    assert_int_equal(es_snapshot_every_from_env(&n, &err), CORE_OK);
+    assert_int_equal(n, 50);
+    const char *bad[] = {"0", "-1", "x", "5x", " 5", "+5", "1000001", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("ES_SNAPSHOT_EVERY", bad[i], 1);
+        n = -7;
+        assert_int_equal(es_snapshot_every_from_env(&n, &err), CORE_ERR_INVALID);
+        assert_int_equal(n, -7);
+        assert_non_null(strstr(err.msg, "ES_SNAPSHOT_EVERY"));
+    }
+    unsetenv("ES_SNAPSHOT_EVERY");
+}
+
+/* ---- allocation failures ------------------------------------------------------------------------
+ */
+
+/* Everything once, from scratch; returns the first failure. Frees all it made on every path. */
+static core_status scenario(int *published, core_err *err)
+{
+    es_registry *reg = NULL;
+    es_store *store = NULL;
+    es_repo *repo = NULL;
+    ddd_dispatcher *d = NULL;
+    struct counter c = {0};
+    struct thing t, u;
+    thing_init(&t);
+    thing_init(&u);
+    core_status st = es_registry_new(&reg, err);
+    if (!st)
+        st = register_all(reg, err);
+    if (!st)
+        st = es_mem_store_new(&store, reg, err);
+    if (!st)
+        st = ddd_dispatcher_new(&d, err);
+    if (!st)
+        st = ddd_dispatcher_subscribe(d, "estest.ThingCounted", "test.Counter", count_handler, &c,
+                                      err);
+    if (!st)
+        st = es_repo_new(&repo, &thing_type, store, d, 2, err);
+    if (!st)
+        st = thing_create(&t, "a1", "alloc", err);
+    for (int i = 0; i < 3 && !st; i++)
+        st = thing_count(&t, i + 1, err);
+    if (!st)
+        st = es_repo_save(repo, &t, err); /* 4 events, snapshot at 4 */
+    if (!st)
+        st = es_repo_load(repo, "a1", &u, err);
+    if (!st)
+        st = thing_rename(&u, "renamed", err);
+    if (!st)
+        st = es_repo_save(repo, &u, err);
+    if (!st && (u.count != 6 || u.agg.version != 5))
+        st = core_err_set(err, CORE_ERR_INTERNAL, "wrong state");
+    *published = c.calls;
+    thing_release(&t);
+    thing_release(&u);
+    es_repo_free(repo);
+    ddd_dispatcher_free(d);
+    es_store_free(store);
+    es_registry_free(reg);
+    return st;
+}
+
+static void allocation_failures_leak_nothing(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    int published = 0;
+    core_err err = CORE_ERR_INIT;
+    log_init(LOG_LEVEL_ERROR); /* failed snapshots are logged as warnings */
+    int failures = 0;
+    core_status st = CORE_ERR_NOMEM;
+    for (long n = 0; n < 2000 && st != CORE_OK; n++) {
+        core_alloc_fail_after(n);
+        st = scenario(&published, &err);
+        core_alloc_fail_after(-1);
+        assert_int_equal(core_alloc_live(), live);
+        if (st != CORE_OK) {
+            failures++;
+            assert_int_equal(st, CORE_ERR_NOMEM);
+            assert_true(published == 0 || published == 3); /* all of a save's events or none */
+        }
+    }
+    log_init(LOG_LEVEL_INFO);
+    assert_int_equal(st, CORE_OK);
+    assert_int_equal(published, 3);
+    assert_true(failures > 50); /* the loop did reach the failure paths */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(raise_records_and_applies_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(registry_maps_names_to_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_appends_all_events_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_keeps_the_newest_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_refuses_stored_data_it_cannot_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(repo_saves_and_publishes_exactly_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(repo_conflict_stores_and_publishes_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(repo_load_of_unknown_id_is_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(snapshots_every_n_and_load_equals_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(snapshot_every_comes_from_the_environment, setup, teardown),
+        cmocka_unit_test_setup_teardown(allocation_failures_leak_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
