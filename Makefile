@@ -7,6 +7,8 @@
 SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# CH=NN (or CH=chNN) picks a chapter; CH_ARG is set only when it was given on the command line.
+CH_ARG := $(if $(filter command line,$(origin CH)),$(patsubst ch%,%,$(CH)))
 CH ?= $(shell scripts/chapter.sh newest 2>/dev/null)
 override CH := $(patsubst ch%,%,$(CH))
 EX ?= 1
@@ -73,7 +75,7 @@ run: check-deps
 	@scripts/run-chapter.sh $(CH)
 
 test: check-deps
-	@scripts/test.sh $(if $(filter command line,$(origin CH)),$(CH))
+	@scripts/test.sh $(CH_ARG)
 
 exercises:
 	@scripts/exercise.sh list

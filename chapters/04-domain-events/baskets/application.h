@@ -1,0 +1,131 @@
+/* application.h -- the baskets module's commands and queries (chapter 04: with domain events).
+ *
+ * Layer: application. Each function loads a basket through the repository port, applies a domain
+ * rule (domain.h) and saves the result; AddItem reads the product and its store from the stores
+ * module. Every dependency is a PORT (an ops struct with a self pointer), so the unit tests run
+ * this layer with fakes and the module wires the real adapters (adapters.h: PostgreSQL, RPC
+ * clients).
+ *
+ * Domain events (chapter 04): a command saves the basket and ONLY THEN takes the events the
+ * basket recorded and publishes them to the module's dispatcher (ddd.h), whose handlers run
+ * before the command returns. CheckoutBasket no longer calls ordering itself: it checks out,
+ * saves, publishes "baskets.BasketCheckedOut", and the OrderHandlers (handlers.h) create the order.
+ * A handler's failure is the command's failure: its status and message come back to the caller,
+ * wrapped as "baskets.OrderHandlers on baskets.BasketCheckedOut: <ordering's message>".
+ *
+ * Saved, then published -- and if publishing fails? The book (chapter 04) leaves the basket saved
+ * as checked out while the order was refused. Here the repository writes the basket and runs the
+ * publishing inside ONE database transaction (struct baskets_after_write) and commits only when
+ * every handler succeeded: a refused checkout leaves the basket open, so it can be fixed and
+ * retried (chapter 03's behaviour, which its end-to-end tests hold us to). The handlers still see
+ * the basket written (in that transaction) before they run. What remains is the dual-write
+ * problem the book solves in chapter 09 (transactional outbox): the order is created in another
+ * module's transaction, so if the basket's COMMIT fails after ordering succeeded, the order exists
+ * and the basket is still open.
+ *
+ * Errors: domain rules give CORE_ERR_INVALID with the spec's texts; an unknown basket gives
+ * whatever the repository says (the PostgreSQL one: CORE_ERR_NOT_FOUND "basket <id> not found");
+ * errors of other modules (e.g. stores' CORE_ERR_NOT_FOUND "product <id> not found") are passed
+ * up unchanged. When a step fails nothing is saved (nor published).
+ *
+ * Logging: each command logs "--> Baskets.<Name>" on entry and "<-- Baskets.<Name>" (with the
+ * error, if any) on exit at debug level, like the book's logging decorator.
+ *
+ * Thread-safety: a struct baskets_app is read-only after set-up; its functions may run from any
+ * number of threads at once if the ports allow it (the real ones do). Two concurrent changes of
+ * the SAME basket may overwrite each other (last writer wins, as in the book).
+ */
+#ifndef BASKETS_APPLICATION_H
+#define BASKETS_APPLICATION_H
+
+#include "baskets/domain.h"
+#include "core.h"
+#include "ddd.h"
+
+/* What a repository runs right after writing a basket, in the same transaction: the write is
+ * committed only when fn returns CORE_OK; otherwise it is rolled back and fn's status and err
+ * are the write's. (The application publishes the basket's events in it.) */
+struct baskets_after_write {
+    core_status (*fn)(void *ud, core_err *err);
+    void *ud;
+};
+
+/* Where baskets are kept. */
+struct baskets_repo {
+    void *self;
+    /* Loads basket id into *out (INIT on entry; on OK the caller releases it, on failure it is
+     * left INIT). Unknown id: CORE_ERR_NOT_FOUND "basket <id> not found". */
+    core_status (*find)(void *self, const char *id, struct baskets_basket *out, core_err *err);
+    /* Stores a new basket (borrowed), then runs then (borrowed; NULL = nothing) before it
+     * commits. An existing id: CORE_ERR_CONFLICT (then is not run). */
+    core_status (*save)(void *self, const struct baskets_basket *b, const struct baskets_after_write *then,
+                        core_err *err);
+    /* Overwrites an existing basket (borrowed), then runs then as save does. Unknown id:
+     * CORE_ERR_NOT_FOUND (then is not run). */
+    core_status (*update)(void *self, const struct baskets_basket *b, const struct baskets_after_write *then,
+                          core_err *err);
+};
+
+/* The stores module, read-only. */
+struct baskets_stores_port {
+    void *self;
+    /* Fills *out (INIT on entry; on OK the caller releases it with baskets_store_release, on
+     * failure it is left INIT). */
+    core_status (*get_store)(void *self, const char *id, struct baskets_store *out, core_err *err);
+    /* Fills *out (INIT on entry; on OK the caller releases it with baskets_product_release, on
+     * failure it is left INIT). */
+    core_status (*get_product)(void *self, const char *id, struct baskets_product *out, core_err *err);
+};
+
+/* The ordering module (used by the OrderHandlers, handlers.h, since chapter 04). */
+struct baskets_ordering_port {
+    void *self;
+    /* Creates the order of a checked-out basket (borrowed): order id = basket id, with the
+     * basket's customer, payment and items. */
+    core_status (*create_order)(void *self, const struct baskets_basket *b, core_err *err);
+};
+
+/* The application: its ports and the dispatcher it publishes to, filled by the caller (the module
+ * or a test). All borrowed; they must outlive every call. publisher must not be NULL. */
+struct baskets_app {
+    struct baskets_repo baskets;
+    struct baskets_stores_port stores;
+    ddd_dispatcher *publisher;
+};
+
+/* Starts and saves a new open basket with the given id (the RPC layer generates one) for
+ * customer_id. Both borrowed. Errors: the domain's blank/too-long texts; the repository's. */
+core_status baskets_app_start_basket(struct baskets_app *app, const char *id, const char *customer_id,
+                                     core_err *err);
+
+/* Cancels the open basket id. Errors: "the basket id cannot be blank", not found, "the basket
+ * cannot be cancelled". */
+core_status baskets_app_cancel_basket(struct baskets_app *app, const char *id, core_err *err);
+
+/* Checks out the open basket id with payment_id: domain rules first, then the basket is written as
+ * checked_out and "baskets.BasketCheckedOut" is published (its handler creates the order, order
+ * id = basket id). If a handler fails, the write is rolled back -- the basket stays open -- and
+ * the handler's error is returned (wrapped with the handler's and the event's names). */
+core_status baskets_app_checkout_basket(struct baskets_app *app, const char *id, const char *payment_id,
+                                        core_err *err);
+
+/* Adds quantity of product_id to the open basket id. The product and then its store are read from
+ * stores (an unknown product: stores' CORE_ERR_NOT_FOUND "product <id> not found"). Errors also:
+ * "the product id cannot be blank", the domain's quantity and state rules. */
+core_status baskets_app_add_item(struct baskets_app *app, const char *id, const char *product_id, int quantity,
+                                 core_err *err);
+
+/* Takes quantity of product_id out of the open basket id (the line goes when it reaches 0). Does
+ * not call stores: the basket's line already names the product, so a product deleted from its
+ * catalog meanwhile can still be taken out. Errors: "the product id cannot be blank", the
+ * domain's rules. */
+core_status baskets_app_remove_item(struct baskets_app *app, const char *id, const char *product_id,
+                                    int quantity, core_err *err);
+
+/* Loads basket id into *out (INIT on entry; on OK the caller releases it with
+ * baskets_basket_release, on failure it is left INIT). Errors: "the basket id cannot be blank",
+ * not found. */
+core_status baskets_app_get_basket(struct baskets_app *app, const char *id, struct baskets_basket *out,
+                                   core_err *err);
+
+#endif /* BASKETS_APPLICATION_H */

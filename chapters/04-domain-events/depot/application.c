@@ -1,0 +1,144 @@
+/* depot/application.c -- see application.h. */
+#include "depot/application.h"
+
+#include "log.h"
+
+#define COMP "depot"
+
+/* The exit half of the book's logging decorator. */
+static core_status leave(const char *name, core_status st, const core_err *err)
+{
+    if (st)
+        log_debug(COMP, "<-- Depot.%s status=%s error=\"%s\"", name, core_status_name(st),
+                  err ? err->msg : "");
+    else
+        log_debug(COMP, "<-- Depot.%s", name);
+    return st;
+}
+
+/* Hands the events l recorded to the module's dispatcher. Called only after l was saved; a
+ * handler's failure is returned, the list stays saved. */
+static core_status publish(struct depot_app *app, struct depot_shopping_list *l, core_err *err)
+{
+    struct ddd_event_list events = DDD_EVENT_LIST_INIT;
+    core_status st = ddd_aggregate_take_events(&l->agg, &events, err);
+    if (!st)
+        st = ddd_dispatcher_publish(app->publisher, events.items, events.n, err);
+    ddd_event_list_release(&events);
+    return st;
+}
+
+static core_status require_id(const char *id, const char *what, core_err *err)
+{
+    if (core_str_blank(id))
+        return core_err_set(err, CORE_ERR_INVALID, "the %s id cannot be blank", what);
+    return CORE_OK;
+}
+
+/* The checks on the command's input that need no other module. */
+static core_status check_items(const struct depot_order_item *items, size_t n, core_err *err)
+{
+    if (n == 0)
+        return core_err_set(err, CORE_ERR_INVALID, "the shopping list has no items");
+    core_status st = CORE_OK;
+    for (size_t i = 0; !st && i < n; i++) {
+        if (!(st = require_id(items[i].store_id, "store", err)) &&
+            !(st = require_id(items[i].product_id, "product", err)) && items[i].quantity < 1)
+            st = core_err_set(err, CORE_ERR_INVALID, "the item quantity must be positive");
+    }
+    return st;
+}
+
+/* Looks up one order item's store and product and adds it to l. */
+static core_status add_order_item(struct depot_app *app, struct depot_shopping_list *l,
+                                  const struct depot_order_item *item, core_err *err)
+{
+    struct depot_store store = {0};
+    struct depot_product product = {0};
+    core_status st;
+    if (!(st = app->stores.get_store(app->stores.self, item->store_id, &store, err)) &&
+        !(st = app->stores.get_product(app->stores.self, item->product_id, &product, err)))
+        st = depot_shopping_list_add_item(l, &store, &product, item->quantity, err);
+    depot_store_release(&store);
+    depot_product_release(&product);
+    return st;
+}
+
+core_status depot_app_create_shopping_list(struct depot_app *app, const char *order_id,
+                                           const struct depot_order_item *items, size_t n,
+                                           char out_id[DEPOT_ID_MAX + 1], core_err *err)
+{
+    log_debug(COMP, "--> Depot.CreateShoppingList order_id=%s items=%zu", order_id ? order_id : "",
+              n);
+    struct depot_shopping_list l = DEPOT_SHOPPING_LIST_INIT;
+    char id[CORE_UUID_LEN + 1];
+    core_uuid_new(id);
+    core_status st;
+    if (!(st = depot_shopping_list_create(&l, id, order_id, err)) &&
+        !(st = check_items(items, n, err))) {
+        /* one round trip per store and product, as in the book ("horribly inefficient") */
+        for (size_t i = 0; !st && i < n; i++) {
+            if ((st = add_order_item(app, &l, &items[i], err)))
+                core_err_wrap(err, "building shopping list");
+        }
+    }
+    if (!st && !(st = app->lists.save(app->lists.self, &l, err))) {
+        core_strlcpy(out_id, l.id, DEPOT_ID_MAX + 1);
+        st = publish(app, &l, err);
+    }
+    depot_shopping_list_release(&l);
+    return leave("CreateShoppingList", st, err);
+}
+
+core_status depot_app_cancel_shopping_list(struct depot_app *app, const char *id, core_err *err)
+{
+    log_debug(COMP, "--> Depot.CancelShoppingList");
+    struct depot_shopping_list l = DEPOT_SHOPPING_LIST_INIT;
+    core_status st;
+    if (!(st = require_id(id, "shopping list", err)) &&
+        !(st = app->lists.find(app->lists.self, id, &l, err)) &&
+        !(st = depot_shopping_list_cancel(&l, err)) &&
+        !(st = app->lists.update(app->lists.self, &l, err)))
+        st = publish(app, &l, err);
+    depot_shopping_list_release(&l);
+    return leave("CancelShoppingList", st, err);
+}
+
+core_status depot_app_assign_shopping_list(struct depot_app *app, const char *id,
+                                           const char *bot_id, core_err *err)
+{
+    log_debug(COMP, "--> Depot.AssignShoppingList");
+    struct depot_shopping_list l = DEPOT_SHOPPING_LIST_INIT;
+    core_status st;
+    if (!(st = require_id(id, "shopping list", err)) &&
+        !(st = app->lists.find(app->lists.self, id, &l, err)) &&
+        !(st = depot_shopping_list_assign(&l, bot_id, err)) &&
+        !(st = app->lists.update(app->lists.self, &l, err)))
+        st = publish(app, &l, err);
+    depot_shopping_list_release(&l);
+    return leave("AssignShoppingList", st, err);
+}
+
+core_status depot_app_complete_shopping_list(struct depot_app *app, const char *id, core_err *err)
+{
+    log_debug(COMP, "--> Depot.CompleteShoppingList");
+    struct depot_shopping_list l = DEPOT_SHOPPING_LIST_INIT;
+    core_status st;
+    if (!(st = require_id(id, "shopping list", err)) &&
+        !(st = app->lists.find(app->lists.self, id, &l, err)) &&
+        !(st = depot_shopping_list_complete(&l, err)) &&
+        !(st = app->lists.update(app->lists.self, &l, err)))
+        st = publish(app, &l, err); /* the OrderHandlers ready the order */
+    depot_shopping_list_release(&l);
+    return leave("CompleteShoppingList", st, err);
+}
+
+core_status depot_app_get_shopping_list(struct depot_app *app, const char *id,
+                                        struct depot_shopping_list *out, core_err *err)
+{
+    log_debug(COMP, "--> Depot.GetShoppingList");
+    core_status st = require_id(id, "shopping list", err);
+    if (!st)
+        st = app->lists.find(app->lists.self, id, out, err);
+    return leave("GetShoppingList", st, err);
+}

@@ -1,0 +1,294 @@
+/* domain.c -- see domain.h. */
+#include <string.h>
+
+#include "ordering/domain.h"
+#include "ordering/domain_events.pb-c.h"
+#include "pb.h"
+
+static const char *const status_texts[] = {
+    [ORDERING_STATUS_UNKNOWN] = "",
+    [ORDERING_STATUS_PENDING] = "pending",
+    [ORDERING_STATUS_IN_PROGRESS] = "in-progress",
+    [ORDERING_STATUS_READY] = "ready",
+    [ORDERING_STATUS_COMPLETED] = "completed",
+    [ORDERING_STATUS_CANCELLED] = "cancelled",
+};
+#define NSTATUS (sizeof status_texts / sizeof status_texts[0])
+
+const char *ordering_status_text(enum ordering_status status)
+{
+    if ((size_t)status >= NSTATUS)
+        return "";
+    return status_texts[status];
+}
+
+enum ordering_status ordering_status_parse(const char *text)
+{
+    for (size_t i = 1; text && i < NSTATUS; i++) {
+        if (strcmp(text, status_texts[i]) == 0)
+            return (enum ordering_status)i;
+    }
+    return ORDERING_STATUS_UNKNOWN;
+}
+
+void ordering_order_init(struct ordering_order *o)
+{
+    *o = (struct ordering_order)ORDERING_ORDER_INIT;
+}
+
+static void item_release(struct ordering_item *it)
+{
+    core_free(it->store_id);
+    core_free(it->product_id);
+    core_free(it->store_name);
+    core_free(it->product_name);
+}
+
+static void items_free(struct ordering_item *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++)
+        item_release(&items[i]);
+    core_free(items);
+}
+
+void ordering_order_release(struct ordering_order *o)
+{
+    items_free(o->items, o->nitems);
+    ddd_aggregate_release(&o->agg);
+    ordering_order_init(o);
+}
+
+/* ---- events --------------------------------------------------------------------------------- */
+
+/* Records event name with payload (ownership taken; NULL means building it ran out of memory)
+ * on the order's aggregate, whose id is first set from o->id. */
+static core_status record(struct ordering_order *o, const char *name, ProtobufCMessage *payload,
+                          core_err *err)
+{
+    core_status st;
+    if (!payload)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory recording %s", name);
+    if ((st = ddd_aggregate_set_id(&o->agg, o->id, err))) {
+        pb_free(payload);
+        return st;
+    }
+    return ddd_aggregate_add_event(&o->agg, name, &payload, err);
+}
+
+/* The payload of OrderCreated: a copy of the order's data, or NULL when out of memory. */
+static ProtobufCMessage *created_payload(const struct ordering_order *o)
+{
+    Ordering__Domain__OrderCreated *p = pb_new_of(ordering__domain__order_created);
+    if (!p)
+        return NULL;
+    if (pb_set_string(&p->customer_id, o->customer_id, NULL) ||
+        pb_set_string(&p->payment_id, o->payment_id, NULL) ||
+        pb_set_string(&p->shopping_id, o->shopping_id, NULL))
+        goto fail;
+    if (o->nitems > 0 && !(p->items = core_calloc(o->nitems, sizeof *p->items)))
+        goto fail;
+    for (size_t i = 0; i < o->nitems; i++) {
+        const struct ordering_item *it = &o->items[i];
+        Ordering__Domain__OrderItem *item = pb_new_of(ordering__domain__order_item);
+        if (!item)
+            goto fail;
+        p->items[p->n_items++] = item; /* counted at once, so pb_free() releases it on failure */
+        item->price = it->price;
+        item->quantity = it->quantity;
+        if (pb_set_string(&item->store_id, it->store_id, NULL) ||
+            pb_set_string(&item->product_id, it->product_id, NULL) ||
+            pb_set_string(&item->store_name, it->store_name, NULL) ||
+            pb_set_string(&item->product_name, it->product_name, NULL))
+            goto fail;
+    }
+    return &p->base;
+fail:
+    pb_free(&p->base);
+    return NULL;
+}
+
+static ProtobufCMessage *canceled_payload(const struct ordering_order *o)
+{
+    Ordering__Domain__OrderCanceled *p = pb_new_of(ordering__domain__order_canceled);
+    if (p && (pb_set_string(&p->customer_id, o->customer_id, NULL) ||
+              pb_set_string(&p->payment_id, o->payment_id, NULL))) {
+        pb_free(&p->base);
+        p = NULL;
+    }
+    return p ? &p->base : NULL;
+}
+
+static ProtobufCMessage *readied_payload(const struct ordering_order *o)
+{
+    Ordering__Domain__OrderReadied *p = pb_new_of(ordering__domain__order_readied);
+    if (p && (pb_set_string(&p->customer_id, o->customer_id, NULL) ||
+              pb_set_string(&p->payment_id, o->payment_id, NULL))) {
+        pb_free(&p->base);
+        p = NULL;
+    }
+    if (p)
+        p->total = ordering_order_total(o);
+    return p ? &p->base : NULL;
+}
+
+static ProtobufCMessage *completed_payload(const char *invoice_id)
+{
+    Ordering__Domain__OrderCompleted *p = pb_new_of(ordering__domain__order_completed);
+    if (p && pb_set_string(&p->invoice_id, invoice_id, NULL)) {
+        pb_free(&p->base);
+        p = NULL;
+    }
+    return p ? &p->base : NULL;
+}
+
+core_status ordering_order_record_created(struct ordering_order *o, core_err *err)
+{
+    return record(o, ORDERING_ORDER_CREATED, created_payload(o), err);
+}
+
+/* Deep copies of items[0..n) in a new array (NULL when n is 0). */
+static core_status items_copy(const struct ordering_item *items, size_t n,
+                              struct ordering_item **out, core_err *err)
+{
+    *out = NULL;
+    if (n == 0)
+        return CORE_OK;
+    struct ordering_item *copy = core_calloc(n, sizeof *copy);
+    if (!copy)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory copying order items");
+    for (size_t i = 0; i < n; i++) {
+        const struct ordering_item *src = &items[i];
+        struct ordering_item *dst = &copy[i];
+        dst->store_id = core_strdup(src->store_id ? src->store_id : "");
+        dst->product_id = core_strdup(src->product_id ? src->product_id : "");
+        dst->store_name = core_strdup(src->store_name ? src->store_name : "");
+        dst->product_name = core_strdup(src->product_name ? src->product_name : "");
+        dst->price = src->price;
+        dst->quantity = src->quantity;
+        if (!dst->store_id || !dst->product_id || !dst->store_name || !dst->product_name) {
+            items_free(copy, i + 1);
+            return core_err_set(err, CORE_ERR_NOMEM, "out of memory copying order items");
+        }
+    }
+    *out = copy;
+    return CORE_OK;
+}
+
+/* Copies an id into a fixed field; what names the field in the error text ("the order id"). */
+static core_status set_id(char dst[ORDERING_ID_SIZE], const char *src, const char *what,
+                          core_err *err)
+{
+    if (!src)
+        src = "";
+    if (strlen(src) > ORDERING_ID_MAX)
+        return core_err_set(err, CORE_ERR_INVALID, "%s is too long", what);
+    core_strlcpy(dst, src, ORDERING_ID_SIZE);
+    return CORE_OK;
+}
+
+core_status ordering_order_create(struct ordering_order *o, const char *id, const char *customer_id,
+                                  const char *payment_id, const struct ordering_item *items,
+                                  size_t nitems, core_err *err)
+{
+    struct ordering_order fresh = ORDERING_ORDER_INIT;
+    core_status st;
+
+    if (nitems == 0)
+        return core_err_set(err, CORE_ERR_INVALID, "the order has no items");
+    if (core_str_blank(customer_id))
+        return core_err_set(err, CORE_ERR_INVALID, "the customer id cannot be blank");
+    if (core_str_blank(payment_id))
+        return core_err_set(err, CORE_ERR_INVALID, "the payment id cannot be blank");
+    if (core_str_blank(id))
+        return core_err_set(err, CORE_ERR_INVALID, "the order id cannot be blank");
+    if ((st = set_id(fresh.id, id, "the order id", err)) ||
+        (st = set_id(fresh.customer_id, customer_id, "the customer id", err)) ||
+        (st = set_id(fresh.payment_id, payment_id, "the payment id", err)))
+        return st;
+    if ((st = items_copy(items, nitems, &fresh.items, err)))
+        return st;
+    fresh.nitems = nitems;
+    fresh.status = ORDERING_STATUS_PENDING;
+
+    ordering_order_release(o);
+    *o = fresh;
+    return CORE_OK;
+}
+
+core_status ordering_order_cancel(struct ordering_order *o, core_err *err)
+{
+    if (o->status != ORDERING_STATUS_PENDING)
+        return core_err_set(err, CORE_ERR_INVALID, "the order cannot be cancelled");
+    core_status st = record(o, ORDERING_ORDER_CANCELED, canceled_payload(o), err);
+    if (st)
+        return st;
+    o->status = ORDERING_STATUS_CANCELLED;
+    return CORE_OK;
+}
+
+core_status ordering_order_ready(struct ordering_order *o, core_err *err)
+{
+    core_status st = record(o, ORDERING_ORDER_READIED, readied_payload(o), err);
+    if (st)
+        return st;
+    o->status = ORDERING_STATUS_READY;
+    return CORE_OK;
+}
+
+core_status ordering_order_complete(struct ordering_order *o, const char *invoice_id, core_err *err)
+{
+    char invoice[ORDERING_ID_SIZE]; /* the order's invoice id once completed */
+    core_status st;
+    core_strlcpy(invoice, o->invoice_id, sizeof invoice);
+    if (!core_str_blank(invoice_id) && (st = set_id(invoice, invoice_id, "the invoice id", err)))
+        return st;
+    if ((st = record(o, ORDERING_ORDER_COMPLETED, completed_payload(invoice), err)))
+        return st;
+    memcpy(o->invoice_id, invoice, sizeof invoice);
+    o->status = ORDERING_STATUS_COMPLETED;
+    return CORE_OK;
+}
+
+core_status ordering_order_set_shopping_id(struct ordering_order *o, const char *id, core_err *err)
+{
+    return set_id(o->shopping_id, id, "the shopping id", err);
+}
+
+core_status ordering_order_set_invoice_id(struct ordering_order *o, const char *id, core_err *err)
+{
+    return set_id(o->invoice_id, id, "the invoice id", err);
+}
+
+core_status ordering_order_set_items(struct ordering_order *o, const struct ordering_item *items,
+                                     size_t nitems, core_err *err)
+{
+    struct ordering_item *copy;
+    core_status st = items_copy(items, nitems, &copy, err);
+    if (st)
+        return st;
+    items_free(o->items, o->nitems);
+    o->items = copy;
+    o->nitems = nitems;
+    return CORE_OK;
+}
+
+core_status ordering_order_copy(struct ordering_order *dst, const struct ordering_order *src,
+                                core_err *err)
+{
+    struct ordering_order copy = *src;
+    ddd_aggregate_init(&copy.agg, ORDERING_ORDER_AGGREGATE); /* the events stay with src */
+    core_status st = items_copy(src->items, src->nitems, &copy.items, err);
+    if (st)
+        return st;
+    ordering_order_release(dst);
+    *dst = copy;
+    return CORE_OK;
+}
+
+double ordering_order_total(const struct ordering_order *o)
+{
+    double total = 0;
+    for (size_t i = 0; i < o->nitems; i++)
+        total += o->items[i].price * (double)o->items[i].quantity;
+    return total;
+}

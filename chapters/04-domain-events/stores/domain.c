@@ -1,0 +1,288 @@
+/* stores/domain.c -- see stores/domain.h. */
+#include <math.h>
+#include <string.h>
+
+#include "pb.h"
+#include "stores/domain.h"
+#include "stores/domain_events.pb-c.h"
+
+/* Copies id into dst (STORES_ID_MAX + 1 bytes); what names the id in the message. */
+static core_status copy_id(char *dst, const char *id, const char *what, core_err *err)
+{
+    if (!core_strlcpy(dst, id ? id : "", STORES_ID_MAX + 1))
+        return core_err_set(err, CORE_ERR_INVALID, "the %s id is too long", what);
+    return CORE_OK;
+}
+
+static core_status check_id(const char *id, const char *what, core_err *err)
+{
+    if (core_str_blank(id))
+        return core_err_set(err, CORE_ERR_INVALID, "the %s id cannot be blank", what);
+    if (strlen(id) > STORES_ID_MAX)
+        return core_err_set(err, CORE_ERR_INVALID, "the %s id is too long", what);
+    return CORE_OK;
+}
+
+static core_status no_memory(core_err *err)
+{
+    return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+}
+
+/* Records event `name` with payload (ownership taken; NULL means building it ran out of memory)
+ * on agg, stamped with id. On failure nothing is recorded and the payload is freed. */
+static core_status record(struct ddd_aggregate *agg, const char *id, const char *name, ProtobufCMessage *payload,
+                          core_err *err)
+{
+    core_status st;
+    if (!payload)
+        return no_memory(err);
+    if ((st = ddd_aggregate_set_id(agg, id, err))) {
+        pb_free(payload);
+        return st;
+    }
+    return ddd_aggregate_add_event(agg, name, &payload, err);
+}
+
+static ProtobufCMessage *store_created_event(const struct stores_store *s)
+{
+    Stores__Domain__StoreCreated *m = pb_new_of(stores__domain__store_created);
+    if (m && (pb_set_string(&m->name, s->name, NULL) || pb_set_string(&m->location, s->location, NULL))) {
+        pb_free(&m->base);
+        return NULL;
+    }
+    return m ? &m->base : NULL;
+}
+
+static ProtobufCMessage *product_added_event(const struct stores_product *p)
+{
+    Stores__Domain__ProductAdded *m = pb_new_of(stores__domain__product_added);
+    if (!m)
+        return NULL;
+    m->price = p->price;
+    if (pb_set_string(&m->store_id, p->store_id, NULL) || pb_set_string(&m->name, p->name, NULL) ||
+        pb_set_string(&m->description, p->description, NULL) || pb_set_string(&m->sku, p->sku, NULL)) {
+        pb_free(&m->base);
+        return NULL;
+    }
+    return &m->base;
+}
+
+static ProtobufCMessage *product_removed_event(const struct stores_product *p)
+{
+    Stores__Domain__ProductRemoved *m = pb_new_of(stores__domain__product_removed);
+    if (m && pb_set_string(&m->store_id, p->store_id, NULL)) {
+        pb_free(&m->base);
+        return NULL;
+    }
+    return m ? &m->base : NULL;
+}
+
+/* ---- Store -------------------------------------------------------------------------------- */
+
+void stores_store_init(struct stores_store *s)
+{
+    memset(s, 0, sizeof *s);
+    ddd_aggregate_init(&s->agg, STORES_STORE_AGGREGATE);
+}
+
+void stores_store_release(struct stores_store *s)
+{
+    if (!s)
+        return;
+    core_free(s->name);
+    core_free(s->location);
+    ddd_aggregate_release(&s->agg);
+    stores_store_init(s);
+}
+
+core_status stores_store_restore(struct stores_store *s, const char *id, const char *name,
+                                 const char *location, bool participating, core_err *err)
+{
+    core_status st = copy_id(s->id, id, "store", err);
+    if (st)
+        goto fail;
+    s->name = core_strdup(name ? name : "");
+    s->location = core_strdup(location ? location : "");
+    if (!s->name || !s->location) {
+        st = no_memory(err);
+        goto fail;
+    }
+    s->participating = participating;
+    return CORE_OK;
+fail:
+    stores_store_release(s);
+    return st;
+}
+
+core_status stores_store_create(struct stores_store *s, const char *id, const char *name,
+                                const char *location, core_err *err)
+{
+    core_status st = check_id(id, "store", err);
+    if (st)
+        return st;
+    if (core_str_blank(name))
+        return core_err_set(err, CORE_ERR_INVALID, "the store name cannot be blank");
+    if (core_str_blank(location))
+        return core_err_set(err, CORE_ERR_INVALID, "the store location cannot be blank");
+    if ((st = stores_store_restore(s, id, name, location, false, err)) == CORE_OK &&
+        (st = record(&s->agg, s->id, STORES_STORE_CREATED, store_created_event(s), err)))
+        stores_store_release(s);
+    return st;
+}
+
+core_status stores_store_enable_participation(struct stores_store *s, core_err *err)
+{
+    if (s->participating)
+        return core_err_set(err, CORE_ERR_INVALID, "the store is already participating");
+    core_status st = record(&s->agg, s->id, STORES_STORE_PARTICIPATION_ENABLED,
+                            pb_new(&stores__domain__store_participation_enabled__descriptor), err);
+    if (st == CORE_OK)
+        s->participating = true;
+    return st;
+}
+
+core_status stores_store_disable_participation(struct stores_store *s, core_err *err)
+{
+    if (!s->participating)
+        return core_err_set(err, CORE_ERR_INVALID, "the store is already not participating");
+    core_status st = record(&s->agg, s->id, STORES_STORE_PARTICIPATION_DISABLED,
+                            pb_new(&stores__domain__store_participation_disabled__descriptor), err);
+    if (st == CORE_OK)
+        s->participating = false;
+    return st;
+}
+
+/* ---- Product ------------------------------------------------------------------------------ */
+
+void stores_product_init(struct stores_product *p)
+{
+    memset(p, 0, sizeof *p);
+    ddd_aggregate_init(&p->agg, STORES_PRODUCT_AGGREGATE);
+}
+
+void stores_product_release(struct stores_product *p)
+{
+    if (!p)
+        return;
+    core_free(p->name);
+    core_free(p->description);
+    core_free(p->sku);
+    ddd_aggregate_release(&p->agg);
+    stores_product_init(p);
+}
+
+core_status stores_product_restore(struct stores_product *p, const char *id, const char *store_id,
+                                   const char *name, const char *description, const char *sku,
+                                   double price, core_err *err)
+{
+    core_status st;
+    if ((st = copy_id(p->id, id, "product", err)) || (st = copy_id(p->store_id, store_id, "store", err)))
+        goto fail;
+    p->name = core_strdup(name ? name : "");
+    p->description = core_strdup(description ? description : "");
+    p->sku = core_strdup(sku ? sku : "");
+    if (!p->name || !p->description || !p->sku) {
+        st = no_memory(err);
+        goto fail;
+    }
+    p->price = price;
+    return CORE_OK;
+fail:
+    stores_product_release(p);
+    return st;
+}
+
+core_status stores_product_create(struct stores_product *p, const char *id, const char *store_id,
+                                  const char *name, const char *description, const char *sku,
+                                  double price, core_err *err)
+{
+    core_status st;
+    if ((st = check_id(id, "product", err)) || (st = check_id(store_id, "store", err)))
+        return st;
+    if (core_str_blank(name))
+        return core_err_set(err, CORE_ERR_INVALID, "the product name cannot be blank");
+    /* !(price >= 0) also catches NaN, which no comparison orders. */
+    if (!(price >= 0))
+        return core_err_set(err, CORE_ERR_INVALID, "the product price cannot be negative");
+    if (price > STORES_PRICE_MAX)
+        return core_err_set(err, CORE_ERR_INVALID, "the product price cannot be over %.4f",
+                            STORES_PRICE_MAX);
+    if ((st = stores_product_restore(p, id, store_id, name, description, sku, price, err)) == CORE_OK &&
+        (st = record(&p->agg, p->id, STORES_PRODUCT_ADDED, product_added_event(p), err)))
+        stores_product_release(p);
+    return st;
+}
+
+core_status stores_product_remove(struct stores_product *p, core_err *err)
+{
+    return record(&p->agg, p->id, STORES_PRODUCT_REMOVED, product_removed_event(p), err);
+}
+
+/* ---- lists -------------------------------------------------------------------------------- */
+
+/* Makes room for one more element of size `size` in *items (len used of *cap). */
+static bool grow(void **items, size_t *cap, size_t len, size_t size)
+{
+    if (len < *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    void *n = core_realloc(*items, ncap * size);
+    if (!n)
+        return false;
+    *items = n;
+    *cap = ncap;
+    return true;
+}
+
+void stores_store_list_init(struct stores_store_list *l)
+{
+    memset(l, 0, sizeof *l);
+}
+
+void stores_store_list_release(struct stores_store_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->len; i++)
+        stores_store_release(&l->items[i]);
+    core_free(l->items);
+    stores_store_list_init(l);
+}
+
+core_status stores_store_list_add(struct stores_store_list *l, struct stores_store *s, core_err *err)
+{
+    void *items = l->items;
+    if (!grow(&items, &l->cap, l->len, sizeof *l->items))
+        return no_memory(err);
+    l->items = items;
+    l->items[l->len++] = *s;
+    stores_store_init(s); /* moved */
+    return CORE_OK;
+}
+
+void stores_product_list_init(struct stores_product_list *l)
+{
+    memset(l, 0, sizeof *l);
+}
+
+void stores_product_list_release(struct stores_product_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->len; i++)
+        stores_product_release(&l->items[i]);
+    core_free(l->items);
+    stores_product_list_init(l);
+}
+
+core_status stores_product_list_add(struct stores_product_list *l, struct stores_product *p,
+                                    core_err *err)
+{
+    void *items = l->items;
+    if (!grow(&items, &l->cap, l->len, sizeof *l->items))
+        return no_memory(err);
+    l->items = items;
+    l->items[l->len++] = *p;
+    stores_product_init(p); /* moved */
+    return CORE_OK;
+}

@@ -1,0 +1,761 @@
+/* test_baskets_app.c -- unit tests of baskets/application.h with fake ports (no servers): every
+ * command and query on success, unknown basket, broken rules and failing dependencies (the
+ * error is passed up unchanged and nothing is saved). Also the items JSON codec of the
+ * PostgreSQL adapter (adapters.h), which needs no server either. Every test checks for leaks.
+ *
+ * Chapter 04: the application publishes to a REAL ddd_dispatcher with the module's real
+ * OrderHandlers (handlers.h) and a recording handler subscribed to every basket event. The fake
+ * repository runs the after-write step like the PostgreSQL one: the row is written first, and a
+ * failing step rolls it back. So the checkout tests below still see ordering called (now from the
+ * handler), the basket saved before it, and a refused order leaving the basket open. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "baskets/adapters.h"
+#include "baskets/application.h"
+#include "baskets/handlers.h"
+
+/* ---- fake repository: baskets in an array --------------------------------------------------- */
+
+#define FAKE_MAX 4
+
+struct fake_repo {
+    struct baskets_basket rows[FAKE_MAX];
+    size_t n;
+    int finds, saves, updates, rollbacks;
+    core_status fail_find, fail_save, fail_update; /* CORE_OK = work normally */
+};
+
+static struct baskets_basket *repo_row(struct fake_repo *r, const char *id)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->rows[i].id, id) == 0)
+            return &r->rows[i];
+    return NULL;
+}
+
+static core_status repo_find(void *self, const char *id, struct baskets_basket *out, core_err *err)
+{
+    struct fake_repo *r = self;
+    r->finds++;
+    if (r->fail_find)
+        return core_err_set(err, r->fail_find, "fake find failed");
+    struct baskets_basket *row = repo_row(r, id);
+    if (!row)
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "basket %s not found", id);
+    return baskets_basket_copy(out, row, err);
+}
+
+static core_status repo_save(void *self, const struct baskets_basket *b, const struct baskets_after_write *then,
+                             core_err *err)
+{
+    struct fake_repo *r = self;
+    r->saves++;
+    if (r->fail_save)
+        return core_err_set(err, r->fail_save, "fake save failed");
+    if (repo_row(r, b->id))
+        return core_err_set(err, CORE_ERR_CONFLICT, "basket %s already exists", b->id);
+    assert_true(r->n < FAKE_MAX);
+    core_status st = baskets_basket_copy(&r->rows[r->n], b, err);
+    if (st)
+        return st;
+    r->n++;
+    if (then && (st = then->fn(then->ud, err))) { /* "rollback": the row goes again */
+        r->rollbacks++;
+        baskets_basket_release(&r->rows[--r->n]);
+    }
+    return st;
+}
+
+static core_status repo_update(void *self, const struct baskets_basket *b, const struct baskets_after_write *then,
+                               core_err *err)
+{
+    struct fake_repo *r = self;
+    r->updates++;
+    if (r->fail_update)
+        return core_err_set(err, r->fail_update, "fake update failed");
+    struct baskets_basket *row = repo_row(r, b->id);
+    if (!row)
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "basket %s not found", b->id);
+    struct baskets_basket copy;
+    core_status st = baskets_basket_copy(&copy, b, err);
+    if (st)
+        return st;
+    struct baskets_basket before = *row; /* kept for the "rollback" */
+    *row = copy;
+    if (then && (st = then->fn(then->ud, err))) {
+        r->rollbacks++;
+        baskets_basket_release(row);
+        *row = before;
+    } else {
+        baskets_basket_release(&before);
+    }
+    return st;
+}
+
+/* ---- fake stores: one store with two products ---------------------------------------------- */
+
+struct fake_stores {
+    int store_calls, product_calls;
+    core_status fail_store, fail_product;
+    char last_store_id[64];
+};
+
+static core_status stores_get_store(void *self, const char *id, struct baskets_store *out, core_err *err)
+{
+    struct fake_stores *f = self;
+    f->store_calls++;
+    core_strlcpy(f->last_store_id, id, sizeof f->last_store_id);
+    if (f->fail_store)
+        return core_err_set(err, f->fail_store, "stores RPC at 127.0.0.1:8085 unreachable: fake");
+    if (strcmp(id, "s-1") != 0)
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "store %s not found", id);
+    out->id = core_strdup("s-1");
+    out->name = core_strdup("Waldorf Books");
+    out->location = core_strdup("West Upper Level");
+    if (out->id && out->name && out->location)
+        return CORE_OK;
+    baskets_store_release(out);
+    return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+}
+
+static core_status stores_get_product(void *self, const char *id, struct baskets_product *out, core_err *err)
+{
+    struct fake_stores *f = self;
+    f->product_calls++;
+    if (f->fail_product)
+        return core_err_set(err, f->fail_product, "fake product failure");
+    const char *name = strcmp(id, "p-1") == 0 ? "EDA with Golang" : strcmp(id, "p-2") == 0 ? "Wizard w/ crystal" : NULL;
+    if (!name)
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "product %s not found", id);
+    out->id = core_strdup(id);
+    out->store_id = core_strdup("s-1");
+    out->name = core_strdup(name);
+    out->price = strcmp(id, "p-1") == 0 ? 49.99 : 9.99;
+    if (out->id && out->store_id && out->name)
+        return CORE_OK;
+    baskets_product_release(out);
+    return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+}
+
+/* ---- fake ordering (behind the real OrderHandlers): remembers the last order it was asked for -- */
+
+struct fake_ordering {
+    int calls;
+    core_status fail;
+    char id[BASKETS_ID_MAX + 1], customer_id[BASKETS_ID_MAX + 1], payment_id[BASKETS_ID_MAX + 1];
+    size_t nitems;
+    int first_quantity;
+    double first_price;
+    enum baskets_status status_seen;
+    struct fake_repo *repo;
+    enum baskets_status stored_status_seen; /* the repository's row when ordering was called */
+};
+
+static core_status ordering_create(void *self, const struct baskets_basket *b, core_err *err)
+{
+    struct fake_ordering *f = self;
+    f->calls++;
+    const struct baskets_basket *row = repo_row(f->repo, b->id);
+    f->stored_status_seen = row ? row->status : BASKETS_STATUS_UNKNOWN;
+    if (f->fail)
+        return core_err_set(err, f->fail, "the customer is not authorized");
+    core_strlcpy(f->id, b->id, sizeof f->id);
+    core_strlcpy(f->customer_id, b->customer_id, sizeof f->customer_id);
+    core_strlcpy(f->payment_id, b->payment_id, sizeof f->payment_id);
+    f->nitems = b->nitems;
+    f->first_quantity = b->nitems ? b->items[0].quantity : 0;
+    f->first_price = b->nitems ? b->items[0].product_price : 0;
+    f->status_seen = b->status;
+    return CORE_OK;
+}
+
+/* ---- a recording handler on every basket event ------------------------------------------------ */
+
+#define REC_MAX 16
+
+struct recorder {
+    char names[REC_MAX][DDD_NAME_MAX + 1]; /* the events seen, in order */
+    size_t n;
+    enum baskets_status stored_status[REC_MAX]; /* the repository's row of the event's basket then */
+    bool stored[REC_MAX];                       /* whether the row existed then */
+    const char *fail_on;                        /* an event name to refuse, or NULL */
+    struct fake_repo *repo;
+};
+
+static core_status recorder_handle(void *ud, const ddd_event *ev, core_err *err)
+{
+    struct recorder *r = ud;
+    const struct baskets_basket *row = repo_row(r->repo, ddd_event_metadata(ev, "aggregate-id"));
+    assert_true(r->n < REC_MAX);
+    core_strlcpy(r->names[r->n], ddd_event_name(ev), sizeof r->names[r->n]);
+    r->stored[r->n] = row != NULL;
+    r->stored_status[r->n] = row ? row->status : BASKETS_STATUS_UNKNOWN;
+    r->n++;
+    if (r->fail_on && strcmp(r->fail_on, ddd_event_name(ev)) == 0)
+        return core_err_set(err, CORE_ERR_UNAVAILABLE, "recorder refused");
+    return CORE_OK;
+}
+
+static const char *const basket_events[] = {BASKETS_BASKET_STARTED, BASKETS_BASKET_ITEM_ADDED,
+                                            BASKETS_BASKET_ITEM_REMOVED, BASKETS_BASKET_CANCELED,
+                                            BASKETS_BASKET_CHECKED_OUT};
+
+/* ---- fixture --------------------------------------------------------------------------------- */
+
+struct fixture {
+    long live_before;
+    struct fake_repo repo;
+    struct fake_stores stores;
+    struct fake_ordering ordering;
+    struct recorder rec;
+    ddd_dispatcher *events;
+    struct baskets_order_handlers orders;
+    struct baskets_app app;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = test_calloc(1, sizeof *fx);
+    core_err err = CORE_ERR_INIT;
+    core_alloc_fail_after(-1);
+    fx->live_before = core_alloc_live();
+    fx->app.baskets = (struct baskets_repo){&fx->repo, repo_find, repo_save, repo_update};
+    fx->app.stores = (struct baskets_stores_port){&fx->stores, stores_get_store, stores_get_product};
+    fx->ordering.repo = fx->rec.repo = &fx->repo;
+    fx->orders.ordering = (struct baskets_ordering_port){&fx->ordering, ordering_create};
+    assert_int_equal(ddd_dispatcher_new(&fx->events, &err), CORE_OK);
+    for (size_t i = 0; i < sizeof basket_events / sizeof basket_events[0]; i++)
+        assert_int_equal(ddd_dispatcher_subscribe(fx->events, basket_events[i], "recorder", recorder_handle, &fx->rec,
+                                                  &err),
+                         CORE_OK);
+    assert_int_equal(baskets_register_order_handlers(fx->events, &fx->orders, &err), CORE_OK);
+    fx->app.publisher = fx->events;
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    core_alloc_fail_after(-1);
+    for (size_t i = 0; i < fx->repo.n; i++)
+        baskets_basket_release(&fx->repo.rows[i]);
+    ddd_dispatcher_free(fx->events);
+    assert_int_equal(core_alloc_live(), fx->live_before);
+    test_free(fx);
+    return 0;
+}
+
+/* A started basket "b-1" of customer "c-1" holding quantity of p-1 (none if 0). */
+static void given_basket(struct fixture *fx, int quantity)
+{
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_start_basket(&fx->app, "b-1", "c-1", &err), CORE_OK);
+    if (quantity > 0)
+        assert_int_equal(baskets_app_add_item(&fx->app, "b-1", "p-1", quantity, &err), CORE_OK);
+    fx->repo.finds = fx->repo.saves = fx->repo.updates = 0;
+    fx->stores.store_calls = fx->stores.product_calls = 0;
+    fx->rec.n = 0;
+}
+
+static const struct baskets_basket *stored(struct fixture *fx)
+{
+    const struct baskets_basket *b = repo_row(&fx->repo, "b-1");
+    assert_non_null(b);
+    return b;
+}
+
+#define assert_err(call, want_status, want_text)                                                            \
+    do {                                                                                                    \
+        core_err xerr_ = CORE_ERR_INIT;                                                                     \
+        core_err *xerr = &xerr_;                                                                            \
+        assert_int_equal((call), (want_status));                                                            \
+        assert_string_equal(xerr_.msg, (want_text));                                                        \
+    } while (0)
+
+/* ---- StartBasket ----------------------------------------------------------------------------- */
+
+static void start_saves_an_open_basket(void **state)
+{
+    struct fixture *fx = *state;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_start_basket(&fx->app, "b-1", "c-1", &err), CORE_OK);
+    assert_int_equal(fx->repo.saves, 1);
+    assert_string_equal(stored(fx)->customer_id, "c-1");
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
+    assert_int_equal(stored(fx)->nitems, 0);
+}
+
+static void start_rules_and_failures(void **state)
+{
+    struct fixture *fx = *state;
+    assert_err(baskets_app_start_basket(&fx->app, "b-1", "", xerr), CORE_ERR_INVALID,
+               "the customer id cannot be blank");
+    assert_err(baskets_app_start_basket(&fx->app, "", "c-1", xerr), CORE_ERR_INVALID,
+               "the basket id cannot be blank");
+    assert_int_equal(fx->repo.saves, 0); /* nothing reached the repository */
+    fx->repo.fail_save = CORE_ERR_UNAVAILABLE;
+    assert_err(baskets_app_start_basket(&fx->app, "b-1", "c-1", xerr), CORE_ERR_UNAVAILABLE, "fake save failed");
+    assert_int_equal(fx->repo.n, 0);
+    fx->repo.fail_save = CORE_OK;
+    given_basket(fx, 0);
+    assert_err(baskets_app_start_basket(&fx->app, "b-1", "c-2", xerr), CORE_ERR_CONFLICT,
+               "basket b-1 already exists");
+    assert_string_equal(stored(fx)->customer_id, "c-1");
+}
+
+/* ---- GetBasket ------------------------------------------------------------------------------- */
+
+static void get_returns_a_copy(void **state)
+{
+    struct fixture *fx = *state;
+    given_basket(fx, 3);
+    struct baskets_basket b = BASKETS_BASKET_INIT;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_get_basket(&fx->app, "b-1", &b, &err), CORE_OK);
+    assert_string_equal(b.id, "b-1");
+    assert_int_equal(b.nitems, 1);
+    assert_string_equal(b.items[0].product_name, "EDA with Golang");
+    assert_string_equal(b.items[0].store_name, "Waldorf Books");
+    assert_int_equal(b.items[0].quantity, 3);
+    baskets_basket_release(&b);
+}
+
+static void get_unknown_blank_and_failing(void **state)
+{
+    struct fixture *fx = *state;
+    struct baskets_basket b = BASKETS_BASKET_INIT;
+    assert_err(baskets_app_get_basket(&fx->app, "nope", &b, xerr), CORE_ERR_NOT_FOUND, "basket nope not found");
+    assert_err(baskets_app_get_basket(&fx->app, " ", &b, xerr), CORE_ERR_INVALID, "the basket id cannot be blank");
+    assert_int_equal(fx->repo.finds, 1); /* the blank id never reached the repository */
+    fx->repo.fail_find = CORE_ERR_IO;
+    assert_err(baskets_app_get_basket(&fx->app, "b-1", &b, xerr), CORE_ERR_IO, "fake find failed");
+    assert_int_equal(b.nitems, 0);
+    assert_string_equal(b.id, "");
+}
+
+/* ---- AddItem --------------------------------------------------------------------------------- */
+
+static void add_item_reads_stores_and_updates(void **state)
+{
+    struct fixture *fx = *state;
+    given_basket(fx, 0);
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_add_item(&fx->app, "b-1", "p-2", 10, &err), CORE_OK);
+    assert_int_equal(fx->stores.product_calls, 1);
+    assert_int_equal(fx->stores.store_calls, 1);
+    assert_string_equal(fx->stores.last_store_id, "s-1"); /* the product's store */
+    assert_int_equal(fx->repo.updates, 1);
+    const struct baskets_item *it = baskets_basket_find_item(stored(fx), "p-2");
+    assert_non_null(it);
+    assert_int_equal(it->quantity, 10);
+    assert_true(it->product_price == 9.99);
+    assert_string_equal(it->product_name, "Wizard w/ crystal");
+    assert_string_equal(it->store_id, "s-1");
+    assert_int_equal(baskets_app_add_item(&fx->app, "b-1", "p-2", 5, &err), CORE_OK);
+    assert_int_equal(baskets_basket_find_item(stored(fx), "p-2")->quantity, 15);
+}
+
+static void add_unknown_product_is_not_found(void **state)
+{
+    struct fixture *fx = *state;
+    given_basket(fx, 0);
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-404", 1, xerr), CORE_ERR_NOT_FOUND,
+               "product p-404 not found");
+    assert_int_equal(fx->stores.store_calls, 0);
+    assert_int_equal(fx->repo.updates, 0);
+    assert_int_equal(stored(fx)->nitems, 0);
+}
+
+static void add_item_failing_dependencies(void **state)
+{
+    struct fixture *fx = *state;
+    given_basket(fx, 0);
+    /* the book ignores a failing store lookup; here it is reported */
+    fx->stores.fail_store = CORE_ERR_UNAVAILABLE;
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_UNAVAILABLE,
+               "stores RPC at 127.0.0.1:8085 unreachable: fake");
+    fx->stores.fail_store = CORE_OK;
+    fx->stores.fail_product = CORE_ERR_UNAVAILABLE;
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_UNAVAILABLE, "fake product failure");
+    fx->stores.fail_product = CORE_OK;
+    assert_int_equal(fx->repo.updates, 0);
+    fx->repo.fail_update = CORE_ERR_IO;
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_IO, "fake update failed");
+    fx->repo.fail_update = CORE_OK;
+    assert_int_equal(stored(fx)->nitems, 0);
+    fx->repo.fail_find = CORE_ERR_UNAVAILABLE;
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_UNAVAILABLE, "fake find failed");
+}
+
+static void add_item_rules(void **state)
+{
+    struct fixture *fx = *state;
+    assert_err(baskets_app_add_item(&fx->app, "nope", "p-1", 1, xerr), CORE_ERR_NOT_FOUND, "basket nope not found");
+    given_basket(fx, 0);
+    assert_err(baskets_app_add_item(&fx->app, "", "p-1", 1, xerr), CORE_ERR_INVALID,
+               "the basket id cannot be blank");
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "", 1, xerr), CORE_ERR_INVALID,
+               "the product id cannot be blank");
+    assert_err(baskets_app_add_item(&fx->app, "b-1", NULL, 1, xerr), CORE_ERR_INVALID,
+               "the product id cannot be blank");
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 0, xerr), CORE_ERR_INVALID,
+               "the item quantity cannot be zero");
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", -2, xerr), CORE_ERR_INVALID,
+               "the item quantity cannot be negative");
+    assert_int_equal(fx->repo.updates, 0);
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_cancel_basket(&fx->app, "b-1", &err), CORE_OK);
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_INVALID,
+               "the basket cannot be modified");
+    assert_int_equal(fx->repo.updates, 1); /* only the cancel */
+}
+
+/* ---- RemoveItem ------------------------------------------------------------------------------ */
+
+static void remove_item_leaves_the_rest(void **state)
+{
+    struct fixture *fx = *state;
+    given_basket(fx, 2);
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, &err), CORE_OK);
+    assert_int_equal(baskets_basket_find_item(stored(fx), "p-1")->quantity, 1); /* spec 5 */
+    assert_int_equal(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, &err), CORE_OK);
+    assert_null(baskets_basket_find_item(stored(fx), "p-1"));
+    assert_int_equal(fx->repo.updates, 2);
+    assert_int_equal(fx->stores.product_calls + fx->stores.store_calls, 0); /* no stores call */
+}
+
+static void remove_item_rules_and_failures(void **state)
+{
+    struct fixture *fx = *state;
+    assert_err(baskets_app_remove_item(&fx->app, "nope", "p-1", 1, xerr), CORE_ERR_NOT_FOUND,
+               "basket nope not found");
+    given_basket(fx, 2);
+    assert_err(baskets_app_remove_item(&fx->app, "b-1", "", 1, xerr), CORE_ERR_INVALID,
+               "the product id cannot be blank");
+    assert_err(baskets_app_remove_item(&fx->app, "", "p-1", 1, xerr), CORE_ERR_INVALID,
+               "the basket id cannot be blank");
+    assert_err(baskets_app_remove_item(&fx->app, "b-1", "p-1", -1, xerr), CORE_ERR_INVALID,
+               "the item quantity cannot be negative");
+    fx->repo.fail_update = CORE_ERR_IO;
+    assert_err(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_IO, "fake update failed");
+    fx->repo.fail_update = CORE_OK;
+    assert_int_equal(baskets_basket_find_item(stored(fx), "p-1")->quantity, 2);
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", &err), CORE_OK);
+    assert_err(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_INVALID,
+               "the basket cannot be modified");
+}
+
+/* ---- CancelBasket ---------------------------------------------------------------------------- */
+
+static void cancel_basket(void **state)
+{
+    struct fixture *fx = *state;
+    assert_err(baskets_app_cancel_basket(&fx->app, "nope", xerr), CORE_ERR_NOT_FOUND, "basket nope not found");
+    assert_err(baskets_app_cancel_basket(&fx->app, "", xerr), CORE_ERR_INVALID, "the basket id cannot be blank");
+    given_basket(fx, 2);
+    fx->repo.fail_update = CORE_ERR_UNAVAILABLE;
+    assert_err(baskets_app_cancel_basket(&fx->app, "b-1", xerr), CORE_ERR_UNAVAILABLE, "fake update failed");
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
+    fx->repo.fail_update = CORE_OK;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_cancel_basket(&fx->app, "b-1", &err), CORE_OK);
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_CANCELLED);
+    assert_int_equal(stored(fx)->nitems, 0);
+    assert_err(baskets_app_cancel_basket(&fx->app, "b-1", xerr), CORE_ERR_INVALID,
+               "the basket cannot be cancelled");
+}
+
+/* ---- CheckoutBasket -------------------------------------------------------------------------- */
+
+/* Chapter 04: the basket is written first, then its BasketCheckedOut is published and the
+ * OrderHandlers create the order from it. */
+static void checkout_saves_then_the_handler_creates_the_order(void **state)
+{
+    struct fixture *fx = *state;
+    given_basket(fx, 5);
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", &err), CORE_OK);
+    assert_int_equal(fx->ordering.calls, 1);
+    assert_int_equal(fx->ordering.stored_status_seen, BASKETS_STATUS_CHECKED_OUT); /* saved before */
+    assert_int_equal(fx->rec.n, 1);
+    assert_string_equal(fx->rec.names[0], "baskets.BasketCheckedOut");
+    assert_string_equal(fx->ordering.id, "b-1"); /* order id = basket id */
+    assert_string_equal(fx->ordering.customer_id, "c-1");
+    assert_string_equal(fx->ordering.payment_id, "pay-1");
+    assert_int_equal(fx->ordering.nitems, 1);
+    assert_int_equal(fx->ordering.first_quantity, 5);
+    assert_true(fx->ordering.first_price == 49.99);
+    assert_int_equal(fx->ordering.status_seen, BASKETS_STATUS_CHECKED_OUT);
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_CHECKED_OUT);
+    assert_string_equal(stored(fx)->payment_id, "pay-1");
+    assert_int_equal(fx->repo.updates, 1);
+    assert_err(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", xerr), CORE_ERR_INVALID,
+               "the basket cannot be modified");
+    assert_int_equal(fx->ordering.calls, 1);
+    assert_int_equal(fx->rec.n, 1); /* a failed rule publishes nothing */
+}
+
+static void checkout_rules_do_not_call_ordering(void **state)
+{
+    struct fixture *fx = *state;
+    assert_err(baskets_app_checkout_basket(&fx->app, "nope", "pay-1", xerr), CORE_ERR_NOT_FOUND,
+               "basket nope not found");
+    assert_err(baskets_app_checkout_basket(&fx->app, "", "pay-1", xerr), CORE_ERR_INVALID,
+               "the basket id cannot be blank");
+    given_basket(fx, 0);
+    assert_err(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", xerr), CORE_ERR_INVALID,
+               "the basket has no items");
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, &err), CORE_OK);
+    assert_err(baskets_app_checkout_basket(&fx->app, "b-1", "", xerr), CORE_ERR_INVALID,
+               "the payment id cannot be blank");
+    assert_int_equal(fx->ordering.calls, 0);
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
+    assert_int_equal(fx->rec.n, 1); /* only the AddItem */
+    assert_string_equal(fx->rec.names[0], "baskets.BasketItemAdded");
+}
+
+/* The handler's failure is the command's failure, and the write is rolled back. */
+static void checkout_ordering_failure_keeps_basket_open(void **state)
+{
+    struct fixture *fx = *state;
+    given_basket(fx, 1);
+    fx->ordering.fail = CORE_ERR_INVALID;
+    assert_err(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", xerr), CORE_ERR_INVALID,
+               "baskets.OrderHandlers on baskets.BasketCheckedOut: the customer is not authorized");
+    assert_int_equal(fx->ordering.calls, 1);
+    assert_int_equal(fx->ordering.stored_status_seen, BASKETS_STATUS_CHECKED_OUT); /* written ... */
+    assert_int_equal(fx->repo.updates, 1);
+    assert_int_equal(fx->repo.rollbacks, 1); /* ... and rolled back */
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
+    assert_string_equal(stored(fx)->payment_id, "");
+    /* once ordering accepts, the same basket can be checked out */
+    fx->ordering.fail = CORE_OK;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", &err), CORE_OK);
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_CHECKED_OUT);
+}
+
+/* A basket that cannot be saved publishes nothing: no order (chapter 03 created it first). */
+static void checkout_update_failure_is_reported(void **state)
+{
+    struct fixture *fx = *state;
+    given_basket(fx, 1);
+    fx->repo.fail_update = CORE_ERR_UNAVAILABLE;
+    assert_err(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", xerr), CORE_ERR_UNAVAILABLE,
+               "fake update failed");
+    assert_int_equal(fx->ordering.calls, 0);
+    assert_int_equal(fx->rec.n, 0);
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
+}
+
+/* ---- publishing (chapter 04) ----------------------------------------------------------------- */
+
+/* Every command publishes what the basket recorded, after the basket was written. */
+static void commands_publish_after_saving(void **state)
+{
+    struct fixture *fx = *state;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_start_basket(&fx->app, "b-1", "c-1", &err), CORE_OK);
+    assert_int_equal(baskets_app_add_item(&fx->app, "b-1", "p-1", 2, &err), CORE_OK);
+    assert_int_equal(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, &err), CORE_OK);
+    assert_int_equal(baskets_app_remove_item(&fx->app, "b-1", "p-2", 1, &err), CORE_OK); /* not in it */
+    assert_int_equal(baskets_app_cancel_basket(&fx->app, "b-1", &err), CORE_OK);
+    static const char *const want[] = {"baskets.BasketStarted", "baskets.BasketItemAdded",
+                                       "baskets.BasketItemRemoved", "baskets.BasketCanceled"};
+    assert_int_equal(fx->rec.n, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(fx->rec.names[i], want[i]);
+        assert_true(fx->rec.stored[i]); /* the row existed when the handler ran */
+    }
+    assert_int_equal(fx->rec.stored_status[3], BASKETS_STATUS_CANCELLED);
+    struct baskets_basket b = BASKETS_BASKET_INIT; /* a query publishes nothing */
+    assert_int_equal(baskets_app_get_basket(&fx->app, "b-1", &b, &err), CORE_OK);
+    baskets_basket_release(&b);
+    assert_int_equal(fx->rec.n, 4);
+    assert_int_equal(fx->ordering.calls, 0); /* only BasketCheckedOut concerns ordering */
+}
+
+/* A failed write publishes nothing. */
+static void failed_writes_publish_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    fx->repo.fail_save = CORE_ERR_IO;
+    assert_err(baskets_app_start_basket(&fx->app, "b-1", "c-1", xerr), CORE_ERR_IO, "fake save failed");
+    fx->repo.fail_save = CORE_OK;
+    given_basket(fx, 1);
+    fx->repo.fail_update = CORE_ERR_IO;
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-2", 1, xerr), CORE_ERR_IO, "fake update failed");
+    assert_err(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_IO, "fake update failed");
+    assert_err(baskets_app_cancel_basket(&fx->app, "b-1", xerr), CORE_ERR_IO, "fake update failed");
+    assert_int_equal(fx->rec.n, 0);
+}
+
+/* Any handler's failure fails the command and rolls its write back, for every command. */
+static void handler_failures_roll_back(void **state)
+{
+    struct fixture *fx = *state;
+    fx->rec.fail_on = "baskets.BasketStarted";
+    assert_err(baskets_app_start_basket(&fx->app, "b-1", "c-1", xerr), CORE_ERR_UNAVAILABLE,
+               "recorder on baskets.BasketStarted: recorder refused");
+    assert_int_equal(fx->repo.n, 0); /* the new row went again */
+    fx->rec.fail_on = NULL;
+    given_basket(fx, 2);
+    fx->rec.fail_on = "baskets.BasketItemAdded";
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-2", 1, xerr), CORE_ERR_UNAVAILABLE,
+               "recorder on baskets.BasketItemAdded: recorder refused");
+    assert_null(baskets_basket_find_item(stored(fx), "p-2"));
+    fx->rec.fail_on = "baskets.BasketItemRemoved";
+    assert_err(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_UNAVAILABLE,
+               "recorder on baskets.BasketItemRemoved: recorder refused");
+    assert_int_equal(baskets_basket_find_item(stored(fx), "p-1")->quantity, 2);
+    fx->rec.fail_on = "baskets.BasketCanceled";
+    assert_err(baskets_app_cancel_basket(&fx->app, "b-1", xerr), CORE_ERR_UNAVAILABLE,
+               "recorder on baskets.BasketCanceled: recorder refused");
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
+    /* the recorder runs before the OrderHandlers (registration order): ordering is not called */
+    fx->rec.fail_on = "baskets.BasketCheckedOut";
+    assert_err(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", xerr), CORE_ERR_UNAVAILABLE,
+               "recorder on baskets.BasketCheckedOut: recorder refused");
+    assert_int_equal(fx->ordering.calls, 0);
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
+    assert_int_equal(fx->repo.rollbacks, 5);
+}
+
+/* Out of memory anywhere in a command: NOMEM (or OK), never a leak or a half-saved basket. */
+static void commands_out_of_memory(void **state)
+{
+    struct fixture *fx = *state;
+    given_basket(fx, 1);
+    int failures = 0;
+    for (long n = 0; n < 40; n++) {
+        core_err err = CORE_ERR_INIT;
+        core_alloc_fail_after(n);
+        core_status st = baskets_app_add_item(&fx->app, "b-1", "p-2", 1, &err);
+        core_alloc_fail_after(-1);
+        const struct baskets_item *it = baskets_basket_find_item(stored(fx), "p-2");
+        if (st) {
+            failures++;
+            assert_int_equal(st, CORE_ERR_NOMEM);
+            assert_null(it);
+        } else {
+            assert_non_null(it);
+            assert_int_equal(baskets_app_remove_item(&fx->app, "b-1", "p-2", 1, &err), CORE_OK);
+        }
+    }
+    assert_true(failures > 5);
+}
+
+/* ---- items JSON (adapters.h) ----------------------------------------------------------------- */
+
+static void items_json_round_trip(void **state)
+{
+    struct fixture *fx = *state;
+    given_basket(fx, 2);
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets_app_add_item(&fx->app, "b-1", "p-2", 7, &err), CORE_OK);
+    char *json = NULL;
+    assert_int_equal(baskets__items_encode(stored(fx), &json, &err), CORE_OK);
+    assert_non_null(strstr(json, "\"product_name\":\"Wizard w/ crystal\""));
+    assert_non_null(strstr(json, "\"quantity\":7"));
+    struct baskets_basket b = BASKETS_BASKET_INIT;
+    assert_int_equal(baskets__items_decode(&b, json, &err), CORE_OK);
+    assert_int_equal(b.nitems, 2);
+    for (size_t i = 0; i < 2; i++) {
+        const struct baskets_item *want = &stored(fx)->items[i];
+        assert_string_equal(b.items[i].store_id, want->store_id);
+        assert_string_equal(b.items[i].product_id, want->product_id);
+        assert_string_equal(b.items[i].store_name, want->store_name);
+        assert_string_equal(b.items[i].product_name, want->product_name);
+        assert_true(b.items[i].product_price == want->product_price); /* exact */
+        assert_int_equal(b.items[i].quantity, want->quantity);
+    }
+    baskets_basket_release(&b);
+    core_free(json);
+
+    struct baskets_basket empty = BASKETS_BASKET_INIT;
+    assert_int_equal(baskets__items_encode(&empty, &json, &err), CORE_OK);
+    assert_string_equal(json, "[]");
+    assert_int_equal(baskets__items_decode(&empty, json, &err), CORE_OK);
+    assert_int_equal(empty.nitems, 0);
+    core_free(json);
+    /* an integral price is still a number */
+    assert_int_equal(baskets__items_decode(&empty,
+                                           "[{\"store_id\":\"s\",\"product_id\":\"p\",\"store_name\":\"S\","
+                                           "\"product_name\":\"P\",\"product_price\":10,\"quantity\":1}]",
+                                           &err),
+                     CORE_OK);
+    assert_true(empty.items[0].product_price == 10.0);
+    baskets_basket_release(&empty);
+}
+
+static void items_json_rejects_bad_data(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",
+        "{}",
+        "[1]",
+        "[{\"store_id\":\"s\"}]",
+        "[{\"store_id\":\"s\",\"product_id\":\"p\",\"store_name\":\"S\",\"product_name\":\"P\","
+        "\"product_price\":1,\"quantity\":0}]",
+        "[{\"store_id\":\"s\",\"product_id\":\"p\",\"store_name\":\"S\",\"product_name\":\"P\","
+        "\"product_price\":1,\"quantity\":3000000000}]",
+        "[{\"store_id\":\"s\",\"product_id\":\"p\",\"store_name\":\"S\",\"product_name\":\"P\","
+        "\"product_price\":\"1\",\"quantity\":1}]",
+        "[{\"store_id\":\"s\",\"product_id\":\"p\",\"store_name\":\"S\",\"product_name\":\"P\","
+        "\"product_price\":1,\"quantity\":1,\"extra\":true}]",
+        "[{\"store_id\":\"s\",\"product_id\":\"p\",\"store_name\":\"S\",\"product_name\":\"P\","
+        "\"product_price\":1,\"quantity\":1}, 5]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct baskets_basket b = BASKETS_BASKET_INIT;
+        core_err err = CORE_ERR_INIT;
+        assert_int_equal(baskets__items_decode(&b, bad[i], &err), CORE_ERR_INVALID);
+        assert_true(strlen(err.msg) > 0);
+        assert_int_equal(b.nitems, 0);
+        baskets_basket_release(&b);
+    }
+    struct baskets_basket b = BASKETS_BASKET_INIT;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(baskets__items_decode(&b, "{}", &err), CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "items are not a JSON array");
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(start_saves_an_open_basket),
+        T(start_rules_and_failures),
+        T(get_returns_a_copy),
+        T(get_unknown_blank_and_failing),
+        T(add_item_reads_stores_and_updates),
+        T(add_unknown_product_is_not_found),
+        T(add_item_failing_dependencies),
+        T(add_item_rules),
+        T(remove_item_leaves_the_rest),
+        T(remove_item_rules_and_failures),
+        T(cancel_basket),
+        T(checkout_saves_then_the_handler_creates_the_order),
+        T(checkout_rules_do_not_call_ordering),
+        T(checkout_ordering_failure_keeps_basket_open),
+        T(checkout_update_failure_is_reported),
+        T(commands_publish_after_saving),
+        T(failed_writes_publish_nothing),
+        T(handler_failures_roll_back),
+        T(commands_out_of_memory),
+        T(items_json_round_trip),
+        T(items_json_rejects_bad_data),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,674 @@
+/* test_ordering_app.c -- unit tests of ordering/application.h with fake ports: the order
+ * repository and the customers, payments and depot modules are in-memory fakes that record
+ * their calls and can be told to fail; the events go to a real ddd_dispatcher whose one
+ * subscriber records them as calls too. Checked for every command and query: the flow (which
+ * ports are called, in which order, with what; events published only after the save), not
+ * found, rule violations, that a failing dependency is passed up unchanged and nothing is saved
+ * or published, and that a failing event handler is reported after the save (chapter 04). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ddd.h"
+#include "log.h"
+#include "ordering/application.h"
+
+/* ---- the fakes ------------------------------------------------------------------------------ */
+
+#define MAX_ORDERS 4
+
+/* Which port should fail next. */
+enum fake_port {
+    PORT_NONE,
+    PORT_FIND,
+    PORT_SAVE,
+    PORT_UPDATE,
+    PORT_AUTHORIZE,
+    PORT_CONFIRM,
+    PORT_CREATE_LIST,
+    PORT_CANCEL_LIST,
+    PORT_HANDLER, /* the subscriber of the published events */
+};
+
+struct fakes {
+    struct ordering_order orders[MAX_ORDERS]; /* the "table" */
+    size_t norders;
+    int writes;             /* successful saves + updates */
+    char calls[1024];       /* "find(o1) authorize(c1) ..." */
+    enum fake_port failing; /* this port fails with fail_status / fail_msg */
+    core_status fail_status;
+    const char *fail_msg;
+};
+
+static struct fakes fk;
+static long live_before;
+
+static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void record(const char *fmt, ...)
+{
+    size_t used = strlen(fk.calls);
+    va_list ap;
+    va_start(ap, fmt);
+    if (used > 0 && used < sizeof fk.calls - 1)
+        fk.calls[used++] = ' ';
+    vsnprintf(fk.calls + used, sizeof fk.calls - used, fmt, ap);
+    va_end(ap);
+}
+
+static bool fails(enum fake_port port, core_err *err)
+{
+    if (fk.failing != port)
+        return false;
+    core_err_set(err, fk.fail_status, "%s", fk.fail_msg);
+    return true;
+}
+
+static struct ordering_order *stored(const char *id)
+{
+    for (size_t i = 0; i < fk.norders; i++) {
+        if (strcmp(fk.orders[i].id, id) == 0)
+            return &fk.orders[i];
+    }
+    return NULL;
+}
+
+static core_status fake_find(void *self, const char *id, struct ordering_order *out, core_err *err)
+{
+    assert_ptr_equal(self, &fk);
+    record("find(%s)", id);
+    if (fails(PORT_FIND, err))
+        return fk.fail_status;
+    struct ordering_order *o = stored(id);
+    if (!o)
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "order %s not found", id);
+    return ordering_order_copy(out, o, err);
+}
+
+static core_status fake_save(void *self, const struct ordering_order *order, core_err *err)
+{
+    record("save(%s)", order->id);
+    if (fails(PORT_SAVE, err))
+        return fk.fail_status;
+    if (stored(order->id))
+        return core_err_set(err, CORE_ERR_CONFLICT, "order %s already exists", order->id);
+    assert_true(fk.norders < MAX_ORDERS);
+    struct ordering_order *slot = &fk.orders[fk.norders];
+    core_status st = ordering_order_copy(slot, order, err);
+    if (st == CORE_OK) {
+        fk.norders++;
+        fk.writes++;
+    }
+    return st;
+}
+
+static core_status fake_update(void *self, const struct ordering_order *order, core_err *err)
+{
+    record("update(%s)", order->id);
+    if (fails(PORT_UPDATE, err))
+        return fk.fail_status;
+    struct ordering_order *o = stored(order->id);
+    if (!o)
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "order %s not found", order->id);
+    core_status st = ordering_order_copy(o, order, err);
+    if (st == CORE_OK)
+        fk.writes++;
+    return st;
+}
+
+static core_status fake_authorize(void *self, const char *customer_id, core_err *err)
+{
+    assert_ptr_equal(self, &fk);
+    record("authorize(%s)", customer_id);
+    return fails(PORT_AUTHORIZE, err) ? fk.fail_status : CORE_OK;
+}
+
+static core_status fake_confirm(void *self, const char *payment_id, core_err *err)
+{
+    record("confirm(%s)", payment_id);
+    return fails(PORT_CONFIRM, err) ? fk.fail_status : CORE_OK;
+}
+
+static core_status fake_create_invoice(void *self, const char *order_id, const char *payment_id,
+                                       double amount, char *invoice_id, core_err *err)
+{
+    fail_msg("the application no longer creates invoices: the InvoiceHandlers do");
+    return CORE_ERR_INTERNAL;
+}
+
+static core_status fake_create_list(void *self, const struct ordering_order *order,
+                                    char *shopping_id, core_err *err)
+{
+    record("create_shopping_list(%s,%zu items,%s x%d)", order->id, order->nitems,
+           order->nitems ? order->items[0].product_id : "-",
+           order->nitems ? order->items[0].quantity : 0);
+    if (fails(PORT_CREATE_LIST, err))
+        return fk.fail_status;
+    core_strlcpy(shopping_id, "shopping-1", ORDERING_ID_SIZE);
+    return CORE_OK;
+}
+
+static core_status fake_cancel_list(void *self, const char *shopping_id, core_err *err)
+{
+    record("cancel_shopping_list(%s)", shopping_id);
+    return fails(PORT_CANCEL_LIST, err) ? fk.fail_status : CORE_OK;
+}
+
+/* The dispatcher's one subscriber, to every event of an order: records "event(<name>,<aggregate
+ * id>)" and checks that the order was saved before its events were published. */
+static core_status fake_handler(void *ud, const ddd_event *ev, core_err *err)
+{
+    assert_ptr_equal(ud, &fk);
+    const char *id = ddd_event_metadata(ev, "aggregate-id");
+    record("event(%s,%s)", ddd_event_name(ev), id ? id : "-");
+    assert_non_null(id);
+    assert_non_null(stored(id)); /* published only after the save */
+    return fails(PORT_HANDLER, err) ? fk.fail_status : CORE_OK;
+}
+
+static struct ordering_app app = {
+    {&fk, fake_find, fake_save, fake_update},
+    {&fk, fake_authorize},
+    {&fk, fake_confirm, fake_create_invoice},
+    {&fk, fake_create_list, fake_cancel_list},
+    NULL, /* publisher: set by setup() */
+};
+
+static void fail_next(enum fake_port port, core_status st, const char *msg)
+{
+    fk.failing = port;
+    fk.fail_status = st;
+    fk.fail_msg = msg;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    static const char *const names[] = {ORDERING_ORDER_CREATED, ORDERING_ORDER_CANCELED,
+                                        ORDERING_ORDER_READIED, ORDERING_ORDER_COMPLETED};
+    memset(&fk, 0, sizeof fk);
+    assert_int_equal(ddd_dispatcher_new(&app.publisher, NULL), CORE_OK);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_int_equal(ddd_dispatcher_subscribe(app.publisher, names[i], "test.Recorder",
+                                                  fake_handler, &fk, NULL),
+                         CORE_OK);
+    live_before = core_alloc_live(); /* the dispatcher is counted in */
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    core_alloc_fail_after(-1);
+    for (size_t i = 0; i < fk.norders; i++)
+        ordering_order_release(&fk.orders[i]);
+    assert_int_equal(core_alloc_live(), live_before);
+    ddd_dispatcher_free(app.publisher);
+    app.publisher = NULL;
+    return 0;
+}
+
+static const struct ordering_item items[] = {
+    {"store-1", "product-1", "Waldorf Books", "EDA with Golang", 49.99, 2},
+    {"store-2", "product-2", "Nic & Naks", "Wizard w/ crystal", 9.98, 3},
+};
+
+/* Puts an order straight into the fake table (not counted as a write). */
+static struct ordering_order *preload(const char *id, enum ordering_status status)
+{
+    struct ordering_order *o = &fk.orders[fk.norders++];
+    assert_int_equal(ordering_order_create(o, id, "customer-1", "payment-1", items, 2, NULL),
+                     CORE_OK);
+    assert_int_equal(ordering_order_set_shopping_id(o, "shopping-1", NULL), CORE_OK);
+    o->status = status;
+    return o;
+}
+
+/* ---- CreateOrder ---------------------------------------------------------------------------- */
+
+static void create_order_runs_the_flow_and_saves_a_pending_order(void **state)
+{
+    (void)state;
+    char id[ORDERING_ID_SIZE] = "";
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(
+        ordering_app_create_order(&app, "order-1", "customer-1", "payment-1", items, 2, id, &err),
+        CORE_OK);
+    assert_string_equal(id, "order-1");
+    assert_string_equal(fk.calls, "find(order-1) authorize(customer-1) confirm(payment-1) "
+                                  "create_shopping_list(order-1,2 items,product-1 x2) "
+                                  "save(order-1) event(ordering.OrderCreated,order-1)");
+    assert_int_equal(fk.norders, 1);
+    struct ordering_order *o = stored("order-1");
+    assert_non_null(o);
+    assert_int_equal(o->status, ORDERING_STATUS_PENDING);
+    assert_string_equal(o->customer_id, "customer-1");
+    assert_string_equal(o->payment_id, "payment-1");
+    assert_string_equal(o->shopping_id, "shopping-1");
+    assert_string_equal(o->invoice_id, "");
+    assert_int_equal(o->nitems, 2);
+    assert_string_equal(o->items[1].product_name, "Wizard w/ crystal");
+    assert_true(o->items[1].price == 9.98);
+    assert_int_equal(o->agg.events.n, 0); /* the events were handed over, not stored */
+}
+
+static void create_order_without_id_gets_a_uuid(void **state)
+{
+    (void)state;
+    char id[ORDERING_ID_SIZE] = "";
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(
+        ordering_app_create_order(&app, "", "customer-1", "payment-1", items, 1, id, &err),
+        CORE_OK);
+    assert_true(core_uuid_valid(id));
+    assert_non_null(stored(id));
+    char second[ORDERING_ID_SIZE] = "";
+    assert_int_equal(
+        ordering_app_create_order(&app, NULL, "customer-1", "payment-1", items, 1, second, &err),
+        CORE_OK);
+    assert_true(core_uuid_valid(second));
+    assert_string_not_equal(id, second);
+    assert_int_equal(fk.norders, 2);
+}
+
+static void create_order_with_an_existing_id_is_a_conflict(void **state)
+{
+    (void)state;
+    char id[ORDERING_ID_SIZE] = "";
+    core_err err = CORE_ERR_INIT;
+    preload("order-1", ORDERING_STATUS_PENDING);
+    assert_int_equal(
+        ordering_app_create_order(&app, "order-1", "customer-1", "payment-1", items, 2, id, &err),
+        CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg, "order order-1 already exists");
+    assert_string_equal(fk.calls, "find(order-1)"); /* no other module was bothered */
+    assert_int_equal(fk.writes, 0);
+    assert_string_equal(id, "");
+}
+
+static void create_order_rule_violations_call_nobody(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *customer_id, *payment_id;
+        size_t nitems;
+        const char *text;
+    } cases[] = {
+        {"customer-1", "payment-1", 0, "the order has no items"},
+        {"", "payment-1", 2, "the customer id cannot be blank"},
+        {"customer-1", "", 2, "the payment id cannot be blank"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char id[ORDERING_ID_SIZE] = "";
+        core_err err = CORE_ERR_INIT;
+        assert_int_equal(
+            ordering_app_create_order(&app, "order-1", cases[i].customer_id, cases[i].payment_id,
+                                      cases[i].nitems ? items : NULL, cases[i].nitems, id, &err),
+            CORE_ERR_INVALID);
+        assert_string_equal(err.msg, cases[i].text);
+        assert_string_equal(fk.calls, "");
+        assert_int_equal(fk.norders, 0);
+    }
+}
+
+static void create_order_failing_dependency_saves_nothing(void **state)
+{
+    (void)state;
+    static const struct {
+        enum fake_port port;
+        core_status st;
+        const char *msg;
+        const char *calls; /* the calls made up to and including the failing one */
+    } cases[] = {
+        {PORT_FIND, CORE_ERR_UNAVAILABLE, "no database connection free within 5000 ms",
+         "find(order-1)"},
+        {PORT_AUTHORIZE, CORE_ERR_NOT_FOUND, "customer customer-1 not found",
+         "find(order-1) authorize(customer-1)"},
+        {PORT_AUTHORIZE, CORE_ERR_INVALID, "customer is not authorized",
+         "find(order-1) authorize(customer-1)"},
+        {PORT_CONFIRM, CORE_ERR_NOT_FOUND, "payment payment-1 not found",
+         "find(order-1) authorize(customer-1) confirm(payment-1)"},
+        {PORT_CREATE_LIST, CORE_ERR_NOT_FOUND, "product product-1 not found",
+         "find(order-1) authorize(customer-1) confirm(payment-1) create_shopping_list(order-1,2 "
+         "items,product-1 x2)"},
+        {PORT_SAVE, CORE_ERR_IO, "disk full (SQLSTATE 53100)",
+         "find(order-1) authorize(customer-1) confirm(payment-1) create_shopping_list(order-1,2 "
+         "items,product-1 x2) save(order-1)"}, /* and no event published */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char id[ORDERING_ID_SIZE] = "";
+        core_err err = CORE_ERR_INIT;
+        fk.calls[0] = '\0';
+        fail_next(cases[i].port, cases[i].st, cases[i].msg);
+        assert_int_equal(ordering_app_create_order(&app, "order-1", "customer-1", "payment-1",
+                                                   items, 2, id, &err),
+                         cases[i].st);
+        assert_string_equal(err.msg, cases[i].msg); /* passed up unchanged */
+        assert_string_equal(fk.calls, cases[i].calls);
+        assert_int_equal(fk.norders, 0); /* nothing saved */
+        assert_int_equal(fk.writes, 0);
+        assert_string_equal(id, "");
+        assert_int_equal(core_alloc_live(), live_before);
+    }
+}
+
+static void create_order_failing_handler_is_reported_after_the_save(void **state)
+{
+    (void)state;
+    char id[ORDERING_ID_SIZE] = "";
+    core_err err = CORE_ERR_INIT;
+    fail_next(PORT_HANDLER, CORE_ERR_UNAVAILABLE,
+              "notifications RPC at 127.0.0.1:8085 unreachable");
+    assert_int_equal(
+        ordering_app_create_order(&app, "order-1", "customer-1", "payment-1", items, 2, id, &err),
+        CORE_ERR_UNAVAILABLE);
+    assert_string_equal(err.msg, "test.Recorder on ordering.OrderCreated: notifications RPC at "
+                                 "127.0.0.1:8085 unreachable");
+    /* the dual write: the order is saved all the same */
+    assert_int_equal(fk.norders, 1);
+    assert_int_equal(stored("order-1")->status, ORDERING_STATUS_PENDING);
+    assert_string_equal(id, "order-1");
+}
+
+static void create_order_out_of_memory_at_every_allocation(void **state)
+{
+    (void)state;
+    int failures = 0, after_save = 0;
+    for (long n = 0;; n++) {
+        char id[ORDERING_ID_SIZE] = "";
+        core_err err = CORE_ERR_INIT;
+        core_alloc_fail_after(n);
+        core_status st = ordering_app_create_order(&app, "order-1", "customer-1", "payment-1",
+                                                   items, 2, id, &err);
+        core_alloc_fail_after(-1);
+        if (st == CORE_OK)
+            break;
+        assert_int_equal(st, CORE_ERR_NOMEM);
+        if (fk.norders == 1) { /* failed handing the events over, after the save */
+            assert_null(strstr(fk.calls, "event("));
+            ordering_order_release(&fk.orders[0]);
+            fk.norders = 0;
+            after_save++;
+        }
+        assert_int_equal(fk.norders, 0);
+        assert_int_equal(core_alloc_live(), live_before);
+        failures++;
+    }
+    assert_true(failures > 0);
+    assert_int_equal(after_save, 1); /* reported, not swallowed */
+    assert_non_null(stored("order-1"));
+}
+
+/* ---- CancelOrder ---------------------------------------------------------------------------- */
+
+static void cancel_order_cancels_the_shopping_list_and_publishes(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    preload("order-1", ORDERING_STATUS_PENDING);
+    assert_int_equal(ordering_app_cancel_order(&app, "order-1", &err), CORE_OK);
+    assert_string_equal(fk.calls, "find(order-1) cancel_shopping_list(shopping-1) "
+                                  "update(order-1) event(ordering.OrderCanceled,order-1)");
+    assert_int_equal(stored("order-1")->status, ORDERING_STATUS_CANCELLED);
+    assert_int_equal(fk.writes, 1);
+}
+
+static void cancel_order_only_when_pending(void **state)
+{
+    (void)state;
+    const enum ordering_status statuses[] = {ORDERING_STATUS_READY, ORDERING_STATUS_COMPLETED,
+                                             ORDERING_STATUS_CANCELLED,
+                                             ORDERING_STATUS_IN_PROGRESS};
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+        char id[16];
+        core_err err = CORE_ERR_INIT;
+        snprintf(id, sizeof id, "order-%zu", i);
+        preload(id, statuses[i]);
+        fk.calls[0] = '\0';
+        assert_int_equal(ordering_app_cancel_order(&app, id, &err), CORE_ERR_INVALID);
+        assert_string_equal(err.msg, "the order cannot be cancelled");
+        assert_int_equal(strncmp(fk.calls, "find(", 5), 0);
+        assert_null(strchr(fk.calls, ' ')); /* only the find */
+        assert_int_equal(stored(id)->status, statuses[i]);
+    }
+    assert_int_equal(fk.writes, 0);
+}
+
+static void cancel_order_unknown_id(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(ordering_app_cancel_order(&app, "nope", &err), CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "order nope not found");
+    assert_string_equal(fk.calls, "find(nope)");
+}
+
+static void cancel_order_failing_dependency_saves_nothing(void **state)
+{
+    (void)state;
+    const enum fake_port ports[] = {PORT_FIND, PORT_CANCEL_LIST, PORT_UPDATE};
+    preload("order-1", ORDERING_STATUS_PENDING);
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+        core_err err = CORE_ERR_INIT;
+        fail_next(ports[i], CORE_ERR_INVALID, "the shopping list cannot be cancelled");
+        assert_int_equal(ordering_app_cancel_order(&app, "order-1", &err), CORE_ERR_INVALID);
+        assert_string_equal(err.msg, "the shopping list cannot be cancelled");
+        assert_int_equal(stored("order-1")->status, ORDERING_STATUS_PENDING);
+        assert_int_equal(fk.writes, 0);
+        assert_null(strstr(fk.calls, "event("));
+    }
+}
+
+static void cancel_order_failing_handler_is_reported_after_the_save(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    preload("order-1", ORDERING_STATUS_PENDING);
+    fail_next(PORT_HANDLER, CORE_ERR_NOT_FOUND, "customer customer-1 not found");
+    assert_int_equal(ordering_app_cancel_order(&app, "order-1", &err), CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg,
+                        "test.Recorder on ordering.OrderCanceled: customer customer-1 not found");
+    assert_int_equal(stored("order-1")->status, ORDERING_STATUS_CANCELLED);
+    assert_int_equal(fk.writes, 1);
+}
+
+/* ---- ReadyOrder ----------------------------------------------------------------------------- */
+
+static void ready_order_saves_then_publishes(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    preload("order-1", ORDERING_STATUS_PENDING);
+    assert_int_equal(ordering_app_ready_order(&app, "order-1", &err), CORE_OK);
+    assert_string_equal(fk.calls,
+                        "find(order-1) update(order-1) event(ordering.OrderReadied,order-1)");
+    struct ordering_order *o = stored("order-1");
+    assert_int_equal(o->status, ORDERING_STATUS_READY);
+    assert_string_equal(o->invoice_id, ""); /* the InvoiceHandlers' job now */
+    assert_string_equal(o->shopping_id, "shopping-1");
+    assert_int_equal(fk.writes, 1);
+}
+
+static void ready_order_unknown_id(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(ordering_app_ready_order(&app, "nope", &err), CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "order nope not found");
+    assert_string_equal(fk.calls, "find(nope)");
+}
+
+static void ready_order_failing_dependency_saves_nothing(void **state)
+{
+    (void)state;
+    const enum fake_port ports[] = {PORT_FIND, PORT_UPDATE};
+    preload("order-1", ORDERING_STATUS_PENDING);
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+        core_err err = CORE_ERR_INIT;
+        fail_next(ports[i], CORE_ERR_UNAVAILABLE, "no database connection free within 5000 ms");
+        assert_int_equal(ordering_app_ready_order(&app, "order-1", &err), CORE_ERR_UNAVAILABLE);
+        assert_string_equal(err.msg, "no database connection free within 5000 ms");
+        struct ordering_order *o = stored("order-1");
+        assert_int_equal(o->status, ORDERING_STATUS_PENDING);
+        assert_string_equal(o->invoice_id, "");
+        assert_int_equal(fk.writes, 0);
+        assert_null(strstr(fk.calls, "event("));
+    }
+}
+
+static void ready_order_failing_handler_is_reported_after_the_save(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    preload("order-1", ORDERING_STATUS_PENDING);
+    fail_next(PORT_HANDLER, CORE_ERR_UNAVAILABLE, "payments RPC at 127.0.0.1:8085 unreachable");
+    assert_int_equal(ordering_app_ready_order(&app, "order-1", &err), CORE_ERR_UNAVAILABLE);
+    assert_string_equal(err.msg, "test.Recorder on ordering.OrderReadied: payments RPC at "
+                                 "127.0.0.1:8085 unreachable");
+    assert_int_equal(stored("order-1")->status, ORDERING_STATUS_READY);
+    assert_int_equal(fk.writes, 1);
+}
+
+/* ---- RecordInvoice -------------------------------------------------------------------------- */
+
+static void record_invoice_stores_the_id_without_an_event(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    char long_id[ORDERING_ID_MAX + 2];
+    memset(long_id, 'i', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    preload("order-1", ORDERING_STATUS_READY);
+    assert_int_equal(ordering_app_record_invoice(&app, "order-1", "invoice-1", &err), CORE_OK);
+    assert_string_equal(fk.calls, "find(order-1) update(order-1)");
+    assert_string_equal(stored("order-1")->invoice_id, "invoice-1");
+    assert_int_equal(stored("order-1")->status, ORDERING_STATUS_READY);
+
+    assert_int_equal(ordering_app_record_invoice(&app, "nope", "invoice-1", &err),
+                     CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "order nope not found");
+    assert_int_equal(ordering_app_record_invoice(&app, "order-1", long_id, &err), CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the invoice id is too long");
+    fail_next(PORT_UPDATE, CORE_ERR_IO, "connection reset");
+    assert_int_equal(ordering_app_record_invoice(&app, "order-1", "invoice-2", &err), CORE_ERR_IO);
+    assert_string_equal(err.msg, "connection reset");
+    assert_string_equal(stored("order-1")->invoice_id, "invoice-1");
+    assert_int_equal(fk.writes, 1);
+}
+
+/* ---- CompleteOrder -------------------------------------------------------------------------- */
+
+static void complete_order_records_the_invoice(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    preload("order-1", ORDERING_STATUS_READY);
+    assert_int_equal(ordering_app_complete_order(&app, "order-1", "invoice-9", &err), CORE_OK);
+    assert_string_equal(fk.calls,
+                        "find(order-1) update(order-1) event(ordering.OrderCompleted,order-1)");
+    assert_int_equal(stored("order-1")->status, ORDERING_STATUS_COMPLETED);
+    assert_string_equal(stored("order-1")->invoice_id, "invoice-9");
+
+    /* a blank invoice id keeps the one stored by ready-order */
+    struct ordering_order *o = preload("order-2", ORDERING_STATUS_READY);
+    assert_int_equal(ordering_order_set_invoice_id(o, "invoice-2", NULL), CORE_OK);
+    assert_int_equal(ordering_app_complete_order(&app, "order-2", "", &err), CORE_OK);
+    assert_int_equal(stored("order-2")->status, ORDERING_STATUS_COMPLETED);
+    assert_string_equal(stored("order-2")->invoice_id, "invoice-2");
+}
+
+static void complete_order_failures(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    char long_id[ORDERING_ID_MAX + 2];
+    memset(long_id, 'i', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+
+    assert_int_equal(ordering_app_complete_order(&app, "nope", "invoice-1", &err),
+                     CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "order nope not found");
+
+    preload("order-1", ORDERING_STATUS_READY);
+    core_err_clear(&err);
+    assert_int_equal(ordering_app_complete_order(&app, "order-1", long_id, &err), CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the invoice id is too long");
+
+    core_err_clear(&err);
+    fail_next(PORT_UPDATE, CORE_ERR_IO, "connection reset");
+    assert_int_equal(ordering_app_complete_order(&app, "order-1", "invoice-1", &err), CORE_ERR_IO);
+    assert_string_equal(err.msg, "connection reset");
+    assert_int_equal(stored("order-1")->status, ORDERING_STATUS_READY);
+    assert_int_equal(fk.writes, 0);
+    assert_null(strstr(fk.calls, "event("));
+}
+
+/* ---- GetOrder ------------------------------------------------------------------------------- */
+
+static void get_order_returns_a_copy(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    struct ordering_order out = ORDERING_ORDER_INIT;
+    struct ordering_order *o = preload("order-1", ORDERING_STATUS_READY);
+    assert_int_equal(ordering_order_set_invoice_id(o, "invoice-1", NULL), CORE_OK);
+
+    assert_int_equal(ordering_app_get_order(&app, "order-1", &out, &err), CORE_OK);
+    assert_string_equal(out.id, "order-1");
+    assert_string_equal(out.customer_id, "customer-1");
+    assert_string_equal(out.shopping_id, "shopping-1");
+    assert_string_equal(out.invoice_id, "invoice-1");
+    assert_int_equal(out.status, ORDERING_STATUS_READY);
+    assert_int_equal(out.nitems, 2);
+    assert_string_equal(out.items[0].store_name, "Waldorf Books");
+    assert_ptr_not_equal(out.items, o->items);
+    ordering_order_release(&out);
+
+    core_err_clear(&err);
+    assert_int_equal(ordering_app_get_order(&app, "nope", &out, &err), CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "order nope not found");
+    assert_null(out.items);
+    assert_int_equal(fk.writes, 0);
+}
+
+int main(void)
+{
+    log_init(LOG_LEVEL_DEBUG); /* run the logging decorator's formatting too */
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(create_order_runs_the_flow_and_saves_a_pending_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(create_order_without_id_gets_a_uuid, setup, teardown),
+        cmocka_unit_test_setup_teardown(create_order_with_an_existing_id_is_a_conflict, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(create_order_rule_violations_call_nobody, setup, teardown),
+        cmocka_unit_test_setup_teardown(create_order_failing_dependency_saves_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(create_order_failing_handler_is_reported_after_the_save,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(create_order_out_of_memory_at_every_allocation, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(cancel_order_cancels_the_shopping_list_and_publishes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(cancel_order_only_when_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(cancel_order_unknown_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(cancel_order_failing_dependency_saves_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(cancel_order_failing_handler_is_reported_after_the_save,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(ready_order_saves_then_publishes, setup, teardown),
+        cmocka_unit_test_setup_teardown(ready_order_unknown_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(ready_order_failing_dependency_saves_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(ready_order_failing_handler_is_reported_after_the_save,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(record_invoice_stores_the_id_without_an_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(complete_order_records_the_invoice, setup, teardown),
+        cmocka_unit_test_setup_teardown(complete_order_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(get_order_returns_a_copy, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

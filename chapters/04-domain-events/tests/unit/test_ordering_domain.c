@@ -1,0 +1,487 @@
+/* test_ordering_domain.c -- unit tests of ordering/domain.h: creating an order (each rule and
+ * its text), cancel/ready/complete, ids, items, total, copies, statuses, allocation failures,
+ * and (chapter 04) the domain events each change records: names, payloads, metadata. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ordering/domain.h"
+#include "ordering/domain_events.pb-c.h"
+
+static long live_before;
+
+static int setup(void **state)
+{
+    (void)state;
+    live_before = core_alloc_live();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    core_alloc_fail_after(-1);
+    assert_int_equal(core_alloc_live(), live_before);
+    return 0;
+}
+
+static const struct ordering_item two_items[] = {
+    {"store-1", "product-1", "Waldorf Books", "EDA with Golang", 49.99, 2},
+    {"store-2", "product-2", "Nic & Naks", "Wizard w/ crystal", 9.98, 3},
+};
+
+/* A pending order "order-1" with two_items. */
+static void make_order(struct ordering_order *o)
+{
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(
+        ordering_order_create(o, "order-1", "customer-1", "payment-1", two_items, 2, &err),
+        CORE_OK);
+}
+
+static void create_makes_a_pending_order_with_copies(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    char store_name[] = "Waldorf Books";
+    struct ordering_item item = {"store-1", "product-1", store_name, "EDA with Golang", 49.99, 2};
+    core_err err = CORE_ERR_INIT;
+
+    assert_int_equal(
+        ordering_order_create(&o, "order-1", "customer-1", "payment-1", &item, 1, &err), CORE_OK);
+    store_name[0] = 'X'; /* the order holds its own copy */
+    assert_string_equal(o.id, "order-1");
+    assert_string_equal(o.customer_id, "customer-1");
+    assert_string_equal(o.payment_id, "payment-1");
+    assert_string_equal(o.shopping_id, "");
+    assert_string_equal(o.invoice_id, "");
+    assert_int_equal(o.status, ORDERING_STATUS_PENDING);
+    assert_int_equal(o.nitems, 1);
+    assert_string_equal(o.items[0].store_id, "store-1");
+    assert_string_equal(o.items[0].product_id, "product-1");
+    assert_string_equal(o.items[0].store_name, "Waldorf Books");
+    assert_string_equal(o.items[0].product_name, "EDA with Golang");
+    assert_true(o.items[0].price == 49.99);
+    assert_int_equal(o.items[0].quantity, 2);
+    assert_int_equal(err.status, CORE_OK); /* err untouched on success */
+    ordering_order_release(&o);
+    assert_null(o.items);
+    assert_int_equal(o.nitems, 0);
+    ordering_order_release(&o); /* twice is harmless */
+}
+
+static void create_takes_null_item_strings_as_empty(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    struct ordering_item item = {NULL, "p", NULL, NULL, 1.0, 1};
+    assert_int_equal(ordering_order_create(&o, "o", "c", "p", &item, 1, NULL), CORE_OK);
+    assert_string_equal(o.items[0].store_id, "");
+    assert_string_equal(o.items[0].store_name, "");
+    assert_string_equal(o.items[0].product_name, "");
+    ordering_order_release(&o);
+}
+
+static void assert_create_fails(const char *id, const char *customer_id, const char *payment_id,
+                                const struct ordering_item *items, size_t n, const char *text)
+{
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(ordering_order_create(&o, id, customer_id, payment_id, items, n, &err),
+                     CORE_ERR_INVALID);
+    assert_int_equal(err.status, CORE_ERR_INVALID);
+    assert_string_equal(err.msg, text);
+    assert_null(o.items); /* nothing created */
+    assert_int_equal(o.status, ORDERING_STATUS_UNKNOWN);
+}
+
+static void create_rules_and_texts(void **state)
+{
+    (void)state;
+    char long_id[ORDERING_ID_MAX + 2];
+    memset(long_id, 'a', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+
+    assert_create_fails("o", "c", "p", NULL, 0, "the order has no items");
+    assert_create_fails("o", "c", "p", two_items, 0, "the order has no items");
+    assert_create_fails("o", "", "p", two_items, 2, "the customer id cannot be blank");
+    assert_create_fails("o", NULL, "p", two_items, 2, "the customer id cannot be blank");
+    assert_create_fails("o", "  ", "p", two_items, 2, "the customer id cannot be blank");
+    assert_create_fails("o", "c", "", two_items, 2, "the payment id cannot be blank");
+    assert_create_fails("o", "c", NULL, two_items, 2, "the payment id cannot be blank");
+    assert_create_fails("", "c", "p", two_items, 2, "the order id cannot be blank");
+    /* the book's order of checks: items first, then customer, then payment */
+    assert_create_fails("o", "", "", NULL, 0, "the order has no items");
+    assert_create_fails("o", "", "", two_items, 1, "the customer id cannot be blank");
+    /* ids longer than ORDERING_ID_MAX */
+    assert_create_fails(long_id, "c", "p", two_items, 2, "the order id is too long");
+    assert_create_fails("o", long_id, "p", two_items, 2, "the customer id is too long");
+    assert_create_fails("o", "c", long_id, two_items, 2, "the payment id is too long");
+    /* exactly ORDERING_ID_MAX is fine */
+    long_id[ORDERING_ID_MAX] = '\0';
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    assert_int_equal(ordering_order_create(&o, long_id, long_id, long_id, two_items, 2, NULL),
+                     CORE_OK);
+    assert_string_equal(o.id, long_id);
+    ordering_order_release(&o);
+}
+
+static void create_failure_leaves_the_order_unchanged(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    assert_int_equal(ordering_order_create(&o, "other", "", "p", two_items, 2, &err),
+                     CORE_ERR_INVALID);
+    assert_string_equal(o.id, "order-1");
+    assert_int_equal(o.nitems, 2);
+    /* creating again over a used order replaces it (no leak: teardown checks) */
+    assert_int_equal(ordering_order_create(&o, "order-2", "c2", "p2", two_items + 1, 1, &err),
+                     CORE_OK);
+    assert_string_equal(o.id, "order-2");
+    assert_int_equal(o.nitems, 1);
+    assert_string_equal(o.items[0].product_id, "product-2");
+    ordering_order_release(&o);
+}
+
+static void create_out_of_memory_at_every_allocation(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    int failures = 0;
+    for (long n = 0;; n++) {
+        core_err err = CORE_ERR_INIT;
+        core_alloc_fail_after(n);
+        core_status st = ordering_order_create(&o, "o", "c", "p", two_items, 2, &err);
+        core_alloc_fail_after(-1);
+        if (st == CORE_OK)
+            break;
+        assert_int_equal(st, CORE_ERR_NOMEM);
+        assert_null(o.items);
+        assert_int_equal(core_alloc_live(), live_before);
+        failures++;
+    }
+    assert_true(failures >= 9); /* the array and 4 strings per item */
+    assert_int_equal(o.nitems, 2);
+    ordering_order_release(&o);
+}
+
+static void cancel_only_a_pending_order(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    assert_int_equal(ordering_order_cancel(&o, &err), CORE_OK);
+    assert_int_equal(o.status, ORDERING_STATUS_CANCELLED);
+
+    const enum ordering_status others[] = {ORDERING_STATUS_CANCELLED, ORDERING_STATUS_IN_PROGRESS,
+                                           ORDERING_STATUS_READY, ORDERING_STATUS_COMPLETED,
+                                           ORDERING_STATUS_UNKNOWN};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        core_err_clear(&err);
+        o.status = others[i];
+        assert_int_equal(ordering_order_cancel(&o, &err), CORE_ERR_INVALID);
+        assert_string_equal(err.msg, "the order cannot be cancelled");
+        assert_int_equal(o.status, others[i]);
+    }
+    ordering_order_release(&o);
+}
+
+static void ready_and_complete(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
+    assert_int_equal(o.status, ORDERING_STATUS_READY);
+    assert_int_equal(ordering_order_set_invoice_id(&o, "invoice-1", &err), CORE_OK);
+    assert_string_equal(o.invoice_id, "invoice-1");
+
+    /* a blank invoice id keeps the stored one */
+    assert_int_equal(ordering_order_complete(&o, "", &err), CORE_OK);
+    assert_int_equal(o.status, ORDERING_STATUS_COMPLETED);
+    assert_string_equal(o.invoice_id, "invoice-1");
+    assert_int_equal(ordering_order_complete(&o, NULL, &err), CORE_OK);
+    assert_string_equal(o.invoice_id, "invoice-1");
+    /* a given one replaces it */
+    o.status = ORDERING_STATUS_READY;
+    assert_int_equal(ordering_order_complete(&o, "invoice-2", &err), CORE_OK);
+    assert_string_equal(o.invoice_id, "invoice-2");
+    assert_int_equal(o.status, ORDERING_STATUS_COMPLETED);
+    ordering_order_release(&o);
+}
+
+static void too_long_ids_are_rejected_unchanged(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    char long_id[ORDERING_ID_MAX + 2];
+    memset(long_id, 'z', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    make_order(&o);
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
+
+    assert_int_equal(ordering_order_complete(&o, long_id, &err), CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the invoice id is too long");
+    assert_int_equal(o.status, ORDERING_STATUS_READY);
+    assert_string_equal(o.invoice_id, "");
+
+    core_err_clear(&err);
+    assert_int_equal(ordering_order_set_shopping_id(&o, long_id, &err), CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the shopping id is too long");
+    assert_string_equal(o.shopping_id, "");
+    core_err_clear(&err);
+    assert_int_equal(ordering_order_set_invoice_id(&o, long_id, &err), CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the invoice id is too long");
+
+    assert_int_equal(ordering_order_set_shopping_id(&o, "shopping-1", &err), CORE_OK);
+    assert_string_equal(o.shopping_id, "shopping-1");
+    ordering_order_release(&o);
+}
+
+static void total_is_price_times_quantity(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    assert_true(ordering_order_total(&o) == 0.0);
+    make_order(&o);
+    assert_float_equal(ordering_order_total(&o), 49.99 * 2 + 9.98 * 3, 1e-9);
+    ordering_order_release(&o);
+}
+
+static void set_items_replaces_and_copy_is_deep(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    struct ordering_order c = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    assert_int_equal(ordering_order_set_shopping_id(&o, "shopping-1", &err), CORE_OK);
+
+    assert_int_equal(ordering_order_copy(&c, &o, &err), CORE_OK);
+    assert_string_equal(c.id, "order-1");
+    assert_string_equal(c.shopping_id, "shopping-1");
+    assert_int_equal(c.status, ORDERING_STATUS_PENDING);
+    assert_int_equal(c.nitems, 2);
+    assert_ptr_not_equal(c.items, o.items);
+    assert_ptr_not_equal(c.items[1].product_name, o.items[1].product_name);
+    assert_string_equal(c.items[1].product_name, "Wizard w/ crystal");
+
+    assert_int_equal(ordering_order_set_items(&o, two_items + 1, 1, &err), CORE_OK);
+    assert_int_equal(o.nitems, 1);
+    assert_string_equal(o.items[0].store_name, "Nic & Naks");
+    assert_int_equal(c.nitems, 2); /* the copy is independent */
+    assert_int_equal(ordering_order_set_items(&o, NULL, 0, &err), CORE_OK);
+    assert_null(o.items);
+    assert_int_equal(o.nitems, 0);
+
+    /* out of memory: dst unchanged */
+    core_alloc_fail_after(0);
+    assert_int_equal(ordering_order_copy(&o, &c, &err), CORE_ERR_NOMEM);
+    assert_int_equal(ordering_order_set_items(&c, two_items, 1, &err), CORE_ERR_NOMEM);
+    core_alloc_fail_after(-1);
+    assert_int_equal(o.nitems, 0);
+    assert_int_equal(c.nitems, 2);
+    assert_string_equal(c.items[0].product_id, "product-1");
+    ordering_order_release(&o);
+    ordering_order_release(&c);
+}
+
+static void status_texts_round_trip(void **state)
+{
+    (void)state;
+    assert_string_equal(ordering_status_text(ORDERING_STATUS_PENDING), "pending");
+    assert_string_equal(ordering_status_text(ORDERING_STATUS_IN_PROGRESS), "in-progress");
+    assert_string_equal(ordering_status_text(ORDERING_STATUS_READY), "ready");
+    assert_string_equal(ordering_status_text(ORDERING_STATUS_COMPLETED), "completed");
+    assert_string_equal(ordering_status_text(ORDERING_STATUS_CANCELLED), "cancelled");
+    assert_string_equal(ordering_status_text(ORDERING_STATUS_UNKNOWN), "");
+    assert_string_equal(ordering_status_text((enum ordering_status)99), "");
+    for (int s = ORDERING_STATUS_PENDING; s <= ORDERING_STATUS_CANCELLED; s++)
+        assert_int_equal(ordering_status_parse(ordering_status_text((enum ordering_status)s)), s);
+    assert_int_equal(ordering_status_parse("canceled"), ORDERING_STATUS_UNKNOWN);
+    assert_int_equal(ordering_status_parse("Pending"), ORDERING_STATUS_UNKNOWN);
+    assert_int_equal(ordering_status_parse(""), ORDERING_STATUS_UNKNOWN);
+    assert_int_equal(ordering_status_parse(NULL), ORDERING_STATUS_UNKNOWN);
+}
+
+/* ---- domain events (chapter 04) -------------------------------------------------------------- */
+
+/* The i-th event o recorded, checked to be named name, to carry a payload of type desc and the
+ * metadata of the order o; returns its payload. */
+static const void *recorded(const struct ordering_order *o, size_t i, const char *name,
+                            const ProtobufCMessageDescriptor *desc)
+{
+    assert_true(i < o->agg.events.n);
+    const ddd_event *ev = o->agg.events.items[i];
+    assert_string_equal(ddd_event_name(ev), name);
+    assert_true(ddd_event_payload_is(ev, desc));
+    assert_string_equal(ddd_event_metadata(ev, "aggregate-name"), "ordering.Order");
+    assert_string_equal(ddd_event_metadata(ev, "aggregate-id"), o->id);
+    assert_true(core_uuid_valid(ddd_event_id(ev)));
+    return ddd_event_payload(ev);
+}
+
+static void created_event_carries_the_whole_new_order(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    assert_int_equal(o.agg.events.n, 0); /* create only checks and builds */
+    assert_int_equal(ordering_order_set_shopping_id(&o, "shopping-1", &err), CORE_OK);
+    assert_int_equal(ordering_order_record_created(&o, &err), CORE_OK);
+    assert_int_equal(o.agg.events.n, 1);
+    assert_string_equal(o.agg.id, "order-1");
+
+    const Ordering__Domain__OrderCreated *p =
+        recorded(&o, 0, "ordering.OrderCreated", &ordering__domain__order_created__descriptor);
+    assert_string_equal(p->customer_id, "customer-1");
+    assert_string_equal(p->payment_id, "payment-1");
+    assert_string_equal(p->shopping_id, "shopping-1");
+    assert_int_equal(p->n_items, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(p->items[i]->store_id, two_items[i].store_id);
+        assert_string_equal(p->items[i]->product_id, two_items[i].product_id);
+        assert_string_equal(p->items[i]->store_name, two_items[i].store_name);
+        assert_string_equal(p->items[i]->product_name, two_items[i].product_name);
+        assert_true(p->items[i]->price == two_items[i].price);
+        assert_int_equal(p->items[i]->quantity, two_items[i].quantity);
+    }
+    /* the payload is a copy: changing the order afterwards does not change it */
+    assert_int_equal(ordering_order_set_shopping_id(&o, "shopping-2", &err), CORE_OK);
+    assert_string_equal(p->shopping_id, "shopping-1");
+    ordering_order_release(&o); /* frees the event: teardown's leak check */
+}
+
+static void cancel_ready_complete_record_their_events(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    assert_int_equal(ordering_order_set_invoice_id(&o, "invoice-1", &err), CORE_OK);
+    assert_int_equal(o.agg.events.n, 0); /* setting ids records nothing */
+
+    assert_int_equal(ordering_order_cancel(&o, &err), CORE_OK);
+    const Ordering__Domain__OrderCanceled *canceled =
+        recorded(&o, 0, "ordering.OrderCanceled", &ordering__domain__order_canceled__descriptor);
+    assert_string_equal(canceled->customer_id, "customer-1");
+    assert_string_equal(canceled->payment_id, "payment-1");
+    /* a refused cancel records nothing */
+    assert_int_equal(ordering_order_cancel(&o, &err), CORE_ERR_INVALID);
+    assert_int_equal(o.agg.events.n, 1);
+
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
+    const Ordering__Domain__OrderReadied *readied =
+        recorded(&o, 1, "ordering.OrderReadied", &ordering__domain__order_readied__descriptor);
+    assert_string_equal(readied->customer_id, "customer-1");
+    assert_string_equal(readied->payment_id, "payment-1");
+    assert_float_equal(readied->total, 49.99 * 2 + 9.98 * 3, 1e-9);
+
+    /* a blank invoice id: the event names the stored one */
+    assert_int_equal(ordering_order_complete(&o, "", &err), CORE_OK);
+    const Ordering__Domain__OrderCompleted *completed =
+        recorded(&o, 2, "ordering.OrderCompleted", &ordering__domain__order_completed__descriptor);
+    assert_string_equal(completed->invoice_id, "invoice-1");
+    assert_int_equal(ordering_order_complete(&o, "invoice-2", &err), CORE_OK);
+    completed =
+        recorded(&o, 3, "ordering.OrderCompleted", &ordering__domain__order_completed__descriptor);
+    assert_string_equal(completed->invoice_id, "invoice-2");
+    /* a refused complete records nothing */
+    char long_id[ORDERING_ID_MAX + 2];
+    memset(long_id, 'z', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = '\0';
+    assert_int_equal(ordering_order_complete(&o, long_id, &err), CORE_ERR_INVALID);
+    assert_int_equal(o.agg.events.n, 4);
+    ordering_order_release(&o);
+}
+
+static void events_are_handed_over_once_and_not_copied(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    struct ordering_order c = ORDERING_ORDER_INIT;
+    struct ddd_event_list events = DDD_EVENT_LIST_INIT;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    assert_int_equal(ordering_order_record_created(&o, &err), CORE_OK);
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
+
+    assert_int_equal(ordering_order_copy(&c, &o, &err), CORE_OK);
+    assert_int_equal(c.agg.events.n, 0);
+    assert_string_equal(c.agg.name, "ordering.Order");
+
+    assert_int_equal(ddd_aggregate_take_events(&o.agg, &events, &err), CORE_OK);
+    assert_int_equal(events.n, 2);
+    assert_string_equal(ddd_event_name(events.items[0]), "ordering.OrderCreated");
+    assert_string_equal(ddd_event_name(events.items[1]), "ordering.OrderReadied");
+    assert_int_equal(o.agg.events.n, 0);
+    ddd_event_list_release(&events);
+    ordering_order_release(&o);
+    ordering_order_release(&c);
+}
+
+static void recording_out_of_memory_leaves_the_order_unchanged(void **state)
+{
+    (void)state;
+    for (int step = 0; step < 4; step++) {
+        int failures = 0;
+        for (long n = 0;; n++) {
+            struct ordering_order o = ORDERING_ORDER_INIT;
+            core_err err = CORE_ERR_INIT;
+            make_order(&o);
+            long live = core_alloc_live();
+            core_alloc_fail_after(n);
+            core_status st = step == 0   ? ordering_order_record_created(&o, &err)
+                             : step == 1 ? ordering_order_cancel(&o, &err)
+                             : step == 2 ? ordering_order_ready(&o, &err)
+                                         : ordering_order_complete(&o, "invoice-1", &err);
+            core_alloc_fail_after(-1);
+            if (st == CORE_OK) {
+                assert_int_equal(o.agg.events.n, 1);
+                ordering_order_release(&o);
+                break;
+            }
+            assert_int_equal(st, CORE_ERR_NOMEM);
+            assert_int_equal(o.agg.events.n, 0);
+            assert_int_equal(o.status, ORDERING_STATUS_PENDING);
+            assert_string_equal(o.invoice_id, "");
+            assert_int_equal(core_alloc_live(), live);
+            ordering_order_release(&o);
+            failures++;
+        }
+        assert_true(failures > 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(create_makes_a_pending_order_with_copies, setup, teardown),
+        cmocka_unit_test_setup_teardown(create_takes_null_item_strings_as_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(create_rules_and_texts, setup, teardown),
+        cmocka_unit_test_setup_teardown(create_failure_leaves_the_order_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(create_out_of_memory_at_every_allocation, setup, teardown),
+        cmocka_unit_test_setup_teardown(cancel_only_a_pending_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(ready_and_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(too_long_ids_are_rejected_unchanged, setup, teardown),
+        cmocka_unit_test_setup_teardown(total_is_price_times_quantity, setup, teardown),
+        cmocka_unit_test_setup_teardown(set_items_replaces_and_copy_is_deep, setup, teardown),
+        cmocka_unit_test_setup_teardown(status_texts_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(created_event_carries_the_whole_new_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(cancel_ready_complete_record_their_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(events_are_handed_over_once_and_not_copied, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(recording_out_of_memory_leaves_the_order_unchanged, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
