@@ -40,12 +40,15 @@ web_host=${WEB_HOST:-127.0.0.1} web_port=${WEB_PORT:-8080}
 rpc_host=${RPC_HOST:-127.0.0.1} rpc_port=${RPC_PORT:-8085}
 web_port=${web_port#:} rpc_port=${rpc_port#:}
 base="http://$web_host:$web_port"
+# PG_CONN without its password
+shown_pg=$(sed -E -e "s/password=('([^'\\\\]|\\\\.)*'|[^ ]*)/password=.../" \
+    -e 's#(://[^:/@]*):[^@/]*@#\1:...@#' <<< "$PG_CONN")
 
 cat << EOF
 MallBots, chapter $nn ($bin)
   REST API  $base        (e.g. $base/api/stores)
   RPC       http://$rpc_host:$rpc_port/rpc
-  database  PostgreSQL 127.0.0.1:${LAB_PG_PORT:-15432} (the lab; make psql)
+  database  $shown_pg
 
 Try, in another terminal:
   curl -s $base/api/stores

@@ -37,6 +37,9 @@ run_suite() { # name binary
     passed=$((passed + p))
     if ((f > 0)); then
         failed=$((failed + f)); failures+=("$name ($f failed, see $log)")
+    elif grep -aqE '^\[ +(FAILED|ERROR) +\].*GROUP (SETUP|TEARDOWN)' "$log"; then
+        # cmocka 1.1.5 exits 0 when only a group setup/teardown fails
+        note_fail "$name (group setup or teardown failed; see $log)"
     elif ((rc != 0)); then
         note_fail "$name (exit $rc: crash, timeout or sanitizer report; see $log)"
     elif ((p == 0)); then

@@ -34,14 +34,16 @@ extern char **environ;
 
 struct e2e_app {
     pid_t pid;
-    bool exited;          /* reaped */
-    int exit_code;        /* valid when exited: status, 128+signal, -1 killed after timeout */
+    bool exited;   /* reaped */
+    int exit_code; /* valid when exited: status, 128+signal, -1 killed after timeout */
+    bool killed;   /* e2e_app_stop() had to use SIGKILL */
+    bool reported; /* a non-zero exit was reported with the log tail */
     int web_port, rpc_port;
     char pg_conn[E2E_CONNINFO_MAX];
     char log_path[512];
     httpc *http;
     PGconn *sql;
-    struct e2e_db db;     /* owned database (e2e_open), name "" when none */
+    struct e2e_db db; /* owned database (e2e_open), name "" when none */
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -68,7 +70,8 @@ struct e2e_text e2e_fmt(const char *fmt, ...)
     int n = vsnprintf(t.s, sizeof t.s, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= sizeof t.s) {
-        fprintf(stderr, "e2e_fmt: text longer than %d bytes (format \"%s\")\n", E2E_TEXT_MAX - 1, fmt);
+        fprintf(stderr, "e2e_fmt: text longer than %d bytes (format \"%s\")\n", E2E_TEXT_MAX - 1,
+                fmt);
         abort();
     }
     return t;
@@ -109,7 +112,8 @@ static core_status admin_connect(PGconn **out, core_err *err)
 {
     PGconn *conn = PQconnectdb(admin_conninfo());
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
-        core_status st = pq_err(err, CORE_ERR_UNAVAILABLE, conn, "connecting with PG_CONN (is the lab up? scripts/lab.sh up)");
+        core_status st = pq_err(err, CORE_ERR_UNAVAILABLE, conn,
+                                "connecting with PG_CONN (is the lab up? scripts/lab.sh up)");
         PQfinish(conn);
         return st;
     }
@@ -151,7 +155,7 @@ static pid_t owner_pid(const char *name)
         i--;
     if (i == len || i <= 4 || name[i - 1] != '_')
         return 0;
-    size_t n_start = --i; /* at the '_' before <n> */
+    size_t n_start = --i;                                /* at the '_' before <n> */
     while (i > 4 && isdigit((unsigned char)name[i - 1])) /* <pid> */
         i--;
     if (i == n_start || i <= 5 || name[i - 1] != '_') /* a non-empty <tag> precedes */
@@ -208,7 +212,8 @@ static core_status make_conninfo(const char *dbname, char *out, size_t size, cor
     char *perr = NULL;
     PQconninfoOption *opts = PQconninfoParse(admin_conninfo(), &perr);
     if (!opts) {
-        core_status st = core_err_set(err, CORE_ERR_INVALID, "PG_CONN: %s", perr ? perr : "out of memory");
+        core_status st =
+            core_err_set(err, CORE_ERR_INVALID, "PG_CONN: %s", perr ? perr : "out of memory");
         PQfreemem(perr);
         return st;
     }
@@ -235,12 +240,15 @@ core_status e2e_db_create(struct e2e_db *db, const char *tag, core_err *err)
     db->name[0] = '\0';
     db->conninfo[0] = '\0';
     size_t taglen = tag ? strlen(tag) : 0;
-    if (taglen == 0 || taglen > 20 || strspn(tag, "abcdefghijklmnopqrstuvwxyz0123456789_") != taglen)
-        return core_err_set(err, CORE_ERR_INVALID, "database tag \"%s\": want 1-20 of [a-z0-9_]", tag ? tag : "");
+    if (taglen == 0 || taglen > 20 ||
+        strspn(tag, "abcdefghijklmnopqrstuvwxyz0123456789_") != taglen)
+        return core_err_set(err, CORE_ERR_INVALID, "database tag \"%s\": want 1-20 of [a-z0-9_]",
+                            tag ? tag : "");
 
     char name[E2E_DB_NAME_MAX];
     snprintf(name, sizeof name, "e2e_%s_%ld_%d", tag, (long)getpid(), ++counter);
-    if ((st = make_conninfo(name, db->conninfo, sizeof db->conninfo, err)) || (st = admin_connect(&conn, err)))
+    if ((st = make_conninfo(name, db->conninfo, sizeof db->conninfo, err)) ||
+        (st = admin_connect(&conn, err)))
         goto done;
     drop_orphans(conn);
     if ((st = drop_database(conn, name, err))) /* a pid reused since a crashed run */
@@ -270,7 +278,8 @@ core_status e2e_db_drop(struct e2e_db *db, core_err *err)
     core_status st;
     if (!db || !db->name[0])
         return CORE_OK;
-    if ((st = admin_connect(&conn, err)) == CORE_OK && (st = drop_database(conn, db->name, err)) == CORE_OK) {
+    if ((st = admin_connect(&conn, err)) == CORE_OK &&
+        (st = drop_database(conn, db->name, err)) == CORE_OK) {
         db->name[0] = '\0';
         db->conninfo[0] = '\0';
     }
@@ -324,7 +333,7 @@ static const char *log_dir(char *buf, size_t size)
 
 /* The environment of the child: ours minus the names we set, plus ours. NULL-terminated array
  * of core_malloc'd strings; free with free_env(). */
-static const char *const app_env_names[] = {"PG_CONN", "WEB_PORT", "RPC_PORT", "WEB_HOST",
+static const char *const app_env_names[] = {"PG_CONN",  "WEB_PORT",  "RPC_PORT",        "WEB_HOST",
                                             "RPC_HOST", "LOG_LEVEL", "SHUTDOWN_TIMEOUT"};
 #define NAPP_ENV (sizeof app_env_names / sizeof app_env_names[0])
 
@@ -425,8 +434,8 @@ void e2e_app_dump_log(const e2e_app *app, int max_lines)
         pos++;
     }
     long first = count > cap ? starts[count % cap] : 0;
-    fprintf(stderr, "e2e: ---- last %ld lines of %s (pid %ld) ----\n", count < cap ? count : (long)cap,
-            app->log_path, (long)app->pid);
+    fprintf(stderr, "e2e: ---- last %ld lines of %s (pid %ld) ----\n",
+            count < cap ? count : (long)cap, app->log_path, (long)app->pid);
     fseek(f, first, SEEK_SET);
     char line[1024];
     while (fgets(line, sizeof line, f))
@@ -465,7 +474,8 @@ static core_status wait_ready(e2e_app *app, const char *path, int timeout_ms, co
     for (;;) {
         if (reap(app, false)) {
             e2e_app_dump_log(app, LOG_TAIL_LINES);
-            return core_err_set(err, CORE_ERR_UNAVAILABLE, "the program exited during start-up (exit code %d); log: %s",
+            return core_err_set(err, CORE_ERR_UNAVAILABLE,
+                                "the program exited during start-up (exit code %d); log: %s",
                                 app->exit_code, app->log_path);
         }
         struct httpc_response resp = HTTPC_RESPONSE_INIT;
@@ -484,8 +494,9 @@ static core_status wait_ready(e2e_app *app, const char *path, int timeout_ms, co
         sleep_ms(POLL_INTERVAL_MS);
     }
     e2e_app_dump_log(app, LOG_TAIL_LINES);
-    return core_err_set(err, CORE_ERR_UNAVAILABLE, "the program did not answer within %d ms (%s); log: %s",
-                        timeout_ms, last, app->log_path);
+    return core_err_set(err, CORE_ERR_UNAVAILABLE,
+                        "the program did not answer within %d ms (%s); log: %s", timeout_ms, last,
+                        app->log_path);
 }
 
 core_status e2e_app_start(e2e_app **out, const struct e2e_app_opts *opts, core_err *err)
@@ -498,7 +509,9 @@ core_status e2e_app_start(e2e_app **out, const struct e2e_app_opts *opts, core_e
     *out = NULL;
     const char *bin = opts->bin ? opts->bin : getenv("MALLBOTS_BIN");
     if (!bin || !*bin)
-        return core_err_set(err, CORE_ERR_INVALID, "MALLBOTS_BIN is not set (scripts/test.sh sets it to build/san/chNN/mallbots)");
+        return core_err_set(
+            err, CORE_ERR_INVALID,
+            "MALLBOTS_BIN is not set (scripts/test.sh sets it to build/san/chNN/mallbots)");
     if (access(bin, X_OK) != 0)
         return core_err_set(err, CORE_ERR_INVALID, "MALLBOTS_BIN=%s: %s", bin, strerror(errno));
     if (!opts->pg_conn || !*opts->pg_conn)
@@ -519,7 +532,8 @@ core_status e2e_app_start(e2e_app **out, const struct e2e_app_opts *opts, core_e
     log_dir(dir, sizeof dir);
     const char *name = opts->name && *opts->name ? opts->name : "app";
     if (strcmp(dir, "/tmp") == 0)
-        snprintf(app->log_path, sizeof app->log_path, "/tmp/mallbots-e2e-%s-%ld.app.log", name, (long)getpid());
+        snprintf(app->log_path, sizeof app->log_path, "/tmp/mallbots-e2e-%s-%ld.app.log", name,
+                 (long)getpid());
     else
         snprintf(app->log_path, sizeof app->log_path, "%s/%s.app.log", dir, name);
     log_fd = open(app->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -532,8 +546,9 @@ core_status e2e_app_start(e2e_app **out, const struct e2e_app_opts *opts, core_e
     snprintf(web_port, sizeof web_port, "%d", app->web_port);
     snprintf(rpc_port, sizeof rpc_port, "%d", app->rpc_port);
     const char *values[NAPP_ENV] = {
-        app->pg_conn, web_port, rpc_port, "127.0.0.1", "127.0.0.1",
-        opts->log_level ? opts->log_level : env_or("LOG_LEVEL", "WARN"), "10s",
+        app->pg_conn, web_port,    rpc_port,
+        "127.0.0.1",  "127.0.0.1", opts->log_level ? opts->log_level : env_or("LOG_LEVEL", "WARN"),
+        "10s",
     };
     if (!(env = make_env(values))) {
         st = core_err_set(err, CORE_ERR_NOMEM, "out of memory");
@@ -557,8 +572,8 @@ core_status e2e_app_start(e2e_app **out, const struct e2e_app_opts *opts, core_e
     free_env(env);
     env = NULL;
 
-    fprintf(stderr, "e2e: started %s (pid %ld) web=127.0.0.1:%d rpc=127.0.0.1:%d log=%s\n", bin, (long)pid,
-            app->web_port, app->rpc_port, app->log_path);
+    fprintf(stderr, "e2e: started %s (pid %ld) web=127.0.0.1:%d rpc=127.0.0.1:%d log=%s\n", bin,
+            (long)pid, app->web_port, app->rpc_port, app->log_path);
     int timeout = opts->ready_timeout_ms > 0 ? opts->ready_timeout_ms : DEFAULT_READY_TIMEOUT_MS;
     if ((st = wait_ready(app, opts->ready_path ? opts->ready_path : "/api/stores", timeout, err)))
         goto fail;
@@ -603,17 +618,25 @@ core_status e2e_app_stop(e2e_app *app, int *exit_code, core_err *err)
             kill(app->pid, SIGKILL);
             reap(app, true);
             app->exit_code = -1;
-            e2e_app_dump_log(app, LOG_TAIL_LINES);
-            st = core_err_set(err, CORE_ERR_UNAVAILABLE, "the program (pid %ld) ignored SIGTERM for %d ms: killed",
-                              (long)app->pid, STOP_TIMEOUT_MS);
+            app->killed = true;
+            fprintf(stderr, "e2e: the program (pid %ld) ignored SIGTERM for %d ms: killed\n",
+                    (long)app->pid, STOP_TIMEOUT_MS);
         } else if (app->exit_code != 0) {
-            fprintf(stderr, "e2e: the program (pid %ld) exited with %d after SIGTERM\n", (long)app->pid,
-                    app->exit_code);
-            e2e_app_dump_log(app, LOG_TAIL_LINES);
+            fprintf(stderr, "e2e: the program (pid %ld) exited with %d after SIGTERM\n",
+                    (long)app->pid, app->exit_code);
         }
-    } else if (app->exit_code == -1 && app->pid > 0) {
-        st = core_err_set(err, CORE_ERR_UNAVAILABLE, "the program (pid %ld) had to be killed", (long)app->pid);
+    } else if (app->pid > 0 && app->exit_code != 0 && !app->reported) {
+        fprintf(stderr, "e2e: the program (pid %ld) had exited by itself with %d before the stop\n",
+                (long)app->pid, app->exit_code);
     }
+    if (app->pid > 0 && app->exit_code != 0 && !app->reported) {
+        e2e_app_dump_log(app, LOG_TAIL_LINES);
+        app->reported = true;
+    }
+    if (app->killed)
+        st = core_err_set(err, CORE_ERR_UNAVAILABLE,
+                          "the program (pid %ld) ignored SIGTERM for %d ms and was killed",
+                          (long)app->pid, STOP_TIMEOUT_MS);
     if (exit_code)
         *exit_code = app->exit_code;
     return st;
@@ -640,15 +663,25 @@ void e2e_app_free(e2e_app *app)
     core_free(app);
 }
 
-core_status e2e_open(e2e_app **out, const char *tag, const char *name, core_err *err)
+core_status e2e_open(e2e_app **out, const char *name, core_err *err)
 {
     struct e2e_db db = E2E_DB_INIT;
     core_status st;
     *out = NULL;
+
+    /* "ch" + CHAPTER when it is a chapter number, else "test" */
+    char tag[16] = "test";
+    const char *chapter = getenv("CHAPTER");
+    if (chapter && *chapter && strlen(chapter) <= 4 &&
+        strspn(chapter, "0123456789") == strlen(chapter))
+        snprintf(tag, sizeof tag, "ch%s", chapter);
+    char log_name[128];
+    snprintf(log_name, sizeof log_name, "%s-%s", tag, name && *name ? name : "app");
+
     if ((st = e2e_db_create(&db, tag, err)))
         return st;
     struct e2e_app_opts opts = E2E_APP_OPTS_INIT;
-    opts.name = name;
+    opts.name = log_name;
     opts.pg_conn = db.conninfo;
     if ((st = e2e_app_start(out, &opts, err))) {
         core_err derr = CORE_ERR_INIT;
@@ -723,7 +756,8 @@ static bool tracing(void)
 
 json_t *e2e_call(e2e_app *app, const char *method, const char *path, const char *body, int *status)
 {
-    static const char *const json_headers[] = {"Content-Type: application/json", "Accept: application/json", NULL};
+    static const char *const json_headers[] = {"Content-Type: application/json",
+                                               "Accept: application/json", NULL};
     static const char *const plain_headers[] = {"Accept: application/json", NULL};
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     core_err err = CORE_ERR_INIT;
@@ -732,13 +766,17 @@ json_t *e2e_call(e2e_app *app, const char *method, const char *path, const char 
     *status = -1;
     if (tracing())
         fprintf(stderr, "e2e: > %s %s %s\n", method, path, body ? body : "");
-    if (e2e_http(app, method, path, body ? json_headers : plain_headers, body, body ? strlen(body) : 0, &resp,
-                 &err)) {
+    if (e2e_http(app, method, path, body ? json_headers : plain_headers, body,
+                 body ? strlen(body) : 0, &resp, &err)) {
         fprintf(stderr, "e2e: %s %s failed: %s\n", method, path, err.msg);
-        if (app && !e2e_app_running(app))
-            fprintf(stderr, "e2e: the program is not running any more (exit code %d)\n", app->exit_code);
-        if (app)
-            e2e_app_dump_log(app, LOG_TAIL_LINES);
+        if (app && !e2e_app_running(app)) {
+            fprintf(stderr, "e2e: the program is not running any more (exit code %d)\n",
+                    app->exit_code);
+            if (!app->reported) {
+                e2e_app_dump_log(app, LOG_TAIL_LINES);
+                app->reported = true;
+            }
+        }
         return NULL;
     }
     *status = resp.status;
@@ -748,8 +786,8 @@ json_t *e2e_call(e2e_app *app, const char *method, const char *path, const char 
         json_error_t jerr;
         json = json_loadb(resp.body, resp.body_len, JSON_DECODE_ANY, &jerr);
         if (!json)
-            fprintf(stderr, "e2e: %s %s answered %d with a body that is not JSON (%s): %.200s\n", method, path,
-                    resp.status, jerr.text, resp.body);
+            fprintf(stderr, "e2e: %s %s answered %d with a body that is not JSON (%s): %.200s\n",
+                    method, path, resp.status, jerr.text, resp.body);
     }
     httpc_response_release(&resp);
     return json;
@@ -802,20 +840,28 @@ long e2e_json_len(json_t *root, const char *path)
 static int grpc_code_for(int http_status)
 {
     switch (http_status) {
-    case 400: return 3;
-    case 404: return 5;
-    case 405: return 12;
-    case 409: return 10;
-    case 413: return 8;
-    case 500: return 13;
-    case 503: return 14;
-    default: return -1;
+    case 400:
+        return 3;
+    case 404:
+        return 5;
+    case 405:
+        return 12;
+    case 409:
+        return 10;
+    case 413:
+        return 8;
+    case 500:
+        return 13;
+    case 503:
+        return 14;
+    default:
+        return -1;
     }
 }
 
 static bool check_error(int status, json_t *body, int want_status, const char *want, bool exact)
 {
-    char *dump = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    char *dump = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     const char *shown = dump ? dump : "(no JSON body)";
     bool ok = false;
     json_t *code = json_object_get(body, "code");
@@ -824,9 +870,12 @@ static bool check_error(int status, json_t *body, int want_status, const char *w
     if (status != want_status)
         fprintf(stderr, "e2e: want HTTP %d, got %d: %s\n", want_status, status, shown);
     else if (!json_is_object(body) || json_object_size(body) != 2 || !json_is_integer(code) || !msg)
-        fprintf(stderr, "e2e: want an error body {\"code\": <integer>, \"message\": <string>}, got %s\n", shown);
+        fprintf(stderr,
+                "e2e: want an error body {\"code\": <integer>, \"message\": <string>}, got %s\n",
+                shown);
     else if (json_integer_value(code) != grpc_code_for(want_status))
-        fprintf(stderr, "e2e: want code %d for HTTP %d, got %s\n", grpc_code_for(want_status), want_status, shown);
+        fprintf(stderr, "e2e: want code %d for HTTP %d, got %s\n", grpc_code_for(want_status),
+                want_status, shown);
     else if (want && exact && strcmp(msg, want) != 0)
         fprintf(stderr, "e2e: want message \"%s\", got \"%s\"\n", want, msg);
     else if (want && !exact && !strstr(msg, want))
@@ -849,7 +898,8 @@ bool e2e_is_error_like(int status, json_t *body, int want_status, const char *wa
 
 /* ---- SQL --------------------------------------------------------------------------------- */
 
-static PGresult *sql_run(e2e_app *app, const char *sql, int nparams, const char *const *params, core_err *err)
+static PGresult *sql_run(e2e_app *app, const char *sql, int nparams, const char *const *params,
+                         core_err *err)
 {
     if (!app->sql) {
         app->sql = PQconnectdb(app->pg_conn);
@@ -904,7 +954,8 @@ long long e2e_sql_long(e2e_app *app, const char *sql, int nparams, const char *c
     return n;
 }
 
-core_status e2e_sql_exec(e2e_app *app, const char *sql, int nparams, const char *const *params, core_err *err)
+core_status e2e_sql_exec(e2e_app *app, const char *sql, int nparams, const char *const *params,
+                         core_err *err)
 {
     PGresult *res = sql_run(app, sql, nparams, params, err);
     if (!res)
@@ -917,18 +968,19 @@ core_status e2e_sql_exec(e2e_app *app, const char *sql, int nparams, const char 
 
 static void show_request(const char *method, const char *path, const char *body)
 {
-    fprintf(stderr, "e2e:   request: %s %s%s%.300s\n", method, path, body ? " " : "", body ? body : "");
+    fprintf(stderr, "e2e:   request: %s %s%s%.300s\n", method, path, body ? " " : "",
+            body ? body : "");
 }
 
 static void show_json(const char *label, json_t *json)
 {
-    char *dump = json ? json_dumps(json, JSON_COMPACT) : NULL;
+    char *dump = json ? json_dumps(json, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     fprintf(stderr, "e2e:   %s: %.1000s\n", label, dump ? dump : "(no JSON)");
     free(dump);
 }
 
-json_t *e2e__expect_ok(e2e_app *app, const char *method, const char *path, const char *body, const char *file,
-                       int line)
+json_t *e2e__expect_ok(e2e_app *app, const char *method, const char *path, const char *body,
+                       const char *file, int line)
 {
     int status;
     json_t *json = e2e_call(app, method, path, body, &status);
@@ -943,8 +995,8 @@ json_t *e2e__expect_ok(e2e_app *app, const char *method, const char *path, const
     return json;
 }
 
-void e2e__expect_id(e2e_app *app, const char *method, const char *path, const char *body, char *id_out,
-                    const char *file, int line)
+void e2e__expect_id(e2e_app *app, const char *method, const char *path, const char *body,
+                    char *id_out, const char *file, int line)
 {
     json_t *json = e2e__expect_ok(app, method, path, body, file, line);
     const char *id = e2e_json_str(json, "id");
@@ -960,8 +1012,8 @@ void e2e__expect_id(e2e_app *app, const char *method, const char *path, const ch
     json_decref(json);
 }
 
-void e2e__expect_error(e2e_app *app, const char *method, const char *path, const char *body, int want_status,
-                       const char *message, bool exact, const char *file, int line)
+void e2e__expect_error(e2e_app *app, const char *method, const char *path, const char *body,
+                       int want_status, const char *message, bool exact, const char *file, int line)
 {
     int status;
     json_t *json = e2e_call(app, method, path, body, &status);
@@ -973,7 +1025,8 @@ void e2e__expect_error(e2e_app *app, const char *method, const char *path, const
     }
 }
 
-void e2e__expect_json_str(json_t *json, const char *path, const char *want, const char *file, int line)
+void e2e__expect_json_str(json_t *json, const char *path, const char *want, const char *file,
+                          int line)
 {
     const char *got = e2e_json_str(json, path);
     if (!got || strcmp(got, want) != 0) {
@@ -989,7 +1042,8 @@ void e2e__expect_json_num(json_t *json, const char *path, double want, const cha
     double got = e2e_json_num(json, path);
     if (isnan(got) || fabs(got - want) > 1e-9) {
         if (isnan(got))
-            fprintf(stderr, "e2e: want %.10g at %s, got nothing (missing or not a number)\n", want, path);
+            fprintf(stderr, "e2e: want %.10g at %s, got nothing (missing or not a number)\n", want,
+                    path);
         else
             fprintf(stderr, "e2e: want %.10g at %s, got %.10g\n", want, path, got);
         show_json("in", json);
@@ -997,16 +1051,16 @@ void e2e__expect_json_num(json_t *json, const char *path, double want, const cha
     }
 }
 
-void e2e__expect_sql(e2e_app *app, const char *want, const char *sql, const char *param, const char *file,
-                     int line)
+void e2e__expect_sql(e2e_app *app, const char *want, const char *sql, const char *param,
+                     const char *file, int line)
 {
     const char *params[1] = {param};
     char *got = e2e_sql_value(app, sql, param ? 1 : 0, param ? params : NULL);
     bool ok = want ? got && strcmp(got, want) == 0 : got == NULL;
     if (!ok) {
-        fprintf(stderr, "e2e: SQL %s [$1=%s]\ne2e:   want %s%s%s, got %s%s%s\n", sql, param ? param : "-",
-                want ? "\"" : "", want ? want : "no value", want ? "\"" : "", got ? "\"" : "",
-                got ? got : "no value", got ? "\"" : "");
+        fprintf(stderr, "e2e: SQL %s [$1=%s]\ne2e:   want %s%s%s, got %s%s%s\n", sql,
+                param ? param : "-", want ? "\"" : "", want ? want : "no value", want ? "\"" : "",
+                got ? "\"" : "", got ? got : "no value", got ? "\"" : "");
     }
     core_free(got);
     if (!ok)

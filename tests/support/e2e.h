@@ -6,13 +6,15 @@
  *
  * A test file's life cycle (one program and one database per cmocka group):
  *
- *     group setup:     e2e_open(&app, "ch03", "lifecycle", &err)
- *                        = e2e_db_create() + e2e_app_start() with the app owning the database
- *     tests:           json_t *body = e2e_call(app, "POST", "/api/stores", "{\"name\":...}", &status);
- *                      char *v = e2e_sql_value(app, "select status from ... where id = $1", 1, params);
- *     last test:       e2e_app_stop(app, &code, &err) and assert code == 0 (a clean shutdown; under
- *                      AddressSanitizer a leak makes the exit code non-zero)
- *     group teardown:  e2e_close(app, &code, &err): stops it if still running, drops the database
+ *   group setup:    e2e_open(&app, "lifecycle", &err)
+ *                   = e2e_db_create() + e2e_app_start(), the app owning the database
+ *   tests:          json_t *j = e2e_call(app, "POST", "/api/stores", "{...}", &status);
+ *                   char *v = e2e_sql_value(app, "select ... where id = $1", 1, params);
+ *                   or the assertions at the end: e2e_expect_ok(), e2e_expect_error(), ...
+ *   last test:      e2e_app_stop(app, &code, &err) and assert code == 0 (a clean shutdown;
+ *                   under AddressSanitizer a leak makes the exit code non-zero)
+ *   group teardown: e2e_close(app, &code, &err): stops it if still running, drops the database
+ * (cmocka 1.1.5 does not count a failed group teardown as a failure, hence the last test.)
  *
  * The program is started with the environment it would get from an operator: PG_CONN (the fresh
  * database), WEB_PORT and RPC_PORT (two free loopback ports), WEB_HOST=RPC_HOST=127.0.0.1,
@@ -46,10 +48,12 @@
 
 /* A database made for one test run. Caller storage: E2E_DB_INIT. */
 struct e2e_db {
-    char name[E2E_DB_NAME_MAX];         /* e.g. "e2e_ch03_4242_1"; "" = none */
-    char conninfo[E2E_CONNINFO_MAX];    /* PG_CONN with dbname replaced by name */
+    char name[E2E_DB_NAME_MAX];      /* e.g. "e2e_ch03_4242_1"; "" = none */
+    char conninfo[E2E_CONNINFO_MAX]; /* PG_CONN with dbname replaced by name */
 };
+/* clang-format off */
 #define E2E_DB_INIT {{0}, {0}}
+/* clang-format on */
 
 /* Creates an empty database named "e2e_<tag>_<pid>_<n>" (tag: letters, digits, '_', at most 20
  * characters; n counts the calls of this process) through PG_CONN from the environment (default
@@ -75,7 +79,9 @@ struct e2e_app_opts {
     int ready_timeout_ms;   /* how long to wait until it answers; 0 = 30000 */
     const char *ready_path; /* polled with GET until it answers 200; NULL = "/api/stores" */
 };
+/* clang-format off */
 #define E2E_APP_OPTS_INIT {NULL, "app", NULL, NULL, 0, NULL}
+/* clang-format on */
 
 /* Picks two free loopback ports, starts the program (fork + execve) with the environment
  * described at the top, and waits until GET ready_path answers 200 (bounded by
@@ -88,29 +94,34 @@ core_status e2e_app_start(e2e_app **out, const struct e2e_app_opts *opts, core_e
 /* Sends SIGTERM and waits (at most 15 s) for the program to exit. *exit_code (may be NULL) gets
  * its exit status (0 = clean shutdown), 128 + N when signal N killed it, or -1 when it ignored
  * SIGTERM for 15 s and had to be killed with SIGKILL (then CORE_ERR_UNAVAILABLE is returned). A
- * non-zero exit prints the tail of the log. Also closes the SQL connection. Stopping an app that
- * was already stopped returns the first result again. */
+ * non-zero exit (also one that happened before, e.g. a crash during the tests) prints the tail of
+ * the log, once. Also closes the SQL connection. Stopping an app that was already stopped
+ * returns the first result again. */
 core_status e2e_app_stop(e2e_app *app, int *exit_code, core_err *err);
 
 /* Stops the program if it still runs (SIGKILL after the same 15 s bound), closes everything,
  * drops the database when the app owns one (e2e_open) and frees. NULL is a no-op. */
 void e2e_app_free(e2e_app *app);
 
-/* e2e_db_create(tag) + e2e_app_start(name) in one call; the app owns the database. On failure
- * nothing is left behind (the database is dropped again). Caller ends it with e2e_close(). */
-core_status e2e_open(e2e_app **out, const char *tag, const char *name, core_err *err);
+/* e2e_db_create() + e2e_app_start() in one call; the app owns the database. Names come from the
+ * environment CHAPTER (set by scripts/test.sh; later chapters inherit earlier chapters' tests, so
+ * the names must tell them apart): database "e2e_ch<CHAPTER>_<pid>_<n>", log file
+ * "ch<CHAPTER>-<name>.app.log" (without CHAPTER: tag "test"). name: letters, digits, '-', '_'.
+ * On failure nothing is left behind (the database is dropped again). Caller ends it with
+ * e2e_close(). */
+core_status e2e_open(e2e_app **out, const char *name, core_err *err);
 
 /* e2e_app_stop() (if not stopped yet) + drop of the owned database + free. *exit_code as for
  * e2e_app_stop(). Returns the first failure (a stop timeout or a failed drop); app is freed in
  * every case. NULL app: CORE_OK, *exit_code = -1. */
 core_status e2e_close(e2e_app *app, int *exit_code, core_err *err);
 
-int e2e_app_web_port(const e2e_app *app);        /* the REST API's port */
-int e2e_app_rpc_port(const e2e_app *app);        /* the RPC server's port */
-pid_t e2e_app_pid(const e2e_app *app);           /* the child's pid (still valid after stop) */
+int e2e_app_web_port(const e2e_app *app);         /* the REST API's port */
+int e2e_app_rpc_port(const e2e_app *app);         /* the RPC server's port */
+pid_t e2e_app_pid(const e2e_app *app);            /* the child's pid (still valid after stop) */
 const char *e2e_app_log_path(const e2e_app *app); /* borrowed */
 const char *e2e_app_pg_conn(const e2e_app *app);  /* the program's PG_CONN; borrowed */
-bool e2e_app_running(e2e_app *app);              /* false once it exited (reaps it) */
+bool e2e_app_running(e2e_app *app);               /* false once it exited (reaps it) */
 
 /* Prints the last max_lines lines of the program's log on stderr, framed, for a failing test. */
 void e2e_app_dump_log(const e2e_app *app, int max_lines);
@@ -126,13 +137,13 @@ core_status e2e_http(e2e_app *app, const char *method, const char *path, const c
 
 /* A JSON call: method path with body (NULL = none; sent with Content-Type: application/json).
  * *status gets the HTTP status, or -1 when the request failed (connection refused, timeout,
- * malformed response: printed on stderr with the program's log tail). Returns the parsed
- * response body (a new reference: json_decref it), or NULL when there was none or it was not
+ * malformed response: printed on stderr, with the program's log tail if it died). Returns the
+ * parsed response body (a new reference: json_decref it), or NULL when there was none or it was not
  * JSON (printed on stderr). */
 json_t *e2e_call(e2e_app *app, const char *method, const char *path, const char *body, int *status);
 
 /* Text formatted into a value (no allocation), for building paths and bodies inline:
- *     e2e_call(app, "PUT", E2E_F("/api/baskets/%s/addItem", id), E2E_F("{\"quantity\":%d}", 5), &st)
+ *     e2e_call(app, "PUT", E2E_F("/api/baskets/%s/addItem", id), E2E_F("{\"n\":%d}", n), &st)
  * The array lives until the end of the full expression that contains the call (C11 temporary
  * lifetime). Text longer than E2E_TEXT_MAX - 1 aborts (a test bug). */
 #define E2E_TEXT_MAX 4096
@@ -192,41 +203,48 @@ core_status e2e_sql_exec(e2e_app *app, const char *sql, int nparams, const char 
 
 /* The request answers 200; returns the body (a new reference: json_decref it; may be NULL when
  * the body is empty). */
-#define e2e_expect_ok(app, method, path, body) \
+#define e2e_expect_ok(app, method, path, body)                                                     \
     e2e__expect_ok((app), (method), (path), (body), __FILE__, __LINE__)
 
 /* The request answers 200 with {"id": "<non-empty>", ...}; copies the id into id_out
  * (char[E2E_ID_MAX]). */
-#define e2e_expect_id(app, method, path, body, id_out) \
+#define e2e_expect_id(app, method, path, body, id_out)                                             \
     e2e__expect_id((app), (method), (path), (body), (id_out), __FILE__, __LINE__)
 
 /* The request answers with the API's error shape for want_status (see e2e_is_error()) and
  * exactly message (NULL: any message). */
-#define e2e_expect_error(app, method, path, body, want_status, message) \
-    e2e__expect_error((app), (method), (path), (body), (want_status), (message), true, __FILE__, __LINE__)
+#define e2e_expect_error(app, method, path, body, want_status, message)                            \
+    e2e__expect_error((app), (method), (path), (body), (want_status), (message), true, __FILE__,   \
+                      __LINE__)
 
 /* Like e2e_expect_error(), the message only has to contain part. */
-#define e2e_expect_error_like(app, method, path, body, want_status, part) \
-    e2e__expect_error((app), (method), (path), (body), (want_status), (part), false, __FILE__, __LINE__)
+#define e2e_expect_error_like(app, method, path, body, want_status, part)                          \
+    e2e__expect_error((app), (method), (path), (body), (want_status), (part), false, __FILE__,     \
+                      __LINE__)
 
 /* The string at path in json equals want. */
-#define e2e_expect_json_str(json, path, want) e2e__expect_json_str((json), (path), (want), __FILE__, __LINE__)
+#define e2e_expect_json_str(json, path, want)                                                      \
+    e2e__expect_json_str((json), (path), (want), __FILE__, __LINE__)
 
 /* The number at path in json equals want (within 1e-9). */
-#define e2e_expect_json_num(json, path, want) e2e__expect_json_num((json), (path), (want), __FILE__, __LINE__)
+#define e2e_expect_json_num(json, path, want)                                                      \
+    e2e__expect_json_num((json), (path), (want), __FILE__, __LINE__)
 
 /* e2e_sql_value(app, sql, param ? 1 : 0, {param}) equals want (want NULL: no row or SQL NULL). */
-#define e2e_expect_sql(app, want, sql, param) e2e__expect_sql((app), (want), (sql), (param), __FILE__, __LINE__)
+#define e2e_expect_sql(app, want, sql, param)                                                      \
+    e2e__expect_sql((app), (want), (sql), (param), __FILE__, __LINE__)
 
-json_t *e2e__expect_ok(e2e_app *app, const char *method, const char *path, const char *body, const char *file,
+json_t *e2e__expect_ok(e2e_app *app, const char *method, const char *path, const char *body,
+                       const char *file, int line);
+void e2e__expect_id(e2e_app *app, const char *method, const char *path, const char *body,
+                    char *id_out, const char *file, int line);
+void e2e__expect_error(e2e_app *app, const char *method, const char *path, const char *body,
+                       int want_status, const char *message, bool exact, const char *file,
                        int line);
-void e2e__expect_id(e2e_app *app, const char *method, const char *path, const char *body, char *id_out,
-                    const char *file, int line);
-void e2e__expect_error(e2e_app *app, const char *method, const char *path, const char *body, int want_status,
-                       const char *message, bool exact, const char *file, int line);
-void e2e__expect_json_str(json_t *json, const char *path, const char *want, const char *file, int line);
+void e2e__expect_json_str(json_t *json, const char *path, const char *want, const char *file,
+                          int line);
 void e2e__expect_json_num(json_t *json, const char *path, double want, const char *file, int line);
-void e2e__expect_sql(e2e_app *app, const char *want, const char *sql, const char *param, const char *file,
-                     int line);
+void e2e__expect_sql(e2e_app *app, const char *want, const char *sql, const char *param,
+                     const char *file, int line);
 
 #endif /* E2E_H */

@@ -20,7 +20,8 @@
 #include "e2e.h"
 
 static e2e_app *app;
-static char store_id[E2E_ID_MAX], product_id[E2E_ID_MAX], customer_id[E2E_ID_MAX], basket_id[E2E_ID_MAX];
+static char store_id[E2E_ID_MAX], product_id[E2E_ID_MAX], customer_id[E2E_ID_MAX],
+    basket_id[E2E_ID_MAX];
 
 /* What the database looked like: row counts of every table, and the rows the tests touch. */
 struct snapshot {
@@ -45,14 +46,22 @@ static void take_snapshot(struct snapshot *s)
     s->orders = e2e_sql_long(app, "select count(*) from ordering.orders", 0, NULL);
     s->lists = e2e_sql_long(app, "select count(*) from depot.shopping_lists", 0, NULL);
     s->invoices = e2e_sql_long(app, "select count(*) from payments.invoices", 0, NULL);
-    row_text(s->store, sizeof s->store, "select concat_ws('|', name, location, participating, updated_at) "
-             "from stores.stores where id = $1", store_id);
-    row_text(s->product, sizeof s->product, "select concat_ws('|', name, price, updated_at) "
-             "from stores.products where id = $1", product_id);
-    row_text(s->customer, sizeof s->customer, "select concat_ws('|', name, sms_number, enabled, updated_at) "
-             "from customers.customers where id = $1", customer_id);
-    row_text(s->basket, sizeof s->basket, "select concat_ws('|', status, payment_id, convert_from(items, 'UTF8'), "
-             "updated_at) from baskets.baskets where id = $1", basket_id);
+    row_text(s->store, sizeof s->store,
+             "select concat_ws('|', name, location, participating, updated_at) "
+             "from stores.stores where id = $1",
+             store_id);
+    row_text(s->product, sizeof s->product,
+             "select concat_ws('|', name, price, updated_at) "
+             "from stores.products where id = $1",
+             product_id);
+    row_text(s->customer, sizeof s->customer,
+             "select concat_ws('|', name, sms_number, enabled, updated_at) "
+             "from customers.customers where id = $1",
+             customer_id);
+    row_text(s->basket, sizeof s->basket,
+             "select concat_ws('|', status, payment_id, convert_from(items, 'UTF8'), "
+             "updated_at) from baskets.baskets where id = $1",
+             basket_id);
     assert_true(s->stores >= 0 && s->products >= 0 && s->customers >= 0 && s->baskets >= 0);
 }
 
@@ -77,13 +86,17 @@ static void expect_unchanged(const struct snapshot *before)
 static void fixtures(void **state)
 {
     (void)state;
-    e2e_expect_id(app, "POST", "/api/stores", "{\"name\":\"Strict Stationery\",\"location\":\"Level 3\"}", store_id);
-    e2e_expect_id(app, "POST", E2E_F("/api/stores/%s/products", store_id),
-                  "{\"name\":\"Red Pen\",\"description\":\"for corrections\",\"sku\":\"RP\",\"price\":1.25}",
-                  product_id);
+    e2e_expect_id(app, "POST", "/api/stores",
+                  "{\"name\":\"Strict Stationery\",\"location\":\"Level 3\"}", store_id);
+    e2e_expect_id(
+        app, "POST", E2E_F("/api/stores/%s/products", store_id),
+        "{\"name\":\"Red Pen\",\"description\":\"for corrections\",\"sku\":\"RP\",\"price\":1.25}",
+        product_id);
     json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/stores/%s/participating", store_id), NULL));
-    e2e_expect_id(app, "POST", "/api/customers", "{\"name\":\"Bea Careful\",\"smsNumber\":\"555-0142\"}", customer_id);
-    e2e_expect_id(app, "POST", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id), basket_id);
+    e2e_expect_id(app, "POST", "/api/customers",
+                  "{\"name\":\"Bea Careful\",\"smsNumber\":\"555-0142\"}", customer_id);
+    e2e_expect_id(app, "POST", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id),
+                  basket_id);
     json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
                               E2E_F("{\"productId\":\"%s\",\"quantity\":2}", product_id)));
 }
@@ -93,15 +106,17 @@ static void malformed_json_is_refused(void **state)
     (void)state;
     struct snapshot before;
     take_snapshot(&before);
-    e2e_expect_error_like(app, "POST", "/api/stores", "{\"name\": \"Broken\", ", 400, "invalid JSON");
-    e2e_expect_error_like(app, "POST", "/api/stores", "{\"name\":\"Broken\",\"location\":\"x\"} trailing", 400,
+    e2e_expect_error_like(app, "POST", "/api/stores", "{\"name\": \"Broken\", ", 400,
                           "invalid JSON");
-    e2e_expect_error_like(app, "POST", "/api/stores", "{\"name\":\"A\",\"name\":\"B\",\"location\":\"x\"}", 400,
-                          "duplicate");
+    e2e_expect_error_like(app, "POST", "/api/stores",
+                          "{\"name\":\"Broken\",\"location\":\"x\"} trailing", 400, "invalid JSON");
+    e2e_expect_error_like(app, "POST", "/api/stores",
+                          "{\"name\":\"A\",\"name\":\"B\",\"location\":\"x\"}", 400, "duplicate");
     e2e_expect_error(app, "POST", "/api/stores", "[\"Broken\", \"x\"]", 400, NULL);
     e2e_expect_error(app, "POST", "/api/stores", "\"Broken\"", 400, NULL);
     e2e_expect_error_like(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
-                          E2E_F("{\"productId\":\"%s\",\"quantity\":1", product_id), 400, "invalid JSON");
+                          E2E_F("{\"productId\":\"%s\",\"quantity\":1", product_id), 400,
+                          "invalid JSON");
     expect_unchanged(&before);
 }
 
@@ -111,18 +126,23 @@ static void wrong_field_types_are_named(void **state)
     struct snapshot before;
     take_snapshot(&before);
     e2e_expect_error_like(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
-                          E2E_F("{\"productId\":\"%s\",\"quantity\":\"five\"}", product_id), 400, "quantity");
+                          E2E_F("{\"productId\":\"%s\",\"quantity\":\"five\"}", product_id), 400,
+                          "quantity");
     e2e_expect_error_like(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
-                          E2E_F("{\"productId\":\"%s\",\"quantity\":2.5}", product_id), 400, "quantity");
+                          E2E_F("{\"productId\":\"%s\",\"quantity\":2.5}", product_id), 400,
+                          "quantity");
     e2e_expect_error_like(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
-                          E2E_F("{\"productId\":\"%s\",\"quantity\":99999999999}", product_id), 400, "quantity");
+                          E2E_F("{\"productId\":\"%s\",\"quantity\":99999999999}", product_id), 400,
+                          "quantity");
     e2e_expect_error_like(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
                           "{\"productId\":42,\"quantity\":1}", 400, "productId");
-    e2e_expect_error_like(app, "POST", "/api/stores", "{\"name\":5,\"location\":\"x\"}", 400, "name");
+    e2e_expect_error_like(app, "POST", "/api/stores", "{\"name\":5,\"location\":\"x\"}", 400,
+                          "name");
     e2e_expect_error_like(app, "POST", E2E_F("/api/stores/%s/products", store_id),
                           "{\"name\":\"Cheap Pen\",\"price\":\"cheap\"}", 400, "price");
     e2e_expect_error_like(app, "POST", "/api/payments",
-                          E2E_F("{\"customerId\":\"%s\",\"amount\":true}", customer_id), 400, "amount");
+                          E2E_F("{\"customerId\":\"%s\",\"amount\":true}", customer_id), 400,
+                          "amount");
     expect_unchanged(&before);
 }
 
@@ -132,10 +152,10 @@ static void unknown_fields_are_named(void **state)
     struct snapshot before;
     take_snapshot(&before);
     /* the book silently drops it and then fails with a confusing blank-id error */
-    e2e_expect_error_like(app, "POST", "/api/baskets", E2E_F("{\"customerID\":\"%s\"}", customer_id), 400,
-                          "customerID");
-    e2e_expect_error_like(app, "POST", "/api/stores", "{\"name\":\"Extra\",\"location\":\"x\",\"owner\":\"me\"}",
-                          400, "owner");
+    e2e_expect_error_like(app, "POST", "/api/baskets",
+                          E2E_F("{\"customerID\":\"%s\"}", customer_id), 400, "customerID");
+    e2e_expect_error_like(app, "POST", "/api/stores",
+                          "{\"name\":\"Extra\",\"location\":\"x\",\"owner\":\"me\"}", 400, "owner");
     e2e_expect_error_like(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
                           E2E_F("{\"productId\":\"%s\",\"qty\":1}", product_id), 400, "qty");
     expect_unchanged(&before);
@@ -146,7 +166,8 @@ static void expect_not_found(const char *method, const char *path, const char *b
 {
     int status;
     json_t *j = e2e_call(app, method, path, body, &status);
-    bool ok = e2e_is_error_like(status, j, 404, id) && e2e_is_error_like(status, j, 404, "not found");
+    bool ok =
+        e2e_is_error_like(status, j, 404, id) && e2e_is_error_like(status, j, 404, "not found");
     json_decref(j);
     if (!ok)
         fprintf(stderr, "  request: %s %s %s\n", method, path, body ? body : "");
@@ -167,11 +188,11 @@ static void unknown_ids_are_404(void **state)
     expect_not_found("PUT", "/api/stores/nope/participating", NULL, "nope");
     expect_not_found("PUT", "/api/customers/nope/enable", NULL, "nope");
     expect_not_found("DELETE", "/api/stores/products/nope", NULL, "nope");
-    expect_not_found("PUT", "/api/baskets/nope/addItem", E2E_F("{\"productId\":\"%s\",\"quantity\":1}", product_id),
-                     "nope");
+    expect_not_found("PUT", "/api/baskets/nope/addItem",
+                     E2E_F("{\"productId\":\"%s\",\"quantity\":1}", product_id), "nope");
     /* a product that does not exist, in an existing basket */
-    expect_not_found("PUT", E2E_F("/api/baskets/%s/addItem", basket_id), "{\"productId\":\"nope\",\"quantity\":1}",
-                     "nope");
+    expect_not_found("PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
+                     "{\"productId\":\"nope\",\"quantity\":1}", "nope");
     expect_unchanged(&before);
 }
 
@@ -185,7 +206,8 @@ static void unknown_routes_and_methods(void **state)
 
     struct snapshot before;
     take_snapshot(&before);
-    e2e_expect_error(app, "PATCH", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id), 405, NULL);
+    e2e_expect_error(app, "PATCH", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id),
+                     405, NULL);
     e2e_expect_error(app, "DELETE", "/api/stores", NULL, 405, NULL);
     e2e_expect_error(app, "POST", E2E_F("/api/baskets/%s", basket_id), "{}", 405, NULL);
 
@@ -236,7 +258,8 @@ static void broken_rules_answer_the_spec_texts(void **state)
     take_snapshot(&before);
     e2e_expect_error(app, "POST", "/api/stores", "{\"name\":\"\",\"location\":\"Level 1\"}", 400,
                      "the store name cannot be blank");
-    e2e_expect_error(app, "POST", "/api/stores", "{\"location\":\"Level 1\"}", 400, "the store name cannot be blank");
+    e2e_expect_error(app, "POST", "/api/stores", "{\"location\":\"Level 1\"}", 400,
+                     "the store name cannot be blank");
     e2e_expect_error(app, "POST", "/api/stores", "{\"name\":\"Nameless\",\"location\":\"\"}", 400,
                      "the store location cannot be blank");
     e2e_expect_error(app, "POST", E2E_F("/api/stores/%s/products", store_id),
@@ -245,11 +268,12 @@ static void broken_rules_answer_the_spec_texts(void **state)
     e2e_expect_error(app, "POST", E2E_F("/api/stores/%s/products", store_id),
                      "{\"name\":\"\",\"description\":\"\",\"sku\":\"R\",\"price\":1}", 400,
                      "the product name cannot be blank");
-    e2e_expect_error(app, "POST", "/api/customers", "{\"name\":\"\",\"smsNumber\":\"555-0000\"}", 400,
-                     "the customer name cannot be blank");
-    e2e_expect_error(app, "POST", "/api/customers", "{\"name\":\"Silent Sam\",\"smsNumber\":\"\"}", 400,
-                     "the SMS number cannot be blank");
-    e2e_expect_error(app, "POST", "/api/baskets", "{\"customerId\":\"\"}", 400, "the customer id cannot be blank");
+    e2e_expect_error(app, "POST", "/api/customers", "{\"name\":\"\",\"smsNumber\":\"555-0000\"}",
+                     400, "the customer name cannot be blank");
+    e2e_expect_error(app, "POST", "/api/customers", "{\"name\":\"Silent Sam\",\"smsNumber\":\"\"}",
+                     400, "the SMS number cannot be blank");
+    e2e_expect_error(app, "POST", "/api/baskets", "{\"customerId\":\"\"}", 400,
+                     "the customer id cannot be blank");
     e2e_expect_error(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
                      E2E_F("{\"productId\":\"%s\",\"quantity\":-1}", product_id), 400,
                      "the item quantity cannot be negative");
@@ -260,13 +284,15 @@ static void broken_rules_answer_the_spec_texts(void **state)
                      "the store is already participating");
     e2e_expect_error(app, "PUT", E2E_F("/api/customers/%s/enable", customer_id), NULL, 400,
                      "the customer is already enabled");
-    e2e_expect_error(app, "POST", "/api/ordering",
-                     E2E_F("{\"customerId\":\"%s\",\"paymentId\":\"p-1\",\"items\":[]}", customer_id), 400,
-                     "the order has no items");
+    e2e_expect_error(
+        app, "POST", "/api/ordering",
+        E2E_F("{\"customerId\":\"%s\",\"paymentId\":\"p-1\",\"items\":[]}", customer_id), 400,
+        "the order has no items");
     expect_unchanged(&before);
 
     /* the "not" rules need the other state first */
-    json_decref(e2e_expect_ok(app, "DELETE", E2E_F("/api/stores/%s/participating", store_id), NULL));
+    json_decref(
+        e2e_expect_ok(app, "DELETE", E2E_F("/api/stores/%s/participating", store_id), NULL));
     e2e_expect_error(app, "DELETE", E2E_F("/api/stores/%s/participating", store_id), NULL, 400,
                      "the store is already not participating");
     json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/stores/%s/participating", store_id), NULL));
@@ -274,8 +300,10 @@ static void broken_rules_answer_the_spec_texts(void **state)
     e2e_expect_error(app, "PUT", E2E_F("/api/customers/%s/disable", customer_id), NULL, 400,
                      "the customer is already disabled");
     json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/customers/%s/enable", customer_id), NULL));
-    e2e_expect_sql(app, "true", "select enabled::text from customers.customers where id = $1", customer_id);
-    e2e_expect_sql(app, "true", "select participating::text from stores.stores where id = $1", store_id);
+    e2e_expect_sql(app, "true", "select enabled::text from customers.customers where id = $1",
+                   customer_id);
+    e2e_expect_sql(app, "true", "select participating::text from stores.stores where id = $1",
+                   store_id);
 }
 
 /* A checkout that another module refuses leaves everything as it was: no order, no shopping list,
@@ -297,12 +325,12 @@ static void refused_checkout_changes_nothing(void **state)
 
     /* customers refuses a disabled customer */
     char payment_id[E2E_ID_MAX];
-    e2e_expect_id(app, "POST", "/api/payments", E2E_F("{\"customerId\":\"%s\",\"amount\":2.5}", customer_id),
-                  payment_id);
+    e2e_expect_id(app, "POST", "/api/payments",
+                  E2E_F("{\"customerId\":\"%s\",\"amount\":2.5}", customer_id), payment_id);
     json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/customers/%s/disable", customer_id), NULL));
     take_snapshot(&before);
-    j = e2e_call(app, "PUT", E2E_F("/api/baskets/%s/checkout", basket_id), E2E_F("{\"paymentId\":\"%s\"}", payment_id),
-                 &status);
+    j = e2e_call(app, "PUT", E2E_F("/api/baskets/%s/checkout", basket_id),
+                 E2E_F("{\"paymentId\":\"%s\"}", payment_id), &status);
     refused = status >= 400 && status < 500 && e2e_is_error(status, j, status, NULL);
     json_decref(j);
     assert_true(refused);
@@ -313,7 +341,8 @@ static void refused_checkout_changes_nothing(void **state)
     json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/customers/%s/enable", customer_id), NULL));
     json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/baskets/%s/checkout", basket_id),
                               E2E_F("{\"paymentId\":\"%s\"}", payment_id)));
-    e2e_expect_sql(app, "checked_out", "select status from baskets.baskets where id = $1", basket_id);
+    e2e_expect_sql(app, "checked_out", "select status from baskets.baskets where id = $1",
+                   basket_id);
     e2e_expect_sql(app, "pending", "select status from ordering.orders where id = $1", basket_id);
 }
 
@@ -333,7 +362,7 @@ static int setup(void **state)
 {
     (void)state;
     core_err err = CORE_ERR_INIT;
-    if (e2e_open(&app, "ch03", "ch03-bad-input", &err)) {
+    if (e2e_open(&app, "bad-input", &err)) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }

@@ -27,8 +27,8 @@ static e2e_app *app;
 /* Given a registered customer (John Smith's scenario registers its own). */
 static void registered_customer(const char *name, char customer_id[E2E_ID_MAX])
 {
-    e2e_expect_id(app, "POST", "/api/customers", E2E_F("{\"name\":\"%s\",\"smsNumber\":\"555-0123\"}", name),
-                  customer_id);
+    e2e_expect_id(app, "POST", "/api/customers",
+                  E2E_F("{\"name\":\"%s\",\"smsNumber\":\"555-0123\"}", name), customer_id);
 }
 
 /* Feature: Creating stores. Scenario: Creating a store called "Waldorf Books". */
@@ -38,18 +38,21 @@ static void creating_a_store(void **state)
     char store_id[E2E_ID_MAX];
     /* Given a valid store owner (there is no owner check in chapter 03)
      * And no store called "Waldorf Books" exists */
-    e2e_expect_sql(app, SEED_STORE, "select id from stores.stores where name = $1", "Waldorf Books");
+    e2e_expect_sql(app, SEED_STORE, "select id from stores.stores where name = $1",
+                   "Waldorf Books");
     core_err err = CORE_ERR_INIT;
     assert_int_equal(e2e_sql_exec(app, "delete from stores.products where store_id = $1", 1,
-                                  (const char *const[]){SEED_STORE}, &err), CORE_OK);
-    assert_int_equal(e2e_sql_exec(app, "delete from stores.stores where id = $1", 1, (const char *const[]){SEED_STORE},
-                                  &err), CORE_OK);
+                                  (const char *const[]){SEED_STORE}, &err),
+                     CORE_OK);
+    assert_int_equal(e2e_sql_exec(app, "delete from stores.stores where id = $1", 1,
+                                  (const char *const[]){SEED_STORE}, &err),
+                     CORE_OK);
     e2e_expect_error_like(app, "GET", "/api/stores/" SEED_STORE, NULL, 404, "not found");
     e2e_expect_sql(app, "0", "select count(*) from stores.stores where name = $1", "Waldorf Books");
 
     /* When I create the store called "Waldorf Books" */
-    e2e_expect_id(app, "POST", "/api/stores", "{\"name\":\"Waldorf Books\",\"location\":\"West Upper Level\"}",
-                  store_id);
+    e2e_expect_id(app, "POST", "/api/stores",
+                  "{\"name\":\"Waldorf Books\",\"location\":\"West Upper Level\"}", store_id);
 
     /* Then the store is created (and it is the one of that name) */
     assert_string_not_equal(store_id, SEED_STORE);
@@ -88,10 +91,12 @@ static void creating_a_product(void **state)
     (void)state;
     char store_id[E2E_ID_MAX], product_id[E2E_ID_MAX];
     /* Background: Given the store "Nic & Naks" already exists */
-    e2e_expect_id(app, "POST", "/api/stores", "{\"name\":\"Nic & Naks\",\"location\":\"Lower Level\"}", store_id);
+    e2e_expect_id(app, "POST", "/api/stores",
+                  "{\"name\":\"Nic & Naks\",\"location\":\"Lower Level\"}", store_id);
     /* When I create the product called "Wizard w/ crystal" with price "9.98" */
     e2e_expect_id(app, "POST", E2E_F("/api/stores/%s/products", store_id),
-                  "{\"name\":\"Wizard w/ crystal\",\"description\":\"a wizard\",\"sku\":\"WIZ-1\",\"price\":9.98}",
+                  "{\"name\":\"Wizard w/ crystal\",\"description\":\"a wizard\","
+                  "\"sku\":\"WIZ-1\",\"price\":9.98}",
                   product_id);
     /* Then I expect the product was created */
     json_t *j = e2e_expect_ok(app, "GET", E2E_F("/api/stores/products/%s", product_id), NULL);
@@ -103,7 +108,8 @@ static void creating_a_product(void **state)
     assert_int_equal(e2e_json_len(j, "products"), 1);
     e2e_expect_json_str(j, "products.0.name", "Wizard w/ crystal");
     json_decref(j);
-    e2e_expect_sql(app, "9.9800", "select price::text from stores.products where id = $1", product_id);
+    e2e_expect_sql(app, "9.9800", "select price::text from stores.products where id = $1",
+                   product_id);
 }
 
 /* Feature: Register Customer. Scenario: Registering a new customer. */
@@ -112,7 +118,8 @@ static void registering_a_customer(void **state)
     (void)state;
     char customer_id[E2E_ID_MAX];
     /* Given no customer named "John Smith" exists */
-    e2e_expect_sql(app, "0", "select count(*) from customers.customers where name = $1", "John Smith");
+    e2e_expect_sql(app, "0", "select count(*) from customers.customers where name = $1",
+                   "John Smith");
     /* When I register a new customer as "John Smith" */
     registered_customer("John Smith", customer_id);
     /* Then I expect the customer is created */
@@ -122,7 +129,8 @@ static void registering_a_customer(void **state)
     e2e_expect_json_str(j, "customer.smsNumber", "555-0123");
     assert_true(json_is_true(e2e_json_at(j, "customer.enabled")));
     json_decref(j);
-    e2e_expect_sql(app, customer_id, "select id from customers.customers where name = $1", "John Smith");
+    e2e_expect_sql(app, customer_id, "select id from customers.customers where name = $1",
+                   "John Smith");
 }
 
 /* Feature: Starting baskets. Scenario: Create a basket. */
@@ -133,28 +141,35 @@ static void starting_a_basket(void **state)
     /* Given I am a registered customer */
     registered_customer("Basket Starter", customer_id);
     /* When I start a new basket */
-    e2e_expect_id(app, "POST", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id), basket_id);
+    e2e_expect_id(app, "POST", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id),
+                  basket_id);
     /* Then I expect the basket was started */
     json_t *j = e2e_expect_ok(app, "GET", E2E_F("/api/baskets/%s", basket_id), NULL);
     e2e_expect_json_str(j, "basket.id", basket_id);
     assert_int_equal(e2e_json_len(j, "basket.items"), 0);
     json_decref(j);
     e2e_expect_sql(app, "open", "select status from baskets.baskets where id = $1", basket_id);
-    e2e_expect_sql(app, customer_id, "select customer_id from baskets.baskets where id = $1", basket_id);
+    e2e_expect_sql(app, customer_id, "select customer_id from baskets.baskets where id = $1",
+                   basket_id);
 }
 
 /* Feature: Adding items. Scenario: Adding items. */
 static void adding_items(void **state)
 {
     (void)state;
-    char customer_id[E2E_ID_MAX], basket_id[E2E_ID_MAX], store_id[E2E_ID_MAX], product_id[E2E_ID_MAX];
+    char customer_id[E2E_ID_MAX], basket_id[E2E_ID_MAX], store_id[E2E_ID_MAX],
+        product_id[E2E_ID_MAX];
     /* Background: Given I am a registered customer And I start a new basket */
     registered_customer("Item Adder", customer_id);
-    e2e_expect_id(app, "POST", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id), basket_id);
+    e2e_expect_id(app, "POST", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id),
+                  basket_id);
     /* Given a store has the following items: Wizard w/ crystal, 9.99 */
-    e2e_expect_id(app, "POST", "/api/stores", "{\"name\":\"Crystal Caves\",\"location\":\"Upper Level\"}", store_id);
-    e2e_expect_id(app, "POST", E2E_F("/api/stores/%s/products", store_id),
-                  "{\"name\":\"Wizard w/ crystal\",\"description\":\"\",\"sku\":\"WIZ-2\",\"price\":9.99}", product_id);
+    e2e_expect_id(app, "POST", "/api/stores",
+                  "{\"name\":\"Crystal Caves\",\"location\":\"Upper Level\"}", store_id);
+    e2e_expect_id(
+        app, "POST", E2E_F("/api/stores/%s/products", store_id),
+        "{\"name\":\"Wizard w/ crystal\",\"description\":\"\",\"sku\":\"WIZ-2\",\"price\":9.99}",
+        product_id);
     /* When I add the items: Wizard w/ crystal, 10 */
     json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
                               E2E_F("{\"productId\":\"%s\",\"quantity\":10}", product_id)));
@@ -176,12 +191,14 @@ static void cannot_add_items_that_do_not_exist(void **state)
     (void)state;
     char customer_id[E2E_ID_MAX], basket_id[E2E_ID_MAX];
     registered_customer("Hopeful Shopper", customer_id);
-    e2e_expect_id(app, "POST", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id), basket_id);
+    e2e_expect_id(app, "POST", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id),
+                  basket_id);
     /* When I add the items: a product nobody created, 10
      * Then I receive a clear not-found error (the book: "product fallback failed: product was not
      * located") naming the product */
     e2e_expect_error_like(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
-                          "{\"productId\":\"wizard-w-crystal\",\"quantity\":10}", 404, "wizard-w-crystal");
+                          "{\"productId\":\"wizard-w-crystal\",\"quantity\":10}", 404,
+                          "wizard-w-crystal");
     e2e_expect_error_like(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id),
                           "{\"productId\":\"wizard-w-crystal\",\"quantity\":10}", 404, "not found");
     json_t *j = e2e_expect_ok(app, "GET", E2E_F("/api/baskets/%s", basket_id), NULL);
@@ -205,7 +222,7 @@ static int setup(void **state)
 {
     (void)state;
     core_err err = CORE_ERR_INIT;
-    if (e2e_open(&app, "ch03", "ch03-scenarios", &err)) {
+    if (e2e_open(&app, "scenarios", &err)) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
