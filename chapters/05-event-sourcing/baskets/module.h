@@ -1,0 +1,44 @@
+/* module.h -- the baskets module of chapter 05: the public face of the baskets bounded context.
+ *
+ * Bounded context: the customers' shopping baskets at the kiosks. A basket is started for a
+ * customer, collects products (copied with their store's name and the price at the time they were
+ * added), and ends either checked out -- it then becomes an order -- or cancelled.
+ *
+ * Calls other modules (through their proto services, over this process's RPC port):
+ *   - stores.GetProduct and stores.GetStore, when an item is added (product name, price, store);
+ *   - ordering.CreateOrder, at checkout (the order's id is the basket's id): since chapter 04 from
+ *     the "baskets.OrderHandlers" on the domain event "baskets.BasketCheckedOut" (handlers.h).
+ *
+ * Domain events (chapter 04): baskets.BasketStarted, BasketItemAdded, BasketItemRemoved,
+ * BasketCanceled, BasketCheckedOut (payloads: proto/baskets/domain_events.proto), published to the
+ * module's own in-process dispatcher. Event sourcing (chapter 05): a basket IS its events -- the
+ * aggregate "baskets.Basket" is loaded from them (and from its snapshot "baskets.BasketV1") and
+ * saved by appending new ones. The events are published first and appended only when every
+ * handler succeeded: a handler's failure fails the command (the API answers with the handler's
+ * error) and nothing is appended; the remaining dual-write gap is described in application.h
+ * (chapter 09 closes it). Two requests changing the same basket at once: the later save answers
+ * 409 Conflict.
+ * Served to other modules and the gateway: basketspb.BasketService (proto/baskets/api.proto).
+ *
+ * Tables (chapter 05): baskets.events (stream "baskets.Basket", stream_id = the basket's id, one
+ * row per event, payload as JSON) and baskets.snapshots (the latest "baskets.BasketV1" of a basket,
+ * written every ES_SNAPSHOT_EVERY versions, default 3). The CRUD table baskets.baskets is dropped.
+ *
+ * REST routes (spec 2.1):
+ *   POST   /api/baskets                  StartBasket    {"customerId"}          -> {"id"}
+ *   GET    /api/baskets/{id}             GetBasket                              -> {"basket": {...}}
+ *   DELETE /api/baskets/{id}             CancelBasket                           -> {}
+ *   PUT    /api/baskets/{id}/checkout    CheckoutBasket {"paymentId"}           -> {}
+ *   PUT    /api/baskets/{id}/addItem     AddItem        {"productId","quantity"} -> {}
+ *   PUT    /api/baskets/{id}/removeItem  RemoveItem     {"productId","quantity"} -> {}
+ *
+ * Thread-safety: startup/shutdown from main()'s thread; the served calls run concurrently.
+ */
+#ifndef BASKETS_MODULE_H
+#define BASKETS_MODULE_H
+
+#include "monolith/monolith.h"
+
+extern const struct module baskets_module;
+
+#endif /* BASKETS_MODULE_H */

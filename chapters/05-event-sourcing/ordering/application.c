@@ -1,0 +1,221 @@
+/* application.c -- see application.h. */
+#include "log.h"
+#include "ordering/application.h"
+
+#define COMP "ordering"
+
+/* The book's logging decorator: one line on entry, one on exit. */
+static void log_enter(const char *what)
+{
+    log_debug(COMP, "--> Ordering.%s", what);
+}
+
+static core_status log_leave(const char *what, core_status st, const core_err *err)
+{
+    if (st)
+        log_debug(COMP, "<-- Ordering.%s error=\"%s\"", what,
+                  err ? err->msg : core_status_text(st));
+    else
+        log_debug(COMP, "<-- Ordering.%s", what);
+    return st;
+}
+
+/* Loads order id into the INIT order *order from its snapshot and events. No events:
+ * CORE_ERR_NOT_FOUND "order <id> not found". */
+static core_status load(struct ordering_app *app, const char *id, struct ordering_order *order,
+                        core_err *err)
+{
+    core_status st = es_repo_load(app->orders, id, order, err);
+    if (st == CORE_ERR_NOT_FOUND)
+        st = core_err_set(err, CORE_ERR_NOT_FOUND, "order %s not found", id);
+    return st;
+}
+
+/* Appends the events the order raised and publishes them (es_repo_save). A handler's failure
+ * is returned, the events stay stored; someone else's append in between is CORE_ERR_CONFLICT
+ * and nothing is stored. */
+static core_status save(struct ordering_app *app, struct ordering_order *order, core_err *err)
+{
+    core_status st = es_repo_save(app->orders, order, err);
+    if (st == CORE_ERR_CONFLICT)
+        core_err_wrap(err, "saving order %s", order->id);
+    return st;
+}
+
+/* true once the events the order raised are stored: save succeeded, or only a handler failed
+ * (es_repo_save leaves them pending only when nothing was stored). */
+static bool stored(const struct ordering_order *order)
+{
+    return order->agg.base.events.n == 0;
+}
+
+/* Fails with CORE_ERR_CONFLICT when an order with this id is stored already. */
+static core_status check_new(struct ordering_app *app, const char *id, core_err *err)
+{
+    struct ordering_order existing = ORDERING_ORDER_INIT;
+    core_err lookup = CORE_ERR_INIT;
+    core_status st = load(app, id, &existing, &lookup);
+    ordering_order_release(&existing);
+    if (st == CORE_OK)
+        return core_err_set(err, CORE_ERR_CONFLICT, "order %s already exists", id);
+    if (st == CORE_ERR_NOT_FOUND)
+        return CORE_OK;
+    if (err)
+        *err = lookup;
+    return st;
+}
+
+static core_status create_order(struct ordering_app *app, const char *id, const char *customer_id,
+                                const char *payment_id, const struct ordering_item *items,
+                                size_t nitems, char *id_out, core_err *err)
+{
+    struct ordering_order order = ORDERING_ORDER_INIT;
+    char new_id[CORE_UUID_LEN + 1];
+    char shopping_id[ORDERING_ID_SIZE] = "";
+    core_status st;
+
+    if (core_str_blank(id)) {
+        core_uuid_new(new_id);
+        id = new_id;
+    }
+    if ((st = ordering_order_check_new(id, customer_id, payment_id, items, nitems, err)))
+        goto done;
+    if ((st = check_new(app, id, err)))
+        goto done;
+    if ((st = app->customers.authorize(app->customers.self, customer_id, err)))
+        goto done;
+    if ((st = app->payments.confirm(app->payments.self, payment_id, err)))
+        goto done;
+    if ((st =
+             app->depot.create_shopping_list(app->depot.self, id, items, nitems, shopping_id, err)))
+        goto done;
+    if ((st = ordering_order_create(&order, id, customer_id, payment_id, shopping_id, items, nitems,
+                                    err)))
+        goto done;
+    st = save(app, &order, err);
+    if (!stored(&order))
+        goto done;
+    core_strlcpy(id_out, order.id, ORDERING_ID_SIZE);
+    log_info(COMP, "order created id=%s customer_id=%s shopping_id=%s items=%zu total=%.2f",
+             order.id, order.customer_id, order.shopping_id, order.nitems,
+             ordering_order_total(&order));
+done:
+    ordering_order_release(&order);
+    return st;
+}
+
+core_status ordering_app_create_order(struct ordering_app *app, const char *id,
+                                      const char *customer_id, const char *payment_id,
+                                      const struct ordering_item *items, size_t nitems,
+                                      char *id_out, core_err *err)
+{
+    log_enter("CreateOrder");
+    core_status st = create_order(app, id, customer_id, payment_id, items, nitems, id_out, err);
+    return log_leave("CreateOrder", st, err);
+}
+
+static core_status cancel_order(struct ordering_app *app, const char *id, core_err *err)
+{
+    struct ordering_order order = ORDERING_ORDER_INIT;
+    core_status st;
+
+    if ((st = load(app, id, &order, err)))
+        goto done;
+    if ((st = ordering_order_cancel(&order, err)))
+        goto done;
+    if ((st = app->depot.cancel_shopping_list(app->depot.self, order.shopping_id, err)))
+        goto done;
+    st = save(app, &order, err);
+    if (stored(&order))
+        log_info(COMP, "order cancelled id=%s shopping_id=%s", order.id, order.shopping_id);
+done:
+    ordering_order_release(&order);
+    return st;
+}
+
+core_status ordering_app_cancel_order(struct ordering_app *app, const char *id, core_err *err)
+{
+    log_enter("CancelOrder");
+    return log_leave("CancelOrder", cancel_order(app, id, err), err);
+}
+
+static core_status ready_order(struct ordering_app *app, const char *id, core_err *err)
+{
+    struct ordering_order order = ORDERING_ORDER_INIT;
+    core_status st;
+
+    if ((st = load(app, id, &order, err)))
+        goto done;
+    if ((st = ordering_order_ready(&order, err)))
+        goto done;
+    st = save(app, &order, err);
+    if (stored(&order))
+        log_info(COMP, "order ready id=%s total=%.2f", order.id, ordering_order_total(&order));
+done:
+    ordering_order_release(&order);
+    return st;
+}
+
+core_status ordering_app_ready_order(struct ordering_app *app, const char *id, core_err *err)
+{
+    log_enter("ReadyOrder");
+    return log_leave("ReadyOrder", ready_order(app, id, err), err);
+}
+
+static core_status record_invoice(struct ordering_app *app, const char *id, const char *invoice_id,
+                                  core_err *err)
+{
+    struct ordering_order order = ORDERING_ORDER_INIT;
+    core_status st;
+
+    if ((st = load(app, id, &order, err)))
+        goto done;
+    if ((st = ordering_order_record_invoice(&order, invoice_id, err)))
+        goto done;
+    st = save(app, &order, err);
+    if (stored(&order))
+        log_info(COMP, "order invoiced id=%s invoice_id=%s", order.id, order.invoice_id);
+done:
+    ordering_order_release(&order);
+    return st;
+}
+
+core_status ordering_app_record_invoice(struct ordering_app *app, const char *id,
+                                        const char *invoice_id, core_err *err)
+{
+    log_enter("RecordInvoice");
+    return log_leave("RecordInvoice", record_invoice(app, id, invoice_id, err), err);
+}
+
+static core_status complete_order(struct ordering_app *app, const char *id, const char *invoice_id,
+                                  core_err *err)
+{
+    struct ordering_order order = ORDERING_ORDER_INIT;
+    core_status st;
+
+    if ((st = load(app, id, &order, err)))
+        goto done;
+    if ((st = ordering_order_complete(&order, invoice_id, err)))
+        goto done;
+    st = save(app, &order, err);
+    if (stored(&order))
+        log_info(COMP, "order completed id=%s invoice_id=%s", order.id, order.invoice_id);
+done:
+    ordering_order_release(&order);
+    return st;
+}
+
+core_status ordering_app_complete_order(struct ordering_app *app, const char *id,
+                                        const char *invoice_id, core_err *err)
+{
+    log_enter("CompleteOrder");
+    return log_leave("CompleteOrder", complete_order(app, id, invoice_id, err), err);
+}
+
+core_status ordering_app_get_order(struct ordering_app *app, const char *id,
+                                   struct ordering_order *out, core_err *err)
+{
+    log_enter("GetOrder");
+    core_status st = load(app, id, out, err);
+    return log_leave("GetOrder", st, err);
+}

@@ -1,0 +1,416 @@
+/* test_ordering_handlers.c -- unit tests of ordering/handlers.h (chapter 04): the
+ * NotificationHandlers and InvoiceHandlers registered on a real ddd_dispatcher, fed with the
+ * events a real order records (domain.h). The notifications and payments modules are fakes that
+ * record their calls and can be told to fail; the order the InvoiceHandlers record the invoice on
+ * lives in the in-memory event store (chapter 05). Checked: the right handler runs for the right
+ * event with the right data, in the book's order; a failing port is reported through the
+ * dispatcher and stops the delivery; malformed events are refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ddd.h"
+#include "es.h"
+#include "log.h"
+#include "ordering/domain_events.pb-c.h"
+#include "ordering/handlers.h"
+#include "pb.h"
+
+/* ---- the fakes ------------------------------------------------------------------------------ */
+
+enum fake_port {
+    PORT_NONE,
+    PORT_NOTIFY_CREATED,
+    PORT_NOTIFY_CANCELED,
+    PORT_NOTIFY_READY,
+    PORT_CREATE_INVOICE,
+};
+
+struct fakes {
+    es_registry *reg;
+    es_store *store; /* holds the one order "order-1" */
+    es_repo *repo;   /* the application's: publishes to the dispatcher */
+    char calls[1024];
+    enum fake_port failing;
+    core_status fail_status;
+    const char *fail_msg;
+};
+
+static struct fakes fk;
+static ddd_dispatcher *dispatcher;
+static long live_before;
+
+static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void record(const char *fmt, ...)
+{
+    size_t used = strlen(fk.calls);
+    va_list ap;
+    va_start(ap, fmt);
+    if (used > 0 && used < sizeof fk.calls - 1)
+        fk.calls[used++] = ' ';
+    vsnprintf(fk.calls + used, sizeof fk.calls - used, fmt, ap);
+    va_end(ap);
+}
+
+static bool fails(enum fake_port port, core_err *err)
+{
+    if (fk.failing != port)
+        return false;
+    core_err_set(err, fk.fail_status, "%s", fk.fail_msg);
+    return true;
+}
+
+static void fail_next(enum fake_port port, core_status st, const char *msg)
+{
+    fk.failing = port;
+    fk.fail_status = st;
+    fk.fail_msg = msg;
+}
+
+static core_status fake_notify_created(void *self, const char *order_id, const char *customer_id,
+                                       core_err *err)
+{
+    assert_ptr_equal(self, &fk);
+    record("notify_created(%s,%s)", order_id, customer_id);
+    return fails(PORT_NOTIFY_CREATED, err) ? fk.fail_status : CORE_OK;
+}
+
+static core_status fake_notify_canceled(void *self, const char *order_id, const char *customer_id,
+                                        core_err *err)
+{
+    record("notify_canceled(%s,%s)", order_id, customer_id);
+    return fails(PORT_NOTIFY_CANCELED, err) ? fk.fail_status : CORE_OK;
+}
+
+static core_status fake_notify_ready(void *self, const char *order_id, const char *customer_id,
+                                     core_err *err)
+{
+    record("notify_ready(%s,%s)", order_id, customer_id);
+    return fails(PORT_NOTIFY_READY, err) ? fk.fail_status : CORE_OK;
+}
+
+static core_status fake_confirm(void *self, const char *payment_id, core_err *err)
+{
+    fail_msg("the handlers do not confirm payments");
+    return CORE_ERR_INTERNAL;
+}
+
+static core_status fake_create_invoice(void *self, const char *order_id, const char *payment_id,
+                                       double amount, char *invoice_id, core_err *err)
+{
+    assert_ptr_equal(self, &fk);
+    record("create_invoice(%s,%s,%.2f)", order_id, payment_id, amount);
+    if (fails(PORT_CREATE_INVOICE, err))
+        return fk.fail_status;
+    core_strlcpy(invoice_id, "invoice-1", ORDERING_ID_SIZE);
+    return CORE_OK;
+}
+
+/* The application the InvoiceHandlers store the invoice id with: only its repository is used. */
+static struct ordering_app app = {
+    NULL, /* orders: set by setup() */
+    {NULL, NULL},
+    {NULL, NULL, NULL},
+    {NULL, NULL, NULL},
+};
+
+/* Order id as the store has it now (caller releases). */
+static struct ordering_order stored(const char *id)
+{
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    assert_int_equal(es_repo_load(fk.repo, id, &o, NULL), CORE_OK);
+    return o;
+}
+
+static struct ordering_notification_handlers notification_handlers = {
+    {&fk, fake_notify_created, fake_notify_canceled, fake_notify_ready},
+};
+
+static struct ordering_invoice_handlers invoice_handlers = {
+    {&fk, fake_confirm, fake_create_invoice},
+    &app,
+};
+
+static const struct ordering_item items[] = {
+    {"store-1", "product-1", "Waldorf Books", "EDA with Golang", 49.99, 2},
+    {"store-2", "product-2", "Nic & Naks", "Wizard w/ crystal", 9.98, 3},
+};
+
+static int setup(void **state)
+{
+    (void)state;
+    struct ordering_order order = ORDERING_ORDER_INIT;
+    memset(&fk, 0, sizeof fk);
+    live_before = core_alloc_live();
+    assert_int_equal(ddd_dispatcher_new(&dispatcher, NULL), CORE_OK);
+    assert_int_equal(
+        ordering_register_notification_handlers(dispatcher, &notification_handlers, NULL), CORE_OK);
+    assert_int_equal(ordering_register_invoice_handlers(dispatcher, &invoice_handlers, NULL),
+                     CORE_OK);
+    assert_int_equal(es_registry_new(&fk.reg, NULL), CORE_OK);
+    assert_int_equal(ordering_register_types(fk.reg, NULL), CORE_OK);
+    assert_int_equal(es_mem_store_new(&fk.store, fk.reg, NULL), CORE_OK);
+    assert_int_equal(es_repo_new(&fk.repo, &ordering_order_type, fk.store, dispatcher, 0, NULL),
+                     CORE_OK);
+    app.orders = fk.repo;
+    /* order-1, pending, stored without publishing (its events taken away first) */
+    assert_int_equal(ordering_order_create(&order, "order-1", "customer-1", "payment-1",
+                                           "shopping-1", items, 2, NULL),
+                     CORE_OK);
+    assert_int_equal(es_store_append(fk.store, "ordering.Order", "order-1", 0,
+                                     order.agg.base.events.items, order.agg.base.events.n, NULL),
+                     CORE_OK);
+    ordering_order_release(&order);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    core_alloc_fail_after(-1);
+    es_repo_free(fk.repo);
+    es_store_free(fk.store);
+    es_registry_free(fk.reg);
+    ddd_dispatcher_free(dispatcher);
+    dispatcher = NULL;
+    app.orders = NULL;
+    assert_int_equal(core_alloc_live(), live_before);
+    return 0;
+}
+
+/* Applies change to the stored order (loaded as a command would; order-2 is a new one), takes
+ * the event it raised and publishes it, without storing it; returns the dispatcher's status. */
+enum change { CREATED, CANCELED, READIED, COMPLETED };
+
+static core_status publish_change_of(const char *id, enum change change, core_err *err)
+{
+    struct ordering_order order = ORDERING_ORDER_INIT;
+    struct ddd_event_list events = DDD_EVENT_LIST_INIT;
+    if (change != CREATED && strcmp(id, "order-1") == 0) {
+        order = stored(id);
+    } else if (change != CREATED) { /* an order the store does not have */
+        assert_int_equal(ordering_order_create(&order, id, "customer-1", "payment-1", "shopping-2",
+                                               items, 2, NULL),
+                         CORE_OK);
+        ddd_aggregate_clear_events(&order.agg.base);
+    }
+    switch (change) {
+    case CREATED:
+        assert_int_equal(ordering_order_create(&order, id, "customer-1", "payment-1", "shopping-1",
+                                               items, 2, NULL),
+                         CORE_OK);
+        break;
+    case CANCELED:
+        assert_int_equal(ordering_order_cancel(&order, NULL), CORE_OK);
+        break;
+    case READIED:
+        assert_int_equal(ordering_order_ready(&order, NULL), CORE_OK);
+        break;
+    case COMPLETED:
+        assert_int_equal(ordering_order_complete(&order, "invoice-9", NULL), CORE_OK);
+        break;
+    }
+    assert_int_equal(ddd_aggregate_take_events(&order.agg.base, &events, NULL), CORE_OK);
+    assert_int_equal(events.n, 1);
+    core_status st = ddd_dispatcher_publish(dispatcher, events.items, events.n, err);
+    ddd_event_list_release(&events);
+    ordering_order_release(&order);
+    return st;
+}
+
+static core_status publish_change(enum change change, core_err *err)
+{
+    return publish_change_of("order-1", change, err);
+}
+
+/* The invoice id order-1 has in the store, and its version. */
+static void assert_stored_invoice(const char *invoice_id, uint64_t version)
+{
+    struct ordering_order o = stored("order-1");
+    assert_string_equal(o.invoice_id, invoice_id);
+    assert_int_equal(es_aggregate_version(&o.agg), version);
+    ordering_order_release(&o);
+}
+
+/* ---- tests ---------------------------------------------------------------------------------- */
+
+static void the_subscriptions_are_the_books(void **state)
+{
+    (void)state;
+    assert_int_equal(ddd_dispatcher_count(dispatcher, "ordering.OrderCreated"), 1);
+    assert_int_equal(ddd_dispatcher_count(dispatcher, "ordering.OrderReadied"), 2);
+    assert_int_equal(ddd_dispatcher_count(dispatcher, "ordering.OrderCanceled"), 1);
+    assert_int_equal(ddd_dispatcher_count(dispatcher, "ordering.OrderCompleted"), 0);
+}
+
+static void order_created_notifies_the_customer(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(publish_change(CREATED, &err), CORE_OK);
+    assert_string_equal(fk.calls, "notify_created(order-1,customer-1)");
+}
+
+static void order_canceled_notifies_the_customer(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(publish_change(CANCELED, &err), CORE_OK);
+    assert_string_equal(fk.calls, "notify_canceled(order-1,customer-1)");
+}
+
+static void order_readied_notifies_then_invoices_and_stores_the_invoice_id(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    char want[256];
+    snprintf(want, sizeof want,
+             "notify_ready(order-1,customer-1) create_invoice(order-1,payment-1,%.2f)",
+             49.99 * 2 + 9.98 * 3);
+    assert_int_equal(publish_change(READIED, &err), CORE_OK);
+    assert_string_equal(fk.calls, want);
+    /* chapter 05: stored as the event ordering.OrderInvoiced, the order's version 2 */
+    assert_stored_invoice("invoice-1", 2);
+    struct ddd_event_list events = DDD_EVENT_LIST_INIT;
+    assert_int_equal(es_store_load(fk.store, "ordering.Order", "order-1", 1, &events, NULL),
+                     CORE_OK);
+    assert_int_equal(events.n, 1);
+    assert_string_equal(ddd_event_name(events.items[0]), "ordering.OrderInvoiced");
+    ddd_event_list_release(&events);
+}
+
+static void order_completed_has_no_subscriber(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(publish_change(COMPLETED, &err), CORE_OK);
+    assert_string_equal(fk.calls, "");
+}
+
+static void a_failing_notification_is_reported_and_stops_the_delivery(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    fail_next(PORT_NOTIFY_READY, CORE_ERR_NOT_FOUND, "customer customer-1 not found");
+    assert_int_equal(publish_change(READIED, &err), CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "ordering.NotificationHandlers on ordering.OrderReadied: "
+                                 "customer customer-1 not found");
+    assert_string_equal(fk.calls, "notify_ready(order-1,customer-1)"); /* no invoice */
+    assert_stored_invoice("", 1);
+
+    static const struct {
+        enum fake_port port;
+        enum change change;
+        const char *msg;
+    } others[] = {
+        {PORT_NOTIFY_CREATED, CREATED,
+         "ordering.NotificationHandlers on ordering.OrderCreated: unreachable"},
+        {PORT_NOTIFY_CANCELED, CANCELED,
+         "ordering.NotificationHandlers on ordering.OrderCanceled: unreachable"},
+    };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        core_err_clear(&err);
+        fail_next(others[i].port, CORE_ERR_UNAVAILABLE, "unreachable");
+        assert_int_equal(publish_change(others[i].change, &err), CORE_ERR_UNAVAILABLE);
+        assert_string_equal(err.msg, others[i].msg);
+    }
+}
+
+static void a_failing_invoice_is_reported_and_nothing_is_stored(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    fail_next(PORT_CREATE_INVOICE, CORE_ERR_INVALID, "the invoice amount cannot be negative");
+    assert_int_equal(publish_change(READIED, &err), CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "ordering.InvoiceHandlers on ordering.OrderReadied: the invoice "
+                                 "amount cannot be negative");
+    assert_stored_invoice("", 1);
+
+    /* an order the store does not have (chapter 05: the invoice is recorded by loading it) */
+    core_err_clear(&err);
+    fk.calls[0] = '\0';
+    fail_next(PORT_NONE, CORE_OK, NULL);
+    assert_int_equal(publish_change_of("order-2", READIED, &err), CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "ordering.InvoiceHandlers on ordering.OrderReadied: order "
+                                 "order-2 not found");
+    assert_non_null(strstr(fk.calls, "create_invoice(order-2,"));
+    assert_stored_invoice("", 1);
+}
+
+static void malformed_events_are_refused(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    ddd_event *ev = NULL;
+
+    /* the right payload but no aggregate-id (not recorded by an aggregate) */
+    ProtobufCMessage *payload = pb_new(&ordering__domain__order_created__descriptor);
+    assert_non_null(payload);
+    assert_int_equal(ddd_event_new(&ev, "ordering.OrderCreated", &payload, NULL), CORE_OK);
+    assert_int_equal(ddd_dispatcher_publish(dispatcher, &ev, 1, &err), CORE_ERR_INTERNAL);
+    assert_string_equal(err.msg, "ordering.NotificationHandlers on ordering.OrderCreated: event "
+                                 "ordering.OrderCreated has no aggregate-id");
+    ddd_event_free(ev);
+
+    /* an aggregate-id but a payload of another type, and none at all */
+    for (int i = 0; i < 2; i++) {
+        core_err_clear(&err);
+        payload = i == 0 ? pb_new(&ordering__domain__order_created__descriptor) : NULL;
+        assert_int_equal(ddd_event_new(&ev, "ordering.OrderReadied", &payload, NULL), CORE_OK);
+        assert_int_equal(ddd_event_set_metadata(ev, "aggregate-id", "order-1", NULL), CORE_OK);
+        assert_int_equal(ddd_dispatcher_publish(dispatcher, &ev, 1, &err), CORE_ERR_INTERNAL);
+        assert_string_equal(err.msg,
+                            "ordering.NotificationHandlers on ordering.OrderReadied: event "
+                            "ordering.OrderReadied carries no ordering.domain.OrderReadied "
+                            "payload");
+        ddd_event_free(ev);
+    }
+    assert_string_equal(fk.calls, ""); /* no port was called */
+}
+
+static void registration_out_of_memory_is_reported(void **state)
+{
+    (void)state;
+    int failures = 0;
+    for (long n = 0;; n++) {
+        ddd_dispatcher *d = NULL;
+        core_err err = CORE_ERR_INIT;
+        long live = core_alloc_live();
+        assert_int_equal(ddd_dispatcher_new(&d, NULL), CORE_OK);
+        core_alloc_fail_after(n);
+        core_status st = ordering_register_notification_handlers(d, &notification_handlers, &err);
+        if (st == CORE_OK)
+            st = ordering_register_invoice_handlers(d, &invoice_handlers, &err);
+        core_alloc_fail_after(-1);
+        ddd_dispatcher_free(d);
+        assert_int_equal(core_alloc_live(), live);
+        if (st == CORE_OK)
+            break;
+        assert_int_equal(st, CORE_ERR_NOMEM);
+        failures++;
+    }
+    assert_true(failures > 0);
+}
+
+int main(void)
+{
+    log_init(LOG_LEVEL_DEBUG); /* run the logging decorator's formatting too */
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(the_subscriptions_are_the_books),
+        T(order_created_notifies_the_customer),
+        T(order_canceled_notifies_the_customer),
+        T(order_readied_notifies_then_invoices_and_stores_the_invoice_id),
+        T(order_completed_has_no_subscriber),
+        T(a_failing_notification_is_reported_and_stops_the_delivery),
+        T(a_failing_invoice_is_reported_and_nothing_is_stored),
+        T(malformed_events_are_refused),
+        T(registration_out_of_memory_is_reported),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
