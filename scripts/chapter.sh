@@ -14,7 +14,8 @@
 #                                      changed (so incremental builds stay incremental); files of
 #                                      the OVERLAY folder replace same-named files or are added
 #                                      (used by the exercises)
-#   chapter.sh diff NN                 unified diff of chapter NN against chapter NN-1
+#   chapter.sh diff NN                 unified diff of chapter NN against chapter NN-1 (without
+#                                      the chapters' own README.md and exercises/)
 #   chapter.sh check-copies            one line per chapter: ok, or the files that are byte copies
 #                                      of the version they shadow; exit 1 if any
 set -euo pipefail
@@ -118,7 +119,8 @@ diff)
     trap 'rm -rf "$tmp"' EXIT
     sync_tree "$prev" "$tmp/ch$prev"
     sync_tree "$nn" "$tmp/ch$nn"
-    (cd "$tmp" && diff -ruN "ch$prev" "ch$nn") || true ;;
+    # each chapter's README and exercises are its own, not a change of the previous chapter's
+    (cd "$tmp" && diff -ruN -x README.md -x exercises "ch$prev" "ch$nn") || true ;;
 check-copies)
     bad=0
     while IFS=$'\t' read -r n d; do
