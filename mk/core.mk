@@ -41,7 +41,13 @@ $(OUT)/obj/gen/%.o: $(OUT)/gen/%.c | $(GEN_H)
 
 # ---- core unit and integration tests (tests/shared/test_*.c, tests/shared/it_*.c) ----
 TEST_SRCS := $(wildcard tests/shared/test_*.c tests/shared/it_*.c)
-TEST_SUPPORT := $(wildcard tests/support/*.c)
+# Test support: tests/support/*.c is linked into every core test AND every chapter test
+# (mk/chapter.mk links $(CORE)/obj/tests/support/*.o), so it must not need the core's test protos.
+# Support that does need them (e.g. tests/shared/es_thing.c, which uses es_test.proto's
+# descriptors) lives in tests/shared/ under a name not starting with test_ or it_: it is built to
+# $(OUT)/obj/tests/shared/ and linked into the core tests only, with the testgen objects.
+TEST_SUPPORT := $(wildcard tests/support/*.c) \
+                $(filter-out $(TEST_SRCS),$(wildcard tests/shared/*.c))
 TEST_PROTOS := $(patsubst tests/shared/%,%,$(wildcard tests/shared/*.proto))
 TEST_GEN_C := $(TEST_PROTOS:%.proto=$(OUT)/testgen/%.pb-c.c)
 TEST_BINS := $(TEST_SRCS:%.c=$(OUT)/%)

@@ -1,9 +1,9 @@
 /* it_pg.c -- integration tests of pg.h against the lab's PostgreSQL (scripts/lab.sh up).
  *
- * PG_CONN (default CFG_DEFAULT_PG_CONN) names the lab database; every test gets a database of
- * its own, it_pg_<random>, created before and dropped (WITH (FORCE)) after it, so tests start
- * empty and leave nothing behind. Worker threads never call cmocka asserts (they longjmp): they
- * record results that the main thread checks.
+ * Every test gets a database of its own from e2e_db_create() (through PG_CONN, default
+ * CFG_DEFAULT_PG_CONN), dropped after it, so tests start empty and leave nothing behind. Worker
+ * threads never call cmocka asserts (they longjmp): they record results that the main thread
+ * checks.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -20,94 +20,31 @@
 
 #include <libpq-fe.h>
 
-#include "cfg.h"
 #include "core.h"
+#include "e2e.h"
 #include "pg.h"
 #include "waiter.h"
 
-static pg_pool *admin; /* on the PG_CONN database: creates and drops the test databases */
-static const char *base_conninfo;
-
 struct fx {
-    char db[64];
-    char conninfo[1024];
-    pg_pool *pool; /* size 4 on the test database */
-    long live;     /* core_alloc_live() before the test */
+    struct e2e_scratch scratch; /* the test's database and leak check */
+    pg_pool *pool;              /* size 4 on the test database */
 };
 
-/* ---- helpers ------------------------------------------------------------------------------- */
-
-/* Writes base with key=val added (or replacing the old value) as a key='value' string. */
-static bool conninfo_with(char *out, size_t size, const char *base, const char *key,
-                          const char *val)
-{
-    PQconninfoOption *opts = PQconninfoParse(base, NULL);
-    if (!opts)
-        return false;
-    size_t j = 0;
-    bool ok = true;
-    for (PQconninfoOption *o = opts; o->keyword; o++) {
-        const char *v = strcmp(o->keyword, key) == 0 ? val : o->val;
-        if (!v)
-            continue;
-        int n = snprintf(out + j, size - j, "%s%s='", j ? " " : "", o->keyword);
-        ok = ok && n > 0 && (size_t)n < size - j;
-        if (!ok)
-            break;
-        j += (size_t)n;
-        for (const char *p = v; *p && ok; p++) {
-            if (*p == '\'' || *p == '\\')
-                out[j++] = '\\';
-            out[j++] = *p;
-            ok = j + 3 < size;
-        }
-        if (ok) {
-            out[j++] = '\'';
-            out[j] = '\0';
-        }
-    }
-    PQconninfoFree(opts);
-    return ok;
-}
-
-/* Runs a statement that takes a database name (CREATE/DROP DATABASE cannot take parameters):
- * the name is quoted with PQescapeIdentifier, never pasted raw. */
-static core_status admin_db_command(const char *prefix, const char *db, const char *suffix,
-                                    core_err *err)
-{
-    pg_conn *c = NULL;
-    core_status st = pg_acquire(admin, &c, err);
-    if (st != CORE_OK)
-        return st;
-    char *ident = PQescapeIdentifier(pg_conn_raw(c), db, strlen(db));
-    char sql[256];
-    snprintf(sql, sizeof sql, "%s %s%s", prefix, ident ? ident : "\"?\"", suffix);
-    PQfreemem(ident);
-    st = pg_exec_script(c, sql, err);
-    pg_release(admin, c);
-    return st;
-}
+/* ---- fixture ------------------------------------------------------------------------------- */
 
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    if (!f)
-        return -1;
-    f->live = core_alloc_live();
-    char uuid[CORE_UUID_LEN + 1];
-    core_uuid_new(uuid);
-    snprintf(f->db, sizeof f->db, "it_pg_%.8s", uuid);
-    core_err err = CORE_ERR_INIT;
-    if (admin_db_command("CREATE DATABASE", f->db, "", &err) != CORE_OK) {
-        fprintf(stderr, "it_pg: create database %s: %s\n", f->db, err.msg);
+    if (!f || e2e_scratch_open(&f->scratch, "it_pg") != 0) {
         free(f);
         return -1;
     }
-    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 4, .acquire_timeout_ms = 5000};
-    if (!conninfo_with(f->conninfo, sizeof f->conninfo, base_conninfo, "dbname", f->db) ||
-        pg_pool_new(&f->pool, &opts, &err) != CORE_OK) {
-        fprintf(stderr, "it_pg: pool on %s: %s\n", f->db, err.msg);
-        admin_db_command("DROP DATABASE IF EXISTS", f->db, " WITH (FORCE)", &err);
+    core_err err = CORE_ERR_INIT;
+    struct pg_pool_opts opts = {
+        .conninfo = f->scratch.db.conninfo, .size = 4, .acquire_timeout_ms = 5000};
+    if (pg_pool_new(&f->pool, &opts, &err) != CORE_OK) {
+        fprintf(stderr, "it_pg: pool on %s: %s\n", f->scratch.db.name, err.msg);
+        e2e_scratch_close(&f->scratch);
         free(f);
         return -1;
     }
@@ -119,39 +56,12 @@ static int fx_teardown(void **state)
 {
     struct fx *f = *state;
     pg_pool_free(f->pool);
-    core_err err = CORE_ERR_INIT;
-    core_status st = admin_db_command("DROP DATABASE IF EXISTS", f->db, " WITH (FORCE)", &err);
-    if (st != CORE_OK)
-        fprintf(stderr, "it_pg: drop database %s: %s\n", f->db, err.msg);
-    long leaked = core_alloc_live() - f->live;
+    int rc = e2e_scratch_close(&f->scratch);
     free(f);
-    if (leaked != 0)
-        fprintf(stderr, "it_pg: %ld allocation(s) leaked\n", leaked);
-    return st == CORE_OK && leaked == 0 ? 0 : -1;
+    return rc;
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    base_conninfo = getenv("PG_CONN");
-    if (!base_conninfo || !*base_conninfo)
-        base_conninfo = CFG_DEFAULT_PG_CONN;
-    core_err err = CORE_ERR_INIT;
-    struct pg_pool_opts opts = {.conninfo = base_conninfo, .size = 2};
-    if (pg_pool_new(&admin, &opts, &err) != CORE_OK) {
-        fprintf(stderr, "it_pg: %s\n(is the lab up? scripts/lab.sh up)\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    pg_pool_free(admin);
-    admin = NULL;
-    return 0;
-}
+/* ---- helpers ------------------------------------------------------------------------------- */
 
 /* Runs constant SQL on a pooled connection and asserts it worked. */
 static void must_exec(pg_pool *pool, const char *sql)
@@ -275,13 +185,14 @@ static void errors_map_to_statuses(void **state)
     assert_int_equal(query_long(f->pool, "SELECT count(*) FROM items", NULL), 1);
 }
 
-/* Waits until the backend with this pid has gone (pg_terminate_backend is asynchronous). */
-static bool wait_backend_gone(int pid)
+/* Waits until the backend with this pid has gone (pg_terminate_backend is asynchronous); asks
+ * through pool (any connection sees the whole server's pg_stat_activity). */
+static bool wait_backend_gone(pg_pool *pool, int pid)
 {
     char text[16];
     snprintf(text, sizeof text, "%d", pid);
     for (int i = 0; i < 200; i++) {
-        if (query_long(admin, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", text) == 0) {
+        if (query_long(pool, "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", text) == 0) {
             /* the backend leaves pg_stat_activity just before it closes its socket */
             usleep(100 * 1000);
             return true;
@@ -291,11 +202,12 @@ static bool wait_backend_gone(int pid)
     return false;
 }
 
-static long terminate_backend(int pid)
+/* Asks the server, through pool, to end the backend with this pid; 1 when it was signalled. */
+static long terminate_backend(pg_pool *pool, int pid)
 {
     char text[16];
     snprintf(text, sizeof text, "%d", pid);
-    return query_long(admin, "SELECT pg_terminate_backend($1)::int", text);
+    return query_long(pool, "SELECT pg_terminate_backend($1)::int", text);
 }
 
 static void lost_connections_are_unavailable_then_replaced(void **state)
@@ -303,15 +215,16 @@ static void lost_connections_are_unavailable_then_replaced(void **state)
     struct fx *f = *state;
     pg_pool *pool = NULL;
     core_err err = CORE_ERR_INIT;
-    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 1, .acquire_timeout_ms = 2000};
+    struct pg_pool_opts opts = {
+        .conninfo = f->scratch.db.conninfo, .size = 1, .acquire_timeout_ms = 2000};
     assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
 
     /* killed while borrowed: the next statement fails UNAVAILABLE, release closes it */
     pg_conn *c = NULL;
     assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
     int pid1 = PQbackendPID(pg_conn_raw(c));
-    assert_int_equal(terminate_backend(pid1), 1);
-    assert_true(wait_backend_gone(pid1));
+    assert_int_equal(terminate_backend(f->pool, pid1), 1);
+    assert_true(wait_backend_gone(f->pool, pid1));
     assert_int_equal(pg_exec(c, "SELECT 1", 0, NULL, NULL, &err), CORE_ERR_UNAVAILABLE);
     pg_release(pool, c);
     assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK); /* a fresh connection */
@@ -321,8 +234,8 @@ static void lost_connections_are_unavailable_then_replaced(void **state)
     pg_release(pool, c);
 
     /* killed while idle in the pool: acquire notices and reconnects, the caller sees nothing */
-    assert_int_equal(terminate_backend(pid2), 1);
-    assert_true(wait_backend_gone(pid2));
+    assert_int_equal(terminate_backend(f->pool, pid2), 1);
+    assert_true(wait_backend_gone(f->pool, pid2));
     assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
     assert_int_not_equal(PQbackendPID(pg_conn_raw(c)), pid2);
     assert_int_equal(pg_exec(c, "SELECT 1", 0, NULL, NULL, &err), CORE_OK);
@@ -333,10 +246,12 @@ static void lost_connections_are_unavailable_then_replaced(void **state)
 static void wrong_password_is_unavailable(void **state)
 {
     struct fx *f = *state;
-    char ci[1024];
-    assert_true(conninfo_with(ci, sizeof ci, f->conninfo, "password", "not-the-password"));
-    pg_pool *pool = NULL;
+    char ci[E2E_CONNINFO_MAX];
     core_err err = CORE_ERR_INIT;
+    assert_int_equal(e2e_conninfo_with(f->scratch.db.conninfo, "password", "not-the-password", ci,
+                                       sizeof ci, &err),
+                     CORE_OK);
+    pg_pool *pool = NULL;
     struct pg_pool_opts opts = {.conninfo = ci};
     assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_ERR_UNAVAILABLE);
     assert_null(pool);
@@ -397,7 +312,7 @@ static void release_cleans_up_transactions(void **state)
     must_exec(f->pool, "CREATE TABLE t (id text PRIMARY KEY)");
     pg_pool *pool = NULL;
     core_err err = CORE_ERR_INIT;
-    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 1};
+    struct pg_pool_opts opts = {.conninfo = f->scratch.db.conninfo, .size = 1};
     assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
 
     pg_conn *c = NULL;
@@ -482,7 +397,8 @@ static void pool_serves_many_threads(void **state)
     must_exec(f->pool, "CREATE TABLE hits (worker int, round int, PRIMARY KEY (worker, round))");
     pg_pool *pool = NULL;
     core_err err = CORE_ERR_INIT;
-    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 3, .acquire_timeout_ms = 20000};
+    struct pg_pool_opts opts = {
+        .conninfo = f->scratch.db.conninfo, .size = 3, .acquire_timeout_ms = 20000};
     assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
 
     atomic_int borrowed = 0, max_borrowed = 0;
@@ -534,7 +450,8 @@ static void acquire_times_out_when_all_are_held(void **state)
     struct fx *f = *state;
     pg_pool *pool = NULL;
     core_err err = CORE_ERR_INIT;
-    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 2, .acquire_timeout_ms = 300};
+    struct pg_pool_opts opts = {
+        .conninfo = f->scratch.db.conninfo, .size = 2, .acquire_timeout_ms = 300};
     assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
     pg_conn *a = NULL, *b = NULL, *c = NULL;
     assert_int_equal(pg_acquire(pool, &a, &err), CORE_OK);
@@ -559,7 +476,8 @@ static void release_wakes_a_waiter(void **state)
     struct fx *f = *state;
     pg_pool *pool = NULL;
     core_err err = CORE_ERR_INIT;
-    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 1, .acquire_timeout_ms = 10000};
+    struct pg_pool_opts opts = {
+        .conninfo = f->scratch.db.conninfo, .size = 1, .acquire_timeout_ms = 10000};
     assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
     pg_conn *a = NULL;
     assert_int_equal(pg_acquire(pool, &a, &err), CORE_OK);
@@ -578,7 +496,7 @@ static void allocation_failures_with_a_server(void **state)
 {
     struct fx *f = *state;
     long live = core_alloc_live();
-    struct pg_pool_opts opts = {.conninfo = f->conninfo, .size = 2};
+    struct pg_pool_opts opts = {.conninfo = f->scratch.db.conninfo, .size = 2};
     int nomem = 0;
     bool done = false;
     for (long k = 0; k < 200 && !done; k++) {
@@ -750,7 +668,7 @@ static void concurrent_migrations_apply_each_file_once(void **state)
     struct migrator m[2];
     pthread_t th[2];
     for (int i = 0; i < 2; i++) {
-        m[i] = (struct migrator){.conninfo = f->conninfo, .list = list, .start = &start};
+        m[i] = (struct migrator){.conninfo = f->scratch.db.conninfo, .list = list, .start = &start};
         assert_int_equal(pthread_create(&th[i], NULL, migrator_main, &m[i]), 0);
     }
     for (int i = 0; i < 2; i++)
@@ -790,5 +708,5 @@ int main(void)
         FX_TEST(bad_migration_list_touches_nothing),
         FX_TEST(concurrent_migrations_apply_each_file_once),
     };
-    return cmocka_run_group_tests_name("pg integration", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("pg integration", tests, NULL, NULL);
 }

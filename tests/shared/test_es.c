@@ -2,8 +2,7 @@
  * the registry, the store's append/load/snapshots, the repository (load, save, conflicts,
  * publishing exactly once, snapshots) and allocation failures.
  *
- * The test aggregate is "test.Thing" (events and snapshot in es_test.proto): a name, a counter,
- * the number of renames and of notes.
+ * The test aggregate is "test.Thing" of es_thing.h (events and snapshot in es_test.proto).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,177 +16,9 @@
 #include "ddd.h"
 #include "es.h"
 #include "es_test.pb-c.h"
+#include "es_thing.h"
 #include "log.h"
 #include "pb.h"
-
-/* ---- the test aggregate ------------------------------------------------------------------------
- */
-
-struct thing {
-    int padding; /* so that the aggregate is not at offset 0 */
-    struct es_aggregate agg;
-    char name[64];
-    int count;
-    int renames;
-    int notes;
-};
-
-static int snapshots_applied; /* from_snapshot calls */
-static int events_applied;    /* apply calls that succeeded */
-
-static void thing_init(struct thing *t)
-{
-    memset(t, 0, sizeof *t);
-    es_aggregate_init(&t->agg, "test.Thing");
-}
-
-static void thing_release(struct thing *t)
-{
-    es_aggregate_release(&t->agg);
-}
-
-static core_status thing_apply(void *entity, const ddd_event *ev, core_err *err)
-{
-    struct thing *t = entity;
-    const char *name = ddd_event_name(ev);
-    const ProtobufCMessage *p = ddd_event_payload(ev);
-    if (strcmp(name, "estest.ThingCreated") == 0 &&
-        ddd_event_payload_is(ev, &estest__thing_created__descriptor)) {
-        core_strlcpy(t->name, ((const Estest__ThingCreated *)p)->name, sizeof t->name);
-    } else if (strcmp(name, "estest.ThingRenamed") == 0 &&
-               ddd_event_payload_is(ev, &estest__thing_renamed__descriptor)) {
-        core_strlcpy(t->name, ((const Estest__ThingRenamed *)p)->name, sizeof t->name);
-        t->renames++;
-    } else if (strcmp(name, "estest.ThingCounted") == 0 &&
-               ddd_event_payload_is(ev, &estest__thing_counted__descriptor)) {
-        t->count += ((const Estest__ThingCounted *)p)->by;
-    } else if (strcmp(name, "estest.ThingNoted") == 0 &&
-               ddd_event_payload_is(ev, &estest__thing_noted__descriptor)) {
-        t->notes++;
-    } else {
-        return core_err_set(err, CORE_ERR_INTERNAL, "test.Thing: unexpected event %s", name);
-    }
-    events_applied++;
-    return CORE_OK;
-}
-
-static core_status thing_to_snapshot(const void *entity, ProtobufCMessage **out, core_err *err)
-{
-    const struct thing *t = entity;
-    Estest__ThingV1 *s = pb_new_of(estest__thing_v1);
-    if (!s || pb_set_string(&s->name, t->name, err)) {
-        pb_free(s ? &s->base : NULL);
-        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-    }
-    s->count = t->count;
-    s->renames = t->renames;
-    s->notes = t->notes;
-    *out = &s->base;
-    return CORE_OK;
-}
-
-static core_status thing_from_snapshot(void *entity, const ProtobufCMessage *snap, core_err *err)
-{
-    struct thing *t = entity;
-    if (snap->descriptor != &estest__thing_v1__descriptor)
-        return core_err_set(err, CORE_ERR_INTERNAL, "not a ThingV1");
-    const Estest__ThingV1 *s = (const Estest__ThingV1 *)snap;
-    core_strlcpy(t->name, s->name, sizeof t->name);
-    t->count = s->count;
-    t->renames = s->renames;
-    t->notes = s->notes;
-    snapshots_applied++;
-    return CORE_OK;
-}
-
-static const struct es_aggregate_type thing_type = {
-    .name = "test.Thing",
-    .agg_offset = offsetof(struct thing, agg),
-    .apply = thing_apply,
-    .snapshot_name = "estest.ThingV1",
-    .to_snapshot = thing_to_snapshot,
-    .from_snapshot = thing_from_snapshot,
-};
-
-/* The same aggregate without snapshots: loads from events only. */
-static const struct es_aggregate_type thing_type_no_snapshots = {
-    .name = "test.Thing",
-    .agg_offset = offsetof(struct thing, agg),
-    .apply = thing_apply,
-};
-
-/* The same aggregate expecting a newer snapshot layout: stored ThingV1 snapshots are ignored. */
-static const struct es_aggregate_type thing_type_v2 = {
-    .name = "test.Thing",
-    .agg_offset = offsetof(struct thing, agg),
-    .apply = thing_apply,
-    .snapshot_name = "estest.ThingV2",
-    .to_snapshot = thing_to_snapshot,
-    .from_snapshot = thing_from_snapshot,
-};
-
-/* Domain methods: validate, then raise. */
-static core_status thing_create(struct thing *t, const char *id, const char *name, core_err *err)
-{
-    if (core_str_blank(name))
-        return core_err_set(err, CORE_ERR_INVALID, "the name cannot be blank");
-    core_status st = ddd_aggregate_set_id(&t->agg.base, id, err);
-    if (st)
-        return st;
-    Estest__ThingCreated *p = pb_new_of(estest__thing_created);
-    if (!p)
-        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-    if ((st = pb_set_string(&p->name, name, err))) {
-        pb_free(&p->base);
-        return st;
-    }
-    ProtobufCMessage *m = &p->base;
-    return es_aggregate_raise(&t->agg, t, &thing_type, "estest.ThingCreated", &m, err);
-}
-
-static core_status thing_count(struct thing *t, int by, core_err *err)
-{
-    if (by == 0)
-        return core_err_set(err, CORE_ERR_INVALID, "count by 0");
-    Estest__ThingCounted *p = pb_new_of(estest__thing_counted);
-    if (!p)
-        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-    p->by = by;
-    ProtobufCMessage *m = &p->base;
-    return es_aggregate_raise(&t->agg, t, &thing_type, "estest.ThingCounted", &m, err);
-}
-
-static core_status thing_rename(struct thing *t, const char *name, core_err *err)
-{
-    Estest__ThingRenamed *p = pb_new_of(estest__thing_renamed);
-    if (!p)
-        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-    core_status st = pb_set_string(&p->name, name, err);
-    if (st) {
-        pb_free(&p->base);
-        return st;
-    }
-    ProtobufCMessage *m = &p->base;
-    return es_aggregate_raise(&t->agg, t, &thing_type, "estest.ThingRenamed", &m, err);
-}
-
-static core_status thing_note(struct thing *t, core_err *err)
-{
-    ProtobufCMessage *m = pb_new(&estest__thing_noted__descriptor);
-    if (!m)
-        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-    return es_aggregate_raise(&t->agg, t, &thing_type, "estest.ThingNoted", &m, err);
-}
-
-static void assert_same_state(const struct thing *a, const struct thing *b)
-{
-    assert_string_equal(a->agg.base.id, b->agg.base.id);
-    assert_int_equal(a->agg.version, b->agg.version);
-    assert_string_equal(a->name, b->name);
-    assert_int_equal(a->count, b->count);
-    assert_int_equal(a->renames, b->renames);
-    assert_int_equal(a->notes, b->notes);
-}
 
 /* ---- fixture ------------------------------------------------------------------------------------
  */
@@ -198,36 +29,18 @@ struct fx {
     es_store *store;
 };
 
-static core_status register_all(es_registry *reg, core_err *err)
-{
-    core_status st =
-        es_registry_add(reg, "estest.ThingCreated", &estest__thing_created__descriptor, err);
-    if (!st)
-        st = es_registry_add(reg, "estest.ThingRenamed", &estest__thing_renamed__descriptor, err);
-    if (!st)
-        st = es_registry_add(reg, "estest.ThingCounted", &estest__thing_counted__descriptor, err);
-    if (!st)
-        st = es_registry_add(reg, "estest.ThingNoted", &estest__thing_noted__descriptor, err);
-    if (!st)
-        st = es_registry_add(reg, "estest.ThingV1", &estest__thing_v1__descriptor, err);
-    /* a later snapshot layout, registered so that its stored snapshots would decode */
-    if (!st)
-        st = es_registry_add(reg, "estest.ThingV2", &estest__thing_v1__descriptor, err);
-    return st;
-}
-
 static int setup(void **state)
 {
     static struct fx f;
     memset(&f, 0, sizeof f);
     f.live = core_alloc_live();
     core_err err = CORE_ERR_INIT;
-    if (es_registry_new(&f.reg, &err) || register_all(f.reg, &err) ||
+    if (es_registry_new(&f.reg, &err) || thing_register(f.reg, &err) ||
         es_mem_store_new(&f.store, f.reg, &err)) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
-    snapshots_applied = events_applied = 0;
+    thing_snapshots_applied = thing_events_applied = 0;
     *state = &f;
     return 0;
 }
@@ -889,26 +702,26 @@ static void snapshots_every_n_and_load_equals_replay(void **state)
     thing_init(&from_snap);
     thing_init(&replayed);
     thing_init(&ignored);
-    snapshots_applied = events_applied = 0;
+    thing_snapshots_applied = thing_events_applied = 0;
     assert_int_equal(es_repo_load(repo, "s1", &from_snap, &err), CORE_OK);
-    assert_int_equal(snapshots_applied, 1);
-    assert_int_equal(events_applied, 1); /* only the event after the snapshot */
-    snapshots_applied = events_applied = 0;
+    assert_int_equal(thing_snapshots_applied, 1);
+    assert_int_equal(thing_events_applied, 1); /* only the event after the snapshot */
+    thing_snapshots_applied = thing_events_applied = 0;
     assert_int_equal(es_repo_load(plain, "s1", &replayed, &err), CORE_OK);
-    assert_int_equal(snapshots_applied, 0);
-    assert_int_equal(events_applied, 11);
-    assert_same_state(&from_snap, &replayed);
+    assert_int_equal(thing_snapshots_applied, 0);
+    assert_int_equal(thing_events_applied, 11);
+    thing_assert_same(&from_snap, &replayed);
     assert_int_equal(replayed.agg.version, 11);
     assert_int_equal(replayed.count, 1 + 1 + 2 + 1 + 3 + 4 + 1);
     assert_int_equal(replayed.renames, 2);
     assert_int_equal(replayed.notes, 1);
     assert_string_equal(replayed.name, "r2");
     /* a snapshot of another layout is ignored: all events are replayed */
-    snapshots_applied = events_applied = 0;
+    thing_snapshots_applied = thing_events_applied = 0;
     assert_int_equal(es_repo_load(v2, "s1", &ignored, &err), CORE_OK);
-    assert_int_equal(snapshots_applied, 0);
-    assert_int_equal(events_applied, 11);
-    assert_same_state(&ignored, &replayed);
+    assert_int_equal(thing_snapshots_applied, 0);
+    assert_int_equal(thing_events_applied, 11);
+    thing_assert_same(&ignored, &replayed);
 
     /* the snapshot's state is the state at its version */
     struct es_snapshot s = ES_SNAPSHOT_INIT;
@@ -982,7 +795,7 @@ static core_status scenario(int *published, core_err *err)
     thing_init(&u);
     core_status st = es_registry_new(&reg, err);
     if (!st)
-        st = register_all(reg, err);
+        st = thing_register(reg, err);
     if (!st)
         st = es_mem_store_new(&store, reg, err);
     if (!st)

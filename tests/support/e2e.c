@@ -206,28 +206,29 @@ static bool append_kv(char *buf, size_t size, const char *key, const char *val)
     return true;
 }
 
-/* conninfo = PG_CONN with dbname replaced. */
-static core_status make_conninfo(const char *dbname, char *out, size_t size, core_err *err)
+core_status e2e_conninfo_with(const char *base, const char *key, const char *val, char *out,
+                              size_t size, core_err *err)
 {
     char *perr = NULL;
-    PQconninfoOption *opts = PQconninfoParse(admin_conninfo(), &perr);
+    PQconninfoOption *opts = PQconninfoParse(base, &perr);
     if (!opts) {
         core_status st =
-            core_err_set(err, CORE_ERR_INVALID, "PG_CONN: %s", perr ? perr : "out of memory");
+            core_err_set(err, CORE_ERR_INVALID, "conninfo: %s", perr ? perr : "out of memory");
         PQfreemem(perr);
         return st;
     }
-    out[0] = '\0';
-    bool ok = true;
+    bool ok = size > 0;
+    if (ok)
+        out[0] = '\0';
     for (PQconninfoOption *o = opts; ok && o->keyword; o++) {
-        if (strcmp(o->keyword, "dbname") == 0 || !o->val || !*o->val)
+        if (strcmp(o->keyword, key) == 0 || !o->val || !*o->val)
             continue;
         ok = append_kv(out, size, o->keyword, o->val);
     }
-    ok = ok && append_kv(out, size, "dbname", dbname);
+    ok = ok && append_kv(out, size, key, val);
     PQconninfoFree(opts);
     if (!ok)
-        return core_err_set(err, CORE_ERR_INVALID, "PG_CONN is too long");
+        return core_err_set(err, CORE_ERR_INVALID, "conninfo: does not fit in %zu bytes", size);
     return CORE_OK;
 }
 
@@ -247,7 +248,8 @@ core_status e2e_db_create(struct e2e_db *db, const char *tag, core_err *err)
 
     char name[E2E_DB_NAME_MAX];
     snprintf(name, sizeof name, "e2e_%s_%ld_%d", tag, (long)getpid(), ++counter);
-    if ((st = make_conninfo(name, db->conninfo, sizeof db->conninfo, err)) ||
+    if ((st = e2e_conninfo_with(admin_conninfo(), "dbname", name, db->conninfo, sizeof db->conninfo,
+                                err)) ||
         (st = admin_connect(&conn, err)))
         goto done;
     drop_orphans(conn);
@@ -285,6 +287,34 @@ core_status e2e_db_drop(struct e2e_db *db, core_err *err)
     }
     PQfinish(conn);
     return st;
+}
+
+int e2e_scratch_open(struct e2e_scratch *s, const char *tag)
+{
+    core_err err = CORE_ERR_INIT;
+    s->live = core_alloc_live();
+    core_strlcpy(s->tag, tag ? tag : "", sizeof s->tag);
+    if (e2e_db_create(&s->db, s->tag, &err) != CORE_OK) {
+        fprintf(stderr, "%s: creating the test database: %s\n", s->tag, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+int e2e_scratch_close(struct e2e_scratch *s)
+{
+    core_err err = CORE_ERR_INIT;
+    int rc = 0;
+    if (e2e_db_drop(&s->db, &err) != CORE_OK) {
+        fprintf(stderr, "%s: dropping database %s: %s\n", s->tag, s->db.name, err.msg);
+        rc = -1;
+    }
+    long leaked = core_alloc_live() - s->live;
+    if (leaked != 0) {
+        fprintf(stderr, "%s: %ld allocation(s) leaked\n", s->tag, leaked);
+        rc = -1;
+    }
+    return rc;
 }
 
 /* ---- starting and stopping the program ----------------------------------------------------- */

@@ -67,6 +67,36 @@ core_status e2e_db_create(struct e2e_db *db, const char *tag, core_err *err);
  * without a name is a no-op. */
 core_status e2e_db_drop(struct e2e_db *db, core_err *err);
 
+/* Writes the conninfo base with libpq keyword key set to val (its old value replaced, or added)
+ * into out (size bytes) as key='value' pairs, libpq-quoted; keywords without a value are left
+ * out. For a variant of a database's conninfo, e.g. e2e_conninfo_with(db.conninfo, "password",
+ * "wrong", ...). base, key and val are borrowed. Unparsable base or a result that does not fit
+ * -> CORE_ERR_INVALID (out is then unspecified). */
+core_status e2e_conninfo_with(const char *base, const char *key, const char *val, char *out,
+                              size_t size, core_err *err);
+
+/* A per-test scratch database with a leak check, for the fixtures of core integration tests
+ * (a cmocka setup makes one, its teardown ends it). Caller storage: E2E_SCRATCH_INIT. */
+struct e2e_scratch {
+    struct e2e_db db; /* the database: db.conninfo connects to it */
+    long live;        /* core_alloc_live() when it was opened */
+    char tag[24];     /* names the database and prefixes the messages */
+};
+/* clang-format off */
+#define E2E_SCRATCH_INIT {E2E_DB_INIT, 0, {0}}
+/* clang-format on */
+
+/* Records core_alloc_live() in s->live, then creates a database with e2e_db_create(&s->db, tag)
+ * (tag copied). Returns 0, or -1 after printing "<tag>: ..." on stderr (nothing is left
+ * behind): the value of a cmocka setup function. */
+int e2e_scratch_open(struct e2e_scratch *s, const char *tag);
+
+/* Drops s's database (a scratch without one only gets the leak check) and checks that
+ * core_alloc_live() is back at s->live, so call it after freeing everything the test made.
+ * Returns 0, or -1 after printing what failed on stderr: the value of a cmocka teardown
+ * function. */
+int e2e_scratch_close(struct e2e_scratch *s);
+
 /* ---- the program under test ----------------------------------------------------------------- */
 
 typedef struct e2e_app e2e_app; /* opaque: a child process, an HTTP client, an SQL connection */
