@@ -6,27 +6,30 @@
  * this layer with fakes and the module wires the real adapters (adapters.h: PostgreSQL, RPC
  * clients).
  *
- * Domain events (chapter 04): a command saves the basket and ONLY THEN takes the events the
- * basket recorded and publishes them to the module's dispatcher (ddd.h), whose handlers run
- * before the command returns. CheckoutBasket no longer calls ordering itself: it checks out,
- * saves, publishes "baskets.BasketCheckedOut", and the OrderHandlers (handlers.h) create the order.
- * A handler's failure is the command's failure: its status and message come back to the caller,
- * wrapped as "baskets.OrderHandlers on baskets.BasketCheckedOut: <ordering's message>".
+ * Domain events (chapter 04): the events a command recorded in the basket are published to the
+ * module's dispatcher (ddd.h), whose handlers run before the command returns. CheckoutBasket no
+ * longer calls ordering itself: it checks out, publishes "baskets.BasketCheckedOut", and the
+ * OrderHandlers (handlers.h) create the order. A handler's failure is the command's failure: its
+ * status and message come back to the caller, wrapped as "baskets.OrderHandlers on
+ * baskets.BasketCheckedOut: <ordering's message>".
  *
- * Saved, then published -- and if publishing fails? The book (chapter 04) leaves the basket saved
- * as checked out while the order was refused. Here the repository writes the basket and runs the
- * publishing inside ONE database transaction (struct baskets_after_write) and commits only when
- * every handler succeeded: a refused checkout leaves the basket open, so it can be fixed and
- * retried (chapter 03's behaviour, which its end-to-end tests hold us to). The handlers still see
- * the basket written (in that transaction) before they run. What remains is the dual-write
- * problem the book solves in chapter 09 (transactional outbox): the order is created in another
- * module's transaction, so if the basket's COMMIT fails after ordering succeeded, the order exists
- * and the basket is still open.
+ * Published, THEN saved (a departure from the book, which saves and then publishes, and so leaves
+ * a basket whose order was refused saved as checked out, with no way to try again). Here a
+ * command publishes the basket's events first and saves the basket only when every handler
+ * succeeded. A refused checkout saves nothing: the basket stays open and can be fixed and retried
+ * (chapter 03's behaviour, which its end-to-end tests hold us to). Nothing is held while the
+ * handlers run -- no database connection, no row lock -- so any number of checkouts can wait for
+ * ordering at once. The price: a handler sees an event before the basket is stored (the stored
+ * row is still the one before the command). And if the save fails after ordering created the
+ * order, the order exists while the basket is still open; checking it out again then answers 409
+ * "baskets.OrderHandlers on baskets.BasketCheckedOut: order <id> already exists". That is the
+ * dual-write problem the book solves in chapter 09 (transactional outbox).
  *
  * Errors: domain rules give CORE_ERR_INVALID with the spec's texts; an unknown basket gives
  * whatever the repository says (the PostgreSQL one: CORE_ERR_NOT_FOUND "basket <id> not found");
  * errors of other modules (e.g. stores' CORE_ERR_NOT_FOUND "product <id> not found") are passed
- * up unchanged. When a step fails nothing is saved (nor published).
+ * up unchanged. When a step fails nothing is saved; when a step before the publishing fails,
+ * nothing is published either.
  *
  * Logging: each command logs "--> Baskets.<Name>" on entry and "<-- Baskets.<Name>" (with the
  * error, if any) on exit at debug level, like the book's logging decorator.
@@ -42,28 +45,16 @@
 #include "core.h"
 #include "ddd.h"
 
-/* What a repository runs right after writing a basket, in the same transaction: the write is
- * committed only when fn returns CORE_OK; otherwise it is rolled back and fn's status and err
- * are the write's. (The application publishes the basket's events in it.) */
-struct baskets_after_write {
-    core_status (*fn)(void *ud, core_err *err);
-    void *ud;
-};
-
 /* Where baskets are kept. */
 struct baskets_repo {
     void *self;
     /* Loads basket id into *out (INIT on entry; on OK the caller releases it, on failure it is
      * left INIT). Unknown id: CORE_ERR_NOT_FOUND "basket <id> not found". */
     core_status (*find)(void *self, const char *id, struct baskets_basket *out, core_err *err);
-    /* Stores a new basket (borrowed), then runs then (borrowed; NULL = nothing) before it
-     * commits. An existing id: CORE_ERR_CONFLICT (then is not run). */
-    core_status (*save)(void *self, const struct baskets_basket *b, const struct baskets_after_write *then,
-                        core_err *err);
-    /* Overwrites an existing basket (borrowed), then runs then as save does. Unknown id:
-     * CORE_ERR_NOT_FOUND (then is not run). */
-    core_status (*update)(void *self, const struct baskets_basket *b, const struct baskets_after_write *then,
-                          core_err *err);
+    /* Stores a new basket (borrowed). An existing id: CORE_ERR_CONFLICT. */
+    core_status (*save)(void *self, const struct baskets_basket *b, core_err *err);
+    /* Overwrites an existing basket (borrowed). Unknown id: CORE_ERR_NOT_FOUND. */
+    core_status (*update)(void *self, const struct baskets_basket *b, core_err *err);
 };
 
 /* The stores module, read-only. */
@@ -102,10 +93,10 @@ core_status baskets_app_start_basket(struct baskets_app *app, const char *id, co
  * cannot be cancelled". */
 core_status baskets_app_cancel_basket(struct baskets_app *app, const char *id, core_err *err);
 
-/* Checks out the open basket id with payment_id: domain rules first, then the basket is written as
- * checked_out and "baskets.BasketCheckedOut" is published (its handler creates the order, order
- * id = basket id). If a handler fails, the write is rolled back -- the basket stays open -- and
- * the handler's error is returned (wrapped with the handler's and the event's names). */
+/* Checks out the open basket id with payment_id: domain rules first, then "baskets.BasketCheckedOut"
+ * is published (its handler creates the order, order id = basket id) and, when that succeeded,
+ * the basket is saved as checked_out. If a handler fails, nothing is saved -- the basket stays
+ * open -- and the handler's error is returned (wrapped with the handler's and the event's names). */
 core_status baskets_app_checkout_basket(struct baskets_app *app, const char *id, const char *payment_id,
                                         core_err *err);
 

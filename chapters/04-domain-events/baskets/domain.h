@@ -12,9 +12,9 @@
  *                                 (nothing recorded for a product that is not in the basket)
  *     baskets_basket_cancel       "baskets.BasketCanceled"    {}
  *     baskets_basket_checkout     "baskets.BasketCheckedOut"  {customer_id, payment_id, items}
- * The application takes the recorded events out only after the basket was saved and publishes
- * them. The basket's id stays in b->id as in chapter 03; b->agg.id is set from it whenever an
- * event is recorded (a repository only fills b->id).
+ * The application publishes the recorded events, and saves the basket only when every handler
+ * succeeded (application.h). The basket's id stays in b->id as in chapter 03; b->agg.id is set
+ * from it whenever an event is recorded (a repository only fills b->id).
  *
  * A basket collects the products a customer picks at a kiosk. It starts "open", and ends either
  * "checked_out" (it became an order) or "cancelled". Only an open basket can change.

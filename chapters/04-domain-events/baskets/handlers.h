@@ -1,8 +1,8 @@
 /* handlers.h -- the baskets module's domain event handlers (chapter 04; the book's
  * application/order_handlers.go and handlers/orders.go).
  *
- * Layer: application. A handler reacts to an event the module's own aggregates recorded, after
- * the application saved them (application.h). It takes over a side effect the command used to
+ * Layer: application. A handler reacts to an event the module's own aggregates recorded, before
+ * the application saves them (application.h). It takes over a side effect the command used to
  * perform itself: since chapter 04 the checkout command no longer calls ordering; it publishes
  * "baskets.BasketCheckedOut" and the OrderHandlers create the order over RPC.
  *

@@ -11,9 +11,10 @@
  *
  * Domain events (chapter 04): baskets.BasketStarted, BasketItemAdded, BasketItemRemoved,
  * BasketCanceled, BasketCheckedOut (payloads: proto/baskets/domain_events.proto), published to the
- * module's own in-process dispatcher after the basket is written. A handler's failure fails the
- * command (the API answers with the handler's error) and rolls the basket's write back; the
- * remaining dual-write gap is described in application.h (chapter 09 closes it).
+ * module's own in-process dispatcher BEFORE the basket is saved. A handler's failure fails the
+ * command (the API answers with the handler's error) and nothing is saved; the remaining
+ * dual-write gap (saving fails after the order was created) is described in application.h
+ * (chapter 09 closes it).
  * Served to other modules and the gateway: basketspb.BasketService (proto/baskets/api.proto).
  *
  * Tables: baskets.baskets (id, customer_id, payment_id, items bytea = UTF-8 JSON of the lines,

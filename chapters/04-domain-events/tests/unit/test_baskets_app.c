@@ -4,10 +4,10 @@
  * PostgreSQL adapter (adapters.h), which needs no server either. Every test checks for leaks.
  *
  * Chapter 04: the application publishes to a REAL ddd_dispatcher with the module's real
- * OrderHandlers (handlers.h) and a recording handler subscribed to every basket event. The fake
- * repository runs the after-write step like the PostgreSQL one: the row is written first, and a
- * failing step rolls it back. So the checkout tests below still see ordering called (now from the
- * handler), the basket saved before it, and a refused order leaving the basket open. */
+ * OrderHandlers (handlers.h) and a recording handler subscribed to every basket event, which also
+ * looks at what the repository holds when it runs. The order is: publish, THEN save
+ * (application.h), so a handler sees the basket as it was before the command, and a refused order
+ * saves nothing and leaves the basket open. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,7 +26,7 @@
 struct fake_repo {
     struct baskets_basket rows[FAKE_MAX];
     size_t n;
-    int finds, saves, updates, rollbacks;
+    int finds, saves, updates;
     core_status fail_find, fail_save, fail_update; /* CORE_OK = work normally */
 };
 
@@ -50,8 +50,7 @@ static core_status repo_find(void *self, const char *id, struct baskets_basket *
     return baskets_basket_copy(out, row, err);
 }
 
-static core_status repo_save(void *self, const struct baskets_basket *b, const struct baskets_after_write *then,
-                             core_err *err)
+static core_status repo_save(void *self, const struct baskets_basket *b, core_err *err)
 {
     struct fake_repo *r = self;
     r->saves++;
@@ -61,18 +60,12 @@ static core_status repo_save(void *self, const struct baskets_basket *b, const s
         return core_err_set(err, CORE_ERR_CONFLICT, "basket %s already exists", b->id);
     assert_true(r->n < FAKE_MAX);
     core_status st = baskets_basket_copy(&r->rows[r->n], b, err);
-    if (st)
-        return st;
-    r->n++;
-    if (then && (st = then->fn(then->ud, err))) { /* "rollback": the row goes again */
-        r->rollbacks++;
-        baskets_basket_release(&r->rows[--r->n]);
-    }
+    if (st == CORE_OK)
+        r->n++;
     return st;
 }
 
-static core_status repo_update(void *self, const struct baskets_basket *b, const struct baskets_after_write *then,
-                               core_err *err)
+static core_status repo_update(void *self, const struct baskets_basket *b, core_err *err)
 {
     struct fake_repo *r = self;
     r->updates++;
@@ -83,16 +76,9 @@ static core_status repo_update(void *self, const struct baskets_basket *b, const
         return core_err_set(err, CORE_ERR_NOT_FOUND, "basket %s not found", b->id);
     struct baskets_basket copy;
     core_status st = baskets_basket_copy(&copy, b, err);
-    if (st)
-        return st;
-    struct baskets_basket before = *row; /* kept for the "rollback" */
-    *row = copy;
-    if (then && (st = then->fn(then->ud, err))) {
-        r->rollbacks++;
+    if (st == CORE_OK) {
         baskets_basket_release(row);
-        *row = before;
-    } else {
-        baskets_basket_release(&before);
+        *row = copy;
     }
     return st;
 }
@@ -142,7 +128,7 @@ static core_status stores_get_product(void *self, const char *id, struct baskets
     return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
 }
 
-/* ---- fake ordering (behind the real OrderHandlers): remembers the last order it was asked for -- */
+/* ---- fake ordering (behind the real OrderHandlers): remembers the last order it created ------- */
 
 struct fake_ordering {
     int calls;
@@ -164,6 +150,8 @@ static core_status ordering_create(void *self, const struct baskets_basket *b, c
     f->stored_status_seen = row ? row->status : BASKETS_STATUS_UNKNOWN;
     if (f->fail)
         return core_err_set(err, f->fail, "the customer is not authorized");
+    if (strcmp(f->id, b->id) == 0) /* as the real one: an order id is used once */
+        return core_err_set(err, CORE_ERR_CONFLICT, "order %s already exists", b->id);
     core_strlcpy(f->id, b->id, sizeof f->id);
     core_strlcpy(f->customer_id, b->customer_id, sizeof f->customer_id);
     core_strlcpy(f->payment_id, b->payment_id, sizeof f->payment_id);
@@ -475,16 +463,17 @@ static void cancel_basket(void **state)
 
 /* ---- CheckoutBasket -------------------------------------------------------------------------- */
 
-/* Chapter 04: the basket is written first, then its BasketCheckedOut is published and the
- * OrderHandlers create the order from it. */
-static void checkout_saves_then_the_handler_creates_the_order(void **state)
+/* Chapter 04: BasketCheckedOut is published first -- the OrderHandlers create the order from it
+ * while the repository still holds the open basket -- and the basket is saved once ordering
+ * accepted. */
+static void checkout_publishes_then_saves(void **state)
 {
     struct fixture *fx = *state;
     given_basket(fx, 5);
     core_err err = CORE_ERR_INIT;
     assert_int_equal(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", &err), CORE_OK);
     assert_int_equal(fx->ordering.calls, 1);
-    assert_int_equal(fx->ordering.stored_status_seen, BASKETS_STATUS_CHECKED_OUT); /* saved before */
+    assert_int_equal(fx->ordering.stored_status_seen, BASKETS_STATUS_OPEN); /* not saved yet */
     assert_int_equal(fx->rec.n, 1);
     assert_string_equal(fx->rec.names[0], "baskets.BasketCheckedOut");
     assert_string_equal(fx->ordering.id, "b-1"); /* order id = basket id */
@@ -523,7 +512,7 @@ static void checkout_rules_do_not_call_ordering(void **state)
     assert_string_equal(fx->rec.names[0], "baskets.BasketItemAdded");
 }
 
-/* The handler's failure is the command's failure, and the write is rolled back. */
+/* The handler's failure is the command's failure, and nothing is saved. */
 static void checkout_ordering_failure_keeps_basket_open(void **state)
 {
     struct fixture *fx = *state;
@@ -532,9 +521,7 @@ static void checkout_ordering_failure_keeps_basket_open(void **state)
     assert_err(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", xerr), CORE_ERR_INVALID,
                "baskets.OrderHandlers on baskets.BasketCheckedOut: the customer is not authorized");
     assert_int_equal(fx->ordering.calls, 1);
-    assert_int_equal(fx->ordering.stored_status_seen, BASKETS_STATUS_CHECKED_OUT); /* written ... */
-    assert_int_equal(fx->repo.updates, 1);
-    assert_int_equal(fx->repo.rollbacks, 1); /* ... and rolled back */
+    assert_int_equal(fx->repo.updates, 0); /* nothing saved */
     assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
     assert_string_equal(stored(fx)->payment_id, "");
     /* once ordering accepts, the same basket can be checked out */
@@ -544,7 +531,9 @@ static void checkout_ordering_failure_keeps_basket_open(void **state)
     assert_int_equal(stored(fx)->status, BASKETS_STATUS_CHECKED_OUT);
 }
 
-/* A basket that cannot be saved publishes nothing: no order (chapter 03 created it first). */
+/* The save fails after ordering created the order (the dual-write gap, application.h): the error
+ * is reported and the basket stays open, but the order exists, so checking out again is refused
+ * by ordering. */
 static void checkout_update_failure_is_reported(void **state)
 {
     struct fixture *fx = *state;
@@ -552,15 +541,22 @@ static void checkout_update_failure_is_reported(void **state)
     fx->repo.fail_update = CORE_ERR_UNAVAILABLE;
     assert_err(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", xerr), CORE_ERR_UNAVAILABLE,
                "fake update failed");
-    assert_int_equal(fx->ordering.calls, 0);
-    assert_int_equal(fx->rec.n, 0);
+    assert_int_equal(fx->ordering.calls, 1);
+    assert_string_equal(fx->ordering.id, "b-1");
+    assert_int_equal(fx->rec.n, 1);
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
+    fx->repo.fail_update = CORE_OK;
+    assert_err(baskets_app_checkout_basket(&fx->app, "b-1", "pay-1", xerr), CORE_ERR_CONFLICT,
+               "baskets.OrderHandlers on baskets.BasketCheckedOut: order b-1 already exists");
+    assert_int_equal(fx->repo.updates, 1);
     assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
 }
 
-/* ---- publishing (chapter 04) ----------------------------------------------------------------- */
+/* ---- publishing, then saving (chapter 04) ---------------------------------------------------- */
 
-/* Every command publishes what the basket recorded, after the basket was written. */
-static void commands_publish_after_saving(void **state)
+/* Every command publishes what the basket recorded; the handlers see the basket as the repository
+ * held it before the command; afterwards it is saved. */
+static void commands_publish_then_save(void **state)
 {
     struct fixture *fx = *state;
     core_err err = CORE_ERR_INIT;
@@ -572,11 +568,12 @@ static void commands_publish_after_saving(void **state)
     static const char *const want[] = {"baskets.BasketStarted", "baskets.BasketItemAdded",
                                        "baskets.BasketItemRemoved", "baskets.BasketCanceled"};
     assert_int_equal(fx->rec.n, 4);
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 4; i++)
         assert_string_equal(fx->rec.names[i], want[i]);
-        assert_true(fx->rec.stored[i]); /* the row existed when the handler ran */
-    }
-    assert_int_equal(fx->rec.stored_status[3], BASKETS_STATUS_CANCELLED);
+    assert_false(fx->rec.stored[0]); /* BasketStarted: no row yet */
+    assert_true(fx->rec.stored[1]);
+    assert_int_equal(fx->rec.stored_status[3], BASKETS_STATUS_OPEN); /* BasketCanceled: not yet */
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_CANCELLED);
     struct baskets_basket b = BASKETS_BASKET_INIT; /* a query publishes nothing */
     assert_int_equal(baskets_app_get_basket(&fx->app, "b-1", &b, &err), CORE_OK);
     baskets_basket_release(&b);
@@ -584,29 +581,36 @@ static void commands_publish_after_saving(void **state)
     assert_int_equal(fx->ordering.calls, 0); /* only BasketCheckedOut concerns ordering */
 }
 
-/* A failed write publishes nothing. */
-static void failed_writes_publish_nothing(void **state)
+/* A save that fails after the publishing fails the command and stores nothing, but the handlers
+ * have run (the dual-write gap, application.h). */
+static void failed_saves_come_after_publishing(void **state)
 {
     struct fixture *fx = *state;
     fx->repo.fail_save = CORE_ERR_IO;
     assert_err(baskets_app_start_basket(&fx->app, "b-1", "c-1", xerr), CORE_ERR_IO, "fake save failed");
+    assert_int_equal(fx->rec.n, 1);
+    assert_int_equal(fx->repo.n, 0);
     fx->repo.fail_save = CORE_OK;
     given_basket(fx, 1);
     fx->repo.fail_update = CORE_ERR_IO;
     assert_err(baskets_app_add_item(&fx->app, "b-1", "p-2", 1, xerr), CORE_ERR_IO, "fake update failed");
     assert_err(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_IO, "fake update failed");
     assert_err(baskets_app_cancel_basket(&fx->app, "b-1", xerr), CORE_ERR_IO, "fake update failed");
-    assert_int_equal(fx->rec.n, 0);
+    assert_int_equal(fx->rec.n, 3);
+    assert_null(baskets_basket_find_item(stored(fx), "p-2"));
+    assert_int_equal(baskets_basket_find_item(stored(fx), "p-1")->quantity, 1);
+    assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
 }
 
-/* Any handler's failure fails the command and rolls its write back, for every command. */
-static void handler_failures_roll_back(void **state)
+/* Any handler's failure fails the command and nothing is saved, for every command. */
+static void handler_failures_save_nothing(void **state)
 {
     struct fixture *fx = *state;
     fx->rec.fail_on = "baskets.BasketStarted";
     assert_err(baskets_app_start_basket(&fx->app, "b-1", "c-1", xerr), CORE_ERR_UNAVAILABLE,
                "recorder on baskets.BasketStarted: recorder refused");
-    assert_int_equal(fx->repo.n, 0); /* the new row went again */
+    assert_int_equal(fx->repo.saves, 0);
+    assert_int_equal(fx->repo.n, 0);
     fx->rec.fail_on = NULL;
     given_basket(fx, 2);
     fx->rec.fail_on = "baskets.BasketItemAdded";
@@ -627,7 +631,7 @@ static void handler_failures_roll_back(void **state)
                "recorder on baskets.BasketCheckedOut: recorder refused");
     assert_int_equal(fx->ordering.calls, 0);
     assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
-    assert_int_equal(fx->repo.rollbacks, 5);
+    assert_int_equal(fx->repo.updates, 0);
 }
 
 /* Out of memory anywhere in a command: NOMEM (or OK), never a leak or a half-saved basket. */
@@ -745,13 +749,13 @@ int main(void)
         T(remove_item_leaves_the_rest),
         T(remove_item_rules_and_failures),
         T(cancel_basket),
-        T(checkout_saves_then_the_handler_creates_the_order),
+        T(checkout_publishes_then_saves),
         T(checkout_rules_do_not_call_ordering),
         T(checkout_ordering_failure_keeps_basket_open),
         T(checkout_update_failure_is_reported),
-        T(commands_publish_after_saving),
-        T(failed_writes_publish_nothing),
-        T(handler_failures_roll_back),
+        T(commands_publish_then_save),
+        T(failed_saves_come_after_publishing),
+        T(handler_failures_save_nothing),
         T(commands_out_of_memory),
         T(items_json_round_trip),
         T(items_json_rejects_bad_data),
