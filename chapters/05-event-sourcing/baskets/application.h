@@ -17,9 +17,8 @@
  *
  * Published, THEN appended (chapter 05's choice for baskets). es_repo_save appends and then
  * publishes (the book's order), so a refused checkout would leave the basket checked out in its
- * stream with no order -- and, the event being stored, no way to try again. Chapter 04 kept the
- * basket open by publishing inside the basket's database transaction; an event store has no such
- * transaction to share. So here the application publishes the raised events FIRST and appends them
+ * stream with no order -- and, the event being stored, no way to try again. So, as in chapter 04,
+ * the application publishes the raised events FIRST and appends them
  * only when every handler succeeded (the module's es_repo has no publisher: es_repo_save only
  * appends and snapshots). A refused checkout appends nothing: the basket stays open, can be fixed
  * and retried (chapter 03's behaviour, which its end-to-end tests hold us to), and each event is
@@ -27,7 +26,7 @@
  * it is stored. If the append then fails -- a CONFLICT because someone changed the basket while
  * ordering was creating the order, or the database -- the order exists and the basket is still
  * open (a retried checkout then meets ordering's "order <id> already exists"). That is the same
- * dual-write gap chapter 04 had after a failed COMMIT; the book closes it in chapter 09
+ * dual-write gap chapter 04 has after a failed save; the book closes it in chapter 09
  * (transactional outbox).
  *
  * Optimistic concurrency: two commands that load the same basket version and both save -> the
