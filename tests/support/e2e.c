@@ -823,6 +823,94 @@ json_t *e2e_call(e2e_app *app, const char *method, const char *path, const char 
     return json;
 }
 
+/* ---- a request from another thread ------------------------------------------------------ */
+
+static void copy_or_abort(char *dst, size_t size, const char *src, const char *what)
+{
+    if (!core_strlcpy(dst, src, size)) {
+        fprintf(stderr, "e2e_request_init: %s longer than %zu bytes: %.80s...\n", what, size - 1,
+                src);
+        abort();
+    }
+}
+
+void e2e_request_init(struct e2e_async_request *r, e2e_app *app, const char *method,
+                      const char *path, const char *body)
+{
+    memset(r, 0, sizeof *r);
+    r->port = e2e_app_web_port(app);
+    copy_or_abort(r->method, sizeof r->method, method, "method");
+    copy_or_abort(r->path, sizeof r->path, path, "path");
+    if (body) {
+        copy_or_abort(r->body, sizeof r->body, body, "body");
+        r->has_body = true;
+    }
+    r->status = -1;
+    core_strlcpy(r->error, "not sent", sizeof r->error);
+}
+
+void e2e_request_run(struct e2e_async_request *r)
+{
+    static const char *const json_headers[] = {"Content-Type: application/json", NULL};
+    httpc *client = NULL;
+    struct httpc_response resp = HTTPC_RESPONSE_INIT;
+    core_err err = CORE_ERR_INIT;
+
+    if (tracing())
+        fprintf(stderr, "e2e: > %s %s %s (own thread)\n", r->method, r->path,
+                r->has_body ? r->body : "");
+    core_status st = httpc_new(&client, "127.0.0.1", r->port, E2E_HTTP_TIMEOUT_MS, &err);
+    if (st == CORE_OK)
+        st = httpc_request(client, r->method, r->path, r->has_body ? json_headers : NULL,
+                           r->has_body ? r->body : NULL, r->has_body ? strlen(r->body) : 0, &resp,
+                           &err);
+    if (st == CORE_OK) {
+        r->status = resp.status;
+        r->response = core_strdup(resp.body);
+        r->error[0] = '\0';
+        if (tracing())
+            fprintf(stderr, "e2e: < %d %s (own thread)\n", resp.status, resp.body);
+    } else {
+        r->status = -1;
+        core_strlcpy(r->error, err.msg, sizeof r->error);
+        fprintf(stderr, "e2e: %s %s failed: %s\n", r->method, r->path, err.msg);
+    }
+    httpc_response_release(&resp);
+    httpc_free(client);
+}
+
+static void *request_thread(void *arg)
+{
+    e2e_request_run(arg);
+    return NULL;
+}
+
+bool e2e_request_start(struct e2e_async_request *r)
+{
+    int rc = pthread_create(&r->thread, NULL, request_thread, r);
+    if (rc != 0) {
+        fprintf(stderr, "e2e: cannot start a thread for %s %s: %s\n", r->method, r->path,
+                strerror(rc));
+        return false;
+    }
+    r->started = true;
+    return true;
+}
+
+void e2e_request_join(struct e2e_async_request *r)
+{
+    if (!r->started)
+        return;
+    pthread_join(r->thread, NULL);
+    r->started = false;
+}
+
+void e2e_request_release(struct e2e_async_request *r)
+{
+    core_free(r->response);
+    r->response = NULL;
+}
+
 /* ---- JSON access ------------------------------------------------------------------------- */
 
 json_t *e2e_json_at(json_t *root, const char *path)
@@ -992,6 +1080,36 @@ core_status e2e_sql_exec(e2e_app *app, const char *sql, int nparams, const char 
         return err ? err->status : CORE_ERR_IO;
     PQclear(res);
     return CORE_OK;
+}
+
+bool e2e_sql_ok(e2e_app *app, const char *sql, int nparams, const char *const *params)
+{
+    core_err err = CORE_ERR_INIT;
+    if (e2e_sql_exec(app, sql, nparams, params, &err) != CORE_OK) {
+        fprintf(stderr, "e2e: SQL failed: %s\n", err.msg);
+        return false;
+    }
+    return true;
+}
+
+bool e2e_wait_for_lock_waiter(e2e_app *app, const char *table, int timeout_ms)
+{
+    static const char sql[] =
+        "select count(*) from pg_locks where not granted and relation = $1::regclass";
+    const char *const params[] = {table};
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        long long n = e2e_sql_long(app, sql, 1, params);
+        if (n > 0)
+            return true;
+        if (n < 0) /* printed by e2e_sql_value() */
+            return false;
+        if (now_ms() >= deadline)
+            break;
+        sleep_ms(POLL_INTERVAL_MS);
+    }
+    fprintf(stderr, "e2e: no session waited for a lock on %s within %d ms\n", table, timeout_ms);
+    return false;
 }
 
 /* ---- assertions for cmocka tests ------------------------------------------------------------- */

@@ -27,11 +27,15 @@
  * body, an SQL error, the tail of the program's log when it died), so that the cmocka failure
  * line that follows has its context.
  *
- * Thread-safety: none; one test thread drives one e2e_app.
+ * Thread-safety: none; one test thread drives one e2e_app. The one exception is a request sent
+ * from another thread (struct e2e_async_request below): it has an HTTP client of its own and does
+ * not touch the e2e_app after e2e_request_init(), so any number of them may run at once while the
+ * test thread goes on using the app.
  */
 #ifndef E2E_H
 #define E2E_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -183,6 +187,71 @@ struct e2e_text {
 struct e2e_text e2e_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define E2E_F(...) (e2e_fmt(__VA_ARGS__).s)
 
+/* ---- a request from another thread ----------------------------------------------------------
+ * For tests of concurrency: a request that must be in flight while the test thread does something
+ * else (e.g. holds a database lock the request will wait for), or many requests at once.
+ *
+ *     struct e2e_async_request r;
+ *     e2e_request_init(&r, app, "PUT", E2E_F("/api/baskets/%s/addItem", id), "{...}");
+ *     bool started = e2e_request_start(&r);   // sends it on a new thread
+ *     ... the test thread goes on (e2e_sql_ok(), e2e_wait_for_lock_waiter(), ...) ...
+ *     e2e_request_join(&r);                   // then r.status and r.response are set
+ *     ... look at them ...
+ *     e2e_request_release(&r);
+ *
+ * A test that runs its own threads (e.g. to hold them at a barrier first) calls e2e_request_run()
+ * from each of them instead of start + join. Each request has an HTTP client of its own (freed
+ * when the response is in), sends Content-Type: application/json when it has a body, and is
+ * printed with its response on stderr when E2E_TRACE is set. */
+
+/* Caller storage (on the stack or static), set up by e2e_request_init(), ended by
+ * e2e_request_release(). Nothing in it is shared with the e2e_app, so different requests may run
+ * on different threads at once; one request belongs to one thread at a time (the thread that runs
+ * it, until e2e_request_join() returns). */
+struct e2e_async_request {
+    /* the request (copied in by e2e_request_init()) */
+    int port; /* the program's REST port */
+    char method[16];
+    char path[E2E_TEXT_MAX];
+    char body[E2E_TEXT_MAX];
+    bool has_body; /* false: sent without a body */
+    /* the result, set by e2e_request_run() (read it after e2e_request_join()) */
+    int status;                   /* the HTTP status; -1 when there was no response */
+    char *response;               /* the response body (NUL-terminated), or NULL when there was no
+                                     response; owned by the request: e2e_request_release() frees it */
+    char error[CORE_ERR_MSG_MAX]; /* why there was no response ("not sent" before the run);
+                                     "" once there was one */
+    /* the thread of e2e_request_start() */
+    pthread_t thread;
+    bool started; /* a thread runs it (until e2e_request_join()) */
+};
+
+/* Sets up r for method path on app's REST port, with body (NULL: none). method, path and body are
+ * copied (a method longer than 15 characters, or a path or body longer than E2E_TEXT_MAX - 1,
+ * aborts: a test bug), so E2E_F() can build them; app is only read here. The result fields say
+ * "not sent" (status -1) until the request ran. */
+void e2e_request_init(struct e2e_async_request *r, e2e_app *app, const char *method,
+                      const char *path, const char *body);
+
+/* Sends the request on the calling thread (any thread) with a new HTTP client of its own and
+ * waits for the response (at most E2E_HTTP_TIMEOUT_MS per wait). Fills status, response and error;
+ * a failed request (refused, timed out, malformed response) is printed on stderr with its path.
+ * Run a request once. */
+void e2e_request_run(struct e2e_async_request *r);
+
+/* Starts a thread that runs e2e_request_run(r) and returns at once; r must stay where it is and
+ * be left alone until e2e_request_join(). Returns false (printed on stderr; r is then not sent)
+ * when the thread could not be created. */
+bool e2e_request_start(struct e2e_async_request *r);
+
+/* Waits until the thread of e2e_request_start() has finished; afterwards the result fields can be
+ * read. A request that was not started is a no-op. */
+void e2e_request_join(struct e2e_async_request *r);
+
+/* Frees what the request holds (its response) and sets response to NULL. Call it after
+ * e2e_request_join(), never while its thread runs. Safe to call twice. */
+void e2e_request_release(struct e2e_async_request *r);
+
 /* ---- JSON access ----------------------------------------------------------------------------- */
 
 /* The value at a dotted path: object keys and array indexes, e.g. "basket.items.0.quantity".
@@ -223,6 +292,20 @@ long long e2e_sql_long(e2e_app *app, const char *sql, int nparams, const char *c
 /* Runs a statement that returns no rows (e.g. an UPDATE that prepares a test situation). */
 core_status e2e_sql_exec(e2e_app *app, const char *sql, int nparams, const char *const *params,
                          core_err *err);
+
+/* Like e2e_sql_exec(), for tests: a failure is printed on stderr ("e2e: SQL failed: ..."); returns
+ * whether the statement succeeded, for assert_true() or for a chain of steps whose outcome is
+ * asserted later (e.g. after a transaction was ended). */
+bool e2e_sql_ok(e2e_app *app, const char *sql, int nparams, const char *const *params);
+
+/* Waits until a session waits for a lock on table (a schema-qualified name, e.g. "stores.events";
+ * borrowed), i.e. pg_locks has a row that is not granted for that relation; checks every 50 ms, at
+ * most timeout_ms. For a test that holds a lock on its own connection (BEGIN; LOCK TABLE ...) and
+ * needs to know that the program's statement has reached it and is blocked. Uses the same
+ * connection as e2e_sql_value(), so it works inside the test's open transaction. Returns false on
+ * timeout, or at once when the query fails (printed on stderr: an unknown table, or the
+ * transaction is aborted). */
+bool e2e_wait_for_lock_waiter(e2e_app *app, const char *table, int timeout_ms);
 
 /* ---- assertions for cmocka tests --------------------------------------------------------------
  * Each checks one thing and, when it does not hold, prints the request, what was expected and

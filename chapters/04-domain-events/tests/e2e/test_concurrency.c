@@ -35,7 +35,6 @@
 #include <cmocka.h>
 
 #include "e2e.h"
-#include "httpc.h"
 
 #define NBASKETS 20
 
@@ -72,35 +71,15 @@ struct checkout {
     char basket_id[E2E_ID_MAX];
     char payment_id[E2E_ID_MAX];
     pthread_t thread;
-    struct gate *start; /* borrowed */
-    int port;
-    int status;    /* the HTTP status, or -1 when the request failed */
-    char msg[512]; /* the response body, or why the request failed */
+    struct gate *start;           /* borrowed */
+    struct e2e_async_request req; /* the checkout request and its answer */
 };
 
 static void *run_checkout(void *arg)
 {
     struct checkout *c = arg;
-    httpc *client = NULL;
-    struct httpc_response resp = HTTPC_RESPONSE_INIT;
-    core_err err = CORE_ERR_INIT;
-    static const char *const headers[] = {"Content-Type: application/json", NULL};
-    char path[E2E_ID_MAX + 64], body[E2E_ID_MAX + 32];
-    snprintf(path, sizeof path, "/api/baskets/%s/checkout", c->basket_id);
-    snprintf(body, sizeof body, "{\"paymentId\":\"%s\"}", c->payment_id);
-    c->status = -1;
-    core_status st = httpc_new(&client, "127.0.0.1", c->port, E2E_HTTP_TIMEOUT_MS, &err);
     gate_wait(c->start);
-    if (st == CORE_OK)
-        st = httpc_request(client, "PUT", path, headers, body, strlen(body), &resp, &err);
-    if (st == CORE_OK) {
-        c->status = resp.status;
-        core_strlcpy(c->msg, resp.body, sizeof c->msg);
-    } else {
-        core_strlcpy(c->msg, err.msg, sizeof c->msg);
-    }
-    httpc_response_release(&resp);
-    httpc_free(client);
+    e2e_request_run(&c->req);
     return NULL;
 }
 
@@ -126,7 +105,9 @@ static int start_checkouts(struct checkout *co, struct gate *start)
     int started = 0;
     for (; started < NBASKETS; started++) {
         co[started].start = start;
-        co[started].port = e2e_app_web_port(app);
+        e2e_request_init(&co[started].req, app, "PUT",
+                         E2E_F("/api/baskets/%s/checkout", co[started].basket_id),
+                         E2E_F("{\"paymentId\":\"%s\"}", co[started].payment_id));
         if (pthread_create(&co[started].thread, NULL, run_checkout, &co[started]) != 0)
             break;
     }
@@ -134,25 +115,31 @@ static int start_checkouts(struct checkout *co, struct gate *start)
     return started;
 }
 
-static void join_checkouts(struct checkout *co, int started)
+/* Waits for the started threads, prints every checkout that did not answer 200 and frees the
+ * answers (before any assertion, so a failing one leaks nothing). Returns how many failed. */
+static int join_checkouts(struct checkout *co, int started)
 {
     for (int i = 0; i < started; i++)
         pthread_join(co[i].thread, NULL);
-}
-
-/* Then every checkout answered 200, and every basket is a pending order. */
-static void expect_all_checked_out(struct checkout *co)
-{
     int failed = 0;
     for (int i = 0; i < NBASKETS; i++) {
-        if (co[i].status != 200) {
+        struct e2e_async_request *r = &co[i].req;
+        if (r->status != 200) {
             failed++;
-            fprintf(stderr, "checkout of basket %s: status %d: %s\n", co[i].basket_id, co[i].status,
-                    co[i].msg);
+            fprintf(stderr, "checkout of basket %s: status %d: %s\n", co[i].basket_id, r->status,
+                    r->response ? r->response : r->error);
         }
+        e2e_request_release(r);
     }
     if (failed)
         fprintf(stderr, "%d of %d concurrent checkouts failed\n", failed, NBASKETS);
+    return failed;
+}
+
+/* Then every checkout answered 200 (failed: what join_checkouts() counted), and every basket is
+ * a pending order. */
+static void expect_all_checked_out(struct checkout *co, int failed)
+{
     assert_int_equal(failed, 0);
     for (int i = 0; i < NBASKETS; i++) {
         /* checked out: a second checkout is refused */
@@ -191,9 +178,9 @@ static void concurrent_checkouts_all_succeed(void **state)
     struct gate start = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
     given_baskets(co);
     int started = start_checkouts(co, &start);
-    join_checkouts(co, started);
+    int failed = join_checkouts(co, started);
     assert_int_equal(started, NBASKETS);
-    expect_all_checked_out(co);
+    expect_all_checked_out(co, failed);
 }
 
 /* 20 checkouts at once while customers answers slowly (2 s): the checkouts wait, but hold no
@@ -215,12 +202,12 @@ static void concurrent_checkouts_wait_for_a_slow_module(void **state)
     int started = start_checkouts(co, &start);
     nanosleep(&(struct timespec){2, 0}, NULL);
     st = e2e_sql_exec(app, "commit", 0, NULL, &err); /* customers answers again */
-    join_checkouts(co, started);
+    int failed = join_checkouts(co, started);
     if (st)
         fprintf(stderr, "unlocking customers.customers: %s\n", err.msg);
     assert_int_equal(st, CORE_OK);
     assert_int_equal(started, NBASKETS);
-    expect_all_checked_out(co);
+    expect_all_checked_out(co, failed);
 }
 
 static void shuts_down_cleanly(void **state)

@@ -20,7 +20,6 @@
  *
  * The tests run in order and build on each other (ids are kept in file-level variables).
  */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,11 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
 #include "e2e.h"
-#include "httpc.h"
 
 static e2e_app *app;
 static char store_id[E2E_ID_MAX], product_id[E2E_ID_MAX], customer_id[E2E_ID_MAX];
@@ -250,57 +247,6 @@ static void unknown_ids_are_404(void **state)
  * and checked it -- then appends its own version 2 and commits. The app's insert then meets the
  * committed version 2: unique violation of the primary key -> CORE_ERR_CONFLICT -> HTTP 409. */
 
-struct request {
-    int port;
-    const char *path, *body;
-    int status;
-    char *response; /* core_malloc'd, or NULL */
-};
-
-static void *send_request(void *arg)
-{
-    struct request *r = arg;
-    httpc *c = NULL;
-    struct httpc_response resp = HTTPC_RESPONSE_INIT;
-    core_err err = CORE_ERR_INIT;
-    const char *const headers[] = {"Content-Type: application/json", NULL};
-    r->status = -1;
-    if (httpc_new(&c, "127.0.0.1", r->port, E2E_HTTP_TIMEOUT_MS, &err) == CORE_OK &&
-        httpc_request(c, "PUT", r->path, headers, r->body, strlen(r->body), &resp, &err) ==
-            CORE_OK) {
-        r->status = resp.status;
-        r->response = core_strdup(resp.body);
-    } else {
-        fprintf(stderr, "request %s: %s\n", r->path, err.msg);
-    }
-    httpc_response_release(&resp);
-    httpc_free(c);
-    return NULL;
-}
-
-static bool sql_ok(const char *sql, int n, const char *const *params)
-{
-    core_err err = CORE_ERR_INIT;
-    core_status st = e2e_sql_exec(app, sql, n, params, &err);
-    if (st)
-        fprintf(stderr, "sql %s: %s\n", sql, err.msg);
-    return st == CORE_OK;
-}
-
-/* Waits (at most ~20 s) until a writer waits for a lock on baskets.events. */
-static bool app_insert_is_blocked(void)
-{
-    for (int i = 0; i < 400; i++) {
-        if (e2e_sql_long(app,
-                         "select count(*) from pg_locks where not granted and "
-                         "relation = 'baskets.events'::regclass",
-                         0, NULL) > 0)
-            return true;
-        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
-    }
-    return false;
-}
-
 static void a_concurrent_basket_change_is_409(void **state)
 {
     (void)state;
@@ -310,30 +256,28 @@ static void a_concurrent_basket_change_is_409(void **state)
     char path[256], body[256];
     snprintf(path, sizeof path, "/api/baskets/%s/addItem", basket);
     snprintf(body, sizeof body, "{\"productId\":\"%s\",\"quantity\":2}", product_id);
-    struct request r = {e2e_app_web_port(app), path, body, 0, NULL};
-    pthread_t thread;
+    struct e2e_async_request r;
+    e2e_request_init(&r, app, "PUT", path, body);
 
-    assert_true(sql_ok("BEGIN", 0, NULL));
-    bool ok = sql_ok("LOCK TABLE baskets.events IN SHARE ROW EXCLUSIVE MODE", 0, NULL);
-    bool started = ok && pthread_create(&thread, NULL, send_request, &r) == 0;
-    bool blocked = started && app_insert_is_blocked();
+    assert_true(e2e_sql_ok(app, "BEGIN", 0, NULL));
+    bool ok = e2e_sql_ok(app, "LOCK TABLE baskets.events IN SHARE ROW EXCLUSIVE MODE", 0, NULL);
+    bool started = ok && e2e_request_start(&r);
+    bool blocked = started && e2e_wait_for_lock_waiter(app, "baskets.events", 20000);
     if (blocked) { /* the other client wins: it adds 1 of the product, as version 2 */
         const char *const params[] = {basket, product_id, store_id};
-        ok = sql_ok("INSERT INTO baskets.events (stream_id, stream_name, stream_version, "
-                    "event_id, event_name, event_data, metadata) VALUES ($1, 'baskets.Basket', 2, "
-                    "'rival-event-1', 'baskets.BasketItemAdded', jsonb_build_object('item', "
-                    "jsonb_build_object('storeId', $3::text, 'productId', $2::text, 'storeName', "
-                    "'Sourcing Sweets', 'productName', 'Fudge', 'productPrice', 4.5, 'quantity', "
-                    "1)), '{}')",
-                    3, params);
+        ok = e2e_sql_ok(
+            app,
+            "INSERT INTO baskets.events (stream_id, stream_name, stream_version, "
+            "event_id, event_name, event_data, metadata) VALUES ($1, 'baskets.Basket', 2, "
+            "'rival-event-1', 'baskets.BasketItemAdded', jsonb_build_object('item', "
+            "jsonb_build_object('storeId', $3::text, 'productId', $2::text, 'storeName', "
+            "'Sourcing Sweets', 'productName', 'Fudge', 'productPrice', 4.5, 'quantity', "
+            "1)), '{}')",
+            3, params);
     }
-    bool committed = sql_ok(blocked && ok ? "COMMIT" : "ROLLBACK", 0, NULL);
-    if (started)
-        pthread_join(thread, NULL);
-    assert_true(started);
-    assert_true(blocked);
-    assert_true(ok && committed);
-
+    bool committed = e2e_sql_ok(app, blocked && ok ? "COMMIT" : "ROLLBACK", 0, NULL);
+    e2e_request_join(&r);
+    /* the answer is checked before the first assertion, so that a failing one leaks nothing */
     json_t *resp = r.response ? json_loads(r.response, 0, NULL) : NULL;
     char want[512];
     snprintf(want, sizeof want,
@@ -342,7 +286,10 @@ static void a_concurrent_basket_change_is_409(void **state)
              basket, basket);
     bool is_409 = e2e_is_error(r.status, resp, 409, want);
     json_decref(resp);
-    core_free(r.response);
+    e2e_request_release(&r);
+    assert_true(started);
+    assert_true(blocked);
+    assert_true(ok && committed);
     assert_true(is_409);
 
     /* nothing of the losing request: the rival's version 2 only */
