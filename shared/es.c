@@ -244,6 +244,16 @@ static core_status encode_metadata(const ddd_event *ev, const char *stream_name,
         return core_err_set(err, CORE_ERR_INVALID, "%s %s: metadata is not valid UTF-8",
                             stream_name, stream_id);
     }
+    /* load rebuilds every entry with ddd_event_set_metadata(): more would make the stream
+     * unloadable */
+    if (json_object_size(obj) > DDD_METADATA_MAX) {
+        size_t n = json_object_size(obj);
+        json_decref(obj);
+        return core_err_set(err, CORE_ERR_TOO_LARGE,
+                            "%s %s: event %s has %zu metadata entries with the store's own, more "
+                            "than %d",
+                            stream_name, stream_id, ddd_event_name(ev), n, DDD_METADATA_MAX);
+    }
     return dump_json(obj, out, err);
 }
 
@@ -584,7 +594,7 @@ core_status es_repo_save(es_repo *repo, void *entity, core_err *err)
     size_t n = agg->base.events.n;
     if (n == 0)
         return CORE_OK;
-    if (agg->base.id[0] == '\0')
+    if (core_str_blank(agg->base.id))
         return core_err_set(err, CORE_ERR_INVALID, "cannot save a %s without an id", type->name);
     core_status st = es_store_append(repo->store, type->name, agg->base.id, agg->version,
                                      agg->base.events.items, n, err);

@@ -224,7 +224,9 @@ void es_store_free(es_store *store);
  * Errors: CORE_ERR_CONFLICT when the stream is at another version ("<stream_name> <id> was
  * changed by someone else (expected version E, stored version S)", or "... already exists ..."
  * for E = 0); CORE_ERR_INTERNAL for an unregistered event or a payload of the wrong type;
- * CORE_ERR_TOO_LARGE beyond version 2^31-1; database statuses. */
+ * CORE_ERR_TOO_LARGE beyond version 2^31-1, or for an event whose metadata together with the
+ * three keys the store sets would have more than DDD_METADATA_MAX entries (load could not
+ * rebuild it); database statuses. */
 core_status es_store_append(es_store *store, const char *stream_name, const char *stream_id,
                             uint64_t expected_version, ddd_event *const *events, size_t n,
                             core_err *err);

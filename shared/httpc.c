@@ -214,6 +214,7 @@ struct exchange {
     size_t len, cap;
     bool stale;      /* failed before anything of the response arrived: retry may help */
     bool sent_all;   /* the whole request went out */
+    bool received;   /* some response bytes arrived (a 1xx head dropped from buf counts too) */
 };
 
 /* Sends the request. Stops early (sent_all false, OK) when the server already answers. */
@@ -268,6 +269,7 @@ static core_status fill(struct exchange *x, bool *eof, core_err *err)
         ssize_t n = recv(x->fd, x->buf + x->len, x->cap - x->len, 0);
         if (n > 0) {
             x->len += (size_t)n;
+            x->received = true;
             return CORE_OK;
         }
         if (n == 0 || errno == ECONNRESET) {
@@ -350,7 +352,7 @@ static core_status read_head(struct exchange *x, size_t *hdr_len, core_err *err)
         if (st != CORE_OK)
             return st;
         if (eof) {
-            if (x->len == 0) {
+            if (!x->received) {
                 x->stale = true;
                 return core_err_set(err, CORE_ERR_UNAVAILABLE, "%s closed the connection without a response",
                                     x->c->where);

@@ -1244,8 +1244,12 @@ core_status pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *js
     }
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!root)
-        return core_err_set(err, CORE_ERR_INVALID, "invalid JSON at line %d, column %d: %s", je.line, je.column, je.text);
+    if (!root) {
+        core_err_set(err, CORE_ERR_INVALID, "invalid JSON at line %d, column %d: %s", je.line, je.column, je.text);
+        if (err) /* jansson quotes the input near the error, cut anywhere */
+            pbjson_make_utf8(err->msg);
+        return CORE_ERR_INVALID;
+    }
     core_status st;
     if (!json_is_object(root))
         st = core_err_set(err, CORE_ERR_INVALID, "expected a JSON object for %s, got %s", desc->name, json_kind(root));

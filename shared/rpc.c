@@ -258,6 +258,8 @@ core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const
     core_free(packed);
     if (st == CORE_ERR_UNAVAILABLE)
         return core_err_set(err, st, "%s RPC at %s unreachable: %s", label, c->where, herr.msg);
+    if (st == CORE_ERR_TOO_LARGE) /* the server's answer, not the caller's input: no 413 */
+        st = CORE_ERR_IO;
     if (st != CORE_OK)
         return core_err_set(err, st, "%s RPC at %s: %s", label, c->where, herr.msg);
 

@@ -83,7 +83,8 @@ void rpc_client_free(rpc_client *c);
  * CORE_ERR_INVALID). On OK *resp is unpacked into a heap tree of the method's output type (caller
  * frees with pb_free). A remote error comes back as the SAME core_status with the remote message
  * (so a NOT_FOUND in stores stays a NOT_FOUND in baskets); unreachable -> CORE_ERR_UNAVAILABLE
- * "stores RPC at 127.0.0.1:8085 unreachable: ..." (the service's package names the server). */
+ * "stores RPC at 127.0.0.1:8085 unreachable: ..." (the service's package names the server); a
+ * reply that is malformed or larger than HTTPC_MAX_RESPONSE -> CORE_ERR_IO. */
 core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const char *method, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err);
 
 #endif /* RPC_H */

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pbjson.h"
 #include "web.h"
 
 #define COMP "web"
@@ -267,7 +269,17 @@ void web_respond_json(struct web_response *resp, int status, json_t *json)
 /* The error JSON with an explicit HTTP status and code (405 has no core_status). */
 static void respond_error_code(struct web_response *resp, int http, int code, const char *message)
 {
-    web_respond_json(resp, http, json_pack("{s:i,s:s}", "code", code, "message", message ? message : ""));
+    json_t *j = json_pack("{s:i,s:s}", "code", code, "message", message ? message : "");
+    if (!j && message) {
+        /* json_pack refuses text that is not UTF-8, which would turn any status into a bare 500:
+         * a handler may quote a decoded path parameter ("%FF") or user text cut inside a
+         * character */
+        char clean[CORE_ERR_MSG_MAX * 2];
+        core_strlcpy(clean, message, sizeof clean);
+        pbjson_make_utf8(clean);
+        j = json_pack("{s:i,s:s}", "code", code, "message", clean);
+    }
+    web_respond_json(resp, http, j);
 }
 
 void web_respond_error(struct web_response *resp, core_status st, const char *message)
@@ -373,6 +385,8 @@ static enum body_result read_body(struct mg_connection *conn, const struct mg_re
     size_t len = 0;
     char *buf;
 
+    if (limit == SIZE_MAX) /* "no limit": limit + 1 below must not wrap to 0 */
+        limit = SIZE_MAX - 1;
     if (cl >= 0 && (unsigned long long)cl > limit)
         return BODY_TOO_LARGE;
     if (cap > limit + 1)

@@ -115,7 +115,8 @@ void web_respond(struct web_response *resp, int status, const char *content_type
  * the reference to json (NULL or out of memory -> 500). */
 void web_respond_json(struct web_response *resp, int status, json_t *json /* takes the reference */);
 
-/* Error response: HTTP core_status_http(st), JSON {"code": core_status_code(st), "message": message}. */
+/* Error response: HTTP core_status_http(st), JSON {"code": core_status_code(st), "message": message}.
+ * message is borrowed; bytes of it that are not valid UTF-8 are sent as '?'. */
 void web_respond_error(struct web_response *resp, core_status st, const char *message);
 
 #endif /* WEB_H */

@@ -340,6 +340,40 @@ static void store_appends_all_events_in_order(void **state)
         ddd_event_free(evs[i]);
 }
 
+/* The store adds aggregate-name, -id and -version to what an event carries; an event whose
+ * metadata would then exceed DDD_METADATA_MAX could be stored but never loaded again (the whole
+ * stream would fail to load), so the append refuses it and stores nothing. */
+static void store_refuses_metadata_it_could_not_load(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    ddd_event *ok = new_event("estest.ThingCounted", counted(1));
+    ddd_event *big = new_event("estest.ThingCounted", counted(2));
+    for (int i = 0; i < DDD_METADATA_MAX; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        if (i < DDD_METADATA_MAX - 3)
+            assert_int_equal(ddd_event_set_metadata(ok, key, "v", &err), CORE_OK);
+        assert_int_equal(ddd_event_set_metadata(big, key, "v", &err), CORE_OK);
+    }
+    ddd_event *both[2] = {ok, big};
+    assert_int_equal(es_store_append(f->store, "test.Thing", "m1", 0, both, 2, &err),
+                     CORE_ERR_TOO_LARGE);
+    assert_non_null(strstr(err.msg, "metadata"));
+    assert_int_equal(stored_count(f->store, "m1"), 0); /* nothing of the batch */
+
+    /* DDD_METADATA_MAX - 3 own keys plus the store's three: stored and loaded back */
+    assert_int_equal(es_store_append(f->store, "test.Thing", "m1", 0, both, 1, &err), CORE_OK);
+    struct ddd_event_list l = DDD_EVENT_LIST_INIT;
+    assert_int_equal(es_store_load(f->store, "test.Thing", "m1", 0, &l, &err), CORE_OK);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(ddd_event_metadata_count(l.items[0]), DDD_METADATA_MAX);
+    assert_string_equal(ddd_event_metadata(l.items[0], "k0"), "v");
+    ddd_event_list_release(&l);
+    ddd_event_free(ok);
+    ddd_event_free(big);
+}
+
 static void store_keeps_the_newest_snapshot(void **state)
 {
     struct fx *f = *state;
@@ -598,6 +632,13 @@ static void repo_conflict_stores_and_publishes_nothing(void **state)
     assert_int_equal(thing_note(&t, &err), CORE_OK);
     assert_int_equal(es_repo_save(repo, &t, &err), CORE_ERR_INVALID);
     assert_int_equal(t.agg.base.events.n, 1);
+    thing_release(&t);
+    /* nor one whose id is blank (white space only), as es.h promises */
+    thing_init(&t);
+    assert_int_equal(thing_create(&t, "  ", "blank desk", &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_ERR_INVALID);
+    assert_int_equal(t.agg.base.events.n, 1);
+    assert_int_equal(stored_count(f->store, "  "), 0);
     thing_release(&t);
     assert_int_equal(c.calls, 2);
     es_repo_free(repo);
@@ -861,6 +902,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(raise_records_and_applies_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(registry_maps_names_to_types, setup, teardown),
         cmocka_unit_test_setup_teardown(store_appends_all_events_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_refuses_metadata_it_could_not_load, setup, teardown),
         cmocka_unit_test_setup_teardown(store_keeps_the_newest_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(store_refuses_stored_data_it_cannot_read, setup, teardown),
         cmocka_unit_test_setup_teardown(repo_saves_and_publishes_exactly_once, setup, teardown),

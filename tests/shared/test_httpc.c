@@ -32,7 +32,8 @@ struct raw_srv {
     pthread_t th;
     void (*script)(struct raw_srv *s);
     atomic_int accepts;
-    char last_request[4096];
+    pthread_mutex_t mu;      /* guards last_request: the server thread writes it, the test reads it */
+    char last_request[4096]; /* the last COMPLETE request, so reading the next one cannot clobber it */
 };
 
 static void sleep_ms(int ms)
@@ -59,29 +60,43 @@ static int srv_accept(struct raw_srv *s)
     return fd;
 }
 
-/* Reads one request (header block + Content-Length body) into s->last_request. false on EOF/timeout. */
+/* Reads one request (header block + Content-Length body) and publishes it in s->last_request.
+ * false on EOF/timeout. */
 static bool srv_read_request(struct raw_srv *s, int fd)
 {
-    size_t len = 0, cap = sizeof s->last_request - 1;
+    char req[sizeof s->last_request];
+    size_t len = 0, cap = sizeof req - 1;
     for (;;) {
-        s->last_request[len] = '\0';
-        char *end = strstr(s->last_request, "\r\n\r\n");
+        req[len] = '\0';
+        char *end = strstr(req, "\r\n\r\n");
         if (end) {
-            size_t want = (size_t)(end + 4 - s->last_request);
-            const char *cl = strstr(s->last_request, "Content-Length: ");
+            size_t want = (size_t)(end + 4 - req);
+            const char *cl = strstr(req, "Content-Length: ");
             if (cl && cl < end)
                 want += (size_t)atol(cl + 16);
-            if (len >= want)
+            if (len >= want) {
+                pthread_mutex_lock(&s->mu);
+                memcpy(s->last_request, req, len + 1);
+                pthread_mutex_unlock(&s->mu);
                 return true;
+            }
         }
         struct pollfd p = {fd, POLLIN, 0};
         if (len == cap || poll(&p, 1, 5000) != 1)
             return false;
-        ssize_t n = recv(fd, s->last_request + len, cap - len, 0);
+        ssize_t n = recv(fd, req + len, cap - len, 0);
         if (n <= 0)
             return false;
         len += (size_t)n;
     }
+}
+
+/* A copy of the last complete request the server read. */
+static void srv_last_request(struct raw_srv *s, char out[sizeof s->last_request])
+{
+    pthread_mutex_lock(&s->mu);
+    memcpy(out, s->last_request, sizeof s->last_request);
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void srv_write(int fd, const char *data)
@@ -138,6 +153,7 @@ static void srv_start(struct raw_srv *s, void (*script)(struct raw_srv *))
     assert_int_equal(getsockname(s->lfd, (struct sockaddr *)&sa, &len), 0);
     s->port = ntohs(sa.sin_port);
     s->script = script;
+    assert_int_equal(pthread_mutex_init(&s->mu, NULL), 0);
     assert_int_equal(pthread_create(&s->th, NULL, srv_thread, s), 0);
 }
 
@@ -145,6 +161,7 @@ static void srv_finish(struct raw_srv *s)
 {
     pthread_join(s->th, NULL);
     close(s->lfd);
+    pthread_mutex_destroy(&s->mu);
 }
 
 static httpc *client(int port, int timeout_ms)
@@ -273,7 +290,9 @@ static void test_chunked_and_reuse(void **state)
              "POST /x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-A: b\r\nContent-Type: text/plain\r\n"
              "Content-Length: 3\r\n\r\nabc",
              s.port);
-    assert_string_equal(s.last_request, want);
+    char got[sizeof s.last_request];
+    srv_last_request(&s, got);
+    assert_string_equal(got, want);
     assert_int_equal(resp.status, 200);
     assert_string_equal(resp.body, "hello, worldabcdefghijklmnopqrstuvwxyz");
     assert_int_equal(resp.body_len, strlen("hello, worldabcdefghijklmnopqrstuvwxyz"));
@@ -286,8 +305,9 @@ static void test_chunked_and_reuse(void **state)
     assert_int_equal(httpc_request(c, "GET", "/second", NULL, NULL, 0, &resp, &err), CORE_OK);
     assert_int_equal(resp.status, 201);
     assert_string_equal(resp.body, "second");
-    assert_non_null(strstr(s.last_request, "GET /second HTTP/1.1\r\n"));
-    assert_null(strstr(s.last_request, "Content-Length")); /* none for a GET without body */
+    srv_last_request(&s, got);
+    assert_non_null(strstr(got, "GET /second HTTP/1.1\r\n"));
+    assert_null(strstr(got, "Content-Length")); /* none for a GET without body */
     httpc_response_release(&resp);
 
     httpc_free(c);
@@ -377,6 +397,55 @@ static void expect_bad(const char *response, core_status want_st, const char *wa
     assert_null(resp.body);
     httpc_free(c);
     srv_finish(&s);
+    assert_int_equal(core_alloc_live(), live);
+}
+
+/* Found by tests/fuzz/fuzz_httpc: a pooled connection that gets a 1xx interim response and then
+ * closes. The server has seen the request, so it must not be sent again (the header promises a
+ * retry only "when nothing of the response was read"). The script answers a replay with "replayed"
+ * so a retry shows. */
+static void script_interim_then_close(struct raw_srv *s)
+{
+    int fd = srv_accept(s);
+    if (fd < 0)
+        return;
+    if (srv_read_request(s, fd))
+        srv_write(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst");
+    if (srv_read_request(s, fd))
+        srv_write(fd, "HTTP/1.1 102 Processing\r\n\r\n");
+    close(fd);
+    struct pollfd p = {s->lfd, POLLIN, 0};
+    if (poll(&p, 1, 500) != 1)
+        return; /* no replay: good */
+    fd = srv_accept(s);
+    if (fd < 0)
+        return;
+    if (srv_read_request(s, fd))
+        srv_write(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 8\r\n\r\nreplayed");
+    close(fd);
+}
+
+static void test_interim_response_then_close_is_not_retried(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    struct raw_srv s;
+    srv_start(&s, script_interim_then_close);
+    httpc *c = client(s.port, 2000);
+    struct httpc_response resp = HTTPC_RESPONSE_INIT;
+    core_err err = CORE_ERR_INIT;
+
+    assert_int_equal(httpc_request(c, "POST", "/a", NULL, "x", 1, &resp, &err), CORE_OK);
+    assert_string_equal(resp.body, "first");
+    httpc_response_release(&resp);
+    /* the pooled connection answers 102 and closes: the request reached the server */
+    assert_int_equal(httpc_request(c, "POST", "/b", NULL, "x", 1, &resp, &err), CORE_ERR_IO);
+    assert_non_null(strstr(err.msg, "in the middle of the response header"));
+    assert_null(resp.body);
+
+    httpc_free(c);
+    srv_finish(&s);
+    assert_int_equal(atomic_load(&s.accepts), 1);
     assert_int_equal(core_alloc_live(), live);
 }
 
@@ -588,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_chunked_and_reuse),
         cmocka_unit_test(test_close_eof_interim_head),
         cmocka_unit_test(test_stale_connection_retry),
+        cmocka_unit_test(test_interim_response_then_close_is_not_retried),
         cmocka_unit_test(test_malformed_and_too_large),
         cmocka_unit_test(test_size_cap_over_chunks),
         cmocka_unit_test(test_timeout),

@@ -972,6 +972,28 @@ static void error_messages_are_always_utf8(void **state)
     pb_free(&it->base);
 }
 
+/* Found by tests/fuzz/fuzz_pbjson: jansson's error text quotes the input near the error, cut
+ * byte-wise, so it may end inside a UTF-8 character (here the 2-byte U+031A after "\). */
+static void json_syntax_error_messages_are_utf8(void **state)
+{
+    (void)state;
+    static const char *const inputs[] = {"\"\\\xcc\x9a", "{\"a\":\"\\u0\xff\"}", "{\"a\xc3\xa9\xc3"};
+    long live = core_alloc_live();
+    for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
+        core_err err = CORE_ERR_INIT;
+        ProtobufCMessage *m = NULL;
+        assert_int_equal(pbjson_decode(&pbjsontest__item__descriptor, inputs[i], strlen(inputs[i]), &m, &err),
+                         CORE_ERR_INVALID);
+        assert_null(m);
+        assert_contains(err.msg, "invalid JSON at line 1");
+        json_t *j = json_string(err.msg); /* NULL if not valid UTF-8 */
+        if (!j)
+            fail_msg("input %zu: error message is not UTF-8: %s", i, err.msg);
+        json_decref(j);
+    }
+    assert_int_equal(core_alloc_live(), live);
+}
+
 static void decode_survives_every_allocation_failure(void **state)
 {
     (void)state;
@@ -1060,6 +1082,7 @@ int main(void)
         cmocka_unit_test(encode_rejects_what_json_cannot_carry),
         cmocka_unit_test(dump_writes_short_reals_and_escapes),
         cmocka_unit_test(error_messages_are_always_utf8),
+        cmocka_unit_test(json_syntax_error_messages_are_utf8),
         cmocka_unit_test(decode_survives_every_allocation_failure),
         cmocka_unit_test(encode_survives_every_allocation_failure),
     };

@@ -275,6 +275,17 @@ static void test_call_over_http(void **state)
                      CORE_ERR_INVALID);
     assert_int_equal(atomic_load(&r.state.calls), 2);
 
+    /* a reply over HTTPC_MAX_RESPONSE is the callee's fault, not a too large input of the caller:
+     * CORE_ERR_IO (a 500 at the gateway), not CORE_ERR_TOO_LARGE (which would become a 413) */
+    char kilo[1025];
+    memset(kilo, 'k', 1024);
+    kilo[1024] = '\0';
+    Rpctest__EchoRequest huge = echo_req(kilo, (int)(HTTPC_MAX_RESPONSE / 1024) + 1);
+    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &huge.base, &resp, &err),
+                     CORE_ERR_IO);
+    assert_non_null(strstr(err.msg, "larger than"));
+    assert_null(resp);
+
     rig_stop(&r);
     assert_int_equal(core_alloc_live(), live);
 }

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -366,6 +367,23 @@ static void test_body_limit(void **state)
     assert_int_equal(resp.status, 200);
     httpc_response_release(&resp);
     core_free(big);
+    httpc_free(c);
+    web_server_free(srv);
+
+    /* body_limit SIZE_MAX ("no limit"): limit + 1 must not wrap to a zero-sized buffer */
+    srv = start_server(SIZE_MAX, NULL);
+    c = client_for(srv);
+    assert_int_equal(httpc_request(c, "POST", "/api/baskets", NULL, "hello", 5, &resp, &err), CORE_OK);
+    assert_int_equal(resp.status, 200);
+    assert_non_null(strstr(resp.body, "\"body\":\"hello\""));
+    httpc_response_release(&resp);
+    fd = raw_connect(web_server_port(srv));
+    raw_send(fd, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                 "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    raw_read_all(fd, buf, sizeof buf, 5000, &closed);
+    assert_non_null(strstr(buf, "HTTP/1.1 200 "));
+    assert_non_null(strstr(buf, "\"body\":\"hello world\""));
+    close(fd);
 
     httpc_free(c);
     web_server_free(srv);
@@ -557,6 +575,12 @@ static void test_respond_helpers(void **state)
     assert_int_equal(resp.body_len, 0);
     web_respond_json(&resp, 200, json_pack("{s:i}", "n", 1));
     assert_string_equal(resp.body, "{\"n\":1}");
+    /* a message that is not UTF-8 (say a decoded path parameter "%FF" quoted by a handler) keeps
+     * its status and JSON body; the bad bytes become '?' */
+    web_respond_error(&resp, CORE_ERR_NOT_FOUND, "no store \xff\xfe here");
+    assert_int_equal(resp.status, 404);
+    assert_string_equal(resp.content_type, "application/json");
+    assert_string_equal(resp.body, "{\"code\":5,\"message\":\"no store ?? here\"}");
     core_free(resp.body);
     assert_int_equal(core_alloc_live(), live);
 }
