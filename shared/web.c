@@ -59,6 +59,8 @@ struct web_server {
     bool stopped;
     atomic_int inflight;
     atomic_bool stopping;
+    atomic_int open_conns; /* connections a worker thread is bound to (civetweb callbacks) */
+    int crowded_at;        /* from this many open connections on, responses close them */
 };
 
 /* ---- templates and matching ----------------------------------------------------------------- */
@@ -596,7 +598,13 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 
     atomic_fetch_add(&srv->inflight, 1);
     dispatch(srv, conn, ri, &resp, &body_unread);
-    bool keep_alive = !body_unread && client_wants_keep_alive(conn, ri) && !atomic_load(&srv->stopping);
+    /* Fairness: civetweb binds a worker thread to a connection while it is kept alive, and
+     * connections beyond the thread count wait in a queue. Clients that keep their connections
+     * busy would starve the queued ones forever, so once most threads are bound, responses close
+     * their connection and the queue moves on. */
+    bool crowded = atomic_load(&srv->open_conns) >= srv->crowded_at;
+    bool keep_alive = !body_unread && !crowded && client_wants_keep_alive(conn, ri) &&
+                      !atomic_load(&srv->stopping);
     if (!keep_alive)
         mg_disable_keep_alive(conn);
     send_response(conn, ri, &resp, keep_alive);
@@ -606,6 +614,20 @@ static int on_request(struct mg_connection *conn, void *cbdata)
               ri->local_uri_raw ? ri->local_uri_raw : "?", status, now_us() - t0);
     atomic_fetch_sub(&srv->inflight, 1);
     return status;
+}
+
+static int on_init_connection(const struct mg_connection *conn, void **conn_data)
+{
+    (void)conn_data;
+    web_server *srv = mg_get_user_data(mg_get_context(conn));
+    atomic_fetch_add(&srv->open_conns, 1);
+    return 0;
+}
+
+static void on_connection_closed(const struct mg_connection *conn)
+{
+    web_server *srv = mg_get_user_data(mg_get_context(conn));
+    atomic_fetch_sub(&srv->open_conns, 1);
 }
 
 static int on_log_message(const struct mg_connection *conn, const char *message)
@@ -639,6 +661,14 @@ core_status web_server_start(web_server *srv, core_err *err)
     struct mg_callbacks callbacks;
     memset(&callbacks, 0, sizeof callbacks);
     callbacks.log_message = on_log_message;
+    callbacks.init_connection = on_init_connection;
+    callbacks.connection_closed = on_connection_closed;
+    /* keep-alive only while at least a quarter of the threads (one at least) is free */
+    srv->crowded_at = srv->opts.threads - srv->opts.threads / 4;
+    if (srv->crowded_at >= srv->opts.threads)
+        srv->crowded_at = srv->opts.threads - 1;
+    if (srv->crowded_at < 1)
+        srv->crowded_at = 1;
     struct mg_init_data init = {&callbacks, srv, options};
     char errtext[256] = "";
     unsigned errcode = 0;

@@ -27,6 +27,9 @@
  * Every response carries Content-Length; JSON ones carry Content-Type: application/json.
  * Connections are HTTP/1.1 keep-alive; note that civetweb binds a worker thread to a connection
  * while it is open (idle ones are closed after 500 ms), so `threads` bounds concurrent clients.
+ * Connections beyond that wait in civetweb's queue; so that busy kept-alive clients cannot starve
+ * them, responses close their connection ("Connection: close") while three quarters or more of
+ * the threads are bound to connections.
  * Each request is logged at debug level (method, path, status, duration).
  *
  * Thread-safety: web_route() only before web_server_start(), from one thread. Handlers run on

@@ -431,6 +431,77 @@ static void test_keep_alive_reuse(void **state)
     assert_int_equal(core_alloc_live(), live);
 }
 
+/* ---- fairness: busy kept-alive clients must not starve a queued one ---- */
+
+struct hog {
+    int port;
+    atomic_bool stop;
+    int requests;
+    bool failed;
+    bool gave_up; /* still not told to stop after the safety bound */
+};
+
+static void *hog_thread(void *arg)
+{
+    struct hog *h = arg;
+    httpc *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    if (httpc_new(&c, "127.0.0.1", h->port, 5000, &err) != CORE_OK) {
+        h->failed = true;
+        return NULL;
+    }
+    long long deadline = now_ms() + 8000; /* a bound, so a starved test still ends */
+    while (!atomic_load(&h->stop)) {
+        if (now_ms() > deadline) {
+            h->gave_up = true;
+            break;
+        }
+        struct httpc_response resp = HTTPC_RESPONSE_INIT;
+        if (httpc_request(c, "GET", "/port", NULL, NULL, 0, &resp, &err) != CORE_OK || resp.status != 200)
+            h->failed = true;
+        httpc_response_release(&resp);
+        h->requests++;
+    }
+    httpc_free(c);
+    return NULL;
+}
+
+static void test_busy_keep_alive_clients_do_not_starve_others(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    web_server *srv = start_server(1024, NULL); /* 4 worker threads */
+    enum { NHOGS = 4 };
+    struct hog hogs[NHOGS];
+    pthread_t tids[NHOGS];
+    for (int i = 0; i < NHOGS; i++) {
+        hogs[i] = (struct hog){.port = web_server_port(srv)};
+        atomic_init(&hogs[i].stop, false);
+        assert_int_equal(pthread_create(&tids[i], NULL, hog_thread, &hogs[i]), 0);
+    }
+    sleep_ms(300); /* every worker thread is now bound to a busy hog */
+
+    /* a fifth client must be served while the hogs are still busy, not only when they give up */
+    httpc *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(httpc_new(&c, "127.0.0.1", web_server_port(srv), 15000, &err), CORE_OK);
+    struct httpc_response resp = HTTPC_RESPONSE_INIT;
+    core_status st = httpc_request(c, "GET", "/port", NULL, NULL, 0, &resp, &err);
+    httpc_response_release(&resp);
+    httpc_free(c);
+
+    for (int i = 0; i < NHOGS; i++) {
+        atomic_store(&hogs[i].stop, true);
+        pthread_join(tids[i], NULL);
+        assert_false(hogs[i].failed);
+        assert_true(hogs[i].requests > 0);
+        assert_false(hogs[i].gave_up); /* the fifth client was served while they were busy */
+    }
+    web_server_free(srv);
+    assert_int_equal(st, CORE_OK);
+    assert_int_equal(core_alloc_live(), live);
+}
+
 struct req_thread {
     httpc *c;
     const char *path;
@@ -595,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_not_found_and_method_not_allowed),
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_keep_alive_reuse),
+        cmocka_unit_test(test_busy_keep_alive_clients_do_not_starve_others),
         cmocka_unit_test(test_graceful_stop),
         cmocka_unit_test(test_port_in_use),
     };
