@@ -15,7 +15,7 @@ EX ?= 1
 
 .DEFAULT_GOAL := help
 .PHONY: help deps lab-up lab-down lab-status psql core core-san tree diff run test \
-        exercises exercise exercise-reset clean check-deps $(addprefix ch,$(shell scripts/chapter.sh list))
+        exercises exercise exercise-reset clean check-deps fuzz $(addprefix ch,$(shell scripts/chapter.sh list))
 
 help:
 	@echo "MallBots in C -- targets:"
@@ -28,6 +28,7 @@ help:
 	@echo "  make exercise CH=NN EX=N        work on an exercise (starter copied to exercises-work/)"
 	@echo "  make exercise-reset CH=NN EX=N  start an exercise over"
 	@echo "  make lab-up | lab-down | lab-status | psql   the local lab (PostgreSQL + NATS)"
+	@echo "  make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=...]  fuzz the core's parsers (libFuzzer; not in make test)"
 	@echo "  make deps               install the Debian packages the workspace needs"
 	@echo "  make clean              remove build/ (stops the lab first)"
 	@echo "Chapters: $$(scripts/chapter.sh list | tr '\n' ' ')(newest runnable: $(CH))"
@@ -76,6 +77,11 @@ run: check-deps
 
 test: check-deps
 	@scripts/test.sh $(CH_ARG)
+
+# Coverage-guided fuzzing of the core's input parsers (tests/fuzz/README.md): clang + libFuzzer,
+# builds into build/fuzz/, runs each harness FUZZ_SECONDS (default 60). Not part of `make test`.
+fuzz: check-deps
+	@$(MAKE) -f tests/fuzz/fuzz.mk run
 
 exercises:
 	@scripts/exercise.sh list

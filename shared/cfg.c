@@ -27,7 +27,8 @@ core_status cfg_parse_duration_ms(const char *text, int *out_ms, core_err *err)
     errno = 0;
     double v = text && *text && !isspace((unsigned char)*text) ? strtod(text, &end) : -1;
     double scale = 0;
-    if (text && end && end != text && !errno && v >= 0) {
+    /* decimal digits and '.' only: strtod() would also take hex ("0x10"), exponents and signs */
+    if (text && end && end != text && !errno && v >= 0 && (size_t)(end - text) == strspn(text, "0123456789.")) {
         if (*end == '\0' || strcmp(end, "s") == 0)
             scale = 1000;
         else if (strcmp(end, "ms") == 0)

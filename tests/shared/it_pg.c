@@ -378,6 +378,15 @@ static void *worker_main(void *arg)
         int max = atomic_load(w->max_borrowed);
         while (now > max && !atomic_compare_exchange_weak(w->max_borrowed, &max, now)) {
         }
+        /* First round: hold the connection until another worker holds one too (bounded), so
+         * that the overlap is certain on a loaded machine instead of left to timing. */
+        for (long long until = waiter_now_ms() + 10000;
+             i == 0 && atomic_load(w->borrowed) < 2 && waiter_now_ms() < until;)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+        max = atomic_load(w->max_borrowed);
+        now = atomic_load(w->borrowed);
+        while (now > max && !atomic_compare_exchange_weak(w->max_borrowed, &max, now)) {
+        }
         char worker[16], round[16];
         snprintf(worker, sizeof worker, "%d", w->id);
         snprintf(round, sizeof round, "%d", i);

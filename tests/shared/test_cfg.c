@@ -89,6 +89,31 @@ static void bad_values_name_the_variable(void **state)
     assert_non_null(strstr(err.msg, "PG_CONN"));
 }
 
+/* Found by tests/fuzz/fuzz_cfg: the number was read with strtod(), which also takes hex ("0Xf" was
+ * 15 s), exponents and signs; a Go-style duration or plain seconds is decimal digits. */
+static void durations_are_decimal(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"0Xf", "0x10s", "1e3", "1e3ms", "-0", "+5s", "1.2.3s", ".", "s", "inf", "nan"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int ms = -1;
+        core_err err = CORE_ERR_INIT;
+        if (cfg_parse_duration_ms(bad[i], &ms, &err) != CORE_ERR_INVALID)
+            fail_msg("\"%s\" was accepted as %d ms", bad[i], ms);
+        assert_int_equal(ms, -1);
+        assert_non_null(strstr(err.msg, "is not a duration"));
+    }
+    int ms = 0;
+    assert_int_equal(cfg_parse_duration_ms("1.5s", &ms, NULL), CORE_OK);
+    assert_int_equal(ms, 1500);
+    assert_int_equal(cfg_parse_duration_ms(".5m", &ms, NULL), CORE_OK);
+    assert_int_equal(ms, 30000);
+    assert_int_equal(cfg_parse_duration_ms("30", &ms, NULL), CORE_OK);
+    assert_int_equal(ms, 30000);
+    assert_int_equal(cfg_parse_duration_ms("0ms", &ms, NULL), CORE_OK);
+    assert_int_equal(ms, 0);
+}
+
 static void log_levels_parse(void **state)
 {
     (void)state;
@@ -107,6 +132,7 @@ int main(void)
         cmocka_unit_test_setup(defaults_point_at_the_lab_and_loopback, clear_env),
         cmocka_unit_test_setup(book_formats_are_accepted, clear_env),
         cmocka_unit_test_setup(bad_values_name_the_variable, clear_env),
+        cmocka_unit_test(durations_are_decimal),
         cmocka_unit_test(log_levels_parse),
     };
     return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
