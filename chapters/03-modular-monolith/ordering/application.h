@@ -87,8 +87,9 @@ struct ordering_app {
  * already exists" (checked before any other module is called); then customers.authorize ->
  * payments.confirm -> depot.create_shopping_list (its id is stored on the order) ->
  * notifications.order_created -> orders.save with status "pending". The order's id is written to
- * id_out (ORDERING_ID_SIZE bytes) on success. items (nitems entries) and all strings are
- * borrowed. */
+ * id_out (ORDERING_ID_SIZE bytes) on success. When the save fails (e.g. a racing checkout saved
+ * the same order id first), the shopping list just created is cancelled (best effort) and the
+ * save's error is returned. items (nitems entries) and all strings are borrowed. */
 core_status ordering_app_create_order(struct ordering_app *app, const char *id,
                                       const char *customer_id, const char *payment_id,
                                       const struct ordering_item *items, size_t nitems,

@@ -100,8 +100,9 @@ struct ordering_app {
  * payments.confirm -> depot.create_shopping_list (its id is stored on the order) -> OrderCreated
  * recorded -> orders.save with status "pending" -> OrderCreated published (the notification is
  * sent by a handler). The order's id is written to id_out (ORDERING_ID_SIZE bytes) once the
- * order is saved, even when a handler then fails. items (nitems entries) and all strings are
- * borrowed. */
+ * order is saved, even when a handler then fails. When the save fails, the shopping list just
+ * created is cancelled (best effort) and the save's error is returned. items (nitems entries) and
+ * all strings are borrowed. */
 core_status ordering_app_create_order(struct ordering_app *app, const char *id,
                                       const char *customer_id, const char *payment_id,
                                       const struct ordering_item *items, size_t nitems,

@@ -65,6 +65,30 @@ static core_status check_new(struct ordering_app *app, const char *id, core_err 
     return st;
 }
 
+/* Best effort: cancels the shopping list shopping_id that create_order had depot make for order
+ * order_id, after the order's save failed with save_st (detail in save_err, may be NULL). A
+ * failed cancel is logged with both errors, not returned: the caller returns the save's error. */
+static void cancel_created_list(struct ordering_app *app, const char *order_id,
+                                const char *shopping_id, core_status save_st,
+                                const core_err *save_err)
+{
+    core_err cancel = CORE_ERR_INIT;
+    const char *why = save_err ? save_err->msg : core_status_text(save_st);
+    if (app->depot.cancel_shopping_list(app->depot.self, shopping_id, &cancel))
+        log_error(COMP,
+                  "order %s not saved (%s); cancelling its shopping list %s failed too (%s): the "
+                  "list is left without an order",
+                  order_id, why, shopping_id, cancel.msg);
+    else
+        log_info(COMP, "order %s not saved (%s); its shopping list %s was cancelled", order_id, why,
+                 shopping_id);
+}
+
+/* CreateOrder. When the save fails after depot created the shopping list (CORE_ERR_CONFLICT: a
+ * racing CreateOrder of the same id saved first; or any other failure), that list is cancelled
+ * again through the depot port (cancel_created_list) and the save's error is returned unchanged.
+ * This is a local compensation: the first hint of what the book's chapter 8 generalises as sagas
+ * (each step that succeeded is undone when a later one fails). */
 static core_status create_order(struct ordering_app *app, const char *id, const char *customer_id,
                                 const char *payment_id, const struct ordering_item *items,
                                 size_t nitems, char *id_out, core_err *err)
@@ -93,8 +117,10 @@ static core_status create_order(struct ordering_app *app, const char *id, const 
                                     err)))
         goto done;
     st = save(app, &order, err);
-    if (!stored(&order))
+    if (!stored(&order)) {
+        cancel_created_list(app, id, shopping_id, st, err);
         goto done;
+    }
     core_strlcpy(id_out, order.id, ORDERING_ID_SIZE);
     log_info(COMP, "order created id=%s customer_id=%s shopping_id=%s items=%zu total=%.2f",
              order.id, order.customer_id, order.shopping_id, order.nitems,

@@ -2,7 +2,8 @@
  * repository and the customers, payments, depot and notifications modules are in-memory fakes
  * that record their calls and can be told to fail. Checked for every command and query: the
  * flow (which ports are called, in which order, with what), not found, rule violations, and
- * that a failing dependency is passed up unchanged and nothing is saved. */
+ * that a failing dependency is passed up unchanged and nothing is saved (a failed save cancels the
+ * shopping list that CreateOrder had depot create). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +43,7 @@ struct fakes {
     enum fake_port failing; /* this port fails with fail_status / fail_msg */
     core_status fail_status;
     const char *fail_msg;
+    void (*meddle)(void);  /* run inside the next save: someone else's change */
     double invoice_amount; /* last create_invoice amount */
 };
 
@@ -92,6 +94,10 @@ static core_status fake_find(void *self, const char *id, struct ordering_order *
 static core_status fake_save(void *self, const struct ordering_order *order, core_err *err)
 {
     record("save(%s)", order->id);
+    void (*meddle)(void) = fk.meddle;
+    fk.meddle = NULL;
+    if (meddle)
+        meddle();
     if (fails(PORT_SAVE, err))
         return fk.fail_status;
     if (stored(order->id))
@@ -232,6 +238,14 @@ static struct ordering_order *preload(const char *id, enum ordering_status statu
     return o;
 }
 
+/* Someone else creates order-1 with a shopping list of its own, inside our save: two CreateOrders
+ * of one id (a basket checked out twice at once) both got past the existence check. */
+static void create_order_1_meanwhile(void)
+{
+    struct ordering_order *o = preload("order-1", ORDERING_STATUS_PENDING);
+    assert_int_equal(ordering_order_set_shopping_id(o, "shopping-0", NULL), CORE_OK);
+}
+
 /* ---- CreateOrder ---------------------------------------------------------------------------- */
 
 static void create_order_runs_the_flow_and_saves_a_pending_order(void **state)
@@ -346,7 +360,7 @@ static void create_order_failing_dependency_saves_nothing(void **state)
         {PORT_SAVE, CORE_ERR_IO, "disk full (SQLSTATE 53100)",
          "find(order-1) authorize(customer-1) confirm(payment-1) create_shopping_list(order-1,2 "
          "items,product-1 x2) "
-         "notify_created(order-1,customer-1) save(order-1)"},
+         "notify_created(order-1,customer-1) save(order-1) cancel_shopping_list(shopping-1)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char id[ORDERING_ID_SIZE] = "";
@@ -363,6 +377,48 @@ static void create_order_failing_dependency_saves_nothing(void **state)
         assert_string_equal(id, "");
         assert_int_equal(core_alloc_live(), live_before);
     }
+}
+
+/* The other CreateOrder saved first: our save fails with CORE_ERR_CONFLICT, and the shopping list
+ * we had depot create is cancelled again (a local compensation); the caller gets the save's
+ * error, the other order keeps its list. */
+static void create_order_failing_save_cancels_the_shopping_list(void **state)
+{
+    (void)state;
+    char id[ORDERING_ID_SIZE] = "";
+    core_err err = CORE_ERR_INIT;
+    fk.meddle = create_order_1_meanwhile;
+    assert_int_equal(
+        ordering_app_create_order(&app, "order-1", "customer-1", "payment-1", items, 2, id, &err),
+        CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg, "order order-1 already exists"); /* the save's error */
+    assert_string_equal(fk.calls, "find(order-1) authorize(customer-1) confirm(payment-1) "
+                                  "create_shopping_list(order-1,2 items,product-1 x2) "
+                                  "notify_created(order-1,customer-1) save(order-1) "
+                                  "cancel_shopping_list(shopping-1)"); /* once */
+    /* only the other order is stored, with its own list */
+    assert_int_equal(fk.norders, 1);
+    assert_string_equal(stored("order-1")->shopping_id, "shopping-0");
+    assert_int_equal(fk.writes, 0);
+    assert_string_equal(id, "");
+}
+
+/* The cancel fails too: that is only logged; the caller still gets the save's error. */
+static void create_order_failing_cancel_still_returns_the_save_error(void **state)
+{
+    (void)state;
+    char id[ORDERING_ID_SIZE] = "";
+    core_err err = CORE_ERR_INIT;
+    fk.meddle = create_order_1_meanwhile;
+    fail_next(PORT_CANCEL_LIST, CORE_ERR_UNAVAILABLE, "depot RPC at 127.0.0.1:8085 unreachable");
+    assert_int_equal(
+        ordering_app_create_order(&app, "order-1", "customer-1", "payment-1", items, 2, id, &err),
+        CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg, "order order-1 already exists");
+    assert_non_null(strstr(fk.calls, "save(order-1) cancel_shopping_list(shopping-1)"));
+    assert_int_equal(fk.norders, 1);
+    assert_int_equal(fk.writes, 0);
+    assert_string_equal(id, "");
 }
 
 static void create_order_out_of_memory_at_every_allocation(void **state)
@@ -575,6 +631,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(create_order_rule_violations_call_nobody, setup, teardown),
         cmocka_unit_test_setup_teardown(create_order_failing_dependency_saves_nothing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(create_order_failing_save_cancels_the_shopping_list, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(create_order_failing_cancel_still_returns_the_save_error,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(create_order_out_of_memory_at_every_allocation, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(cancel_order_cancels_the_shopping_list_and_notifies, setup,

@@ -4,7 +4,8 @@
  * subscriber records them as calls too. Checked for every command and query: the flow (which
  * ports are called, in which order, with what; events published only after the save), not
  * found, rule violations, that a failing dependency is passed up unchanged and nothing is saved
- * or published, and that a failing event handler is reported after the save (chapter 04). */
+ * or published (a failed save cancels the shopping list that CreateOrder had depot create), and
+ * that a failing event handler is reported after the save (chapter 04). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +43,7 @@ struct fakes {
     enum fake_port failing; /* this port fails with fail_status / fail_msg */
     core_status fail_status;
     const char *fail_msg;
+    void (*meddle)(void); /* run inside the next save: someone else's change */
 };
 
 static struct fakes fk;
@@ -91,6 +93,10 @@ static core_status fake_find(void *self, const char *id, struct ordering_order *
 static core_status fake_save(void *self, const struct ordering_order *order, core_err *err)
 {
     record("save(%s)", order->id);
+    void (*meddle)(void) = fk.meddle;
+    fk.meddle = NULL;
+    if (meddle)
+        meddle();
     if (fails(PORT_SAVE, err))
         return fk.fail_status;
     if (stored(order->id))
@@ -227,6 +233,14 @@ static struct ordering_order *preload(const char *id, enum ordering_status statu
     return o;
 }
 
+/* Someone else creates order-1 with a shopping list of its own, inside our save: two CreateOrders
+ * of one id (a basket checked out twice at once) both got past the existence check. */
+static void create_order_1_meanwhile(void)
+{
+    struct ordering_order *o = preload("order-1", ORDERING_STATUS_PENDING);
+    assert_int_equal(ordering_order_set_shopping_id(o, "shopping-0", NULL), CORE_OK);
+}
+
 /* ---- CreateOrder ---------------------------------------------------------------------------- */
 
 static void create_order_runs_the_flow_and_saves_a_pending_order(void **state)
@@ -336,7 +350,8 @@ static void create_order_failing_dependency_saves_nothing(void **state)
          "items,product-1 x2)"},
         {PORT_SAVE, CORE_ERR_IO, "disk full (SQLSTATE 53100)",
          "find(order-1) authorize(customer-1) confirm(payment-1) create_shopping_list(order-1,2 "
-         "items,product-1 x2) save(order-1)"}, /* and no event published */
+         "items,product-1 x2) save(order-1) "
+         "cancel_shopping_list(shopping-1)"}, /* and no event published */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char id[ORDERING_ID_SIZE] = "";
@@ -371,6 +386,49 @@ static void create_order_failing_handler_is_reported_after_the_save(void **state
     assert_int_equal(fk.norders, 1);
     assert_int_equal(stored("order-1")->status, ORDERING_STATUS_PENDING);
     assert_string_equal(id, "order-1");
+}
+
+/* The other CreateOrder saved first: our save fails with CORE_ERR_CONFLICT, and the shopping list
+ * we had depot create is cancelled again (a local compensation); the caller gets the save's
+ * error, the other order keeps its list. */
+static void create_order_failing_save_cancels_the_shopping_list(void **state)
+{
+    (void)state;
+    char id[ORDERING_ID_SIZE] = "";
+    core_err err = CORE_ERR_INIT;
+    fk.meddle = create_order_1_meanwhile;
+    assert_int_equal(
+        ordering_app_create_order(&app, "order-1", "customer-1", "payment-1", items, 2, id, &err),
+        CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg, "order order-1 already exists"); /* the save's error */
+    assert_string_equal(fk.calls, "find(order-1) authorize(customer-1) confirm(payment-1) "
+                                  "create_shopping_list(order-1,2 items,product-1 x2) "
+                                  "save(order-1) "
+                                  "cancel_shopping_list(shopping-1)"); /* once */
+    assert_null(strstr(fk.calls, "event("));
+    /* only the other order is stored, with its own list */
+    assert_int_equal(fk.norders, 1);
+    assert_string_equal(stored("order-1")->shopping_id, "shopping-0");
+    assert_int_equal(fk.writes, 0);
+    assert_string_equal(id, "");
+}
+
+/* The cancel fails too: that is only logged; the caller still gets the save's error. */
+static void create_order_failing_cancel_still_returns_the_save_error(void **state)
+{
+    (void)state;
+    char id[ORDERING_ID_SIZE] = "";
+    core_err err = CORE_ERR_INIT;
+    fk.meddle = create_order_1_meanwhile;
+    fail_next(PORT_CANCEL_LIST, CORE_ERR_UNAVAILABLE, "depot RPC at 127.0.0.1:8085 unreachable");
+    assert_int_equal(
+        ordering_app_create_order(&app, "order-1", "customer-1", "payment-1", items, 2, id, &err),
+        CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg, "order order-1 already exists");
+    assert_non_null(strstr(fk.calls, "save(order-1) cancel_shopping_list(shopping-1)"));
+    assert_int_equal(fk.norders, 1);
+    assert_int_equal(fk.writes, 0);
+    assert_string_equal(id, "");
 }
 
 static void create_order_out_of_memory_at_every_allocation(void **state)
@@ -647,6 +705,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(create_order_failing_dependency_saves_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(create_order_failing_handler_is_reported_after_the_save,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(create_order_failing_save_cancels_the_shopping_list, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(create_order_failing_cancel_still_returns_the_save_error,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(create_order_out_of_memory_at_every_allocation, setup,
                                         teardown),

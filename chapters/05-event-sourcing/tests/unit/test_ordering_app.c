@@ -7,7 +7,7 @@
  * appended), unknown ids (NOT_FOUND), rule violations, that a failing dependency is passed up
  * unchanged and nothing is appended or published, that a failing event handler is reported
  * after the append, and optimistic concurrency: someone else's append in between is a CONFLICT
- * and stores nothing. */
+ * and stores nothing (CreateOrder then cancels the shopping list it had depot create). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -257,10 +257,15 @@ static void ready_order_1_meanwhile(void)
     ordering_order_release(&o);
 }
 
-/* Someone else creates order-1 (meddling inside a depot call). */
+/* Someone else creates order-1 with a shopping list of its own (meddling inside a depot call). */
 static void create_order_1_meanwhile(void)
 {
-    preload("order-1", ORDERING_STATUS_PENDING);
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    assert_int_equal(ordering_order_create(&o, "order-1", "customer-1", "payment-1", "shopping-0",
+                                           items, 2, NULL),
+                     CORE_OK);
+    assert_int_equal(es_repo_save(fk.quiet, &o, NULL), CORE_OK);
+    ordering_order_release(&o);
 }
 
 /* ---- CreateOrder ---------------------------------------------------------------------------- */
@@ -326,7 +331,8 @@ static void create_order_with_an_existing_id_is_a_conflict(void **state)
 }
 
 /* Someone creates the same order while depot schedules ours: our append at version 0 conflicts,
- * nothing of ours is stored or published. */
+ * nothing of ours is stored or published, and the shopping list we had depot create is cancelled
+ * again (a local compensation); the caller gets the save's error. */
 static void create_order_racing_another_create_is_a_conflict(void **state)
 {
     (void)state;
@@ -338,8 +344,32 @@ static void create_order_racing_another_create_is_a_conflict(void **state)
         CORE_ERR_CONFLICT);
     assert_string_equal(err.msg, "saving order order-1: ordering.Order order-1 already exists "
                                  "(expected version 0, stored version 1)");
+    assert_string_equal(fk.calls, "authorize(customer-1) confirm(payment-1) "
+                                  "create_shopping_list(order-1,2 items,product-1 x2) "
+                                  "cancel_shopping_list(shopping-1)"); /* once, no event */
+    assert_int_equal(stored_version("order-1"), 1); /* the other one, with its own list */
+    struct ordering_order o = stored("order-1");
+    assert_string_equal(o.shopping_id, "shopping-0");
+    ordering_order_release(&o);
+    assert_string_equal(id, "");
+}
+
+/* The cancel fails too: that is only logged; the caller still gets the save's error. */
+static void create_order_failing_cancel_still_returns_the_save_error(void **state)
+{
+    (void)state;
+    char id[ORDERING_ID_SIZE] = "";
+    core_err err = CORE_ERR_INIT;
+    fk.meddle = create_order_1_meanwhile;
+    fail_next(PORT_CANCEL_LIST, CORE_ERR_UNAVAILABLE, "depot RPC at 127.0.0.1:8085 unreachable");
+    assert_int_equal(
+        ordering_app_create_order(&app, "order-1", "customer-1", "payment-1", items, 2, id, &err),
+        CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg, "saving order order-1: ordering.Order order-1 already exists "
+                                 "(expected version 0, stored version 1)");
+    assert_non_null(strstr(fk.calls, "cancel_shopping_list(shopping-1)"));
     assert_null(strstr(fk.calls, "event("));
-    assert_int_equal(stored_version("order-1"), 1); /* the other one */
+    assert_int_equal(stored_version("order-1"), 1);
     assert_string_equal(id, "");
 }
 
@@ -744,6 +774,7 @@ int main(void)
         T(create_order_without_id_gets_a_uuid),
         T(create_order_with_an_existing_id_is_a_conflict),
         T(create_order_racing_another_create_is_a_conflict),
+        T(create_order_failing_cancel_still_returns_the_save_error),
         T(create_order_rule_violations_call_nobody),
         T(create_order_failing_dependency_saves_nothing),
         T(create_order_failing_handler_is_reported_after_the_save),
