@@ -1,27 +1,43 @@
 #!/usr/bin/env bash
 # chapter.sh -- assembles a chapter's complete source tree from the chapter folders.
 #
-# A chapter folder (chapters/NN-name/) holds only what chapter NN adds or changes. Every other
-# file resolves to its newest version in an earlier chapter. A chapter removes an inherited file by
-# listing its path in a file named REMOVED (one path a line, # comments). README.md and exercises/
-# belong to their own chapter and are never inherited.
+# A chapter folder (chapters/NN-name/) holds only what chapter NN adds or changes:
+#   <path>          a file the chapter adds (no earlier chapter has <path>)
+#   <path>.patch    the chapter's change to <path> as the chapter before it has it: a unified
+#                   diff, applied with no fuzz (offsets are fine), so a change made to <path> in
+#                   an earlier chapter reaches every later chapter at once
+#   REMOVED         paths the chapter removes, one a line (# comments)
+# README.md and exercises/ belong to their own chapter and are never inherited. An exercise's
+# starter/ folder holds patches on the chapter's own files in the same way.
 #
 #   chapter.sh list                    the chapter numbers, oldest first
 #   chapter.sh newest                  the newest runnable chapter (one with a cmd/ folder)
 #   chapter.sh dir NN                  the folder of chapter NN
-#   chapter.sh resolve NN              "relative-path<TAB>source-file" for every file of chapter NN
+#   chapter.sh resolve NN              "path<TAB>source-file[<TAB>patch...]" for every file of NN
 #   chapter.sh sync NN DEST [OVERLAY]  writes the resolved tree to DEST, copying only files that
 #                                      changed (so incremental builds stay incremental); files of
-#                                      the OVERLAY folder replace same-named files or are added
-#                                      (used by the exercises)
+#                                      the OVERLAY folder (whole files) replace same-named files
+#                                      or are added (used by the exercises)
+#   chapter.sh starter NN EXDIR DEST   writes the whole starter files of an exercise to DEST
 #   chapter.sh diff NN                 unified diff of chapter NN against chapter NN-1 (without
 #                                      the chapters' own README.md and exercises/)
-#   chapter.sh check-copies            one line per chapter: ok, or the files that are byte copies
-#                                      of the version they shadow; exit 1 if any
+#   chapter.sh check                   fails, naming each file, when a patch no longer applies,
+#                                      changes nothing, or a whole file shadows an earlier
+#                                      chapter's (make carry turns it into a patch)
+#   chapter.sh carry                   brings every chapter up to date, oldest first: whole files
+#                                      that shadow an earlier chapter's become patches, patches
+#                                      are refreshed; a patch that no longer applies is merged
+#                                      into the earlier chapter's new version, and a conflict is
+#                                      left as a whole file with <<<<<<< markers to resolve
+#   chapter.sh stats                   per chapter: files changed by patches, lines changed,
+#                                      unchanged lines the patches carry as context
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 die() { echo "chapter: $*" >&2; exit 2; }
+
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
 
 chapters() { # prints "NN<TAB>dir" oldest first
     local d
@@ -38,53 +54,100 @@ chapter_dir() {
     die "no chapter $nn (chapters: $(chapters | cut -f1 | tr '\n' ' '))"
 }
 
+previous() { # NN -> the chapter number before it, or nothing
+    local nn=$1 prev="" n d
+    while IFS=$'\t' read -r n d; do [[ $n == "$nn" ]] && break; prev=$n; done < <(chapters)
+    echo "$prev"
+}
+
 own_files() { # files of one chapter folder, relative, excluding the folder's own control files
     (cd "$1" && find . -type f ! -name REMOVED | sed 's|^\./||' | sort)
 }
 
 inherited() { [[ $1 != README.md && $1 != exercises/* ]]; }
 
-resolve() { # NN -> "rel<TAB>src" lines
-    local target=$1 n d rel
-    declare -A map=()
+resolve() { # NN -> "rel<TAB>src[<TAB>patch...]" lines
+    local target=$1 n d rel f
+    declare -A map=() patches=()
     chapter_dir "$target" > /dev/null
     while IFS=$'\t' read -r n d; do
         [[ $n > $target ]] && break
         # files inherited from earlier chapters lose README and exercises
-        for rel in "${!map[@]}"; do inherited "$rel" || unset "map[$rel]"; done
+        for rel in "${!map[@]}"; do inherited "$rel" || unset "map[$rel]" "patches[$rel]"; done
         if [[ -f $d/REMOVED ]]; then
             while IFS= read -r rel; do
                 rel=${rel%%#*}; rel=${rel//[[:space:]]/}
                 [[ -z $rel ]] && continue
                 [[ -n ${map[$rel]+x} ]] || die "$d/REMOVED: $rel is not in an earlier chapter"
-                unset "map[$rel]"
+                unset "map[$rel]" "patches[$rel]"
             done < "$d/REMOVED"
         fi
-        while IFS= read -r rel; do map[$rel]=$d/$rel; done < <(own_files "$d")
+        while IFS= read -r f; do
+            if [[ $f == *.patch ]] && inherited "$f"; then
+                rel=${f%.patch}
+                [[ -n ${map[$rel]+x} ]] || die "$d/$f: no earlier chapter has $rel to patch"
+                patches[$rel]+=$'\t'$d/$f
+            else
+                map[$f]=$d/$f
+                unset "patches[$f]"
+            fi
+        done < <(own_files "$d")
     done < <(chapters)
-    for rel in "${!map[@]}"; do printf '%s\t%s\n' "$rel" "${map[$rel]}"; done | sort
+    for rel in "${!map[@]}"; do printf '%s\t%s%s\n' "$rel" "${map[$rel]}" "${patches[$rel]:-}"; done | sort
+}
+
+# apply_patch FILE PATCH: applies PATCH to FILE in place, exactly (no fuzz; offsets are fine).
+# Returns non-zero and leaves FILE unchanged when a hunk does not apply.
+apply_patch() {
+    patch -s -f -F0 --no-backup-if-mismatch -r - "$1" < "$2" > "$TMP/patch.out" 2>&1
+}
+
+# materialize OUT SRC [PATCH...]: writes SRC with every PATCH applied to OUT.
+materialize() {
+    local out=$1 src=$2 p
+    shift 2
+    cp "$src" "$out"
+    for p in "$@"; do
+        apply_patch "$out" "$p" || {
+            echo "chapter: $p no longer applies ($(head -3 "$TMP/patch.out" | tr '\n' ' '))" >&2
+            echo "chapter: run 'make carry' to bring the chapters up to date" >&2
+            return 1
+        }
+    done
+}
+
+# put SRC DEST: copies SRC to DEST unless the content is the same (keeps mtimes for make)
+put() {
+    if ! cmp -s "$1" "$2" 2>/dev/null; then
+        mkdir -p "$(dirname "$2")"
+        cp "$1" "$2"
+    fi
 }
 
 sync_tree() { # NN DEST [OVERLAY]
-    local nn=$1 dest=$2 overlay=${3:-} rel src
+    local nn=$1 dest=$2 overlay=${3:-} rel src line
+    local -a parts
     mkdir -p "$dest"
     declare -A keep=()
-    while IFS=$'\t' read -r rel src; do
-        if [[ -n $overlay && -f $overlay/$rel ]]; then src=$overlay/$rel; fi
+    while IFS= read -r line; do
+        IFS=$'\t' read -r -a parts <<< "$line"
+        rel=${parts[0]} src=${parts[1]}
         keep[$rel]=1
-        if ! cmp -s "$src" "$dest/$rel" 2>/dev/null; then
-            mkdir -p "$(dirname "$dest/$rel")"
-            cp "$src" "$dest/$rel"
+        if [[ -n $overlay && -f $overlay/$rel ]]; then
+            put "$overlay/$rel" "$dest/$rel"
+        elif ((${#parts[@]} > 2)); then
+            materialize "$TMP/file" "$src" "${parts[@]:2}" || {
+                echo "chapter: cannot resolve $rel of chapter $nn" >&2; return 1; }
+            put "$TMP/file" "$dest/$rel"
+        else
+            put "$src" "$dest/$rel"
         fi
     done < <(resolve "$nn")
     if [[ -n $overlay ]]; then # overlay files that are new to the tree are added too
         while IFS= read -r rel; do
             [[ -n ${keep[$rel]+x} ]] && continue
             keep[$rel]=1
-            if ! cmp -s "$overlay/$rel" "$dest/$rel" 2>/dev/null; then
-                mkdir -p "$(dirname "$dest/$rel")"
-                cp "$overlay/$rel" "$dest/$rel"
-            fi
+            put "$overlay/$rel" "$dest/$rel"
         done < <(cd "$overlay" && find . -type f | sed 's|^\./||')
     fi
     while IFS= read -r rel; do
@@ -92,10 +155,198 @@ sync_tree() { # NN DEST [OVERLAY]
     done < <(cd "$dest" && find . -type f | sed 's|^\./||')
 }
 
-previous() { # NN -> the chapter number before it, or nothing
-    local nn=$1 prev="" n d
-    while IFS=$'\t' read -r n d; do [[ $n == "$nn" ]] && break; prev=$n; done < <(chapters)
-    echo "$prev"
+# make_patch PARENT NEW REL HEADER OUT: writes the patch that turns PARENT into NEW, with HEADER
+# as its first line (for a reader who opens the patch in the chapter folder).
+make_patch() {
+    local parent=$1 new=$2 rel=$3 header=$4 out=$5
+    {
+        echo "$header"
+        diff -u --label "a/$rel" --label "b/$rel" "$parent" "$new" || true
+    } > "$TMP/newpatch"
+    # keep the stored patch (and its mtime) when nothing changed
+    if ! cmp -s "$TMP/newpatch" "$out" 2>/dev/null; then cp "$TMP/newpatch" "$out"; fi
+}
+
+# header NN PREV REL STARTER: the first line of a patch
+header() {
+    if [[ -n ${4:-} ]]; then
+        echo "Exercise starter: chapter $1's $3 with the exercise's parts taken out (make exercise writes it whole)."
+    else
+        echo "Chapter $1 changes chapter $2's $3. The whole file: make tree CH=$1, then build/ch$1/src/$3"
+    fi
+}
+
+has_markers() { grep -qE '^(<<<<<<<|>>>>>>>)( |$)' "$1"; }
+
+# starter_files EXDIR -> relative paths of the whole files an exercise's starter provides
+starter_files() {
+    [[ -d $1/starter ]] || return 0
+    (cd "$1/starter" && find . -type f | sed 's|^\./||; s|\.patch$||' | sort -u)
+}
+
+# write_starter NN EXDIR DEST: the exercise's starter as whole files (each starter/<path>.patch
+# applied to chapter NN's <path>; a whole file is taken as it is)
+write_starter() {
+    local nn=$1 ex=$2 dest=$3 rel
+    local tree=$TMP/starter-tree-$nn
+    [[ -d $tree ]] || sync_tree "$nn" "$tree" || exit 1
+    mkdir -p "$dest"
+    while IFS= read -r rel; do
+        if [[ -f $ex/starter/$rel.patch ]]; then
+            [[ -f $tree/$rel ]] || die "$ex/starter/$rel.patch: chapter $nn has no $rel"
+            materialize "$TMP/file" "$tree/$rel" "$ex/starter/$rel.patch" || die "the starter of $ex no longer applies"
+            put "$TMP/file" "$dest/$rel"
+        else
+            put "$ex/starter/$rel" "$dest/$rel"
+        fi
+    done < <(starter_files "$ex")
+}
+
+# check_dir LABEL DIR PARENT-TREE: one problem per line on stdout for the files of DIR that shadow
+# PARENT-TREE (whole copies, whole files instead of patches, patches that do not apply or change
+# nothing)
+check_dir() {
+    local label=$1 dir=$2 parent=$3 f rel
+    while IFS= read -r f; do
+        if [[ $f == *.patch ]]; then
+            rel=${f%.patch}
+            if [[ ! -f $parent/$rel ]]; then
+                echo "$dir/$f: patches $rel, which $label does not inherit"
+            elif ! { cp "$parent/$rel" "$TMP/check" && apply_patch "$TMP/check" "$dir/$f"; }; then
+                echo "$dir/$f: no longer applies to the earlier version of $rel (make carry)"
+            elif cmp -s "$TMP/check" "$parent/$rel"; then
+                echo "$dir/$f: changes nothing (delete it)"
+            fi
+        elif [[ -f $parent/$f ]]; then
+            if has_markers "$dir/$f"; then
+                echo "$dir/$f: has merge conflict markers: resolve them, then make carry"
+            elif cmp -s "$dir/$f" "$parent/$f"; then
+                echo "$dir/$f: a byte copy of the version it shadows (delete it)"
+            else
+                echo "$dir/$f: a whole file that shadows an earlier chapter's (make carry turns it into a patch)"
+            fi
+        fi
+    done < <(cd "$dir" && find . -type f ! -name REMOVED ! -path './exercises/*' ! -name README.md | sed 's|^\./||' | sort)
+}
+
+exercise_dirs() { # NN -> the exercise folders of chapter NN
+    local d
+    for d in "$(chapter_dir "$1")"/exercises/[0-9][0-9]-*/; do [[ -d $d ]] && echo "${d%/}"; done
+}
+
+check_all() {
+    local n d prev bad=0 problems ex
+    while IFS=$'\t' read -r n d; do
+        prev=$(previous "$n")
+        problems=""
+        if [[ -n $prev ]]; then
+            sync_tree "$prev" "$TMP/tree-$prev" 2> "$TMP/sync.err" || {
+                echo "FAIL chapter $prev cannot be resolved: $(cat "$TMP/sync.err")"; bad=1; continue; }
+            problems=$(check_dir "chapter $n" "$d" "$TMP/tree-$prev")
+        fi
+        if [[ -n $(exercise_dirs "$n") ]]; then
+            sync_tree "$n" "$TMP/tree-$n" 2> /dev/null || true
+            for ex in $(exercise_dirs "$n"); do
+                [[ -d $ex/starter ]] || continue
+                problems+=$(check_dir "chapter $n (starter)" "$ex/starter" "$TMP/tree-$n")
+            done
+        fi
+        if [[ -n $problems ]]; then
+            bad=1
+            echo "FAIL chapter $n:"
+            echo "$problems" | sed '/^$/d; s/^/  /'
+        else
+            echo "ok   chapter $n: $(find "$d" -name '*.patch' ! -path '*/exercises/*' | wc -l) patches and $(find "$d" -path '*/exercises/*' -name '*.patch' | wc -l) starter patches apply, no whole-file shadows"
+        fi
+    done < <(chapters)
+    return $bad
+}
+
+# carry_dir NN PREV DIR PARENT-TREE [starter]: brings the files of DIR (chapter NN's folder, or
+# an exercise's starter/ folder) up to date with PARENT-TREE (chapter PREV's, or NN's own tree
+# for a starter). Prints what it did; prints "CONFLICT <file>" for each file left with markers.
+carry_dir() {
+    local nn=$1 prev=$2 dir=$3 parent=$4 starter=${5:-} f rel
+    while IFS= read -r f; do
+        if [[ $f == *.patch ]]; then
+            rel=${f%.patch}
+            [[ -f $parent/$rel ]] || { echo "CONFLICT $dir/$f (patches $rel, which is gone: delete the patch or restore the file)"; continue; }
+            cp "$parent/$rel" "$TMP/carry"
+            if apply_patch "$TMP/carry" "$dir/$f"; then
+                if cmp -s "$TMP/carry" "$parent/$rel"; then
+                    rm "$dir/$f"; echo "removed $dir/$f (it changes nothing any more)"
+                else
+                    cp "$dir/$f" "$TMP/before"
+                    make_patch "$parent/$rel" "$TMP/carry" "$rel" "$(header "$nn" "$prev" "$rel" "$starter")" "$dir/$f"
+                    cmp -s "$TMP/before" "$dir/$f" || echo "refreshed $dir/$f"
+                fi
+            else
+                # merge: the hunks that apply go in, the others become conflict markers
+                cp "$parent/$rel" "$TMP/carry"
+                patch -s -f --merge=diff3 --no-backup-if-mismatch -r - "$TMP/carry" < "$dir/$f" > /dev/null 2>&1 || true
+                cp "$TMP/carry" "$dir/$rel"
+                rm "$dir/$f"
+                if has_markers "$dir/$rel"; then
+                    echo "CONFLICT $dir/$rel"
+                else
+                    make_patch "$parent/$rel" "$dir/$rel" "$rel" "$(header "$nn" "$prev" "$rel" "$starter")" "$dir/$f"
+                    rm "$dir/$rel"; echo "merged $dir/$f"
+                fi
+            fi
+        elif [[ -f $parent/$f ]]; then
+            if has_markers "$dir/$f"; then
+                echo "CONFLICT $dir/$f"
+            elif cmp -s "$dir/$f" "$parent/$f"; then
+                rm "$dir/$f"; echo "removed $dir/$f (a copy of the version it shadows)"
+            else
+                make_patch "$parent/$f" "$dir/$f" "$f" "$(header "$nn" "$prev" "$f" "$starter")" "$dir/$f.patch"
+                rm "$dir/$f"; echo "patched $dir/$f.patch (from the whole file)"
+            fi
+        fi
+    done < <(cd "$dir" && find . -type f ! -name REMOVED ! -path './exercises/*' ! -name README.md | sed 's|^\./||' | sort)
+}
+
+carry_all() {
+    local n d prev out conflicts=() ex
+    while IFS=$'\t' read -r n d; do
+        prev=$(previous "$n")
+        out=""
+        if [[ -n $prev ]]; then
+            rm -rf "$TMP/tree-$prev"
+            sync_tree "$prev" "$TMP/tree-$prev" || return 1
+            out=$(carry_dir "$n" "$prev" "$d" "$TMP/tree-$prev")
+        fi
+        if [[ -z $out || $out != *CONFLICT* ]]; then
+            for ex in $(exercise_dirs "$n"); do
+                [[ -d $ex/starter ]] || continue
+                rm -rf "$TMP/tree-$n"
+                sync_tree "$n" "$TMP/tree-$n" || return 1
+                out+=$'\n'$(carry_dir "$n" "$n" "$ex/starter" "$TMP/tree-$n" starter)
+            done
+        fi
+        echo "$out" | sed '/^$/d; /^CONFLICT/d'
+        mapfile -t conflicts < <(echo "$out" | sed -n 's/^CONFLICT //p')
+        if ((${#conflicts[@]})); then
+            echo "carry: stopped at chapter $n; resolve the conflict markers in:"
+            printf '  %s\n' "${conflicts[@]}"
+            echo "then run 'make carry' again (later chapters are carried after this one)."
+            return 1
+        fi
+    done < <(chapters)
+    echo "carry: every chapter is up to date"
+}
+
+stats() {
+    local n d files plus minus ctx
+    while IFS=$'\t' read -r n d; do
+        files=$(find "$d" -name '*.patch' ! -path '*/exercises/*' | wc -l)
+        ((files)) || continue
+        read -r plus minus ctx < <(find "$d" -name '*.patch' ! -path '*/exercises/*' -print0 | xargs -0 cat |
+            awk '/^(\+\+\+|---) /{next} /^@@/{h=1; next} !h{next}
+                 /^\+/{p++} /^-/{m++} /^ /{c++} END{print p+0, m+0, c+0}')
+        printf 'chapter %s: %3d patches, %5d lines added, %5d removed, %5d unchanged lines carried as context\n' \
+            "$n" "$files" "$plus" "$minus" "$ctx"
+    done < <(chapters)
 }
 
 cmd=${1:-}
@@ -110,41 +361,18 @@ newest)
     echo "$newest" ;;
 dir) chapter_dir "${2:?chapter number}" ;;
 resolve) resolve "${2:?chapter number}" ;;
-sync) sync_tree "${2:?chapter number}" "${3:?destination}" "${4:-}" ;;
+sync) sync_tree "${2:?chapter number}" "${3:?destination}" "${4:-}" || exit 1 ;;
+starter) write_starter "${2:?chapter number}" "${3:?exercise folder}" "${4:?destination}" ;;
 diff)
     nn=${2:?chapter number}
     prev=$(previous "$nn")
     [[ -n $prev ]] || die "chapter $nn is the first chapter: nothing to compare with"
-    tmp=$(mktemp -d)
-    trap 'rm -rf "$tmp"' EXIT
-    sync_tree "$prev" "$tmp/ch$prev"
-    sync_tree "$nn" "$tmp/ch$nn"
+    sync_tree "$prev" "$TMP/ch$prev" || exit 1
+    sync_tree "$nn" "$TMP/ch$nn" || exit 1
     # each chapter's README and exercises are its own, not a change of the previous chapter's
-    (cd "$tmp" && diff -ruN -x README.md -x exercises "ch$prev" "ch$nn") || true ;;
-check-copies)
-    bad=0
-    while IFS=$'\t' read -r n d; do
-        prev=$(previous "$n")
-        copies=()
-        if [[ -n $prev ]]; then
-            declare -A old=()
-            while IFS=$'\t' read -r rel src; do old[$rel]=$src; done < <(resolve "$prev")
-            while IFS= read -r rel; do
-                inherited "$rel" || continue
-                if [[ -n ${old[$rel]+x} ]] && cmp -s "$d/$rel" "${old[$rel]}"; then
-                    copies+=("$d/$rel (same as ${old[$rel]})")
-                fi
-            done < <(own_files "$d")
-            unset old
-        fi
-        if ((${#copies[@]})); then
-            bad=1
-            echo "FAIL chapter $n: byte copies of the version they shadow:"
-            printf '  %s\n' "${copies[@]}"
-        else
-            echo "ok   chapter $n: no copies"
-        fi
-    done < <(chapters)
-    exit $bad ;;
-*) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    (cd "$TMP" && diff -ruN -x README.md -x exercises "ch$prev" "ch$nn") || true ;;
+check) check_all ;;
+carry) carry_all ;;
+stats) stats ;;
+*) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -4,7 +4,8 @@
 #
 # An exercise lives in chapters/NN-name/exercises/KK-title/:
 #   README.md        what to build, hints, which part of the book (first line: "# title")
-#   starter/<path>   starter versions of chapter files, same relative path as in the chapter
+#   starter/<path>.patch  the starter version of a chapter file, as a patch on the chapter's
+#                    <path> (scripts/chapter.sh keeps it in step with the chapter: make carry)
 #   test_*.c         the exercise's cmocka tests (built against the chapter with the files in place)
 #
 #   exercise.sh list                 all exercises of all chapters
@@ -81,7 +82,7 @@ run)
     mine=$WORK/ch$nn/$(basename "$d")
     if [[ ! -d $mine ]]; then
         mkdir -p "$mine"
-        cp -r "$d"/starter/. "$mine"/
+        scripts/chapter.sh starter "$nn" "$d" "$mine"
         echo "exercise: starter copied to $mine/ -- edit the files there:"
     else
         echo "exercise: your files (kept from last time; make exercise-reset CH=$nn EX=$k starts over):"
@@ -127,7 +128,10 @@ verify)
     fi
     echo "reference solution: tests pass"
     echo "untouched starter: building..."
-    build_with "$nn" "$d" "$d/starter" "$log" || { grep -aE 'error' "$log" | head; die "the starter does not build (it must, so learners start from green builds and red tests)"; }
+    starter=$(mktemp -d)
+    scripts/chapter.sh starter "$nn" "$d" "$starter"
+    build_with "$nn" "$d" "$starter" "$log" || { rm -rf "$starter"; grep -aE 'error' "$log" | head; die "the starter does not build (it must, so learners start from green builds and red tests)"; }
+    rm -rf "$starter"
     if run_tests "$nn" > "$log.starter" 2>&1; then
         cat "$log.starter"; die "the tests PASS on the untouched starter: they do not check the exercise"
     fi
