@@ -105,6 +105,7 @@ for n in "${chapters[@]}"; do
 done
 echo "checks:"
 run_check "chapters: patches apply, no whole-file shadows" scripts/chapter.sh check
+run_check "chapters: chapter.sh carry and check" tests/scripts/test_chapter_sh.sh
 
 # ---- 3. integration and end-to-end tests against the lab ---------------------------------------
 started_lab=0
