@@ -15,7 +15,7 @@ EX ?= 1
 
 .DEFAULT_GOAL := help
 .PHONY: help deps lab-up lab-down lab-status psql core core-san tree diff run test \
-        exercises exercise exercise-reset clean check-deps fuzz carry check-chapters $(addprefix ch,$(shell scripts/chapter.sh list))
+        exercises exercise exercise-reset clean check-deps fuzz carry check-chapters lesson $(addprefix ch,$(shell scripts/chapter.sh list))
 
 help:
 	@echo "MallBots in C -- targets:"
@@ -24,6 +24,7 @@ help:
 	@echo "  make chNN               build chapter NN into build/chNN/ (e.g. make ch03)"
 	@echo "  make tree CH=NN         write chapter NN's complete source to build/chNN/src/"
 	@echo "  make diff CH=NN         show what chapter NN changes, as a unified diff"
+	@echo "  make lesson CH=NN       chapter NN's source change in the order of its README's tour, tests left out"
 	@echo "  make carry              after changing a chapter: bring later chapters' patches up to date"
 	@echo "  make check-chapters     check that every chapter's patches apply (run by make test)"
 	@echo "  make exercises          list the guided exercises"
@@ -71,6 +72,10 @@ tree:
 diff:
 	@test -n "$(CH)" || { echo "usage: make diff CH=NN"; exit 2; }
 	@scripts/chapter.sh diff $(CH)
+
+lesson:
+	@test -n "$(CH)" || { echo "usage: make lesson CH=NN"; exit 2; }
+	@scripts/chapter.sh lesson $(CH)
 
 # A chapter stores its changes to earlier chapters' files as patches (docs/architecture.md, section 2).
 carry:

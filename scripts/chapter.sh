@@ -29,6 +29,9 @@
 #                                      are refreshed; a patch that no longer applies is merged
 #                                      into the earlier chapter's new version, and a conflict is
 #                                      left as a whole file with <<<<<<< markers to resolve
+#   chapter.sh lesson NN               chapter NN's source change as a diff, file by file in the
+#                                      reading order of its README's tour; tests are left out
+#                                      and counted (diff shows everything)
 #   chapter.sh stats                   per chapter: files changed by patches, lines changed,
 #                                      unchanged lines the patches carry as context
 set -euo pipefail
@@ -349,6 +352,41 @@ stats() {
     done < <(chapters)
 }
 
+# tour_order NN: the chapter's files in the order its README's tour section links them
+tour_order() {
+    local d
+    d=$(chapter_dir "$1")
+    [[ -f $d/README.md ]] || return 0
+    awk 'tolower($0) ~ /^## .*tour/ {on=1; next} /^## / {on=0} on' "$d/README.md" |
+        grep -oE '\]\([^)#[:space:]]+' | sed 's/^](//; s/\.patch$//; s|^\./||' |
+        grep -v '^\.\./\|://' | awk '!seen[$0]++' || true
+}
+
+lesson() {
+    local nn=$1 prev rel t=0 tl
+    prev=$(previous "$nn")
+    [[ -n $prev ]] || die "chapter $nn is the first chapter: nothing to compare with"
+    sync_tree "$prev" "$TMP/a" || exit 1
+    sync_tree "$nn" "$TMP/b" || exit 1
+    { (cd "$TMP" && diff -rqN -x README.md -x exercises a b) || true; } | awk '{print $2}' | sed 's|^a/||' | sort > "$TMP/changed"
+    { tour_order "$nn" | grep -Fxf "$TMP/changed" || true; grep -v '^tests/' "$TMP/changed"; } |
+        awk '!seen[$0]++' > "$TMP/order"
+    echo "Chapter $nn's lesson: what it changes in chapter $prev's source, in the order of the tour in"
+    echo "$(chapter_dir "$nn")/README.md. Tests are left out (make diff CH=$nn shows everything)."
+    echo
+    while IFS= read -r rel; do
+        [[ $rel == tests/* ]] && continue
+        (cd "$TMP" && diff -uN --label "a/$rel" --label "b/$rel" "a/$rel" "b/$rel") || true
+    done < "$TMP/order"
+    while IFS= read -r rel; do
+        [[ $rel == tests/* ]] || continue
+        tl=$( (cd "$TMP" && diff -uN "a/$rel" "b/$rel") | grep -cE '^[-+][^-+]|^[-+]$' || true)
+        t=$((t + tl))
+    done < "$TMP/changed"
+    echo
+    echo "(left out: $(grep -c '^tests/' "$TMP/changed" || true) test files, $t test lines added or removed)"
+}
+
 cmd=${1:-}
 case $cmd in
 list) chapters | cut -f1 ;;
@@ -373,6 +411,7 @@ diff)
     (cd "$TMP" && diff -ruN -x README.md -x exercises "ch$prev" "ch$nn") || true ;;
 check) check_all ;;
 carry) carry_all ;;
+lesson) lesson "${2:?chapter number}" ;;
 stats) stats ;;
-*) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -68,5 +68,15 @@ expect_fail "check fails on a byte copy" cs check
 grep -q 'a byte copy' "$W/out" && ok "check says it is a copy" || bad "check says it is a copy"
 rm "$W/chapters/05-c/m/g.c"
 
+# make lesson: the tour's order first, tests left out and counted
+mkdir -p "$W/chapters/05-c/tests"
+echo "int t;" > "$W/chapters/05-c/tests/t.c"
+printf '# c\n\n## 3. A tour of the change\n\n1. [h.c](m/h.c)\n2. [f.c](m/f.c.patch)\n\n## 4. Why\n' > "$W/chapters/05-c/README.md"
+cs lesson 05 > "$W/lesson" 2>&1
+order=$(grep '^+++ ' "$W/lesson" | awk '{print $2}' | tr '\n' ' ')
+[[ $order == "b/m/h.c b/m/f.c " ]] && ok "lesson follows the tour's order" || bad "lesson follows the tour's order (got: $order)"
+grep -q 'tests/t.c' "$W/lesson" && bad "lesson leaves the tests out" || ok "lesson leaves the tests out"
+grep -q 'left out: 1 test files, 1 test lines' "$W/lesson" && ok "lesson counts the test lines" || bad "lesson counts the test lines"
+
 echo "$fails failed"
 ((fails == 0))
