@@ -57,7 +57,7 @@ core_status baskets__rpc_register(rpc_registry *reg, struct baskets_app *app, co
 
 /* ---- rest.c ---------------------------------------------------------------------------------- */
 
-/* Mounts the six REST routes of spec 2.1 on web, served by the BasketService registered in reg
+/* Mounts the book's six REST routes on web, served by the BasketService registered in reg
  * (both borrowed). */
 core_status baskets__rest_mount(web_server *web, rpc_registry *reg, core_err *err);
 

@@ -6,7 +6,7 @@
  * ops struct with a self pointer), so the unit tests run this layer with fakes and the module
  * wires the real adapters (adapters.h: PostgreSQL, RPC clients).
  *
- * Errors: domain rules give CORE_ERR_INVALID with the spec's texts; an unknown basket gives
+ * Errors: domain rules give CORE_ERR_INVALID with the book's texts; an unknown basket gives
  * whatever the repository says (the PostgreSQL one: CORE_ERR_NOT_FOUND "basket <id> not found");
  * errors of other modules (e.g. stores' CORE_ERR_NOT_FOUND "product <id> not found") are passed
  * up unchanged. When a step fails nothing is saved.

@@ -6,7 +6,7 @@
  * A basket collects the products a customer picks at a kiosk. It starts "open", and ends either
  * "checked_out" (it became an order) or "cancelled". Only an open basket can change.
  *
- * Rule violations return CORE_ERR_INVALID with the book's texts (spec "Chapter03"):
+ * Rule violations return CORE_ERR_INVALID with the book's texts (the book's chapter 3):
  *     "the basket id cannot be blank"        "the customer id cannot be blank"
  *     "the payment id cannot be blank"       "the basket has no items"
  *     "the basket cannot be modified"        "the basket cannot be cancelled"

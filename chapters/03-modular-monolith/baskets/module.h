@@ -12,7 +12,7 @@
  * Tables: baskets.baskets (id, customer_id, payment_id, items bytea = UTF-8 JSON of the lines,
  * status "open" | "cancelled" | "checked_out").
  *
- * REST routes (spec 2.1):
+ * REST routes (the book's):
  *   POST   /api/baskets                  StartBasket    {"customerId"}          -> {"id"}
  *   GET    /api/baskets/{id}             GetBasket                              -> {"basket": {...}}
  *   DELETE /api/baskets/{id}             CancelBasket                           -> {}

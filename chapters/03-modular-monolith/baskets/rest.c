@@ -1,4 +1,4 @@
-/* rest.c -- the baskets module's REST routes (spec 2.1; the book's api.annotations.yaml).
+/* rest.c -- the baskets module's REST routes (the book's api.annotations.yaml).
  * See adapters.h.
  *
  * The gateway does the HTTP work: a "{id}" path parameter fills the request's id field, the JSON

@@ -21,7 +21,7 @@ void customers__pg_repo(struct customers_repo *out, pg_pool *db);
  * app (borrowed; must outlive reg's use). */
 core_status customers__rpc_register(rpc_registry *reg, struct customers_app *app, core_err *err);
 
-/* Mounts the module's 4 REST routes (spec 2.1b) on srv, answered through reg's
+/* Mounts the module's 4 REST routes (the book's) on srv, answered through reg's
  * customerspb.CustomersService. Both borrowed. */
 core_status customers__rest_mount(web_server *srv, rpc_registry *reg, core_err *err);
 

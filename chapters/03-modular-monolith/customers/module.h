@@ -9,7 +9,7 @@
  * Table: customers.customers (id, name, sms_number, enabled) -- migrations/003_customers.sql.
  * RPC: customerspb.CustomersService, every method of proto/customers/api.proto
  * (AuthorizeCustomer is RPC-only).
- * REST routes (spec 2.1b):
+ * REST routes (the book's):
  *     POST /api/customers               RegisterCustomer {name, smsNumber} -> {id}
  *     GET  /api/customers/{id}          GetCustomer      -> {customer:{id, name, smsNumber, enabled}}
  *     PUT  /api/customers/{id}/enable   EnableCustomer   -> {}

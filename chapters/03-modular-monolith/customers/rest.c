@@ -1,4 +1,4 @@
-/* customers/rest.c -- the customers module's REST routes (spec 2.1b, the book's
+/* customers/rest.c -- the customers module's REST routes (the book's
  * api.annotations.yaml). AuthorizeCustomer has no route: it is RPC-only (ordering calls it).
  *
  * Each route is answered by the REST gateway (gateway.h): path parameters fill the same-named

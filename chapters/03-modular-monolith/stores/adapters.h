@@ -23,7 +23,7 @@ void stores__pg_product_repo(struct stores_product_repo *out, pg_pool *db);
  * (borrowed; must outlive reg's use). */
 core_status stores__rpc_register(rpc_registry *reg, struct stores_app *app, core_err *err);
 
-/* Mounts the module's 10 REST routes (spec 2.1b) on srv, answered through reg's
+/* Mounts the module's 10 REST routes (the book's) on srv, answered through reg's
  * storespb.StoresService. Both borrowed. */
 core_status stores__rest_mount(web_server *srv, rpc_registry *reg, core_err *err);
 

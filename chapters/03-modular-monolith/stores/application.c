@@ -136,7 +136,7 @@ core_status stores_app_get_catalog(struct stores_app *app, const char *store_id,
     struct stores_store store = STORES_STORE_INIT;
     core_status st;
     enter("GetCatalog");
-    /* An unknown store answers 404 rather than an empty catalog (spec 5: clear not-found). */
+    /* An unknown store answers 404 rather than an empty catalog (docs/ERRATA.md, D16). */
     if (!(st = require_id(store_id, "store", err)) &&
         !(st = app->stores.find(app->stores.self, store_id, &store, err)))
         st = app->products.catalog(app->products.self, store_id, out, err);

@@ -8,7 +8,7 @@
  * Tables: stores.stores (id, name, location, participating) and stores.products (id, store_id,
  * name, description, sku, price decimal(9,4)) -- migrations/007_stores.sql.
  * RPC: storespb.StoresService, every method of proto/stores/api.proto.
- * REST routes (spec 2.1b):
+ * REST routes (the book's):
  *     POST   /api/stores                         CreateStore            {name, location} -> {id}
  *     GET    /api/stores                         GetStores              -> {stores[]}
  *     GET    /api/stores/{id}                    GetStore               -> {store}

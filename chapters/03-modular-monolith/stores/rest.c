@@ -1,4 +1,4 @@
-/* stores/rest.c -- the stores module's REST routes (spec 2.1b, the book's api.annotations.yaml).
+/* stores/rest.c -- the stores module's REST routes (the book's api.annotations.yaml).
  *
  * Each route is answered by the REST gateway (gateway.h): path parameters fill the same-named
  * request fields, a JSON body the others, and the response is the JSON of the RPC's output.

@@ -4,7 +4,7 @@
  *   - carry the right HTTP status: 400 bad input or a broken rule, 404 unknown id or route, 405
  *     wrong method, 413 body over 1 MiB;
  *   - have the error body {"code": <gRPC code>, "message": <text>} and a message that says what
- *     is wrong (names the field, the id, or is the spec's rule text exactly);
+ *     is wrong (names the field, the id, or is the book's rule text exactly);
  *   - leave the database as it was: row counts and the touched rows (including updated_at, which
  *     a trigger moves on any real change) are compared before and after.
  * The last test expects a clean shutdown.
@@ -251,7 +251,7 @@ static void body_over_one_mib_is_413(void **state)
     expect_unchanged(&before);
 }
 
-static void broken_rules_answer_the_spec_texts(void **state)
+static void broken_rules_answer_the_book_texts(void **state)
 {
     (void)state;
     struct snapshot before;
@@ -393,7 +393,7 @@ int main(void)
         cmocka_unit_test(unknown_ids_are_404),
         cmocka_unit_test(unknown_routes_and_methods),
         cmocka_unit_test(body_over_one_mib_is_413),
-        cmocka_unit_test(broken_rules_answer_the_spec_texts),
+        cmocka_unit_test(broken_rules_answer_the_book_texts),
         cmocka_unit_test(refused_checkout_changes_nothing),
         cmocka_unit_test(shuts_down_cleanly),
     };

@@ -354,7 +354,7 @@ static void remove_item_leaves_the_rest(void **state)
     given_basket(fx, 2);
     core_err err = CORE_ERR_INIT;
     assert_int_equal(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, &err), CORE_OK);
-    assert_int_equal(baskets_basket_find_item(stored(fx), "p-1")->quantity, 1); /* spec 5 */
+    assert_int_equal(baskets_basket_find_item(stored(fx), "p-1")->quantity, 1); /* docs/ERRATA.md, D1 */
     assert_int_equal(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, &err), CORE_OK);
     assert_null(baskets_basket_find_item(stored(fx), "p-1"));
     assert_int_equal(fx->repo.updates, 2);

@@ -1,5 +1,5 @@
 /* test_baskets_domain.c -- unit tests of baskets/domain.h: every rule and each of its error texts,
- * the item arithmetic (spec 5: a line goes only when its quantity reaches 0), ordering of the
+ * the item arithmetic (docs/ERRATA.md, D1: a line goes only when its quantity reaches 0), ordering of the
  * lines, deep copies, and out-of-memory paths. Every test checks that it leaked nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -340,7 +340,7 @@ static void remove_takes_one_of_two(void **state)
     core_err err = CORE_ERR_INIT;
     start_open(&b);
     add(&b, &e, 2);
-    /* spec 5: 2 of a product, remove 1 -> 1 left (the book would drop the line) */
+    /* docs/ERRATA.md, D1: 2 of a product, remove 1 -> 1 left (the book would drop the line) */
     assert_int_equal(baskets_basket_remove_item(&b, "p-1", 1, &err), CORE_OK);
     assert_int_equal(b.nitems, 1);
     assert_int_equal(b.items[0].quantity, 1);
