@@ -15,7 +15,7 @@ EX ?= 1
 
 .DEFAULT_GOAL := help
 .PHONY: help deps lab-up lab-down lab-status psql core core-san tree diff run test \
-        exercises exercise exercise-reset clean check-deps fuzz carry check-chapters lesson $(addprefix ch,$(shell scripts/chapter.sh list))
+        exercises exercise exercise-reset clean check-deps fuzz carry check-chapters lesson format format-check $(addprefix ch,$(shell scripts/chapter.sh list))
 
 help:
 	@echo "MallBots in C -- targets:"
@@ -26,6 +26,7 @@ help:
 	@echo "  make diff CH=NN         show what chapter NN changes, as a unified diff"
 	@echo "  make lesson CH=NN       chapter NN's source change in the order of its README's tour, tests left out"
 	@echo "  make carry              after changing a chapter: bring later chapters' patches up to date"
+	@echo "  make format | format-check   lay out every C file as .clang-format says (patched files too)"
 	@echo "  make check-chapters     check that every chapter's patches apply (run by make test)"
 	@echo "  make exercises          list the guided exercises"
 	@echo "  make exercise CH=NN EX=N        work on an exercise (starter copied to exercises-work/)"
@@ -82,6 +83,10 @@ carry:
 	@scripts/chapter.sh carry
 check-chapters:
 	@scripts/chapter.sh check
+format:
+	@scripts/format.sh fix
+format-check:
+	@scripts/format.sh check
 
 run: check-deps
 	@scripts/lab.sh up
