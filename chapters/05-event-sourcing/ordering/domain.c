@@ -1,4 +1,5 @@
 /* domain.c -- see domain.h. */
+#include <math.h>
 #include <string.h>
 
 #include "ordering/domain.h"
@@ -176,13 +177,33 @@ static core_status set_id(char dst[ORDERING_ID_SIZE], const char *src, const cha
     return CORE_OK;
 }
 
+/* The amount rules of a new order (see ordering_order_check_new). NaN compares false with
+ * everything, so !(price >= 0) refuses it too. */
+static core_status check_amounts(const struct ordering_item *items, size_t nitems, core_err *err)
+{
+    double total = 0;
+    for (size_t i = 0; i < nitems; i++) {
+        if (items[i].quantity <= 0)
+            return core_err_set(err, CORE_ERR_INVALID, "the item quantity must be positive");
+        if (!(items[i].price >= 0))
+            return core_err_set(err, CORE_ERR_INVALID, "the item price cannot be negative");
+        if (items[i].price > ORDERING_AMOUNT_MAX)
+            return core_err_set(err, CORE_ERR_INVALID, "the item price cannot be over %.4f",
+                                ORDERING_AMOUNT_MAX);
+        total += items[i].price * (double)items[i].quantity;
+    }
+    if (!isfinite(total) || total > ORDERING_AMOUNT_MAX)
+        return core_err_set(err, CORE_ERR_INVALID, "the order total cannot be over %.4f",
+                            ORDERING_AMOUNT_MAX);
+    return CORE_OK;
+}
+
 core_status ordering_order_check_new(const char *id, const char *customer_id,
                                      const char *payment_id, const struct ordering_item *items,
                                      size_t nitems, core_err *err)
 {
     char field[ORDERING_ID_SIZE];
     core_status st;
-    (void)items;
 
     if (nitems == 0)
         return core_err_set(err, CORE_ERR_INVALID, "the order has no items");
@@ -196,7 +217,7 @@ core_status ordering_order_check_new(const char *id, const char *customer_id,
         (st = set_id(field, customer_id, "the customer id", err)) ||
         (st = set_id(field, payment_id, "the payment id", err)))
         return st;
-    return CORE_OK;
+    return check_amounts(items, nitems, err);
 }
 
 core_status ordering_order_create(struct ordering_order *o, const char *id, const char *customer_id,
@@ -232,6 +253,8 @@ core_status ordering_order_cancel(struct ordering_order *o, core_err *err)
 
 core_status ordering_order_ready(struct ordering_order *o, core_err *err)
 {
+    if (o->status != ORDERING_STATUS_PENDING && o->status != ORDERING_STATUS_IN_PROGRESS)
+        return core_err_set(err, CORE_ERR_INVALID, "the order cannot be readied");
     return record(o, ORDERING_ORDER_READIED, readied_payload(o), err);
 }
 
@@ -239,9 +262,17 @@ core_status ordering_order_complete(struct ordering_order *o, const char *invoic
 {
     char invoice[ORDERING_ID_SIZE]; /* the order's invoice id once completed */
     core_status st;
+    if (o->status != ORDERING_STATUS_READY)
+        return core_err_set(err, CORE_ERR_INVALID, "the order cannot be completed");
     core_strlcpy(invoice, o->invoice_id, sizeof invoice);
-    if (!core_str_blank(invoice_id) && (st = set_id(invoice, invoice_id, "the invoice id", err)))
-        return st;
+    if (!core_str_blank(invoice_id)) {
+        if ((st = set_id(invoice, invoice_id, "the invoice id", err)))
+            return st;
+        if (!core_str_blank(o->invoice_id) && strcmp(o->invoice_id, invoice) != 0)
+            return core_err_set(err, CORE_ERR_INVALID, "the invoice is not the order's invoice");
+    }
+    if (core_str_blank(invoice))
+        return core_err_set(err, CORE_ERR_INVALID, "the invoice id cannot be blank");
     return record(o, ORDERING_ORDER_COMPLETED, completed_payload(invoice), err);
 }
 
@@ -254,6 +285,10 @@ core_status ordering_order_record_invoice(struct ordering_order *o, const char *
         return core_err_set(err, CORE_ERR_INVALID, "the invoice id cannot be blank");
     if ((st = set_id(invoice, invoice_id, "the invoice id", err)))
         return st;
+    if (o->status != ORDERING_STATUS_READY)
+        return core_err_set(err, CORE_ERR_INVALID, "the order is not ready");
+    if (!core_str_blank(o->invoice_id) && strcmp(o->invoice_id, invoice) != 0)
+        return core_err_set(err, CORE_ERR_INVALID, "the order already has an invoice");
     return record(o, ORDERING_ORDER_INVOICED, invoiced_payload(invoice), err);
 }
 

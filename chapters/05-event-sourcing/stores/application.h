@@ -138,7 +138,7 @@ core_status stores_app_rebrand_product(struct stores_app *app, const char *id, c
 /* Loads product id and raises its price to price (the NEW price); saves
  * "stores.ProductPriceIncreased" {delta} (chapter 05). CORE_ERR_INVALID "the product id cannot be
  * blank", CORE_ERR_NOT_FOUND, the price rules of stores_product_increase_price() ("the price
- * change would be a decrease", ...), CORE_ERR_CONFLICT. */
+ * change would be zero", "the price change would be a decrease", ...), CORE_ERR_CONFLICT. */
 core_status stores_app_increase_product_price(struct stores_app *app, const char *id, double price,
                                               core_err *err);
 

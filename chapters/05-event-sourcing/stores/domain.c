@@ -434,9 +434,20 @@ static core_status change_price(struct stores_product *p, const char *event, dou
     return raise_event(&p->agg, p, &stores_product_type, event, m ? &m->base : NULL, err);
 }
 
-core_status stores_product_increase_price(struct stores_product *p, double price, core_err *err)
+/* The rules both price changes share: a valid new price, and a change of the price as it is
+ * kept (to 4 decimals): a delta of 0 would store an event that changes nothing. */
+static core_status check_price_change(const struct stores_product *p, double price, core_err *err)
 {
     core_status st = check_price(price, err);
+    if (st)
+        return st;
+    if (money(price - p->price) == 0)
+        return core_err_set(err, CORE_ERR_INVALID, "the price change would be zero");
+    return CORE_OK;
+}
+core_status stores_product_increase_price(struct stores_product *p, double price, core_err *err)
+{
+    core_status st = check_price_change(p, price, err);
     if (st)
         return st;
     if (price < p->price)
@@ -446,7 +457,7 @@ core_status stores_product_increase_price(struct stores_product *p, double price
 
 core_status stores_product_decrease_price(struct stores_product *p, double price, core_err *err)
 {
-    core_status st = check_price(price, err);
+    core_status st = check_price_change(p, price, err);
     if (st)
         return st;
     if (price > p->price)

@@ -159,14 +159,15 @@ core_status stores_product_rebrand(struct stores_product *p, const char *name, c
                                    core_err *err);
 
 /* The book's Product.IncreasePrice: price is the NEW price; raises "stores.ProductPriceIncreased"
- * with delta = price - the current price (rounded to 4 decimals; 0 is allowed, as in the book).
- * Rules, in this order: "the product price cannot be negative" (also NaN), "the product price
- * cannot be over 99999.9999", "the price change would be a decrease" (price below the current
- * price). CORE_ERR_INVALID, CORE_ERR_NOMEM. */
+ * with delta = price - the current price (rounded to 4 decimals). Rules, in this order: "the
+ * product price cannot be negative" (also NaN), "the product price cannot be over 99999.9999",
+ * "the price change would be zero" (the delta rounds to 0: the book stores an event that changes
+ * nothing; docs/ERRATA.md, D?rules-3), "the price change would be a decrease" (price below the
+ * current price). CORE_ERR_INVALID, CORE_ERR_NOMEM. */
 core_status stores_product_increase_price(struct stores_product *p, double price, core_err *err);
 
 /* The book's Product.DecreasePrice: the mirror image; raises "stores.ProductPriceDecreased" with
- * delta = price - the current price (<= 0). Rules as for increase, the last one being "the price
+ * delta = price - the current price (< 0). Rules as for increase, the last one being "the price
  * change would be an increase" (price above the current price). CORE_ERR_INVALID, CORE_ERR_NOMEM. */
 core_status stores_product_decrease_price(struct stores_product *p, double price, core_err *err);
 

@@ -610,11 +610,42 @@ static void record_invoice_stores_the_id_without_an_event(void **state)
     assert_string_equal(err.msg, "order nope not found");
     assert_int_equal(ordering_app_record_invoice(&app, "order-1", long_id, &err), CORE_ERR_INVALID);
     assert_string_equal(err.msg, "the invoice id is too long");
+    /* one invoice per order, and only for a ready order */
+    assert_int_equal(ordering_app_record_invoice(&app, "order-1", "invoice-2", &err),
+                     CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the order already has an invoice");
+    preload("order-2", ORDERING_STATUS_PENDING);
+    assert_int_equal(ordering_app_record_invoice(&app, "order-2", "invoice-2", &err),
+                     CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the order is not ready");
+    stored("order-2")->status = ORDERING_STATUS_READY;
     fail_next(PORT_UPDATE, CORE_ERR_IO, "connection reset");
-    assert_int_equal(ordering_app_record_invoice(&app, "order-1", "invoice-2", &err), CORE_ERR_IO);
+    assert_int_equal(ordering_app_record_invoice(&app, "order-2", "invoice-2", &err), CORE_ERR_IO);
     assert_string_equal(err.msg, "connection reset");
     assert_string_equal(stored("order-1")->invoice_id, "invoice-1");
+    assert_string_equal(stored("order-2")->invoice_id, "");
     assert_int_equal(fk.writes, 1);
+}
+
+static void ready_order_refused_calls_nobody(void **state)
+{
+    (void)state;
+    const enum ordering_status others[] = {ORDERING_STATUS_READY, ORDERING_STATUS_COMPLETED,
+                                           ORDERING_STATUS_CANCELLED};
+    const char *const ids[] = {"order-r", "order-c", "order-x"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        core_err err = CORE_ERR_INIT;
+        char want[64];
+        fk.calls[0] = '\0';
+        preload(ids[i], others[i]);
+        assert_int_equal(ordering_app_ready_order(&app, ids[i], &err), CORE_ERR_INVALID);
+        assert_string_equal(err.msg, "the order cannot be readied");
+        /* no update, no OrderReadied (so no notification and no second invoice) */
+        snprintf(want, sizeof want, "find(%s)", ids[i]);
+        assert_string_equal(fk.calls, want);
+        assert_int_equal(stored(ids[i])->status, others[i]);
+        assert_int_equal(fk.writes, 0);
+    }
 }
 
 /* ---- CompleteOrder -------------------------------------------------------------------------- */
@@ -649,6 +680,15 @@ static void complete_order_failures(void **state)
     assert_int_equal(ordering_app_complete_order(&app, "nope", "invoice-1", &err),
                      CORE_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "order nope not found");
+
+    /* a pending order is not completed, whatever the invoice id */
+    preload("order-p", ORDERING_STATUS_PENDING);
+    core_err_clear(&err);
+    assert_int_equal(ordering_app_complete_order(&app, "order-p", "fake-invoice", &err),
+                     CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the order cannot be completed");
+    assert_int_equal(stored("order-p")->status, ORDERING_STATUS_PENDING);
+    assert_string_equal(stored("order-p")->invoice_id, "");
 
     preload("order-1", ORDERING_STATUS_READY);
     core_err_clear(&err);
@@ -722,6 +762,7 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(ready_order_saves_then_publishes, setup, teardown),
         cmocka_unit_test_setup_teardown(ready_order_unknown_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(ready_order_refused_calls_nobody, setup, teardown),
         cmocka_unit_test_setup_teardown(ready_order_failing_dependency_saves_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(ready_order_failing_handler_is_reported_after_the_save,

@@ -606,6 +606,25 @@ static void ready_order_failing_handler_is_reported_after_the_save(void **state)
     assert_int_equal(stored_status("order-1"), ORDERING_STATUS_READY);
 }
 
+static void ready_order_refused_appends_nothing(void **state)
+{
+    (void)state;
+    const enum ordering_status others[] = {ORDERING_STATUS_READY, ORDERING_STATUS_COMPLETED,
+                                           ORDERING_STATUS_CANCELLED};
+    const char *const ids[] = {"order-r", "order-c", "order-x"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        core_err err = CORE_ERR_INIT;
+        preload(ids[i], others[i]);
+        uint64_t version = stored_version(ids[i]);
+        assert_int_equal(ordering_app_ready_order(&app, ids[i], &err), CORE_ERR_INVALID);
+        assert_string_equal(err.msg, "the order cannot be readied");
+        /* no OrderReadied: no notification, no second invoice */
+        assert_string_equal(fk.calls, "");
+        assert_int_equal(stored_status(ids[i]), others[i]);
+        assert_int_equal(stored_version(ids[i]), version);
+    }
+}
+
 /* ---- RecordInvoice -------------------------------------------------------------------------- */
 
 static void record_invoice_raises_order_invoiced(void **state)
@@ -631,7 +650,16 @@ static void record_invoice_raises_order_invoiced(void **state)
     assert_string_equal(err.msg, "the invoice id is too long");
     assert_int_equal(ordering_app_record_invoice(&app, "order-1", "", &err), CORE_ERR_INVALID);
     assert_string_equal(err.msg, "the invoice id cannot be blank");
+    /* one invoice per order, and only for a ready order */
+    assert_int_equal(ordering_app_record_invoice(&app, "order-1", "invoice-2", &err),
+                     CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the order already has an invoice");
     assert_int_equal(stored_version("order-1"), 3);
+    preload("order-2", ORDERING_STATUS_PENDING);
+    assert_int_equal(ordering_app_record_invoice(&app, "order-2", "invoice-2", &err),
+                     CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the order is not ready");
+    assert_int_equal(stored_version("order-2"), 1);
 }
 
 /* ---- CompleteOrder -------------------------------------------------------------------------- */
@@ -670,6 +698,15 @@ static void complete_order_failures(void **state)
     assert_int_equal(ordering_app_complete_order(&app, "nope", "invoice-1", &err),
                      CORE_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "order nope not found");
+
+    /* a pending order is not completed, whatever the invoice id */
+    preload("order-p", ORDERING_STATUS_PENDING);
+    core_err_clear(&err);
+    assert_int_equal(ordering_app_complete_order(&app, "order-p", "fake-invoice", &err),
+                     CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the order cannot be completed");
+    assert_int_equal(stored_status("order-p"), ORDERING_STATUS_PENDING);
+    assert_int_equal(stored_version("order-p"), 1);
 
     preload("order-1", ORDERING_STATUS_READY);
     core_err_clear(&err);
@@ -787,6 +824,7 @@ int main(void)
         T(cancel_order_failing_handler_is_reported_after_the_save),
         T(ready_order_saves_then_publishes),
         T(ready_order_unknown_id),
+        T(ready_order_refused_appends_nothing),
         T(ready_order_failing_handler_is_reported_after_the_save),
         T(record_invoice_raises_order_invoiced),
         T(complete_order_records_the_invoice),

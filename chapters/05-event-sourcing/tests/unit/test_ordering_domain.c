@@ -1,9 +1,11 @@
 /* test_ordering_domain.c -- unit tests of ordering/domain.h: creating an order (each rule and
- * its text), cancel/ready/record-invoice/complete, ids, items, total, statuses, allocation
+ * its text, amounts included), cancel/ready/record-invoice/complete and every status each
+ * refuses, ids, items, total, statuses, allocation
  * failures, the domain events each change raises (names, payloads, metadata), and (chapter 05)
  * event sourcing: the events carry their version, applying an order's events to an empty order
  * rebuilds it, bad events and snapshots are refused, and a snapshot round trip (to_snapshot,
  * from_snapshot) keeps the state. Every test checks that it leaked nothing. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -218,17 +220,172 @@ static void ready_invoice_and_complete(void **state)
     assert_string_equal(o.invoice_id, "invoice-1");
     assert_int_equal(o.status, ORDERING_STATUS_READY);
 
-    /* a blank invoice id keeps the stored one */
+    /* the same invoice again is accepted */
+    assert_int_equal(ordering_order_record_invoice(&o, "invoice-1", &err), CORE_OK);
+
+    /* a blank invoice id keeps the stored one; the order's own id is accepted too */
     assert_int_equal(ordering_order_complete(&o, "", &err), CORE_OK);
     assert_int_equal(o.status, ORDERING_STATUS_COMPLETED);
     assert_string_equal(o.invoice_id, "invoice-1");
-    assert_int_equal(ordering_order_complete(&o, NULL, &err), CORE_OK);
-    assert_string_equal(o.invoice_id, "invoice-1");
-    /* a given one replaces it */
+    ordering_order_release(&o);
+    make_order(&o);
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
+    assert_int_equal(ordering_order_record_invoice(&o, "invoice-1", &err), CORE_OK);
+    assert_int_equal(ordering_order_complete(&o, "invoice-1", &err), CORE_OK);
+    assert_int_equal(o.status, ORDERING_STATUS_COMPLETED);
+    ordering_order_release(&o);
+    /* a ready order whose invoice id was not recorded takes the one it is completed with */
+    make_order(&o);
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
     assert_int_equal(ordering_order_complete(&o, "invoice-2", &err), CORE_OK);
     assert_string_equal(o.invoice_id, "invoice-2");
     assert_int_equal(o.status, ORDERING_STATUS_COMPLETED);
     ordering_order_release(&o);
+}
+
+/* Each refused change leaves the order's status as it was and raises nothing. */
+static void expect_refused(struct ordering_order *o, core_status st, core_err *err,
+                           enum ordering_status status, size_t events, const char *text)
+{
+    assert_int_equal(st, CORE_ERR_INVALID);
+    assert_int_equal(err->status, CORE_ERR_INVALID);
+    assert_string_equal(err->msg, text);
+    assert_int_equal(o->status, status);
+    assert_int_equal(o->agg.base.events.n, events);
+    core_err_clear(err);
+}
+
+/* An order at each stage, made by the rules: pending, ready, ready with its invoice,
+ * completed, cancelled. */
+enum stage { PENDING, READY, INVOICED, COMPLETED, CANCELLED, NSTAGES };
+
+static void make_order_at(struct ordering_order *o, enum stage stage)
+{
+    core_err err = CORE_ERR_INIT;
+    make_order(o);
+    if (stage == CANCELLED)
+        assert_int_equal(ordering_order_cancel(o, &err), CORE_OK);
+    if (stage >= READY && stage <= COMPLETED)
+        assert_int_equal(ordering_order_ready(o, &err), CORE_OK);
+    if (stage >= INVOICED && stage <= COMPLETED)
+        assert_int_equal(ordering_order_record_invoice(o, "invoice-1", &err), CORE_OK);
+    if (stage == COMPLETED)
+        assert_int_equal(ordering_order_complete(o, "", &err), CORE_OK);
+}
+
+static void ready_only_a_pending_order(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    for (enum stage stage = READY; stage < NSTAGES; stage++) {
+        struct ordering_order o;
+        make_order_at(&o, stage);
+        /* the second case: a completed order readied again (a second invoice) */
+        expect_refused(&o, ordering_order_ready(&o, &err), &err, o.status, o.agg.base.events.n,
+                       "the order cannot be readied");
+        ordering_order_release(&o);
+    }
+}
+
+static void complete_only_a_ready_order_with_its_invoice(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    struct ordering_order o;
+    /* the first case: a pending order completed with a made-up invoice */
+    make_order(&o);
+    expect_refused(&o, ordering_order_complete(&o, "fake-invoice", &err), &err,
+                   ORDERING_STATUS_PENDING, 1, "the order cannot be completed");
+    assert_string_equal(o.invoice_id, "");
+    ordering_order_release(&o);
+    const enum stage others[] = {COMPLETED, CANCELLED};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        make_order_at(&o, others[i]);
+        expect_refused(&o, ordering_order_complete(&o, "invoice-1", &err), &err, o.status,
+                       o.agg.base.events.n, "the order cannot be completed");
+        ordering_order_release(&o);
+    }
+    /* ready, but no invoice anywhere */
+    make_order_at(&o, READY);
+    expect_refused(&o, ordering_order_complete(&o, "", &err), &err, ORDERING_STATUS_READY, 2,
+                   "the invoice id cannot be blank");
+    expect_refused(&o, ordering_order_complete(&o, NULL, &err), &err, ORDERING_STATUS_READY, 2,
+                   "the invoice id cannot be blank");
+    ordering_order_release(&o);
+    /* ready with its invoice: another invoice does not complete it */
+    make_order_at(&o, INVOICED);
+    expect_refused(&o, ordering_order_complete(&o, "fake-invoice", &err), &err,
+                   ORDERING_STATUS_READY, 3, "the invoice is not the order's invoice");
+    assert_string_equal(o.invoice_id, "invoice-1");
+    ordering_order_release(&o);
+}
+
+static void invoice_only_for_a_ready_order_and_only_one(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    const enum stage others[] = {PENDING, COMPLETED, CANCELLED};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        struct ordering_order o;
+        make_order_at(&o, others[i]);
+        expect_refused(&o, ordering_order_record_invoice(&o, "invoice-2", &err), &err, o.status,
+                       o.agg.base.events.n, "the order is not ready");
+        assert_string_equal(o.invoice_id, others[i] == COMPLETED ? "invoice-1" : "");
+        ordering_order_release(&o);
+    }
+    struct ordering_order o;
+    make_order_at(&o, INVOICED);
+    expect_refused(&o, ordering_order_record_invoice(&o, "invoice-2", &err), &err,
+                   ORDERING_STATUS_READY, 3, "the order already has an invoice");
+    assert_string_equal(o.invoice_id, "invoice-1");
+    ordering_order_release(&o);
+}
+
+static void assert_check_new_fails(const struct ordering_item *items, size_t n, const char *text)
+{
+    core_err err = CORE_ERR_INIT;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    assert_int_equal(ordering_order_check_new("o", "c", "p", items, n, &err), CORE_ERR_INVALID);
+    assert_string_equal(err.msg, text);
+    core_err_clear(&err);
+    /* create checks them again, and raises nothing */
+    assert_int_equal(ordering_order_create(&o, "o", "c", "p", "s", items, n, &err),
+                     CORE_ERR_INVALID);
+    assert_string_equal(err.msg, text);
+    assert_int_equal(o.agg.base.events.n, 0);
+    assert_int_equal(o.status, ORDERING_STATUS_UNKNOWN);
+}
+
+static void create_amount_rules(void **state)
+{
+    (void)state;
+    struct ordering_item item = {"s", "p", "S", "P", 1.0, 1};
+    item.quantity = 0;
+    assert_check_new_fails(&item, 1, "the item quantity must be positive");
+    item.quantity = -2;
+    assert_check_new_fails(&item, 1, "the item quantity must be positive");
+    item.quantity = 1;
+    item.price = -0.01;
+    assert_check_new_fails(&item, 1, "the item price cannot be negative");
+    item.price = NAN;
+    assert_check_new_fails(&item, 1, "the item price cannot be negative");
+    item.price = INFINITY;
+    assert_check_new_fails(&item, 1, "the item price cannot be over 99999.9999");
+    item.price = 100000;
+    assert_check_new_fails(&item, 1, "the item price cannot be over 99999.9999");
+    /* each price fine, the total not: it could never be invoiced */
+    item.price = 99999;
+    item.quantity = 2;
+    assert_check_new_fails(&item, 1, "the order total cannot be over 99999.9999");
+    item.price = 1;
+    item.quantity = 2147483647;
+    assert_check_new_fails(&item, 1, "the order total cannot be over 99999.9999");
+    /* the limits themselves are fine */
+    item.price = ORDERING_AMOUNT_MAX;
+    item.quantity = 1;
+    assert_int_equal(ordering_order_check_new("o", "c", "p", &item, 1, NULL), CORE_OK);
+    item.price = 0;
+    assert_int_equal(ordering_order_check_new("o", "c", "p", &item, 1, NULL), CORE_OK);
 }
 
 static void bad_invoice_ids_are_rejected_unchanged(void **state)
@@ -351,32 +508,41 @@ static void cancel_ready_invoice_complete_raise_their_events(void **state)
     /* a refused cancel raises nothing */
     assert_int_equal(ordering_order_cancel(&o, &err), CORE_ERR_INVALID);
     assert_int_equal(o.agg.base.events.n, 2);
+    ordering_order_release(&o);
 
+    make_order(&o);
     assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
     const Ordering__Domain__OrderReadied *readied =
-        raised(&o, 2, "ordering.OrderReadied", &ordering__domain__order_readied__descriptor);
+        raised(&o, 1, "ordering.OrderReadied", &ordering__domain__order_readied__descriptor);
     assert_string_equal(readied->customer_id, "customer-1");
     assert_string_equal(readied->payment_id, "payment-1");
     assert_float_equal(readied->total, 49.99 * 2 + 9.98 * 3, 1e-9);
 
     assert_int_equal(ordering_order_record_invoice(&o, "invoice-1", &err), CORE_OK);
     const Ordering__Domain__OrderInvoiced *invoiced =
-        raised(&o, 3, "ordering.OrderInvoiced", &ordering__domain__order_invoiced__descriptor);
+        raised(&o, 2, "ordering.OrderInvoiced", &ordering__domain__order_invoiced__descriptor);
     assert_string_equal(invoiced->invoice_id, "invoice-1");
 
     /* a blank invoice id: the event names the stored one */
     assert_int_equal(ordering_order_complete(&o, "", &err), CORE_OK);
     const Ordering__Domain__OrderCompleted *completed =
-        raised(&o, 4, "ordering.OrderCompleted", &ordering__domain__order_completed__descriptor);
+        raised(&o, 3, "ordering.OrderCompleted", &ordering__domain__order_completed__descriptor);
     assert_string_equal(completed->invoice_id, "invoice-1");
-    assert_int_equal(ordering_order_complete(&o, "invoice-2", &err), CORE_OK);
-    completed =
-        raised(&o, 5, "ordering.OrderCompleted", &ordering__domain__order_completed__descriptor);
-    assert_string_equal(completed->invoice_id, "invoice-2");
     /* refused changes raise nothing */
     assert_int_equal(ordering_order_complete(&o, too_long, &err), CORE_ERR_INVALID);
+    assert_int_equal(ordering_order_complete(&o, "invoice-1", &err), CORE_ERR_INVALID);
     assert_int_equal(ordering_order_record_invoice(&o, "", &err), CORE_ERR_INVALID);
-    assert_int_equal(o.agg.base.events.n, 6);
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_ERR_INVALID);
+    assert_int_equal(o.agg.base.events.n, 4);
+    ordering_order_release(&o);
+
+    /* an order completed without a recorded invoice id: the event names the given one */
+    make_order(&o);
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
+    assert_int_equal(ordering_order_complete(&o, "invoice-2", &err), CORE_OK);
+    completed =
+        raised(&o, 2, "ordering.OrderCompleted", &ordering__domain__order_completed__descriptor);
+    assert_string_equal(completed->invoice_id, "invoice-2");
     ordering_order_release(&o);
 }
 
@@ -406,8 +572,9 @@ static void raising_out_of_memory_leaves_the_order_unchanged(void **state)
         for (long n = 0;; n++) {
             struct ordering_order o = ORDERING_ORDER_INIT;
             core_err err = CORE_ERR_INIT;
-            if (step > 0)
-                make_order(&o);
+            if (step > 0) /* each change from the stage it needs */
+                make_order_at(&o, step == 4 ? INVOICED : step == 3 ? READY : PENDING);
+            enum ordering_status from = o.status;
             size_t events_before = o.agg.base.events.n;
             core_alloc_fail_after(n);
             core_status st = step == 0
@@ -425,11 +592,10 @@ static void raising_out_of_memory_leaves_the_order_unchanged(void **state)
             }
             assert_int_equal(st, CORE_ERR_NOMEM);
             assert_int_equal(o.agg.base.events.n, events_before);
-            assert_int_equal(o.status,
-                             step == 0 ? ORDERING_STATUS_UNKNOWN : ORDERING_STATUS_PENDING);
+            assert_int_equal(o.status, from);
             assert_string_equal(o.id, step == 0 ? "" : "order-1");
             assert_string_equal(o.agg.base.id, step == 0 ? "" : "order-1");
-            assert_string_equal(o.invoice_id, "");
+            assert_string_equal(o.invoice_id, step == 4 ? "invoice-1" : "");
             ordering_order_release(&o); /* whatever is left is o's (teardown: no leak) */
             failures++;
         }
@@ -510,6 +676,34 @@ static ddd_event *event_of(const char *name, ProtobufCMessage *payload)
     return ev;
 }
 
+/* Applying checks no rule: a history stored before the status rules existed (a pending order
+ * completed with a made-up invoice, then readied again) still loads, event by event, as it was
+ * recorded. */
+static void apply_replays_histories_the_rules_now_refuse(void **state)
+{
+    (void)state;
+    struct ordering_order o, copy;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    replay(&o, &copy);
+    Ordering__Domain__OrderCompleted *completed = pb_new_of(ordering__domain__order_completed);
+    assert_int_equal(pb_set_string(&completed->invoice_id, "fake-invoice", NULL), CORE_OK);
+    ddd_event *history[] = {
+        event_of(ORDERING_ORDER_COMPLETED, &completed->base),
+        event_of(ORDERING_ORDER_READIED, pb_new(&ordering__domain__order_readied__descriptor)),
+    };
+    const enum ordering_status after[] = {ORDERING_STATUS_COMPLETED, ORDERING_STATUS_READY};
+    for (size_t i = 0; i < sizeof history / sizeof history[0]; i++) {
+        assert_int_equal(ordering_order_type.apply(&copy, history[i], &err), CORE_OK);
+        assert_int_equal(copy.status, after[i]);
+        ddd_event_free(history[i]);
+    }
+    assert_string_equal(copy.invoice_id, "fake-invoice");
+    assert_int_equal(copy.agg.base.events.n, 0); /* applying raises nothing */
+    ordering_order_release(&copy);
+    ordering_order_release(&o);
+}
+
 /* Unknown names, payloads of another type and impossible data are programming errors: INTERNAL,
  * and the order stays as it was. */
 static void apply_refuses_what_does_not_fit(void **state)
@@ -569,9 +763,10 @@ static void snapshot_round_trip(void **state)
         assert_int_equal(ddd_aggregate_set_id(&copy.agg.base, "order-1", &err), CORE_OK);
         assert_int_equal(ordering_order_type.from_snapshot(&copy, snap, &err), CORE_OK);
         assert_same_order(&copy, &o);
-        /* events after the snapshot go on from there */
-        assert_int_equal(ordering_order_complete(&copy, "invoice-9", &err), CORE_OK);
-        assert_int_equal(ordering_order_complete(&o, "invoice-9", &err), CORE_OK);
+        /* events after the snapshot go on from there (the rules see the snapshot's state) */
+        core_status want = variant == 1 || variant == 2 ? CORE_OK : CORE_ERR_INVALID;
+        assert_int_equal(ordering_order_complete(&copy, "invoice-1", &err), want);
+        assert_int_equal(ordering_order_complete(&o, "invoice-1", &err), want);
         assert_same_order(&copy, &o);
         pb_free(snap);
         ordering_order_release(&copy);
@@ -679,6 +874,10 @@ int main(void)
         T(create_twice_is_refused),
         T(cancel_only_a_pending_order),
         T(ready_invoice_and_complete),
+        T(ready_only_a_pending_order),
+        T(complete_only_a_ready_order_with_its_invoice),
+        T(invoice_only_for_a_ready_order_and_only_one),
+        T(create_amount_rules),
         T(bad_invoice_ids_are_rejected_unchanged),
         T(total_is_price_times_quantity),
         T(status_texts_round_trip),
@@ -687,6 +886,7 @@ int main(void)
         T(events_are_handed_over_once),
         T(raising_out_of_memory_leaves_the_order_unchanged),
         T(applying_the_events_rebuilds_the_order),
+        T(apply_replays_histories_the_rules_now_refuse),
         T(apply_refuses_what_does_not_fit),
         T(snapshot_round_trip),
         T(from_snapshot_refuses_what_does_not_fit),

@@ -425,6 +425,10 @@ static void price_changes(void **state)
                  "the price change would be a decrease");
     expect_error(stores_app_decrease_product_price(&app, "p-2", 8.51, &err), &err, CORE_ERR_INVALID,
                  "the price change would be an increase");
+    expect_error(stores_app_increase_product_price(&app, "p-2", 8.5, &err), &err, CORE_ERR_INVALID,
+                 "the price change would be zero");
+    expect_error(stores_app_decrease_product_price(&app, "p-2", 8.5, &err), &err, CORE_ERR_INVALID,
+                 "the price change would be zero");
     expect_error(stores_app_decrease_product_price(&app, "p-2", -1, &err), &err, CORE_ERR_INVALID,
                  "the product price cannot be negative");
     expect_error(stores_app_increase_product_price(&app, "p-2", 123456, &err), &err,
