@@ -267,7 +267,8 @@ static void amounts_out_of_range_are_refused_at_the_edge(void **state)
 }
 
 /* Two of a product at 99999: each price fits, the total (199998) could never be invoiced. The
- * book creates the order, and it can never become ready; here the checkout is refused. */
+ * book creates the order, which can never be completed; here the checkout is refused, and the
+ * basket stays open. */
 static void an_order_total_that_cannot_be_invoiced_is_refused_at_checkout(void **state)
 {
     (void)state;
@@ -283,6 +284,14 @@ static void an_order_total_that_cannot_be_invoiced_is_refused_at_checkout(void *
                           "the order total cannot be over 99999.9999");
     e2e_expect_error(app, "GET", E2E_F("/api/ordering/%s", basket_id), NULL, 404,
                      E2E_F("order %s not found", basket_id));
+    /* the basket stayed open: one item less, and the checkout goes through */
+    json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/baskets/%s/removeItem", basket_id),
+                              E2E_F("{\"productId\":\"%s\",\"quantity\":1}", big_product_id)));
+    json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/baskets/%s/checkout", basket_id),
+                              E2E_F("{\"paymentId\":\"%s\"}", payment_id)));
+    json_t *j = e2e_expect_ok(app, "GET", E2E_F("/api/ordering/%s", basket_id), NULL);
+    e2e_expect_json_str(j, "order.status", "pending");
+    json_decref(j);
 }
 
 static void shuts_down_cleanly(void **state)
