@@ -32,10 +32,9 @@
 
 static e2e_app *app;
 static char store_id[E2E_ID_MAX], product_id[E2E_ID_MAX], big_product_id[E2E_ID_MAX],
-    customer_id[E2E_ID_MAX], order_id[E2E_ID_MAX], shopping_id[E2E_ID_MAX],
-    invoice_id[E2E_ID_MAX];
+    customer_id[E2E_ID_MAX], order_id[E2E_ID_MAX], shopping_id[E2E_ID_MAX], invoice_id[E2E_ID_MAX];
 
-/* ---- the RPC port ---------------------------------------------------------------------------- */
+/* ---- the RPC port ------------------------------------------------------------------------- */
 
 /* An RPC answer: the HTTP status, the Rpc-Status header ("" when none) and the body as text (an
  * error's message). */
@@ -84,7 +83,7 @@ static struct rpc_answer rpc_send(const char *path, const ProtobufCMessage *msg)
         struct rpc_answer a_ = (a);                                                                \
         if (a_.status != 400 || strcmp(a_.rpc_status, "CORE_ERR_INVALID") != 0 ||                  \
             strcmp(a_.text, (message)) != 0)                                                       \
-            fprintf(stderr, "RPC: wanted 400 CORE_ERR_INVALID \"%s\", got %d %s \"%s\"\n",          \
+            fprintf(stderr, "RPC: wanted 400 CORE_ERR_INVALID \"%s\", got %d %s \"%s\"\n",         \
                     (message), a_.status, a_.rpc_status, a_.text);                                 \
         assert_int_equal(a_.status, 400);                                                          \
         assert_string_equal(a_.rpc_status, "CORE_ERR_INVALID");                                    \
@@ -106,7 +105,7 @@ static struct rpc_answer ready_order(const char *id)
     return rpc_send("orderingpb.OrderingService/ReadyOrder", &req.base);
 }
 
-/* ---- checks over REST and SQL ---------------------------------------------------------------- */
+/* ---- checks over REST and SQL ------------------------------------------------------------- */
 
 static void expect_order(const char *status, const char *invoice)
 {
@@ -122,7 +121,7 @@ static void expect_invoices(const char *count)
                    order_id);
 }
 
-/* ---- tests ------------------------------------------------------------------------------------ */
+/* ---- tests -------------------------------------------------------------------------------- */
 
 /* A store with a product at 2.50 and one at 99999, a customer, and a checked-out basket: a
  * pending order with its shopping list. */
@@ -136,8 +135,8 @@ static void a_pending_order(void **state)
                   "{\"name\":\"Rule Book\",\"price\":2.5}", product_id);
     e2e_expect_id(app, "POST", E2E_F("/api/stores/%s/products", store_id),
                   "{\"name\":\"Gold Rule\",\"price\":99999}", big_product_id);
-    e2e_expect_id(app, "POST", "/api/customers", "{\"name\":\"Rita Rule\",\"smsNumber\":\"555-0100\"}",
-                  customer_id);
+    e2e_expect_id(app, "POST", "/api/customers",
+                  "{\"name\":\"Rita Rule\",\"smsNumber\":\"555-0100\"}", customer_id);
     e2e_expect_id(app, "POST", "/api/baskets", E2E_F("{\"customerId\":\"%s\"}", customer_id),
                   order_id);
     json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/baskets/%s/addItem", order_id),
@@ -170,8 +169,8 @@ static void a_ready_order_cannot_be_readied_or_completed_with_another_invoice(vo
     (void)state;
     json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/depot/shopping/%s/assign", shopping_id),
                               "{\"botId\":\"bot-1\"}"));
-    json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/depot/shopping/%s/complete", shopping_id),
-                              NULL));
+    json_decref(
+        e2e_expect_ok(app, "PUT", E2E_F("/api/depot/shopping/%s/complete", shopping_id), NULL));
     json_t *j = e2e_expect_ok(app, "GET", E2E_F("/api/ordering/%s", order_id), NULL);
     e2e_expect_json_str(j, "order.status", "ready");
     const char *iid = e2e_json_str(j, "order.invoiceId");
@@ -192,8 +191,8 @@ static void a_ready_order_cannot_be_readied_or_completed_with_another_invoice(vo
 static void a_completed_order_cannot_be_readied(void **state)
 {
     (void)state;
-    json_decref(e2e_expect_ok(app, "PUT", E2E_F("/api/payments/invoices/%s/pay", invoice_id),
-                              NULL));
+    json_decref(
+        e2e_expect_ok(app, "PUT", E2E_F("/api/payments/invoices/%s/pay", invoice_id), NULL));
     expect_order("completed", invoice_id);
     expect_rpc_refused(ready_order(order_id), "the order cannot be readied");
     expect_rpc_refused(complete_order(order_id, invoice_id), "the order cannot be completed");
@@ -206,19 +205,20 @@ static void a_nul_in_a_string_is_refused_on_both_ports(void **state)
 {
     (void)state;
     const unsigned char start_basket[] = {0x0a, 3, 'a', 0, 'b'}; /* customer_id = "a\0b" */
-    expect_rpc_refused(rpc_post("basketspb.BasketService/StartBasket", start_basket,
-                                sizeof start_basket),
-                       "field \"customer_id\": string contains a NUL character");
+    expect_rpc_refused(
+        rpc_post("basketspb.BasketService/StartBasket", start_basket, sizeof start_basket),
+        "field \"customer_id\": string contains a NUL character");
     const unsigned char bad_utf8[] = {0x0a, 2, 'a', 0xff};
     expect_rpc_refused(rpc_post("basketspb.BasketService/StartBasket", bad_utf8, sizeof bad_utf8),
                        "field \"customer_id\": string is not valid UTF-8");
     /* REST: JSON can carry the NUL as \u0000 */
     e2e_expect_error_like(app, "POST", "/api/baskets", "{\"customerId\":\"a\\u0000b\"}", 400, NULL);
     /* nested too: an order item's product id */
-    const unsigned char item[] = {0x12, 3, 'p', 0, 'q', 0x30, 1};           /* product_id, qty 1 */
-    unsigned char create[2 + sizeof item + 6] = {0x0a, (unsigned char)sizeof item}; /* items[0] */
+    const unsigned char item[] = {0x12, 3, 'p', 0, 'q', 0x30, 1}; /* product_id, qty 1 */
+    const unsigned char ids[] = {0x12, 1, 'c', 0x1a, 1, 'p'}; /* customer_id, payment_id */
+    unsigned char create[2 + sizeof item + sizeof ids] = {0x0a, sizeof item}; /* items[0] */
     memcpy(create + 2, item, sizeof item);
-    memcpy(create + 2 + sizeof item, "\x12\x01" "c" "\x1a\x01" "p", 6);   /* customer, payment */
+    memcpy(create + 2 + sizeof item, ids, sizeof ids);
     expect_rpc_refused(rpc_post("orderingpb.OrderingService/CreateOrder", create, sizeof create),
                        "field \"items[0].product_id\": string contains a NUL character");
 }
