@@ -38,8 +38,22 @@ void pb_free(ProtobufCMessage *msg);
 /* Serialises msg into a new core_malloc'd buffer (*out, caller frees with core_free). */
 core_status pb_pack(const ProtobufCMessage *msg, unsigned char **out, size_t *out_len, core_err *err);
 
+/* Deepest nesting of messages pb_unpack() accepts (the outermost message is level 0). */
+#define PB_MAX_DEPTH 64
+
 /* Parses len bytes as a desc message into a new heap tree (*out, caller frees with pb_free).
- * Malformed input gives CORE_ERR_INVALID. */
+ * Malformed input gives CORE_ERR_INVALID ("malformed protobuf data for <type>"). So do, before
+ * anything is unpacked (every packed string is checked first, at any depth, by walking the wire
+ * format with the descriptors, without recursion):
+ *   - a string field holding a NUL byte: protobuf-c hands a string over as a NUL-terminated
+ *     char *, so "a\0b" would silently arrive as "a" (the REST API refuses such text as well):
+ *     'field "<path>": string contains a NUL character';
+ *   - a string field that is not valid UTF-8 (strict: no overlong forms, no surrogates, nothing
+ *     above U+10FFFF), which no PostgreSQL text column takes: 'field "<path>": string is not
+ *     valid UTF-8';
+ *   - messages nested deeper than PB_MAX_DEPTH: "protobuf data for <type> is nested too deeply".
+ * <path> names the field with the .proto names, from the outermost message, with the index of
+ * repeated fields, e.g. "customer_id" or "items[1].product_id". */
 core_status pb_unpack(const ProtobufCMessageDescriptor *desc, const unsigned char *data, size_t len,
                       ProtobufCMessage **out, core_err *err);
 

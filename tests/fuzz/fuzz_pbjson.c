@@ -78,8 +78,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* the wire form agrees */
     core_err_clear(&err);
     CHECK(pb_pack(m, &packed, &packed_len, &err) == CORE_OK, "pack failed: %s", err.msg);
-    CHECK(pb_unpack(DESC, packed, packed_len, &unpacked, &err) == CORE_OK, "unpack of our own packing failed: %s",
-          err.msg);
+    st = pb_unpack(DESC, packed, packed_len, &unpacked, &err);
+    if (st == CORE_ERR_INVALID && strstr(err.msg, "nested too deeply"))
+        goto done; /* JSON may nest google.protobuf.Value deeper than pb_unpack() reads (PB_MAX_DEPTH) */
+    CHECK(st == CORE_OK, "unpack of our own packing failed: %s", err.msg);
     text3 = encode_ok(unpacked, "the unpacked message");
     CHECK(fuzz_same_but_zero_sign(text1, text3), "pack/unpack changed the message\n  before: %s\n  after:  %s", text1, text3);
 

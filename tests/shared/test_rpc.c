@@ -311,6 +311,19 @@ static void test_wire_errors(void **state)
     assert_string_equal(resp.body, "malformed protobuf data for rpctest.EchoRequest");
     httpc_response_release(&resp);
 
+    /* a string with a NUL inside (protobuf-c would cut it at the NUL): 400 naming the field, and
+     * the method is not called */
+    const char nul[] = {(char)0x0a, 3, 'a', 0, 'b'}; /* text = "a\0b" */
+    int calls = atomic_load(&r.state.calls);
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", NULL, nul, sizeof nul,
+                                   &resp, &err),
+                     CORE_OK);
+    assert_int_equal(resp.status, 400);
+    assert_string_equal(httpc_response_header(&resp, "Rpc-Status"), "CORE_ERR_INVALID");
+    assert_string_equal(resp.body, "field \"text\": string contains a NUL character");
+    assert_int_equal(atomic_load(&r.state.calls), calls);
+    httpc_response_release(&resp);
+
     /* an unknown method: 404 + CORE_ERR_NOT_FOUND */
     assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Nope", NULL, NULL, 0, &resp, &err), CORE_OK);
     assert_int_equal(resp.status, 404);

@@ -147,7 +147,8 @@ static core_status ready_order(struct ordering_app *app, const char *id, core_er
 
     if ((st = app->orders.find(app->orders.self, id, &order, err)))
         goto done;
-    ordering_order_ready(&order);
+    if ((st = ordering_order_ready(&order, err)))
+        goto done;
     if ((st = app->notifications.order_ready(app->notifications.self, order.id, order.customer_id,
                                              err)))
         goto done;

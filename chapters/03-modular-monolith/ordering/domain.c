@@ -1,4 +1,5 @@
 /* domain.c -- see domain.h. */
+#include <math.h>
 #include <string.h>
 
 #include "ordering/domain.h"
@@ -95,6 +96,27 @@ static core_status set_id(char dst[ORDERING_ID_SIZE], const char *src, const cha
     return CORE_OK;
 }
 
+/* The amount rules of a new order (see ordering_order_create). NaN compares false with
+ * everything, so !(price >= 0) refuses it too. */
+static core_status check_amounts(const struct ordering_item *items, size_t nitems, core_err *err)
+{
+    double total = 0;
+    for (size_t i = 0; i < nitems; i++) {
+        if (items[i].quantity <= 0)
+            return core_err_set(err, CORE_ERR_INVALID, "the item quantity must be positive");
+        if (!(items[i].price >= 0))
+            return core_err_set(err, CORE_ERR_INVALID, "the item price cannot be negative");
+        if (items[i].price > ORDERING_AMOUNT_MAX)
+            return core_err_set(err, CORE_ERR_INVALID, "the item price cannot be over %.4f",
+                                ORDERING_AMOUNT_MAX);
+        total += items[i].price * (double)items[i].quantity;
+    }
+    if (!isfinite(total) || total > ORDERING_AMOUNT_MAX)
+        return core_err_set(err, CORE_ERR_INVALID, "the order total cannot be over %.4f",
+                            ORDERING_AMOUNT_MAX);
+    return CORE_OK;
+}
+
 core_status ordering_order_create(struct ordering_order *o, const char *id, const char *customer_id,
                                   const char *payment_id, const struct ordering_item *items,
                                   size_t nitems, core_err *err)
@@ -112,7 +134,8 @@ core_status ordering_order_create(struct ordering_order *o, const char *id, cons
         return core_err_set(err, CORE_ERR_INVALID, "the order id cannot be blank");
     if ((st = set_id(fresh.id, id, "the order id", err)) ||
         (st = set_id(fresh.customer_id, customer_id, "the customer id", err)) ||
-        (st = set_id(fresh.payment_id, payment_id, "the payment id", err)))
+        (st = set_id(fresh.payment_id, payment_id, "the payment id", err)) ||
+        (st = check_amounts(items, nitems, err)))
         return st;
     if ((st = items_copy(items, nitems, &fresh.items, err)))
         return st;
@@ -132,18 +155,30 @@ core_status ordering_order_cancel(struct ordering_order *o, core_err *err)
     return CORE_OK;
 }
 
-void ordering_order_ready(struct ordering_order *o)
+core_status ordering_order_ready(struct ordering_order *o, core_err *err)
 {
+    if (o->status != ORDERING_STATUS_PENDING && o->status != ORDERING_STATUS_IN_PROGRESS)
+        return core_err_set(err, CORE_ERR_INVALID, "the order cannot be readied");
     o->status = ORDERING_STATUS_READY;
+    return CORE_OK;
 }
 
 core_status ordering_order_complete(struct ordering_order *o, const char *invoice_id, core_err *err)
 {
+    char invoice[ORDERING_ID_SIZE]; /* the order's invoice id once completed */
+    core_status st;
+    if (o->status != ORDERING_STATUS_READY)
+        return core_err_set(err, CORE_ERR_INVALID, "the order cannot be completed");
+    core_strlcpy(invoice, o->invoice_id, sizeof invoice);
     if (!core_str_blank(invoice_id)) {
-        core_status st = set_id(o->invoice_id, invoice_id, "the invoice id", err);
-        if (st)
+        if ((st = set_id(invoice, invoice_id, "the invoice id", err)))
             return st;
+        if (!core_str_blank(o->invoice_id) && strcmp(o->invoice_id, invoice) != 0)
+            return core_err_set(err, CORE_ERR_INVALID, "the invoice is not the order's invoice");
     }
+    if (core_str_blank(invoice))
+        return core_err_set(err, CORE_ERR_INVALID, "the invoice id cannot be blank");
+    memcpy(o->invoice_id, invoice, sizeof invoice);
     o->status = ORDERING_STATUS_COMPLETED;
     return CORE_OK;
 }
@@ -155,7 +190,18 @@ core_status ordering_order_set_shopping_id(struct ordering_order *o, const char 
 
 core_status ordering_order_set_invoice_id(struct ordering_order *o, const char *id, core_err *err)
 {
-    return set_id(o->invoice_id, id, "the invoice id", err);
+    char invoice[ORDERING_ID_SIZE];
+    core_status st;
+    if (core_str_blank(id))
+        return core_err_set(err, CORE_ERR_INVALID, "the invoice id cannot be blank");
+    if ((st = set_id(invoice, id, "the invoice id", err)))
+        return st;
+    if (o->status != ORDERING_STATUS_READY)
+        return core_err_set(err, CORE_ERR_INVALID, "the order is not ready");
+    if (!core_str_blank(o->invoice_id) && strcmp(o->invoice_id, invoice) != 0)
+        return core_err_set(err, CORE_ERR_INVALID, "the order already has an invoice");
+    memcpy(o->invoice_id, invoice, sizeof invoice);
+    return CORE_OK;
 }
 
 core_status ordering_order_set_items(struct ordering_order *o, const struct ordering_item *items,

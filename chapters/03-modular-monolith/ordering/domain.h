@@ -4,15 +4,23 @@
  *
  * An order is created from the items of a checked-out basket, for a customer and a payment
  * authorization. It starts "pending"; it can be cancelled only while pending; it becomes "ready"
- * when its shopping list is completed and "completed" when its invoice is paid. Like the book's
- * chapter 03, ready and complete check no status ("in-progress" exists as a status but no
- * operation sets it yet).
+ * when its shopping list is completed and "completed" when its invoice is paid. Every change
+ * checks the status it starts from (the book's ready and complete check none, so an order could
+ * be completed while pending and readied again once completed: docs/ERRATA.md, D?rules-1):
+ *     cancel            pending                  -> cancelled
+ *     ready             pending or in-progress   -> ready
+ *     set_invoice_id    ready (no other invoice)    (the invoice payments made for the order)
+ *     complete          ready, with its invoice  -> completed
+ * ("in-progress" exists as a status but no operation sets it yet.)
  *
  * Rule violations return CORE_ERR_INVALID with the book's texts:
  *     "the order has no items", "the customer id cannot be blank",
  *     "the payment id cannot be blank", "the order cannot be cancelled"
- * and, workspace additions, "the order id cannot be blank" and "the <x> id is too long" for an
- * id longer than ORDERING_ID_MAX characters.
+ * and, workspace additions, "the order id cannot be blank", "the <x> id is too long" for an
+ * id longer than ORDERING_ID_MAX characters, the status rules "the order cannot be readied",
+ * "the order is not ready", "the order already has an invoice", "the order cannot be
+ * completed", "the invoice is not the order's invoice", "the invoice id cannot be blank", and
+ * the amount rules of ordering_order_create (D?rules-4).
  *
  * Storage: the order's five ids are fixed arrays inside the struct (ids come from clients and
  * other modules and may be any string up to ORDERING_ID_MAX characters, not only UUIDs). The
@@ -87,9 +95,17 @@ void ordering_order_init(struct ordering_order *o);
  * caller's. Releasing twice is harmless. */
 void ordering_order_release(struct ordering_order *o);
 
+/* Largest amount an order may carry: an item's price and the order's total (the invoice of the
+ * order is stored in a decimal(9,4) column, payments' PAYMENTS_AMOUNT_MAX). */
+#define ORDERING_AMOUNT_MAX 99999.9999
+
 /* The book's domain.CreateOrder: a new pending order with no shopping list and no invoice.
  * Checks, in the book's order: at least one item ("the order has no items"), customer id not
- * blank, payment id not blank; then id not blank and every id at most ORDERING_ID_MAX long.
+ * blank, payment id not blank; then id not blank and every id at most ORDERING_ID_MAX long;
+ * then the amounts (workspace additions, D?rules-4), item by item: "the item quantity must be
+ * positive", "the item price cannot be negative" (also NaN), "the item price cannot be over
+ * 99999.9999"; and last "the order total cannot be over 99999.9999" (the total could not be
+ * invoiced, so the order could never become ready).
  * All arguments are borrowed; ids and items are copied. o must be initialized; on success its
  * previous content is released and replaced, on failure o is unchanged.
  * Errors: CORE_ERR_INVALID (texts above), CORE_ERR_NOMEM. */
@@ -101,20 +117,28 @@ core_status ordering_order_create(struct ordering_order *o, const char *id, cons
  * cannot be cancelled", o unchanged. */
 core_status ordering_order_cancel(struct ordering_order *o, core_err *err);
 
-/* Marks the order "ready" (its shopping list was completed). As in the book, from any status. */
-void ordering_order_ready(struct ordering_order *o);
+/* Marks a pending or in-progress order "ready" (its shopping list was completed). Any other
+ * status: CORE_ERR_INVALID "the order cannot be readied", o unchanged. */
+core_status ordering_order_ready(struct ordering_order *o, core_err *err);
 
-/* Marks the order "completed" (its invoice was paid), as in the book from any status.
- * invoice_id (borrowed, copied) replaces the stored invoice id unless it is blank, in which case
- * the id stored by ready-order is kept. An invoice id longer than ORDERING_ID_MAX:
- * CORE_ERR_INVALID "the invoice id is too long", o unchanged. */
+/* Marks a ready order "completed" (its invoice was paid). Rules, in this order, each a
+ * CORE_ERR_INVALID that leaves o unchanged: status not ready: "the order cannot be completed";
+ * invoice_id (borrowed) longer than ORDERING_ID_MAX: "the invoice id is too long"; invoice_id
+ * not blank and the order has another invoice: "the invoice is not the order's invoice";
+ * neither invoice_id nor the order has one: "the invoice id cannot be blank". invoice_id
+ * becomes the order's invoice id when it had none; blank keeps the stored one. */
 core_status ordering_order_complete(struct ordering_order *o, const char *invoice_id,
                                     core_err *err);
 
-/* Records the id of the order's shopping list (depot) / invoice (payments). id is borrowed and
- * copied; longer than ORDERING_ID_MAX: CORE_ERR_INVALID "the shopping id is too long" / "the
- * invoice id is too long", o unchanged. */
+/* Records the id of the order's shopping list (depot). id is borrowed and copied; longer than
+ * ORDERING_ID_MAX: CORE_ERR_INVALID "the shopping id is too long", o unchanged. */
 core_status ordering_order_set_shopping_id(struct ordering_order *o, const char *id, core_err *err);
+
+/* Records the id of the invoice payments created for the ready order. id is borrowed and copied.
+ * Rules (CORE_ERR_INVALID, o unchanged): blank: "the invoice id cannot be blank"; longer than
+ * ORDERING_ID_MAX: "the invoice id is too long"; status not ready: "the order is not ready";
+ * the order has another invoice already: "the order already has an invoice" (the same id again
+ * is accepted). */
 core_status ordering_order_set_invoice_id(struct ordering_order *o, const char *id, core_err *err);
 
 /* Replaces the order's items by copies of items[0..nitems) (borrowed). No rule is checked: this

@@ -546,6 +546,27 @@ static void ready_order_failing_dependency_saves_nothing(void **state)
     }
 }
 
+static void ready_order_refused_calls_nobody(void **state)
+{
+    (void)state;
+    const enum ordering_status others[] = {ORDERING_STATUS_READY, ORDERING_STATUS_COMPLETED,
+                                           ORDERING_STATUS_CANCELLED};
+    const char *const ids[] = {"order-r", "order-c", "order-x"};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        core_err err = CORE_ERR_INIT;
+        fk.calls[0] = '\0';
+        preload(ids[i], others[i]);
+        assert_int_equal(ordering_app_ready_order(&app, ids[i], &err), CORE_ERR_INVALID);
+        assert_string_equal(err.msg, "the order cannot be readied");
+        /* no notification, no second invoice */
+        char want[64];
+        snprintf(want, sizeof want, "find(%s)", ids[i]);
+        assert_string_equal(fk.calls, want);
+        assert_int_equal(stored(ids[i])->status, others[i]);
+        assert_int_equal(fk.writes, 0);
+    }
+}
+
 /* ---- CompleteOrder -------------------------------------------------------------------------- */
 
 static void complete_order_records_the_invoice(void **state)
@@ -577,6 +598,15 @@ static void complete_order_failures(void **state)
     assert_int_equal(ordering_app_complete_order(&app, "nope", "invoice-1", &err),
                      CORE_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "order nope not found");
+
+    /* a pending order is not completed, whatever the invoice id */
+    preload("order-p", ORDERING_STATUS_PENDING);
+    core_err_clear(&err);
+    assert_int_equal(ordering_app_complete_order(&app, "order-p", "fake-invoice", &err),
+                     CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the order cannot be completed");
+    assert_int_equal(stored("order-p")->status, ORDERING_STATUS_PENDING);
+    assert_string_equal(stored("order-p")->invoice_id, "");
 
     preload("order-1", ORDERING_STATUS_READY);
     core_err_clear(&err);
@@ -648,6 +678,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(ready_order_unknown_id, setup, teardown),
         cmocka_unit_test_setup_teardown(ready_order_failing_dependency_saves_nothing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(ready_order_refused_calls_nobody, setup, teardown),
         cmocka_unit_test_setup_teardown(complete_order_records_the_invoice, setup, teardown),
         cmocka_unit_test_setup_teardown(complete_order_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(get_order_returns_a_copy, setup, teardown),

@@ -1,5 +1,7 @@
 /* test_ordering_domain.c -- unit tests of ordering/domain.h: creating an order (each rule and
- * its text), cancel/ready/complete, ids, items, total, copies, statuses, allocation failures. */
+ * its text, amounts included), cancel/ready/invoice/complete and every status each refuses, ids,
+ * items, total, copies, statuses, allocation failures. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,22 +198,150 @@ static void ready_and_complete(void **state)
     struct ordering_order o = ORDERING_ORDER_INIT;
     core_err err = CORE_ERR_INIT;
     make_order(&o);
-    ordering_order_ready(&o);
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
     assert_int_equal(o.status, ORDERING_STATUS_READY);
     assert_int_equal(ordering_order_set_invoice_id(&o, "invoice-1", &err), CORE_OK);
     assert_string_equal(o.invoice_id, "invoice-1");
+    /* the same invoice again is accepted */
+    assert_int_equal(ordering_order_set_invoice_id(&o, "invoice-1", &err), CORE_OK);
 
     /* a blank invoice id keeps the stored one */
     assert_int_equal(ordering_order_complete(&o, "", &err), CORE_OK);
     assert_int_equal(o.status, ORDERING_STATUS_COMPLETED);
     assert_string_equal(o.invoice_id, "invoice-1");
+    o.status = ORDERING_STATUS_READY;
     assert_int_equal(ordering_order_complete(&o, NULL, &err), CORE_OK);
     assert_string_equal(o.invoice_id, "invoice-1");
-    /* a given one replaces it */
+    /* the order's own invoice id is accepted */
     o.status = ORDERING_STATUS_READY;
+    assert_int_equal(ordering_order_complete(&o, "invoice-1", &err), CORE_OK);
+    assert_int_equal(o.status, ORDERING_STATUS_COMPLETED);
+    /* an order without an invoice id takes the one it is completed with */
+    o.status = ORDERING_STATUS_READY;
+    o.invoice_id[0] = '\0';
     assert_int_equal(ordering_order_complete(&o, "invoice-2", &err), CORE_OK);
     assert_string_equal(o.invoice_id, "invoice-2");
     assert_int_equal(o.status, ORDERING_STATUS_COMPLETED);
+    /* an in-progress order can become ready too */
+    o.status = ORDERING_STATUS_IN_PROGRESS;
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
+    assert_int_equal(o.status, ORDERING_STATUS_READY);
+    ordering_order_release(&o);
+}
+
+/* Each refused change leaves the order as it was: status and invoice id. */
+static void expect_refused(struct ordering_order *o, core_status st, core_err *err,
+                           enum ordering_status status, const char *invoice_id, const char *text)
+{
+    assert_int_equal(st, CORE_ERR_INVALID);
+    assert_int_equal(err->status, CORE_ERR_INVALID);
+    assert_string_equal(err->msg, text);
+    assert_int_equal(o->status, status);
+    assert_string_equal(o->invoice_id, invoice_id);
+    core_err_clear(err);
+}
+
+static void ready_only_a_pending_or_in_progress_order(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    const enum ordering_status others[] = {ORDERING_STATUS_READY, ORDERING_STATUS_COMPLETED,
+                                           ORDERING_STATUS_CANCELLED, ORDERING_STATUS_UNKNOWN};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        o.status = others[i];
+        expect_refused(&o, ordering_order_ready(&o, &err), &err, others[i], "",
+                       "the order cannot be readied");
+    }
+    ordering_order_release(&o);
+}
+
+static void complete_only_a_ready_order_with_its_invoice(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    /* the case: a pending order completed with a made-up invoice */
+    expect_refused(&o, ordering_order_complete(&o, "fake-invoice", &err), &err,
+                   ORDERING_STATUS_PENDING, "", "the order cannot be completed");
+    const enum ordering_status others[] = {ORDERING_STATUS_PENDING, ORDERING_STATUS_IN_PROGRESS,
+                                           ORDERING_STATUS_COMPLETED, ORDERING_STATUS_CANCELLED,
+                                           ORDERING_STATUS_UNKNOWN};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        o.status = others[i];
+        expect_refused(&o, ordering_order_complete(&o, "invoice-1", &err), &err, others[i], "",
+                       "the order cannot be completed");
+    }
+    /* ready, but no invoice anywhere */
+    o.status = ORDERING_STATUS_READY;
+    expect_refused(&o, ordering_order_complete(&o, "", &err), &err, ORDERING_STATUS_READY, "",
+                   "the invoice id cannot be blank");
+    expect_refused(&o, ordering_order_complete(&o, " ", &err), &err, ORDERING_STATUS_READY, "",
+                   "the invoice id cannot be blank");
+    /* ready with its invoice: another invoice does not complete it */
+    assert_int_equal(ordering_order_set_invoice_id(&o, "invoice-1", &err), CORE_OK);
+    expect_refused(&o, ordering_order_complete(&o, "fake-invoice", &err), &err,
+                   ORDERING_STATUS_READY, "invoice-1", "the invoice is not the order's invoice");
+    ordering_order_release(&o);
+}
+
+static void invoice_only_for_a_ready_order_and_only_one(void **state)
+{
+    (void)state;
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    core_err err = CORE_ERR_INIT;
+    make_order(&o);
+    const enum ordering_status others[] = {ORDERING_STATUS_PENDING, ORDERING_STATUS_IN_PROGRESS,
+                                           ORDERING_STATUS_COMPLETED, ORDERING_STATUS_CANCELLED,
+                                           ORDERING_STATUS_UNKNOWN};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        o.status = others[i];
+        expect_refused(&o, ordering_order_set_invoice_id(&o, "invoice-1", &err), &err, others[i],
+                       "", "the order is not ready");
+    }
+    o.status = ORDERING_STATUS_READY;
+    expect_refused(&o, ordering_order_set_invoice_id(&o, "", &err), &err, ORDERING_STATUS_READY,
+                   "", "the invoice id cannot be blank");
+    assert_int_equal(ordering_order_set_invoice_id(&o, "invoice-1", &err), CORE_OK);
+    expect_refused(&o, ordering_order_set_invoice_id(&o, "invoice-2", &err), &err,
+                   ORDERING_STATUS_READY, "invoice-1", "the order already has an invoice");
+    ordering_order_release(&o);
+}
+
+static void create_amount_rules(void **state)
+{
+    (void)state;
+    struct ordering_item item = {"s", "p", "S", "P", 1.0, 1};
+    const struct ordering_item *one = &item;
+    item.quantity = 0;
+    assert_create_fails("o", "c", "p", one, 1, "the item quantity must be positive");
+    item.quantity = -2;
+    assert_create_fails("o", "c", "p", one, 1, "the item quantity must be positive");
+    item.quantity = 1;
+    item.price = -0.01;
+    assert_create_fails("o", "c", "p", one, 1, "the item price cannot be negative");
+    item.price = NAN;
+    assert_create_fails("o", "c", "p", one, 1, "the item price cannot be negative");
+    item.price = INFINITY;
+    assert_create_fails("o", "c", "p", one, 1, "the item price cannot be over 99999.9999");
+    item.price = 100000;
+    assert_create_fails("o", "c", "p", one, 1, "the item price cannot be over 99999.9999");
+    /* each price fine, the total not: it could never be invoiced */
+    item.price = 99999;
+    item.quantity = 2;
+    assert_create_fails("o", "c", "p", one, 1, "the order total cannot be over 99999.9999");
+    item.price = 1;
+    item.quantity = 2147483647;
+    assert_create_fails("o", "c", "p", one, 1, "the order total cannot be over 99999.9999");
+    /* the limits themselves are fine */
+    struct ordering_order o = ORDERING_ORDER_INIT;
+    item.price = ORDERING_AMOUNT_MAX;
+    item.quantity = 1;
+    assert_int_equal(ordering_order_create(&o, "o", "c", "p", one, 1, NULL), CORE_OK);
+    item.price = 0;
+    assert_int_equal(ordering_order_create(&o, "o", "c", "p", one, 1, NULL), CORE_OK);
     ordering_order_release(&o);
 }
 
@@ -224,7 +354,7 @@ static void too_long_ids_are_rejected_unchanged(void **state)
     memset(long_id, 'z', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = '\0';
     make_order(&o);
-    ordering_order_ready(&o);
+    assert_int_equal(ordering_order_ready(&o, &err), CORE_OK);
 
     assert_int_equal(ordering_order_complete(&o, long_id, &err), CORE_ERR_INVALID);
     assert_string_equal(err.msg, "the invoice id is too long");
@@ -320,6 +450,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(create_out_of_memory_at_every_allocation, setup, teardown),
         cmocka_unit_test_setup_teardown(cancel_only_a_pending_order, setup, teardown),
         cmocka_unit_test_setup_teardown(ready_and_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(ready_only_a_pending_or_in_progress_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(complete_only_a_ready_order_with_its_invoice, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(invoice_only_for_a_ready_order_and_only_one, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(create_amount_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(too_long_ids_are_rejected_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(total_is_price_times_quantity, setup, teardown),
         cmocka_unit_test_setup_teardown(set_items_replaces_and_copy_is_deep, setup, teardown),

@@ -207,18 +207,21 @@ static int teardown(void **state)
 
 enum change { CREATE, CANCEL, READY, COMPLETE };
 
-/* Changes a copy of the stored order as the command would, takes the one event it recorded and
- * publishes it on d; returns what the dispatcher returned. */
+/* Changes a copy of the stored order as the command would (storing its new status), takes the
+ * one event it recorded and publishes it on d; returns what the dispatcher returned. */
 static core_status publish_on(ddd_dispatcher *d, enum change change, core_err *err)
 {
     struct ordering_order order = ORDERING_ORDER_INIT;
     struct ddd_event_list events = DDD_EVENT_LIST_INIT;
     assert_int_equal(ordering_order_copy(&order, &w.stored, NULL), CORE_OK);
+    /* each change starts from the status it needs (only a ready order can be completed) */
+    order.status = change == COMPLETE ? ORDERING_STATUS_READY : ORDERING_STATUS_PENDING;
     core_status st = change == CREATE   ? ordering_order_record_created(&order, NULL)
                      : change == CANCEL ? ordering_order_cancel(&order, NULL)
                      : change == READY  ? ordering_order_ready(&order, NULL)
                                         : ordering_order_complete(&order, "inv-0", NULL);
     assert_int_equal(st, CORE_OK);
+    w.stored.status = order.status; /* the command updates the order, then publishes */
     assert_int_equal(ddd_aggregate_take_events(&order.agg, &events, NULL), CORE_OK);
     assert_int_equal(events.n, 1);
     ordering_order_release(&order);

@@ -287,8 +287,9 @@ static void price_changes_add_their_delta(void **state)
                    "s-1|Penny sweets|||12.4900|in the catalog");
     expect_pending(&product, "stores.ProductAdded stores.ProductPriceIncreased "
                              "stores.ProductPriceDecreased stores.ProductPriceIncreased");
-    /* a price change to the same price is allowed (delta 0), as in the book */
-    expect_ok(stores_product_decrease_price(&product, 12.49, err));
+    /* a change to the same price is refused before anything is raised (a delta of 0 would be an
+     * event that changes nothing; docs/ERRATA.md) */
+    expect_status(stores_product_decrease_price(&product, 12.49, err), CORE_ERR_INVALID);
     expect_price(&product, 12.49);
 }
 

@@ -128,6 +128,11 @@ static void change_prices(void **state)
                      "{\"price\":10.99}", 400, "the price change would be a decrease");
     e2e_expect_error(app, "PUT", E2E_F("/api/stores/products/%s/decreasePrice", product_id),
                      "{\"price\":11.01}", 400, "the price change would be an increase");
+    /* the current price again would store an event with delta 0 (the book stores it) */
+    e2e_expect_error(app, "PUT", E2E_F("/api/stores/products/%s/increasePrice", product_id),
+                     "{\"price\":11}", 400, "the price change would be zero");
+    e2e_expect_error(app, "PUT", E2E_F("/api/stores/products/%s/decreasePrice", product_id),
+                     "{\"price\":11.00001}", 400, "the price change would be zero");
     e2e_expect_error(app, "PUT", E2E_F("/api/stores/products/%s/decreasePrice", product_id),
                      "{\"price\":-1}", 400, "the product price cannot be negative");
     e2e_expect_error(app, "PUT", E2E_F("/api/stores/products/%s/increasePrice", product_id),
