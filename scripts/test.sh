@@ -141,7 +141,7 @@ for n in "${chapters[@]}"; do
     done
 done
 if [[ -z $only ]]; then
-    run_check "scripts: a chapter refuses another's database" tests/scripts/test_learner.sh databases
+    run_check "scripts: refuse another chapter's database" tests/scripts/test_learner.sh databases
     run_check "scripts: exercises use the lab's settings" tests/scripts/test_learner.sh exercise-env
 fi
 stop_lab
