@@ -146,7 +146,7 @@ run)
             echo "  $(scripts/chapter.sh resolve "$nn" | awk -F'\t' -v r="$rel" '$1 == r { print $2 }')"
         done
     fi
-    exit $rc ;;
+    exit "$rc" ;;
 reset)
     nn=$(norm_nn "${2:?chapter}"); k=$(norm_k "${3:?exercise}")
     d=$(ex_dir "$nn" "$k")

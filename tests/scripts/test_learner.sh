@@ -13,7 +13,7 @@
 # Databases made here are named e2e_learner_<pid>_<n>, so a run that dies leaves nothing that
 # the next e2e test does not drop (tests/support/e2e.c); no chapter database is created.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -140,7 +140,7 @@ scratch_db() { # n origin names...
 drop_db() { scripts/lab.sh psql -X -q -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" > /dev/null; }
 
 part_databases() {
-    local db out rc conn
+    local db out rc
     eval "$(scripts/lab.sh env)"
     conn() { echo "host=127.0.0.1 port=$LAB_PG_PORT dbname=$1 user=mallbots_user password=mallbots_pass"; }
     # ports of its own, in case a program does start (the bug this checks): it then times out
