@@ -7,11 +7,12 @@
 SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-# CH=NN (or CH=N, CH=chNN) picks a chapter; CH_ARG and EX_ARG are set only when given on the
-# command line.
+# CH=NN (or CH=N, CH=chNN) picks a chapter; CH_ARG, EX_ARG and DB_ARG are set only when given on
+# the command line (the commands that delete or move something take no default).
 nn = $(if $(filter 0 1 2 3 4 5 6 7 8 9,$(1)),0$(1),$(1))
 CH_ARG := $(if $(filter command line,$(origin CH)),$(call nn,$(patsubst ch%,%,$(CH))))
 EX_ARG := $(if $(filter command line,$(origin EX)),$(EX))
+DB_ARG := $(if $(filter command line,$(origin DB)),$(DB))
 CH ?= $(shell scripts/chapter.sh newest 2>/dev/null)
 override CH := $(call nn,$(patsubst ch%,%,$(CH)))
 EX ?= 1
@@ -55,8 +56,8 @@ psql:
 	@scripts/run-chapter.sh check $(CH)
 	@scripts/lab.sh psql $(CH)
 lab-reset-db:
-	@test -n "$(DB)$(CH_ARG)" || { echo "usage: make lab-reset-db CH=NN (chapter NN's database) or DB=name"; exit 2; }
-	@scripts/lab.sh reset-db $(if $(DB),$(DB),$(CH_ARG))
+	@test -n "$(DB_ARG)$(CH_ARG)" || { echo "usage: make lab-reset-db CH=NN (chapter NN's database) or DB=name"; exit 2; }
+	@scripts/lab.sh reset-db $(if $(DB_ARG),$(DB_ARG),$(CH_ARG))
 
 core: check-deps
 	@$(MAKE) -j$(JOBS) -f mk/core.mk OUT=build/core all
