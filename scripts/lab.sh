@@ -742,7 +742,7 @@ cmd_reset_db() {
   pg_need_ready
   pg_admin_sql "dropping database $DB failed" "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
   pg_admin_sql "creating database $DB failed" "CREATE DATABASE $DB OWNER $PG_APP_USER"
-  say "postgres: database $DB is empty now (dropped with its data and created again)"
+  say "postgres: database $DB is empty now (dropped with any data it held, then created again)"
 }
 
 cmd_psql() {
