@@ -7,15 +7,21 @@
 SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-# CH=NN (or CH=chNN) picks a chapter; CH_ARG is set only when it was given on the command line.
-CH_ARG := $(if $(filter command line,$(origin CH)),$(patsubst ch%,%,$(CH)))
+# CH=NN (or CH=N, CH=chNN) picks a chapter; CH_ARG, EX_ARG and DB_ARG are set only when given on
+# the command line (the commands that delete or move something take no default).
+nn = $(if $(filter 0 1 2 3 4 5 6 7 8 9,$(1)),0$(1),$(1))
+CH_ARG := $(if $(filter command line,$(origin CH)),$(call nn,$(patsubst ch%,%,$(CH))))
+EX_ARG := $(if $(filter command line,$(origin EX)),$(EX))
+DB_ARG := $(if $(filter command line,$(origin DB)),$(DB))
 CH ?= $(shell scripts/chapter.sh newest 2>/dev/null)
-override CH := $(patsubst ch%,%,$(CH))
+override CH := $(call nn,$(patsubst ch%,%,$(CH)))
 EX ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help deps lab-up lab-down lab-status psql core core-san tree diff run test \
-        exercises exercise exercise-reset clean check-deps fuzz carry check-chapters lesson format format-check $(addprefix ch,$(shell scripts/chapter.sh list))
+CHAPTERS := $(shell scripts/chapter.sh list)
+.PHONY: help deps lab-up lab-down lab-status lab-reset-db psql core core-san tree diff run test \
+        exercises exercise exercise-reset clean check-deps fuzz carry check-chapters lesson format \
+        format-check $(addprefix ch,$(CHAPTERS))
 
 help:
 	@echo "MallBots in C -- targets:"
@@ -30,12 +36,14 @@ help:
 	@echo "  make check-chapters     check that every chapter's patches apply (run by make test)"
 	@echo "  make exercises          list the guided exercises"
 	@echo "  make exercise CH=NN EX=N        work on an exercise (starter copied to exercises-work/)"
-	@echo "  make exercise-reset CH=NN EX=N  start an exercise over"
-	@echo "  make lab-up | lab-down | lab-status | psql   the local lab (PostgreSQL + NATS)"
+	@echo "  make exercise-reset CH=NN EX=N  start an exercise over (your files are kept aside)"
+	@echo "  make lab-up | lab-down | lab-status        the local lab (PostgreSQL + NATS)"
+	@echo "  make psql [CH=NN]       SQL prompt on chapter NN's database (mallbots_chNN)"
+	@echo "  make lab-reset-db CH=NN (or DB=name)      empty chapter NN's database (its data is lost)"
 	@echo "  make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=...]  fuzz the core's parsers (libFuzzer; not in make test)"
 	@echo "  make deps               install the Debian packages the workspace needs"
 	@echo "  make clean              remove build/ (stops the lab first)"
-	@echo "Chapters: $$(scripts/chapter.sh list | tr '\n' ' ')(newest runnable: $(CH))"
+	@echo "Chapters: $(CHAPTERS) (newest runnable: $(CH)); CH=3 means CH=03"
 
 deps:
 	@scripts/deps.sh
@@ -50,7 +58,11 @@ lab-down:
 lab-status:
 	@scripts/lab.sh status
 psql:
-	@scripts/lab.sh psql
+	@scripts/run-chapter.sh check $(CH)
+	@scripts/lab.sh psql $(CH)
+lab-reset-db:
+	@test -n "$(DB_ARG)$(CH_ARG)" || { echo "usage: make lab-reset-db CH=NN (chapter NN's database) or DB=name"; exit 2; }
+	@scripts/lab.sh reset-db $(if $(DB_ARG),$(DB_ARG),$(CH_ARG))
 
 core: check-deps
 	@$(MAKE) -j$(JOBS) -f mk/core.mk OUT=build/core all
@@ -63,7 +75,9 @@ ch$(1): core
 	@scripts/chapter.sh sync $(1) build/ch$(1)/src
 	@$$(MAKE) -j$$(JOBS) -f mk/chapter.mk SRC=build/ch$(1)/src OUT=build/ch$(1) CORE=build/core all
 endef
-$(foreach n,$(shell scripts/chapter.sh list),$(eval $(call chapter_rule,$(n))))
+$(foreach n,$(CHAPTERS),$(eval $(call chapter_rule,$(n))))
+# make ch3 = make ch03
+$(foreach n,$(filter 0%,$(CHAPTERS)),$(eval ch$(n:0%=%): ch$(n)))
 
 tree:
 	@test -n "$(CH)" || { echo "usage: make tree CH=NN"; exit 2; }
@@ -89,8 +103,6 @@ format-check:
 	@scripts/format.sh check
 
 run: check-deps
-	@scripts/lab.sh up
-	@$(MAKE) ch$(CH)
 	@scripts/run-chapter.sh $(CH)
 
 test: check-deps
@@ -106,7 +118,8 @@ exercises:
 exercise: check-deps
 	@scripts/exercise.sh run $(CH) $(EX)
 exercise-reset:
-	@scripts/exercise.sh reset $(CH) $(EX)
+	@test -n "$(CH_ARG)" -a -n "$(EX_ARG)" || { echo "usage: make exercise-reset CH=NN EX=N (make exercises lists them)"; exit 2; }
+	@scripts/exercise.sh reset $(CH_ARG) $(EX_ARG)
 
 clean:
 	@scripts/lab.sh down > /dev/null 2>&1 || true

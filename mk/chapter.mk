@@ -1,6 +1,7 @@
 # mk/chapter.mk -- builds one chapter from its resolved source tree.
 # Called by the top-level Makefile after scripts/chapter.sh has written the tree:
-#   make -f mk/chapter.mk SRC=build/ch03/src OUT=build/ch03 CORE=build/core [SAN=1]
+#   make -f mk/chapter.mk SRC=build/ch03/src OUT=build/ch03 CORE=build/core [SAN=1] [CHAPTER=03]
+# CHAPTER (the chapter's number, recorded with its migrations) defaults to the NN of .../chNN/src.
 # The tree's layout (see docs/architecture.md):
 #   proto/<module>/*.proto  -> protoc-c -> $(OUT)/gen          (compiled into the chapter library)
 #   migrations/NNN_*.sql, migrations/seed.sql -> $(OUT)/gen/migrations.c (embedded in the binary)
@@ -16,6 +17,7 @@ include mk/flags.mk
 SRC ?= build/ch03/src
 OUT ?= build/ch03
 CORE ?= build/core
+CHAPTER ?= $(patsubst ch%,%,$(notdir $(patsubst %/src,%,$(SRC:%/=%))))
 
 PROTOS := $(shell cd $(SRC) && find proto -name '*.proto' 2>/dev/null | sort)
 GEN_C := $(PROTOS:proto/%.proto=$(OUT)/gen/%.pb-c.c)
@@ -37,9 +39,13 @@ SUPPORT_OBJS := $(SUPPORT_SRCS:%.c=$(OUT)/obj/%.o) $(wildcard $(CORE)/obj/tests/
 INC := -I$(SRC) -I$(OUT)/gen -Ishared -I$(CORE)/gen -Itests/support -I$(SRC)/tests/support
 CORE_LIB := $(CORE)/libmallcore.a
 
+# (the empty recipes: no "Nothing to be done" when all is up to date)
 all: $(addprefix $(OUT)/,$(CMDS))
+	@:
 tests: $(UNIT_SRCS:%.c=$(OUT)/%) $(E2E_SRCS:%.c=$(OUT)/%)
+	@:
 exercise-tests: $(EXERCISE_SRCS:%.c=$(OUT)/%)
+	@:
 
 $(OUT)/libchapter.a: $(LIB_OBJS)
 	@rm -f $@
@@ -53,7 +59,8 @@ $(OUT)/gen/%.pb-c.c $(OUT)/gen/%.pb-c.h: $(SRC)/proto/%.proto
 
 $(OUT)/gen/migrations.c: $(MIGRATIONS) scripts/embed-sql.sh
 	@mkdir -p $(OUT)/gen
-	scripts/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+	@echo "  EMBED   $(SRC)/migrations"
+	$(Q)scripts/embed-sql.sh --chapter '$(CHAPTER)' $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 # every message descriptor of the chapter's protos, for tests (see scripts/proto-index.sh)
 $(OUT)/gen/proto_index.c: $(GEN_H) scripts/proto-index.sh

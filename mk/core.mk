@@ -13,6 +13,7 @@ OBJS := $(SRCS:%.c=$(OUT)/obj/%.o) $(GEN_C:$(OUT)/gen/%.c=$(OUT)/obj/gen/%.o)
 INC := -Ishared -I$(OUT)/gen
 
 all: $(OUT)/libmallcore.a
+	@: # (an empty recipe: no "Nothing to be done" when it is up to date)
 
 $(OUT)/libmallcore.a: $(OBJS)
 	@rm -f $@
@@ -55,6 +56,7 @@ TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(OUT)/obj/%.o) $(TEST_GEN_C:$(OUT)/test
 TEST_INC := $(INC) -Itests/support -I$(OUT)/testgen
 
 tests: $(TEST_BINS)
+	@:
 
 $(OUT)/testgen/%.pb-c.c $(OUT)/testgen/%.pb-c.h: tests/shared/%.proto
 	@mkdir -p $(OUT)/testgen

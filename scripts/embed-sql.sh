@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# embed-sql.sh FILE... -- writes C source that embeds a chapter's SQL files in its binary (the
-# C counterpart of Go's embed.FS): numbered files become the migration list, seed.sql the seed.
-# Output: const struct pg_migration chapter_migrations[]; chapter_migration_count; chapter_seed_sql.
+# embed-sql.sh --chapter NN FILE... -- writes C source that embeds a chapter's SQL files in its
+# binary (the C counterpart of Go's embed.FS): numbered files become the migration list, seed.sql
+# the seed, NN the chapter the program belongs to (recorded with the migrations it applies).
+# Output: const struct pg_migration chapter_migrations[]; chapter_migration_count; chapter_seed_sql;
+# const char chapter_id[] ("NN").
 set -euo pipefail
+[[ ${1:-} == --chapter && ${2:-} =~ ^[0-9]{2}$ ]] || {
+    echo "embed-sql: usage: $0 --chapter NN FILE... (got chapter '${2:-}')" >&2
+    exit 2
+}
+chapter=$2
+shift 2
 c_string() { # prints the file as a C string literal, one source line per SQL line
     sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$/\\n"/' "$1"
 }
@@ -23,5 +31,6 @@ done
 echo '};'
 echo 'const size_t chapter_migration_count = sizeof chapter_migrations / sizeof chapter_migrations[0];'
 echo
+echo "const char chapter_id[] = \"$chapter\";"
 echo 'const char *const chapter_seed_sql ='
 if [[ -n $seed ]]; then c_string "$seed"; echo '    ;'; else echo '    NULL;'; fi

@@ -12,17 +12,41 @@
 #   exercise.sh ids NN               the exercise numbers of chapter NN
 #   exercise.sh run NN K             copies the starter into exercises-work/chNN/KK-title/ on first
 #                                    use (never overwriting the learner's files), builds the chapter
-#                                    with the learner's files in place, runs the tests, tells what
-#                                    passes and what is still missing
-#   exercise.sh reset NN K           deletes the learner's work area for that exercise
+#                                    with the learner's files in place, runs the tests and reports
+#                                    them one by one (scripts/exercise-report.awk), ending with
+#                                    "exercise NN.K: P of N checks pass; next: ..."
+#   exercise.sh reset NN K           moves the learner's work area for that exercise aside (to
+#                                    KK-title.saved-DATE-TIME) so the next run starts from the starter
 #   exercise.sh verify NN K          proves the exercise honest: its tests pass on the reference
 #                                    solution and FAIL on the untouched starter (used by make test)
+# NN may be given as 3 or 03. Tests that need the lab take its settings from `scripts/lab.sh env`
+# (LAB_PG_PORT, ...) unless PG_CONN / NATS_URL are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 WORK=${EXERCISES_WORK:-exercises-work}
 
 die() { echo "exercise: $*" >&2; exit 2; }
+
+# The lab's settings, from the one place that knows them; the user's PG_CONN / NATS_URL win.
+lab_env() {
+    local user_pg=${PG_CONN:-} user_nats=${NATS_URL:-} lab
+    lab=$(scripts/lab.sh env) || die "scripts/lab.sh env failed"
+    eval "$lab"
+    PG_CONN=${user_pg:-$PG_CONN} NATS_URL=${user_nats:-$NATS_URL}
+    export PG_CONN NATS_URL
+}
+
+# "3" or "ch03" -> "03"; K -> a number
+norm_nn() {
+    local n=${1#ch}
+    [[ $n =~ ^[0-9]{1,2}$ ]] || die "'$1' is not a chapter number (make exercises lists them)"
+    printf '%02d' "$((10#$n))"
+}
+norm_k() {
+    [[ $1 =~ ^[0-9]{1,2}$ ]] || die "'$1' is not an exercise number (make exercises lists them)"
+    echo "$((10#$1))"
+}
 
 ex_dir() { # NN K -> exercise folder
     local cdir d k
@@ -75,48 +99,71 @@ list)
             printf 'make exercise CH=%s EX=%s   %s\n' "$nn" "$k" "$(head -1 "$d/README.md" | sed 's/^# *//')"
         done
     done ;;
-ids) ids "${2:?chapter}" ;;
+ids) ids "$(norm_nn "${2:?chapter}")" ;;
 run)
-    nn=${2:?chapter}; k=${3:?exercise}
+    nn=$(norm_nn "${2:?chapter}"); k=$(norm_k "${3:?exercise}")
     d=$(ex_dir "$nn" "$k")
     mine=$WORK/ch$nn/$(basename "$d")
+    echo "exercise $nn.$k: $(head -1 "$d/README.md" | sed 's/^# *//') -- instructions: $d/README.md"
     if [[ ! -d $mine ]]; then
         mkdir -p "$mine"
         scripts/chapter.sh starter "$nn" "$d" "$mine"
-        echo "exercise: starter copied to $mine/ -- edit the files there:"
+        echo "your files (the starter, copied now; edit them there):"
     else
-        echo "exercise: your files (kept from last time; make exercise-reset CH=$nn EX=$k starts over):"
+        echo "your files (kept from last time; make exercise-reset CH=$nn EX=$k starts over):"
     fi
-    (cd "$mine" && find . -type f | sed 's|^\./|  '"$mine"'/|')
-    echo "exercise: instructions: $d/README.md"
+    (cd "$mine" && find . -type f | sort | sed 's|^\./|  '"$mine"'/|')
+    lab_env
     mkdir -p build/ex
     log=build/ex/ch$nn-build.log
-    # compiler messages name the copy in build/ex/...; point them at the learner's own files
-    to_mine() { sed "s|build/ex/ch$nn/src/\($(cd "$mine" && find . -type f | sed 's|^\./||' | paste -sd'|' | sed 's/|/\\|/g')\)|$mine/\1|g"; }
+    # paths of the build copy (build/ex/chNN/src/...) -> the files a learner can open
+    map=build/ex/ch$nn-paths.txt
+    {
+        scripts/chapter.sh resolve "$nn" | while IFS=$'\t' read -r rel src; do
+            if [[ -f $mine/$rel ]]; then printf '%s\t%s\n' "$rel" "$mine/$rel"; else printf '%s\t%s\n' "$rel" "$src"; fi
+        done
+        for t in "$d"/test_*.c; do printf 'tests/exercise/%s\t%s\n' "$(basename "$t")" "$t"; done
+    } > "$map"
+    report() { # rc -> the report of the raw test output on stdin
+        awk -v ex="$nn.$k" -v prefix="build/ex/ch$nn/src/" -v map="$map" -v pwd="$PWD" \
+            -v mine="$mine" -v logfile="$tlog" -v rc="$1" -f scripts/exercise-report.awk
+    }
+    echo "building chapter $nn with your files..."
     if ! build_with "$nn" "$d" "$mine" "$log"; then
-        echo "exercise: your version does not build yet:"
-        grep -aE 'error|warning' "$log" | head -20 | to_mine
+        echo "exercise $nn.$k: your version does not build yet (all of it: $log):"
+        grep -aE 'error|warning' "$log" | head -20 |
+            awk -v prefix="build/ex/ch$nn/src/" -v map="$map" -v pwd="$PWD" -v mine="$mine" \
+                'BEGIN { while ((getline l < map) > 0) { t = index(l, "\t"); M[substr(l, 1, t - 1)] = substr(l, t + 1) } }
+                 { i = index($0, prefix); if (i) { r = substr($0, i + length(prefix)); j = index(r, ":"); rel = substr(r, 1, j - 1)
+                   if (j && rel in M) $0 = substr($0, 1, i - 1) M[rel] substr(r, j) } print "  " $0 }'
         exit 1
     fi
-    out=$(run_tests "$nn") && rc=0 || rc=$?
-    # one line per test (cmocka repeats failures in its summary), then the totals
-    echo "$out" | grep -aE '^\[ +(OK|FAILED) +\] [A-Za-z_]' | awk '!seen[$0]++' | sed 's/^/  /'
-    echo "$out" | grep -aE '^\[ +(PASSED|FAILED) +\] [0-9]' | sed 's/^/  /'
+    tlog=build/ex/ch$nn-tests.log
+    run_tests "$nn" > "$tlog" 2>&1 && rc=0 || rc=$?
+    report "$rc" < "$tlog"
     if ((rc == 0)); then
-        echo "exercise $nn.$k: all tests pass -- well done. Compare with the chapter's version: $(scripts/chapter.sh dir "$nn")/"
-    else
-        echo "exercise $nn.$k: not done yet -- the FAILED tests above say what is still missing."
-        echo "$out" | grep -aE 'error|Error|assert|Sanitizer|SUMMARY' | head -10 | to_mine | sed 's/^/  /'
+        echo "Compare your version with the chapter's:"
+        (cd "$mine" && find . -type f | sort | sed 's|^\./||') | while read -r rel; do
+            echo "  $(scripts/chapter.sh resolve "$nn" | awk -F'\t' -v r="$rel" '$1 == r { print $2 }')"
+        done
     fi
-    exit $rc ;;
+    exit "$rc" ;;
 reset)
-    nn=${2:?chapter}; k=${3:?exercise}
+    nn=$(norm_nn "${2:?chapter}"); k=$(norm_k "${3:?exercise}")
     d=$(ex_dir "$nn" "$k")
-    rm -rf "${WORK:?}/ch$nn/$(basename "$d")"
-    echo "exercise $nn.$k: reset; the next make exercise CH=$nn EX=$k starts from the starter." ;;
+    mine=$WORK/ch$nn/$(basename "$d")
+    if [[ ! -d $mine ]]; then
+        echo "exercise $nn.$k: nothing to reset ($mine does not exist); make exercise CH=$nn EX=$k starts it."
+        exit 0
+    fi
+    saved=$mine.saved-$(date +%Y%m%d-%H%M%S)
+    mv "$mine" "$saved"
+    echo "exercise $nn.$k: reset; your files are kept in $saved/"
+    echo "the next make exercise CH=$nn EX=$k starts from the starter again." ;;
 verify)
-    nn=${2:?chapter}; k=${3:?exercise}
+    nn=$(norm_nn "${2:?chapter}"); k=$(norm_k "${3:?exercise}")
     d=$(ex_dir "$nn" "$k")
+    lab_env
     [[ -d $d/starter ]] || die "$d has no starter/ folder"
     compgen -G "$d/test_*.c" > /dev/null || die "$d has no test_*.c"
     mkdir -p build/ex
@@ -137,5 +184,5 @@ verify)
     fi
     echo "untouched starter: tests fail, as they must ($(grep -aE '^\[  FAILED  \] [A-Za-z_]' "$log.starter" | sort -u | wc -l) failing)"
     ;;
-*) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+*) sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

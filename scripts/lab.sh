@@ -2,14 +2,23 @@
 # scripts/lab.sh — a private, local "lab": one nats-server (JetStream) and one PostgreSQL
 # cluster for development and tests, both listening on 127.0.0.1 only.
 #
-# Usage: scripts/lab.sh up | down | status | psql [psql args...] | env
+# Usage: scripts/lab.sh up | down | status | env [NN] | db NN | reset-db NN|NAME | psql [NN] [args]
 #
-#   up      start what is not running (idempotent), create role mallbots_user / db mallbots
-#   down    stop both servers (idempotent)
-#   status  one line per server; exit 0 when both are healthy, 3 otherwise
-#   psql    psql on the lab database as mallbots_user; extra args are passed on,
-#           e.g.  scripts/lab.sh psql -c 'select 1'
-#   env     shell export lines (PG_CONN, NATS_URL, ports):  eval "$(scripts/lab.sh env)"
+#   up        start what is not running (idempotent), create role mallbots_user / db mallbots
+#   down      stop both servers (idempotent)
+#   status    one line per server; exit 0 when both are healthy, 3 otherwise
+#   env [NN]  shell export lines (PG_CONN, NATS_URL, ports):  eval "$(scripts/lab.sh env)";
+#             the one place every script takes the lab's settings from. PG_CONN names the
+#             book's database mallbots, or with NN chapter NN's own database mallbots_chNN
+#   db NN     create chapter NN's database mallbots_chNN if it is missing (make run does)
+#   reset-db NN|NAME  drop database mallbots_chNN (or NAME) with all its data and create it empty
+#   psql [NN] psql as mallbots_user on mallbots (or mallbots_chNN); further args are passed on,
+#             e.g.  scripts/lab.sh psql 03 -c 'select 1'
+#
+# Chapters run one after the other on the same lab, each on a database of its own (mallbots_ch03,
+# mallbots_ch05, ...), so each keeps its data and its schema; a program refuses a database another
+# chapter migrated (shared/pg.h, pg_migrate_as). The tests make scratch databases (e2e_*) of their
+# own through the book's database mallbots. NN may be given as 3 or 03.
 #
 # Configuration (environment, with defaults):
 #   LAB_DIR            <repo>/build/lab   state: nats store, pid and log files, pg cluster
@@ -78,7 +87,7 @@ log_tail() {
 }
 
 usage() {
-  sed -n '4,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '4,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 check_port_var() {
@@ -654,7 +663,6 @@ cmd_up() {
   fi
   nats_up
   pg_up
-  say "up: eval \"\$($0 env)\" to get PG_CONN and NATS_URL"
 }
 
 cmd_down() {
@@ -675,17 +683,86 @@ cmd_status() {
   return "$rc"
 }
 
-cmd_psql() {
-  if pg_resolve; then :; fi
+# Sets DB to the database for argument $1: chapter NN's (3 or 03), or the book's without one.
+db_for() {
+  local nn=${1:-}
+  if [[ -z $nn ]]; then
+    DB=$PG_DB
+  elif [[ $nn =~ ^(ch)?[0-9]{1,2}$ ]]; then
+    nn=${nn#ch}
+    DB=$(printf '%s_ch%02d' "$PG_DB" "$((10#$nn))")
+  else
+    die "'$nn' is not a chapter number (e.g. 03)"
+  fi
+}
+
+# The lab must be answering; PG_BIN and PG_SOCK are set.
+pg_need_ready() {
+  pg_resolve || true
   find_pg_bin
-  pg_ready || die "postgres is not answering on 127.0.0.1:$LAB_PG_PORT; start the lab: $0 up"
+  pg_ready || die "postgres is not answering on 127.0.0.1:$LAB_PG_PORT; start the lab: make lab-up"
+}
+
+# Runs SQL as the superuser over the unix socket; dies with MSG on failure.
+pg_admin_sql() {
+  local msg=$1 sql=$2 out
+  if ! out=$(PGCONNECT_TIMEOUT=5 as_pg timeout 60 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 \
+    -h "$PG_SOCK" -p "$LAB_PG_PORT" -U "$PG_SUPERUSER" -d postgres -c "$sql" 2>&1); then
+    die "postgres: $msg: $(tr '\n' ' ' <<<"$out")"
+  fi
+}
+
+pg_db_exists() {
+  local out
+  out=$(PGCONNECT_TIMEOUT=5 as_pg timeout 30 "$PG_BIN/psql" -X -qAt -h "$PG_SOCK" \
+    -p "$LAB_PG_PORT" -U "$PG_SUPERUSER" -d postgres \
+    -c "SELECT 1 FROM pg_database WHERE datname = '$1'" 2>/dev/null) || return 1
+  [[ $out == 1 ]]
+}
+
+cmd_db() {
+  [[ -n ${1:-} ]] || die "usage: $0 db NN"
+  db_for "$1"
+  pg_need_ready
+  pg_db_exists "$DB" && return 0
+  pg_admin_sql "creating database $DB failed" "CREATE DATABASE $DB OWNER $PG_APP_USER"
+  say "postgres: created database $DB"
+}
+
+cmd_reset_db() {
+  local arg=${1:-}
+  [[ -n $arg ]] || die "usage: $0 reset-db NN|NAME (e.g. 03 for mallbots_ch03)"
+  if [[ $arg =~ ^(ch)?[0-9]{1,2}$ ]]; then
+    db_for "$arg"
+  elif [[ $arg =~ ^[a-z_][a-z0-9_]{0,62}$ && $arg != postgres && $arg != template* ]]; then
+    DB=$arg
+  else
+    die "reset-db: '$arg' is neither a chapter number nor a database of the lab's"
+  fi
+  pg_need_ready
+  pg_admin_sql "dropping database $DB failed" "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
+  pg_admin_sql "creating database $DB failed" "CREATE DATABASE $DB OWNER $PG_APP_USER"
+  say "postgres: database $DB is empty now (dropped with any data it held, then created again)"
+}
+
+cmd_psql() {
+  DB=$PG_DB
+  if [[ ${1:-} =~ ^(ch)?[0-9]{1,2}$ ]]; then
+    db_for "$1"
+    shift
+  fi
+  pg_need_ready
+  if [[ $DB != "$PG_DB" ]] && ! pg_db_exists "$DB"; then
+    die "database $DB does not exist yet: make run CH=${DB#"$PG_DB"_ch} creates it"
+  fi
   PGPASSWORD=$PG_APP_PASS PGCONNECT_TIMEOUT=5 exec "$PG_BIN/psql" \
-    -h 127.0.0.1 -p "$LAB_PG_PORT" -U "$PG_APP_USER" -d "$PG_DB" "$@"
+    -h 127.0.0.1 -p "$LAB_PG_PORT" -U "$PG_APP_USER" -d "$DB" "$@"
 }
 
 cmd_env() {
+  db_for "${1:-}"
   printf "export PG_CONN='host=127.0.0.1 port=%s dbname=%s user=%s password=%s'\n" \
-    "$LAB_PG_PORT" "$PG_DB" "$PG_APP_USER" "$PG_APP_PASS"
+    "$LAB_PG_PORT" "$DB" "$PG_APP_USER" "$PG_APP_PASS"
   printf 'export NATS_URL=nats://127.0.0.1:%s\n' "$LAB_NATS_PORT"
   printf 'export LAB_PG_PORT=%s\n' "$LAB_PG_PORT"
   printf 'export LAB_NATS_PORT=%s\n' "$LAB_NATS_PORT"
@@ -699,7 +776,9 @@ case $cmd in
   down) cmd_down ;;
   status) cmd_status ;;
   psql) cmd_psql "$@" ;;
-  env) cmd_env ;;
+  env) cmd_env "$@" ;;
+  db) cmd_db "$@" ;;
+  reset-db) cmd_reset_db "$@" ;;
   -h | --help | help) usage ;;
   *)
     usage >&2

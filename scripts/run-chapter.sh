@@ -1,54 +1,80 @@
 #!/usr/bin/env bash
-# run-chapter.sh NN -- runs chapter NN's program in the foreground against the lab.
+# run-chapter.sh NN -- what `make run [CH=NN]` does: checks that chapter NN has a program, starts
+# the lab (scripts/lab.sh up), builds build/chNN/mallbots (make chNN), then runs it in the
+# foreground against the lab.
+# run-chapter.sh check NN -- only the first step (used by make psql): exit 2 with one line saying
+# why when NN is no chapter or a chapter without a program.
 #
-# Called by `make run [CH=NN]` after the lab is up (scripts/lab.sh up) and the chapter is built
-# (build/chNN/mallbots). Takes the lab's connection settings (PG_CONN, NATS_URL) from
-# `scripts/lab.sh env`, prints where the program listens and two curl commands to try, then
+# NN may be given as 3, 03 or ch03. The lab's settings come from `scripts/lab.sh env NN`: chapter NN
+# runs on a database of its own, mallbots_chNN (created on first use), so chapters run one after
+# the other keep their data. PG_CONN and NATS_URL set by the user win over the lab's (e.g. the
+# book's database mallbots); so do the other settings (WEB_PORT, RPC_PORT, LOG_LEVEL, ...; see
+# shared/cfg.h). The script prints where the program listens and two curl commands to try, then
 # replaces itself with the program (exec), so Ctrl-C reaches it as SIGINT and it shuts down
-# cleanly. Settings already in the environment win over the lab's and the defaults (PG_CONN,
-# NATS_URL, WEB_PORT, RPC_PORT, LOG_LEVEL, ...; see shared/cfg.h).
+# cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-nn=${1:-}
-nn=${nn#ch}
-if [[ ! $nn =~ ^[0-9]{2}$ ]]; then
-    echo "usage: $0 NN   (e.g. $0 03)" >&2
+only_check=0
+if [[ ${1:-} == check ]]; then
+    only_check=1
+    shift
+fi
+arg=${1:-}
+nn=${arg#ch}
+if [[ ! $nn =~ ^[0-9]{1,2}$ ]]; then
+    echo "usage: make run CH=NN (e.g. make run CH=03); got '$arg'" >&2
     exit 2
 fi
-bin=build/ch$nn/mallbots
-if [[ ! -x $bin ]]; then
-    echo "run: $bin not found; build it first: make ch$nn" >&2
+nn=$(printf '%02d' "$((10#$nn))")
+runnable=$(for n in $(scripts/chapter.sh list); do
+    scripts/chapter.sh resolve "$n" | cut -f1 | grep '^cmd/' > /dev/null && printf '%s ' "$n"
+done)
+if ! dir=$(scripts/chapter.sh dir "$nn" 2> /dev/null); then
+    echo "run: there is no chapter $nn; chapters with a program: ${runnable% }" >&2
+    exit 2
+fi
+if [[ " $runnable" != *" $nn "* ]]; then
+    echo "run: chapter $nn is design material and has no program (read $dir/README.md);" \
+        "chapters with a program: ${runnable% }" >&2
+    exit 2
+fi
+((only_check)) && exit 0
+
+# the lab: one line for each server it had to start (none when it was running)
+if ! lab_out=$(scripts/lab.sh up 2>&1); then
+    printf '%s\n' "$lab_out" >&2
     exit 1
 fi
+grep -v 'already running' <<< "$lab_out" || true
+make --no-print-directory "ch$nn"
 
-lab_env=$(scripts/lab.sh env) || {
-    echo "run: scripts/lab.sh env failed" >&2
-    exit 1
-}
-# PG_CONN / NATS_URL set by the user win over the lab's (e.g. to run on another database)
+# PG_CONN / NATS_URL set by the user win over the lab's
 user_pg=${PG_CONN:-} user_nats=${NATS_URL:-}
-eval "$lab_env"
-PG_CONN=${user_pg:-$PG_CONN} NATS_URL=${user_nats:-$NATS_URL}
-export PG_CONN NATS_URL
-if ! scripts/lab.sh status > /dev/null 2>&1; then
-    echo "run: the lab is not running; start it with: make lab-up" >&2
-    exit 1
+eval "$(scripts/lab.sh env "$nn")"
+NATS_URL=${user_nats:-$NATS_URL}
+if [[ -n $user_pg ]]; then
+    PG_CONN=$user_pg
+    # PG_CONN without its password
+    shown_db="$(sed -E -e "s/password=('([^'\\\\]|\\\\.)*'|[^ ]*)/password=.../" \
+        -e 's#(://[^:/@]*):[^@/]*@#\1:...@#' <<< "$PG_CONN") (your PG_CONN)"
+else
+    scripts/lab.sh db "$nn"
+    shown_db="mallbots_ch$nn on 127.0.0.1:$LAB_PG_PORT (chapter $nn's own; make psql CH=$nn)"
 fi
+export PG_CONN NATS_URL
 
+bin=build/ch$nn/mallbots
 web_host=${WEB_HOST:-127.0.0.1} web_port=${WEB_PORT:-8080}
 rpc_host=${RPC_HOST:-127.0.0.1} rpc_port=${RPC_PORT:-8085}
 web_port=${web_port#:} rpc_port=${rpc_port#:}
 base="http://$web_host:$web_port"
-# PG_CONN without its password
-shown_pg=$(sed -E -e "s/password=('([^'\\\\]|\\\\.)*'|[^ ]*)/password=.../" \
-    -e 's#(://[^:/@]*):[^@/]*@#\1:...@#' <<< "$PG_CONN")
 
 cat << EOF
 MallBots, chapter $nn ($bin)
   REST API  $base        (e.g. $base/api/stores)
   RPC       http://$rpc_host:$rpc_port/rpc
-  database  $shown_pg
+  database  $shown_db
 
 Try, in another terminal:
   curl -s $base/api/stores

@@ -13,6 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 only=${1:-}
 only=${only#ch}
+[[ $only =~ ^[0-9]$ ]] && only=0$only # 3 = 03
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 LOGS=build/test-logs
 rm -rf "$LOGS"; mkdir -p "$LOGS"
@@ -105,7 +106,11 @@ for n in "${chapters[@]}"; do
 done
 echo "checks:"
 run_check "chapters: patches apply, no whole-file shadows" scripts/chapter.sh check
-run_check "chapters: chapter.sh carry and check" tests/scripts/test_chapter_sh.sh
+if [[ -z $only ]]; then
+    run_check "chapters: chapter.sh carry and check" tests/scripts/test_chapter_sh.sh
+    run_check "scripts: chapter numbers and resets" tests/scripts/test_learner.sh offline
+    run_check "scripts: exercise report" tests/scripts/test_learner.sh report
+fi
 
 # ---- 3. integration and end-to-end tests against the lab ---------------------------------------
 started_lab=0
@@ -136,5 +141,9 @@ for n in "${chapters[@]}"; do
         run_check "ch$n exercise $ex: honest" scripts/exercise.sh verify "$n" "$ex"
     done
 done
+if [[ -z $only ]]; then
+    run_check "scripts: refuse another chapter's database" tests/scripts/test_learner.sh databases
+    run_check "scripts: exercises use the lab's settings" tests/scripts/test_learner.sh exercise-env
+fi
 stop_lab
 finish

@@ -548,9 +548,10 @@ core_status pg_migrations_check(const struct pg_migration *migrations, size_t n,
 }
 
 /* Applies one migration in its own transaction unless it is already recorded. */
-static core_status apply_one(pg_conn *c, const struct pg_migration *m, int *applied, core_err *err)
+static core_status apply_one(pg_conn *c, const struct pg_migration *m, const char *origin,
+                             int *applied, core_err *err)
 {
-    const char *params[1] = {m->name};
+    const char *params[2] = {m->name, origin};
     PGresult *r = NULL;
     core_status st = pg_begin(c, err);
     if (st == CORE_OK)
@@ -569,8 +570,8 @@ static core_status apply_one(pg_conn *c, const struct pg_migration *m, int *appl
         }
     }
     if (st == CORE_OK)
-        st = pg_exec(c, "INSERT INTO public.schema_migrations (name) VALUES ($1)", 1, params, NULL,
-                     err);
+        st = pg_exec(c, "INSERT INTO public.schema_migrations (name, origin) VALUES ($1, $2)", 2,
+                     params, NULL, err);
     if (st == CORE_OK)
         st = pg_commit(c, err);
     if (st != CORE_OK) {
@@ -583,8 +584,53 @@ static core_status apply_one(pg_conn *c, const struct pg_migration *m, int *appl
     return CORE_OK;
 }
 
+/* True if the list holds a migration named name. */
+static bool list_has(const struct pg_migration *migrations, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(migrations[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* CORE_ERR_CONFLICT when the database was migrated by another program (see pg_migrate_as). */
+static core_status check_owner(pg_conn *c, const char *origin,
+                               const struct pg_migration *migrations, size_t n, core_err *err)
+{
+    PGresult *r = NULL;
+    core_status st = pg_exec(c,
+                             "SELECT name, origin FROM public.schema_migrations "
+                             "ORDER BY applied_at, name",
+                             0, NULL, &r, err);
+    const char *db = PQdb(c->raw);
+    const char *self = origin ? origin : "this program";
+    for (int i = 0; st == CORE_OK && i < PQntuples(r); i++) {
+        const char *name = pg_get(r, i, 0);
+        const char *by = PQgetisnull(r, i, 1) ? "another program" : pg_get(r, i, 1);
+        if (!list_has(migrations, n, name))
+            st = core_err_set(err, CORE_ERR_CONFLICT,
+                              "database \"%s\" was migrated by %s: %s does not know its "
+                              "migration %s",
+                              db, by, self, name);
+    }
+    for (int i = 0; st == CORE_OK && origin && i < PQntuples(r); i++)
+        if (!PQgetisnull(r, i, 1) && strcmp(pg_get(r, i, 1), origin) != 0)
+            st = core_err_set(err, CORE_ERR_CONFLICT,
+                              "database \"%s\" was migrated by %s: %s does not take over "
+                              "another program's database",
+                              db, pg_get(r, i, 1), origin);
+    PQclear(r);
+    return st;
+}
+
 core_status pg_migrate(pg_pool *pool, const struct pg_migration *migrations, size_t n,
                        int *applied_out, bool *fresh_out, core_err *err)
+{
+    return pg_migrate_as(pool, NULL, migrations, n, applied_out, fresh_out, err);
+}
+
+core_status pg_migrate_as(pg_pool *pool, const char *origin, const struct pg_migration *migrations,
+                          size_t n, int *applied_out, bool *fresh_out, core_err *err)
 {
     int applied = 0;
     if (applied_out)
@@ -606,20 +652,36 @@ core_status pg_migrate(pg_pool *pool, const struct pg_migration *migrations, siz
     const char *key[1] = {PG_MIGRATE_LOCK_KEY};
     st = pg_exec(c, "SELECT pg_advisory_lock($1::bigint)", 1, key, NULL, err);
     bool locked = st == CORE_OK;
-    if (st == CORE_OK)
+    PGresult *r = NULL;
+    if (st == CORE_OK) /* (asked first: "IF NOT EXISTS" would log a notice at every start) */
+        st = pg_exec(c,
+                     "SELECT to_regclass('public.schema_migrations') IS NOT NULL, EXISTS ("
+                     " SELECT 1 FROM information_schema.columns WHERE table_schema = 'public'"
+                     " AND table_name = 'schema_migrations' AND column_name = 'origin')",
+                     0, NULL, &r, err);
+    bool has_table = st == CORE_OK && strcmp(pg_get(r, 0, 0), "t") == 0;
+    bool has_origin = st == CORE_OK && strcmp(pg_get(r, 0, 1), "t") == 0;
+    PQclear(r);
+    r = NULL;
+    if (st == CORE_OK && !has_table)
         st = pg_exec(c,
                      "CREATE TABLE IF NOT EXISTS public.schema_migrations ("
                      " name text PRIMARY KEY,"
-                     " applied_at timestamptz NOT NULL DEFAULT now())",
+                     " applied_at timestamptz NOT NULL DEFAULT now(),"
+                     " origin text)",
                      0, NULL, NULL, err);
-    PGresult *r = NULL;
+    else if (st == CORE_OK && !has_origin) /* a table made before origins were recorded */
+        st = pg_exec(c, "ALTER TABLE public.schema_migrations ADD COLUMN origin text", 0, NULL,
+                     NULL, err);
+    if (st == CORE_OK)
+        st = check_owner(c, origin, migrations, n, err);
     if (st == CORE_OK)
         st = pg_exec(c, "SELECT count(*) FROM public.schema_migrations", 0, NULL, &r, err);
     if (st == CORE_OK && fresh_out)
         *fresh_out = strcmp(pg_get(r, 0, 0), "0") == 0;
     PQclear(r);
     for (size_t i = 0; st == CORE_OK && i < n; i++)
-        st = apply_one(c, &migrations[i], &applied, err);
+        st = apply_one(c, &migrations[i], origin, &applied, err);
     if (locked) {
         core_err ignored = CORE_ERR_INIT;
         pg_exec(c, "SELECT pg_advisory_unlock($1::bigint)", 1, key, NULL, &ignored);

@@ -130,10 +130,22 @@ struct pg_migration {
 core_status pg_migrations_check(const struct pg_migration *migrations, size_t n, core_err *err);
 
 /* Applies, in order, each migration not yet recorded in public.schema_migrations(name text primary
- * key, applied_at timestamptz default now()), which it creates if missing. Each file runs in its
- * own transaction together with the insert of its row, so a file is applied completely or not at
- * all. Two processes migrating at once are serialized by a session advisory lock
- * (PG_MIGRATE_LOCK_KEY), so each file is applied exactly once.
+ * key, applied_at timestamptz default now(), origin text), which it creates if missing (and adds
+ * the origin column to a table made without it). Each file runs in its own transaction together
+ * with the insert of its row, so a file is applied completely or not at all. Two processes
+ * migrating at once are serialized by a session advisory lock (PG_MIGRATE_LOCK_KEY), so each file
+ * is applied exactly once.
+ * origin (may be NULL; borrowed) names the program that migrates, e.g. "chapter 05"; it is recorded
+ * with every file it applies. Before applying anything, a database that belongs to another
+ * program is refused with CORE_ERR_CONFLICT and nothing changes:
+ *   - it holds a recorded migration that is not in the list (a newer or another program made it):
+ *     database "mallbots_ch03" was migrated by chapter 05: chapter 03 does not know its
+ *     migration 008_event_sourcing.sql
+ *   - origin is not NULL and a file was recorded with another, non-NULL origin (rows without an
+ *     origin, from an anonymous caller or an older table, belong to anyone):
+ *     database "mallbots" was migrated by chapter 03: chapter 05 does not take over another
+ *     program's database
+ * The message names the database; the caller adds how to fix it (it knows its own commands).
  * The list is checked first (pg_migrations_check) before the pool is used.
  * A file that fails is rolled back and stops the run: CORE_ERR_IO with a message naming the file
  * and holding the server's message (CORE_ERR_UNAVAILABLE if the connection was lost); files
@@ -142,6 +154,10 @@ core_status pg_migrations_check(const struct pg_migration *migrations, size_t n,
  * *fresh_out (may be NULL) = true when no migration had been applied before this call (the
  * caller then loads seed data). The connection used is closed afterwards (migration scripts may
  * SET session state), so the pool opens a new one on demand. */
+core_status pg_migrate_as(pg_pool *pool, const char *origin, const struct pg_migration *migrations,
+                          size_t n, int *applied_out, bool *fresh_out, core_err *err);
+
+/* pg_migrate_as() without an origin (tests, tools): only the unknown-migration check applies. */
 core_status pg_migrate(pg_pool *pool, const struct pg_migration *migrations, size_t n,
                        int *applied_out, bool *fresh_out, core_err *err);
 

@@ -633,6 +633,104 @@ static void bad_migration_list_touches_nothing(void **state)
                      0);
 }
 
+/* The recorded origins of schema_migrations, in order, as "name=origin,..." (NULL as "-"). */
+static void recorded(pg_pool *pool, char *out, size_t size)
+{
+    pg_conn *c = NULL;
+    PGresult *r = NULL;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
+    assert_int_equal(pg_exec(c,
+                             "SELECT string_agg(name || '=' || coalesce(origin, '-'), ',' "
+                             "ORDER BY name) FROM public.schema_migrations",
+                             0, NULL, &r, &err),
+                     CORE_OK);
+    core_strlcpy(out, pg_get(r, 0, 0), size);
+    PQclear(r);
+    pg_release(pool, c);
+}
+
+static void a_database_of_another_program_is_refused(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    int applied = -1;
+    bool fresh = true;
+    char rows[512];
+    assert_int_equal(pg_migrate_as(f->pool, "chapter 05", shop, 4, &applied, &fresh, &err),
+                     CORE_OK);
+    assert_int_equal(applied, 4);
+    recorded(f->pool, rows, sizeof rows);
+    assert_string_equal(rows, "001_create_items.sql=chapter 05,002_add_price.sql=chapter 05,"
+                              "003_seed_item.sql=chapter 05,010_orders.sql=chapter 05");
+
+    /* an older program: it does not know 010 */
+    char want[256];
+    snprintf(want, sizeof want,
+             "database \"%s\" was migrated by chapter 05: chapter 03 does not know its "
+             "migration 010_orders.sql",
+             f->scratch.db.name);
+    assert_int_equal(pg_migrate_as(f->pool, "chapter 03", shop, 3, &applied, &fresh, &err),
+                     CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(applied, 0);
+    assert_false(fresh);
+
+    /* another program that knows every file still does not take the database over */
+    const struct pg_migration more[] = {
+        shop[0], shop[1], shop[2], shop[3], {"011_more.sql", "CREATE TABLE shop.more (id int);"}};
+    err = (core_err)CORE_ERR_INIT;
+    snprintf(want, sizeof want,
+             "database \"%s\" was migrated by chapter 05: chapter 06 does not take over "
+             "another program's database",
+             f->scratch.db.name);
+    assert_int_equal(pg_migrate_as(f->pool, "chapter 06", more, 5, &applied, NULL, &err),
+                     CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(applied, 0);
+    assert_int_equal(
+        query_long(f->pool, "SELECT count(*) FROM pg_tables WHERE tablename = $1", "more"), 0);
+
+    /* without an origin only the unknown-migration rule holds */
+    err = (core_err)CORE_ERR_INIT;
+    assert_int_equal(pg_migrate(f->pool, shop, 3, NULL, NULL, &err), CORE_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "this program does not know its migration 010_orders.sql"));
+    assert_int_equal(pg_migrate(f->pool, more, 5, &applied, NULL, &err), CORE_OK);
+    assert_int_equal(applied, 1);
+
+    /* the owner itself goes on as before */
+    assert_int_equal(pg_migrate_as(f->pool, "chapter 05", more, 5, &applied, &fresh, &err),
+                     CORE_OK);
+    assert_int_equal(applied, 0);
+    recorded(f->pool, rows, sizeof rows);
+    assert_string_equal(rows, "001_create_items.sql=chapter 05,002_add_price.sql=chapter 05,"
+                              "003_seed_item.sql=chapter 05,010_orders.sql=chapter 05,"
+                              "011_more.sql=-");
+}
+
+static void a_table_without_origins_gains_the_column(void **state)
+{
+    struct fx *f = *state;
+    /* schema_migrations as it was made before origins were recorded */
+    must_exec(f->pool, "CREATE TABLE public.schema_migrations (name text PRIMARY KEY,"
+                       " applied_at timestamptz NOT NULL DEFAULT now());"
+                       "INSERT INTO public.schema_migrations (name) VALUES "
+                       "('001_create_items.sql');"
+                       "CREATE SCHEMA shop; CREATE TABLE shop.items (id int PRIMARY KEY,"
+                       " name text NOT NULL);");
+    core_err err = CORE_ERR_INIT;
+    int applied = -1;
+    bool fresh = true;
+    char rows[512];
+    assert_int_equal(pg_migrate_as(f->pool, "chapter 03", shop, 3, &applied, &fresh, &err),
+                     CORE_OK);
+    assert_int_equal(applied, 2);
+    assert_false(fresh);
+    recorded(f->pool, rows, sizeof rows);
+    assert_string_equal(
+        rows, "001_create_items.sql=-,002_add_price.sql=chapter 03,003_seed_item.sql=chapter 03");
+}
+
 #define CONCURRENT_FILES 5
 
 struct migrator {
@@ -715,6 +813,8 @@ int main(void)
         FX_TEST(migrations_apply_once_in_order),
         FX_TEST(failing_migration_rolls_back_and_stops),
         FX_TEST(bad_migration_list_touches_nothing),
+        FX_TEST(a_database_of_another_program_is_refused),
+        FX_TEST(a_table_without_origins_gains_the_column),
         FX_TEST(concurrent_migrations_apply_each_file_once),
     };
     return cmocka_run_group_tests_name("pg integration", tests, NULL, NULL);

@@ -132,7 +132,10 @@ static core_status admin_exec(PGconn *conn, const char *sql, const char *what, c
     return st;
 }
 
-/* "DROP DATABASE IF EXISTS <quoted name> WITH (FORCE)" (FORCE: PostgreSQL 13+). */
+/* "DROP DATABASE IF EXISTS <quoted name> WITH (FORCE)" (FORCE: PostgreSQL 13+). FORCE cannot end
+ * an autovacuum worker that happens to be in the database (a plain user may not signal it: SQLSTATE
+ * 42501, "must be a member of the role whose process is being terminated"); such a worker is done
+ * within moments, so the drop is tried again for up to 10 s. */
 static core_status drop_database(PGconn *conn, const char *name, core_err *err)
 {
     char *ident = PQescapeIdentifier(conn, name, strlen(name));
@@ -141,7 +144,19 @@ static core_status drop_database(PGconn *conn, const char *name, core_err *err)
     char sql[E2E_DB_NAME_MAX * 2 + 64];
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", ident);
     PQfreemem(ident);
-    return admin_exec(conn, sql, "dropping the test database", err);
+    for (int attempt = 0;; attempt++) {
+        PGresult *res = PQexec(conn, sql);
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        bool busy = PQresultStatus(res) != PGRES_COMMAND_OK && state &&
+                    strcmp(state, "42501") == 0 && attempt < 100;
+        core_status st = CORE_OK;
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && !busy)
+            st = pq_err(err, CORE_ERR_IO, conn, "dropping the test database");
+        PQclear(res);
+        if (!busy)
+            return st;
+        sleep_ms(100);
+    }
 }
 
 /* Parses "e2e_<tag>_<pid>_<n>" and returns pid, or 0 when name does not have that shape. */

@@ -44,9 +44,12 @@ struct module {
 core_status monolith_rpc_client(const struct monolith *mono, rpc_client **out, core_err *err);
 
 /* The chapter's SQL, embedded at build time from its migrations/ folder (scripts/embed-sql.sh):
- * numbered migrations, applied once each at start-up, and the seed rows of an empty database. */
+ * numbered migrations, applied once each at start-up, and the seed rows of an empty database;
+ * chapter_id is the chapter's number ("03"), recorded as "chapter 03" with the migrations it
+ * applies, so that another chapter refuses its database (pg_migrate_as). */
 extern const struct pg_migration chapter_migrations[];
 extern const size_t chapter_migration_count;
 extern const char *const chapter_seed_sql;
+extern const char chapter_id[];
 
 #endif /* MONOLITH_H */

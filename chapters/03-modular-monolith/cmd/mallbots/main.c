@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "baskets/module.h"
 #include "customers/module.h"
@@ -34,13 +35,39 @@ static core_status seed_tx(pg_conn *conn, void *ctx, core_err *err)
     return pg_exec_script(conn, chapter_seed_sql, err);
 }
 
+/* Logs why the program refuses a database that another chapter migrated (CORE_ERR_CONFLICT from
+ * pg_migrate_as) and the command that fixes it. The lab gives each chapter a database of its own,
+ * mallbots_chNN (scripts/lab.sh), which make lab-reset-db CH=NN empties. */
+static void log_foreign_database(pg_pool *db, const core_err *err)
+{
+    char name[64] = "", own[32];
+    pg_conn *c = NULL;
+    core_err ignored = CORE_ERR_INIT;
+    if (pg_acquire(db, &c, &ignored) == CORE_OK) {
+        core_strlcpy(name, PQdb(pg_conn_raw(c)), sizeof name);
+        pg_release(db, c);
+    }
+    snprintf(own, sizeof own, "mallbots_ch%s", chapter_id);
+    if (strcmp(name, own) == 0)
+        log_error("monolith",
+                  "start-up failed: %s; fix: make lab-reset-db CH=%s (deletes its data)", err->msg,
+                  chapter_id);
+    else
+        log_error("monolith",
+                  "start-up failed: %s; fix: unset PG_CONN (make run CH=%s uses database %s) or "
+                  "empty this one: make lab-reset-db DB=%s (deletes its data)",
+                  err->msg, chapter_id, own, name);
+}
+
 /* Applies the chapter's migrations; seeds the reference rows when the database was empty. */
 static core_status prepare_database(pg_pool *db, core_err *err)
 {
     int applied = 0;
     bool fresh = false;
-    core_status st =
-        pg_migrate(db, chapter_migrations, chapter_migration_count, &applied, &fresh, err);
+    char origin[32];
+    snprintf(origin, sizeof origin, "chapter %s", chapter_id);
+    core_status st = pg_migrate_as(db, origin, chapter_migrations, chapter_migration_count,
+                                   &applied, &fresh, err);
     if (st)
         return st;
     log_info("monolith", "database migrated applied=%d of=%zu", applied, chapter_migration_count);
@@ -84,7 +111,12 @@ int main(void)
         log_error("monolith", "%s (is the lab running? make lab-up)", err.msg);
         return 1;
     }
-    if ((st = prepare_database(mono.db, &err)) || (st = rpc_registry_new(&mono.rpc, &err)) ||
+    if ((st = prepare_database(mono.db, &err)) == CORE_ERR_CONFLICT) {
+        log_foreign_database(mono.db, &err);
+        pg_pool_free(mono.db);
+        return 1;
+    }
+    if (st || (st = rpc_registry_new(&mono.rpc, &err)) ||
         (st = new_server(mono.cfg.web_host, mono.cfg.web_port, 16, mono.cfg.shutdown_timeout_ms,
                          &mono.web, &err)) ||
         (st = new_server(mono.cfg.rpc_host, mono.cfg.rpc_port, 48, mono.cfg.shutdown_timeout_ms,
