@@ -12,6 +12,15 @@
  *     resp->id = core_strdup(id);          // NULL check as for any allocation
  *     *out = &resp->base;                  // ownership passes to the caller
  *
+ * Depth: a tree nests at most PB_MAX_DEPTH messages (the message itself is level 1, each
+ * sub-message, map entries included, one more). protobuf-c's unpack, pack and free recurse once per
+ * level, and a request runs on a worker thread with about 100 KiB of stack (web.h), so every way
+ * into a tree is bounded: pb_unpack() scans the wire data for its depth before protobuf-c sees it,
+ * pbjson_decode() refuses deeper trees (pbjson.h), pb_pack() and pbjson_to_json() refuse to walk
+ * one. Only a tree built deeper by hand would reach pb_free() (which recurses), and none is.
+ * Messages of the project nest a handful of levels; only google.protobuf.Value/Struct/ListValue
+ * can nest without end.
+ *
  * Thread-safety: all functions are thread-safe.
  */
 #ifndef PB_H
@@ -20,6 +29,8 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "core.h"
+
+#define PB_MAX_DEPTH 32
 
 /* A ProtobufCAllocator over core_malloc/core_free (for protobuf_c_message_unpack & co). */
 extern ProtobufCAllocator pb_allocator;
@@ -35,11 +46,18 @@ ProtobufCMessage *pb_new(const ProtobufCMessageDescriptor *desc);
 /* Frees a heap tree. NULL is a no-op. */
 void pb_free(ProtobufCMessage *msg);
 
-/* Serialises msg into a new core_malloc'd buffer (*out, caller frees with core_free). */
+/* true when msg's tree nests at most max levels (see Depth above). Walks at most max + 1 levels
+ * deep, so it is safe on any tree. */
+bool pb_depth_ok(const ProtobufCMessage *msg, int max);
+
+/* Serialises msg into a new core_malloc'd buffer (*out, caller frees with core_free). A tree
+ * deeper than PB_MAX_DEPTH -> CORE_ERR_INVALID "message X nests deeper than 32 levels". */
 core_status pb_pack(const ProtobufCMessage *msg, unsigned char **out, size_t *out_len, core_err *err);
 
 /* Parses len bytes as a desc message into a new heap tree (*out, caller frees with pb_free).
- * Malformed input gives CORE_ERR_INVALID. */
+ * Malformed input gives CORE_ERR_INVALID "malformed protobuf data for X"; data nesting messages
+ * deeper than PB_MAX_DEPTH gives CORE_ERR_INVALID "protobuf data for X nests messages deeper than
+ * 32 levels", found by a scan of the wire format before protobuf-c (which has no limit) runs. */
 core_status pb_unpack(const ProtobufCMessageDescriptor *desc, const unsigned char *data, size_t len,
                       ProtobufCMessage **out, core_err *err);
 
