@@ -720,8 +720,8 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
                        "the request could not be read");
     }
     log_debug(COMP, "civetweb refused a request: %d %s -> %d", status, errmsg ? errmsg : "", resp.status);
-    struct mg_request_info none = {0};
-    none.request_method = "";
+    struct mg_request_info none = {0}; /* all send_response() needs: HEAD gets no body */
+    none.request_method = ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0 ? "HEAD" : "";
     send_response(conn, &none, &resp, false);
     core_free(resp.body);
     log_request_id_set(NULL);
