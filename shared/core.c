@@ -68,6 +68,7 @@ void core_err_clear(core_err *err)
     if (err) {
         err->status = CORE_OK;
         err->msg[0] = '\0';
+        err->public_msg[0] = '\0';
     }
 }
 
@@ -79,8 +80,25 @@ core_status core_err_set(core_err *err, core_status st, const char *fmt, ...)
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
         err->status = st;
+        err->public_msg[0] = '\0';
     }
     return st;
+}
+
+core_status core_err_public(core_err *err, const char *fmt, ...)
+{
+    if (!err)
+        return CORE_ERR_INTERNAL;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->public_msg, sizeof err->public_msg, fmt, ap);
+    va_end(ap);
+    return err->status;
+}
+
+const char *core_err_client_msg(const core_err *err)
+{
+    return err->public_msg[0] ? err->public_msg : err->msg;
 }
 
 core_status core_err_wrap(core_err *err, const char *fmt, ...)

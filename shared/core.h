@@ -5,7 +5,12 @@
  * Error model (one for the whole project, see docs/architecture.md):
  *   - a fallible function returns a core_status (CORE_OK = 0);
  *   - the detail goes into a caller-provided core_err, filled ONLY on failure, so calls chain;
- *   - a programmer bug is an assert; process exit happens only in main().
+ *   - a programmer bug is an assert; process exit happens only in main();
+ *   - a message may hold internal detail (a database's text and SQLSTATE, a server address): the
+ *     part that found it then also sets a public message in the API's own words with
+ *     core_err_public(). The edges (gateway.h, rpc.h's server) answer clients with
+ *     core_err_client_msg() and write the internal message to the log under the request id
+ *     (web.h); inside the process msg stays the whole truth.
  * core_status_http() and core_status_code() are the ONE place where statuses become HTTP statuses
  * and API error codes.
  *
@@ -55,25 +60,39 @@ int core_status_http(core_status st);
 int core_status_code(core_status st);
 
 #define CORE_ERR_MSG_MAX 256
+#define CORE_ERR_PUBLIC_MAX 96
 
 /* Error detail. Caller storage; CORE_ERR_INIT or core_err_clear() before use. */
 typedef struct core_err {
     core_status status;
-    char msg[CORE_ERR_MSG_MAX];
+    char msg[CORE_ERR_MSG_MAX];             /* the whole message, for callers and logs */
+    char public_msg[CORE_ERR_PUBLIC_MAX];   /* "" = msg may be shown to clients as it is */
 } core_err;
 
-#define CORE_ERR_INIT {CORE_OK, {0}}
+#define CORE_ERR_INIT {CORE_OK, {0}, {0}}
 
 void core_err_clear(core_err *err);
 
-/* Fills err (if not NULL) with st and a printf-style message; returns st so that
+/* Fills err (if not NULL) with st and a printf-style message, and clears its public message (a
+ * new message is fit for clients unless core_err_public() follows); returns st so that
  *     return core_err_set(err, CORE_ERR_INVALID, "the basket id cannot be blank");
  * reads as one statement. Messages longer than CORE_ERR_MSG_MAX-1 are cut. */
 core_status core_err_set(core_err *err, core_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefixes the message already in err with "context: ". Returns err->status. */
+/* Prefixes the message already in err with "context: ". The public message, if any, stays as it
+ * is. Returns err->status. */
 core_status core_err_wrap(core_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Marks the message in err as internal and sets the printf-style text that clients get instead,
+ * in the API's own words ("the database is unavailable, try again"); cut at
+ * CORE_ERR_PUBLIC_MAX-1. Call it right after core_err_set(). Returns err->status (err NULL: a
+ * no-op returning CORE_ERR_INTERNAL). */
+core_status core_err_public(core_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The message a client may see: the public message when one was set, else msg. Borrowed from
+ * err. */
+const char *core_err_client_msg(const core_err *err);
 
 /* ---- allocation --------------------------------------------------------------------------- */
 

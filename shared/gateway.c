@@ -52,20 +52,27 @@ static bool json_content_type(const char *ct)
         n--;
     if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
         return true;
-    /* curl -d sends this type by default; the body is still parsed (strictly) as JSON, so the
-     * book's curl examples work without an extra -H. */
-    if (n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)
-        return true;
     return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
-static core_status check_content_type(const struct web_request *req, core_err *err)
+/* Any web page can make a browser send a body cross-site, without asking first, as
+ * application/x-www-form-urlencoded, multipart/form-data or text/plain, or with no type at all
+ * (fetch() with a Blob or ArrayBuffer body); application/json needs a CORS preflight, which this
+ * server never grants. So only a JSON type lets a body in. Returns the message of a refusal, or
+ * NULL. */
+static const char *content_type_problem(const struct web_request *req, char *buf, size_t size)
 {
     const char *ct = web_request_header(req, "Content-Type");
-    if (req->body_len == 0 || !ct || json_content_type(ct))
-        return CORE_OK;
-    return core_err_set(err, CORE_ERR_INVALID, "unsupported Content-Type \"%.100s\": send the body as application/json",
-                        ct);
+    if (req->body_len == 0) /* nothing is decoded: the type does not matter */
+        return NULL;
+    if (ct && !json_content_type(ct))
+        snprintf(buf, size, "unsupported Content-Type \"%.100s\": send the body as JSON with -H 'Content-Type: "
+                 "application/json'", ct);
+    else if (!ct)
+        snprintf(buf, size, "missing Content-Type: send the body as JSON with -H 'Content-Type: application/json'");
+    else
+        return NULL;
+    return buf;
 }
 
 static void handle(void *ud, const struct web_request *req, struct web_response *resp)
@@ -74,9 +81,16 @@ static void handle(void *ud, const struct web_request *req, struct web_response 
     const struct gw_mount_rec *m = rc->mount;
     core_err err = CORE_ERR_INIT;
     ProtobufCMessage *in = NULL, *out = NULL;
-    char *body = NULL;
+    char *body = NULL, problem[256];
 
-    core_status st = check_content_type(req, &err);
+    if (content_type_problem(req, problem, sizeof problem)) {
+        web_respond_error_http(resp, 415, CORE_ERR_INVALID, problem);
+        return;
+    }
+    core_status st = CORE_OK;
+    for (size_t i = 0; st == CORE_OK && i < req->nparams; i++) /* before any layer stores it */
+        if (!pbjson_utf8_valid(req->param_values[i], strlen(req->param_values[i])))
+            st = core_err_set(&err, CORE_ERR_INVALID, "the %s is not valid UTF-8", req->param_names[i]);
     if (st == CORE_OK)
         st = pbjson_decode(rc->md->input, req->body, req->body_len, &in, &err);
     for (size_t i = 0; st == CORE_OK && i < req->nparams; i++)
@@ -89,10 +103,9 @@ static void handle(void *ud, const struct web_request *req, struct web_response 
     if (st == CORE_OK) {
         web_respond(resp, 200, "application/json", body, strlen(body));
     } else {
-        if (core_status_http(st) >= 500)
-            log_error(COMP, "%s %s (%s.%s): %s", req->method, req->path, m->svc->name, rc->md->name, err.msg);
-        pbjson_make_utf8(err.msg); /* an implementation's message may quote user input cut anywhere */
-        web_respond_error(resp, st, err.msg);
+        char what[160];
+        snprintf(what, sizeof what, "%s %.60s (%s.%s)", req->method, req->path, m->svc->name, rc->md->name);
+        web_respond_failure(resp, &err, what); /* internal detail to the log, the API's words to the client */
     }
     pb_free(in);
     pb_free(out);

@@ -11,12 +11,19 @@
  *     gw_mount(srv, reg, &basketspb__basket_service__descriptor, routes, 2, &err);
  *
  * A request on a mounted route is answered like this (the grpc-gateway rule `body: "*"`):
- *   1. Content-Type: absent, "application/json" or any "application/...+json" (parameters such as
- *      "; charset=utf-8" allowed) is accepted, and so is "application/x-www-form-urlencoded",
- *      which `curl -d` sends by default (the body must still be JSON). Any other type with a
- *      non-empty body -> 400 {"code":3,"message":"unsupported Content-Type \"text/plain\": send
- *      the body as application/json"}. (grpc-gateway would answer 415 or silently parse the body
- *      as JSON; a 400 naming the type is clearer.)
+ *   1. Content-Type of a non-empty body: "application/json" or any "application/...+json"
+ *      (parameters such as "; charset=utf-8" allowed). Any other type -> 415 {"code":3,
+ *      "message":"unsupported Content-Type \"application/x-www-form-urlencoded\": send the body
+ *      as JSON with -H 'Content-Type: application/json'"}; none -> 415 "missing Content-Type: send
+ *      the body as JSON with -H 'Content-Type: application/json'". Why: a web page the learner
+ *      opens can make the browser POST a form type, text/plain or an untyped body (fetch() with
+ *      a Blob or ArrayBuffer) to 127.0.0.1 without asking; a JSON type needs a CORS preflight,
+ *      which this server never grants. `curl -d` sends the form type, so curl needs
+ *      -H 'Content-Type: application/json'. Without a body nothing is decoded and the type does
+ *      not matter (a cross-site POST without a body reaches only methods whose input is all in
+ *      the path: of the book's routes, cancelling a shopping list by its random id).
+ *   1b. A path parameter that is not valid UTF-8 once percent-decoded -> 400 "the id is not
+ *      valid UTF-8" (named after the parameter), before any layer sees it.
  *   2. The body is decoded with pbjson_decode() into a new message of the method's input type, for
  *      every HTTP method; an empty body is {}. Bad JSON, unknown fields, wrong types -> 400 naming
  *      the problem (pbjson.h).
@@ -26,9 +33,11 @@
  *   4. rpc_invoke() calls the implementation through the registry.
  *   5. Success -> 200 with pbjson_encode() of the output (grpc-gateway's JSON: camelCase names,
  *      every field present, int64 as strings, enums by name). Failure at any step ->
- *      web_respond_error(): HTTP core_status_http(st) and {"code": core_status_code(st),
- *      "message": "<err.msg>"} (e.g. CORE_ERR_NOT_FOUND -> 404 {"code":5,...}). 5xx failures are
- *      logged at error level.
+ *      web_respond_failure(): HTTP core_status_http(st) and {"code": core_status_code(st),
+ *      "message": core_err_client_msg(&err)} (e.g. CORE_ERR_NOT_FOUND -> 404 {"code":5,...}).
+ *      5xx failures and failures whose message is internal (a database's text, an address: the
+ *      client gets the public message, e.g. "the database is unavailable, try again") are logged
+ *      with the request id, which the body then carries as "requestId" (web.h).
  * The query string is ignored. 404 (no route), 405 (wrong method) and 413 (body over the limit)
  * come from web.h before the gateway runs.
  *

@@ -241,7 +241,11 @@ static core_status send_request(struct exchange *x, const char *data, size_t len
                 continue;
         }
         int e = n < 0 ? errno : EPIPE;
-        x->stale = (e == EPIPE || e == ECONNRESET);
+        /* The server closed: maybe after answering early (a 413 before reading the whole body),
+         * and then the answer is already in the receive queue even though the close arrived as a
+         * reset. The reader decides: the answer, or "closed without a response" (stale). */
+        if (e == EPIPE || e == ECONNRESET)
+            return CORE_OK;
         return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot send to %s: %s", x->c->where, strerror(e));
     }
     x->sent_all = true;

@@ -10,6 +10,7 @@
 #include "log.h"
 
 static atomic_int min_level = LOG_LEVEL_INFO;
+static _Thread_local char request_id[LOG_REQUEST_ID_MAX + 1];
 
 static const char *const level_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
@@ -34,6 +35,16 @@ bool log_level_parse(const char *text, log_level *out)
     return false;
 }
 
+void log_request_id_set(const char *id)
+{
+    core_strlcpy(request_id, id ? id : "", sizeof request_id);
+}
+
+const char *log_request_id(void)
+{
+    return request_id[0] ? request_id : NULL;
+}
+
 void log_write(log_level level, const char *component, const char *fmt, ...)
 {
     if ((int)level < atomic_load(&min_level))
@@ -51,6 +62,8 @@ void log_write(log_level level, const char *component, const char *fmt, ...)
     if (n > 0 && (size_t)n < sizeof line)
         n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     va_end(ap);
+    if (n >= 0 && request_id[0] && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, " req=%s", request_id);
     if (n < 0)
         return;
     if ((size_t)n >= sizeof line - 1)

@@ -5,6 +5,11 @@
  * i.e. time (UTC), level, component, then a message that by convention ends in key=value fields.
  * The minimum level comes from log_init() (main() passes LOG_LEVEL from the configuration).
  *
+ * Request ids: while a thread serves an HTTP request, web.c sets the request's id with
+ * log_request_id_set(), and every record written on that thread ends in " req=<id>". The same id
+ * goes back to the client (header X-Request-Id, web.h), and the RPC client passes it on to the
+ * module it calls (rpc.h), so one id finds every line one request caused, in any module.
+ *
  * Thread-safety: all functions are thread-safe; a record is written with one write() call so
  * records of concurrent threads never interleave.
  */
@@ -26,6 +31,16 @@ bool log_level_parse(const char *text, log_level *out);
 /* Writes one record if level >= the minimum. component is a short static name. */
 void log_write(log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+#define LOG_REQUEST_ID_MAX 64 /* longest request id, in bytes */
+
+/* Sets the request id of the calling thread (copied; cut at LOG_REQUEST_ID_MAX bytes); NULL or ""
+ * clears it. */
+void log_request_id_set(const char *id);
+
+/* The calling thread's request id, or NULL when none is set. Borrowed: valid until the thread
+ * sets another one. */
+const char *log_request_id(void);
 
 #define log_debug(comp, ...) log_write(LOG_LEVEL_DEBUG, comp, __VA_ARGS__)
 #define log_info(comp, ...) log_write(LOG_LEVEL_INFO, comp, __VA_ARGS__)

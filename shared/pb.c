@@ -34,8 +34,39 @@ void pb_free(ProtobufCMessage *msg)
         protobuf_c_message_free_unpacked(msg, &pb_allocator);
 }
 
+bool pb_depth_ok(const ProtobufCMessage *msg, int max)
+{
+    if (max < 1)
+        return false;
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        const char *member = (const char *)msg + f->offset;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            size_t n = *(const size_t *)((const char *)msg + f->quantifier_offset);
+            ProtobufCMessage *const *arr = *(ProtobufCMessage *const *const *)member;
+            for (size_t k = 0; k < n; k++)
+                if (arr[k] && !pb_depth_ok(arr[k], max - 1))
+                    return false;
+        } else {
+            if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+                *(const uint32_t *)((const char *)msg + f->quantifier_offset) != f->id)
+                continue; /* another member of the oneof owns the storage */
+            const ProtobufCMessage *sub = *(ProtobufCMessage *const *)member;
+            if (sub && !pb_depth_ok(sub, max - 1))
+                return false;
+        }
+    }
+    return true;
+}
+
 core_status pb_pack(const ProtobufCMessage *msg, unsigned char **out, size_t *out_len, core_err *err)
 {
+    if (!pb_depth_ok(msg, PB_MAX_DEPTH))
+        return core_err_set(err, CORE_ERR_INVALID, "message %s nests deeper than %d levels", msg->descriptor->name,
+                            PB_MAX_DEPTH);
     size_t len = protobuf_c_message_get_packed_size(msg);
     unsigned char *buf = core_malloc(len);
     if (!buf)
@@ -212,9 +243,10 @@ static core_status check_packed(const ProtobufCMessageDescriptor *desc, const un
         }
         if (f->type != PROTOBUF_C_TYPE_MESSAGE)
             continue; /* bytes, packed numbers */
-        if (depth == PB_MAX_DEPTH)
-            return core_err_set(err, CORE_ERR_INVALID, "protobuf data for %s is nested too deeply",
-                                desc->name);
+        if (depth + 2 > PB_MAX_DEPTH) /* stack[depth] is level depth + 1 */
+            return core_err_set(err, CORE_ERR_INVALID,
+                                "protobuf data for %s nests messages deeper than %d levels", desc->name,
+                                PB_MAX_DEPTH);
         stack[++depth] = (struct walk_frame){f->descriptor, val, val, val + n, f, tag_at};
     }
     return CORE_OK;

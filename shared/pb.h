@@ -12,6 +12,15 @@
  *     resp->id = core_strdup(id);          // NULL check as for any allocation
  *     *out = &resp->base;                  // ownership passes to the caller
  *
+ * Depth: a tree nests at most PB_MAX_DEPTH messages (the message itself is level 1, each
+ * sub-message, map entries included, one more). protobuf-c's unpack, pack and free recurse once per
+ * level, and a request runs on a worker thread with about 100 KiB of stack (web.h), so every way
+ * into a tree is bounded: pb_unpack() scans the wire data for its depth before protobuf-c sees it,
+ * pbjson_decode() refuses deeper trees (pbjson.h), pb_pack() and pbjson_to_json() refuse to walk
+ * one. Only a tree built deeper by hand would reach pb_free() (which recurses), and none is.
+ * Messages of the project nest a handful of levels; only google.protobuf.Value/Struct/ListValue
+ * can nest without end.
+ *
  * Thread-safety: all functions are thread-safe.
  */
 #ifndef PB_H
@@ -20,6 +29,8 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "core.h"
+
+#define PB_MAX_DEPTH 32
 
 /* A ProtobufCAllocator over core_malloc/core_free (for protobuf_c_message_unpack & co). */
 extern ProtobufCAllocator pb_allocator;
@@ -35,11 +46,13 @@ ProtobufCMessage *pb_new(const ProtobufCMessageDescriptor *desc);
 /* Frees a heap tree. NULL is a no-op. */
 void pb_free(ProtobufCMessage *msg);
 
-/* Serialises msg into a new core_malloc'd buffer (*out, caller frees with core_free). */
-core_status pb_pack(const ProtobufCMessage *msg, unsigned char **out, size_t *out_len, core_err *err);
+/* true when msg's tree nests at most max levels (see Depth above). Walks at most max + 1 levels
+ * deep, so it is safe on any tree. */
+bool pb_depth_ok(const ProtobufCMessage *msg, int max);
 
-/* Deepest nesting of messages pb_unpack() accepts (the outermost message is level 0). */
-#define PB_MAX_DEPTH 64
+/* Serialises msg into a new core_malloc'd buffer (*out, caller frees with core_free). A tree
+ * deeper than PB_MAX_DEPTH -> CORE_ERR_INVALID "message X nests deeper than 32 levels". */
+core_status pb_pack(const ProtobufCMessage *msg, unsigned char **out, size_t *out_len, core_err *err);
 
 /* Parses len bytes as a desc message into a new heap tree (*out, caller frees with pb_free).
  * Malformed input gives CORE_ERR_INVALID ("malformed protobuf data for <type>"). So do, before
@@ -51,7 +64,8 @@ core_status pb_pack(const ProtobufCMessage *msg, unsigned char **out, size_t *ou
  *   - a string field that is not valid UTF-8 (strict: no overlong forms, no surrogates, nothing
  *     above U+10FFFF), which no PostgreSQL text column takes: 'field "<path>": string is not
  *     valid UTF-8';
- *   - messages nested deeper than PB_MAX_DEPTH: "protobuf data for <type> is nested too deeply".
+ *   - messages nested deeper than PB_MAX_DEPTH levels (see Depth above): "protobuf data for
+ *     <type> nests messages deeper than 32 levels".
  * <path> names the field with the .proto names, from the outermost message, with the index of
  * repeated fields, e.g. "customer_id" or "items[1].product_id". */
 core_status pb_unpack(const ProtobufCMessageDescriptor *desc, const unsigned char *data, size_t len,

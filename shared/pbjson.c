@@ -56,6 +56,7 @@ union val {
 struct ctx {
     core_err *err;
     bool text;       /* values come as plain text (path parameter, map key), not as JSON */
+    int depth;       /* nested dec_message/dec_pbvalue calls: bounds the recursion */
     size_t len;      /* strlen(path) */
     char path[200];  /* "items[1].quantity" */
 };
@@ -665,6 +666,11 @@ static bool utf8_valid(const unsigned char *s, size_t n)
     return true;
 }
 
+bool pbjson_utf8_valid(const char *s, size_t n)
+{
+    return utf8_valid((const unsigned char *)s, n);
+}
+
 void pbjson_make_utf8(char *text)
 {
     unsigned char *s = (unsigned char *)text;
@@ -811,6 +817,14 @@ core_status pbjson_timestamp_format(int64_t seconds, int32_t nanos, char out[PBJ
 
 static core_status dec_message(struct ctx *c, const ProtobufCMessageDescriptor *desc, json_t *j, ProtobufCMessage **out);
 static core_status dec_pbvalue(struct ctx *c, json_t *j, ProtobufCMessage **out);
+
+/* Every recursion of the decoder passes through dec_message() or dec_pbvalue(), each at least one
+ * JSON level deeper than its caller: counting them bounds the stack for a json_t from anywhere
+ * (pbjson_decode() has already refused deeper text). */
+static bool too_deep(struct ctx *c)
+{
+    return c->depth > PBJSON_MAX_DEPTH + 1;
+}
 
 /* A value of type t given as plain text (path parameter or map key; c->text) or as the content
  * of a JSON string (only for types that accept strings). */
@@ -1147,8 +1161,19 @@ static core_status dec_listvalue(struct ctx *c, json_t *j, ProtobufCMessage **ou
     return CORE_OK;
 }
 
+static core_status dec_pbvalue_at(struct ctx *c, json_t *j, ProtobufCMessage **out);
+
 /* google.protobuf.Value: any JSON. */
 static core_status dec_pbvalue(struct ctx *c, json_t *j, ProtobufCMessage **out)
+{
+    c->depth++;
+    core_status st = too_deep(c) ? bad(c, "JSON nested deeper than %d levels", PBJSON_MAX_DEPTH)
+                                 : dec_pbvalue_at(c, j, out);
+    c->depth--;
+    return st;
+}
+
+static core_status dec_pbvalue_at(struct ctx *c, json_t *j, ProtobufCMessage **out)
 {
     Google__Protobuf__Value *v = pb_new_of(google__protobuf__value);
     if (!v)
@@ -1197,7 +1222,20 @@ static core_status dec_pbvalue(struct ctx *c, json_t *j, ProtobufCMessage **out)
     return CORE_OK;
 }
 
+static core_status dec_message_at(struct ctx *c, const ProtobufCMessageDescriptor *desc, json_t *j,
+                                  ProtobufCMessage **out);
+
 static core_status dec_message(struct ctx *c, const ProtobufCMessageDescriptor *desc, json_t *j, ProtobufCMessage **out)
+{
+    c->depth++;
+    core_status st = too_deep(c) ? bad(c, "JSON nested deeper than %d levels", PBJSON_MAX_DEPTH)
+                                 : dec_message_at(c, desc, j, out);
+    c->depth--;
+    return st;
+}
+
+static core_status dec_message_at(struct ctx *c, const ProtobufCMessageDescriptor *desc, json_t *j,
+                                  ProtobufCMessage **out)
 {
     if (msg_is(desc, WKT_TIMESTAMP))
         return dec_timestamp(c, j, out);
@@ -1226,7 +1264,42 @@ core_status pbjson_from_json(const ProtobufCMessageDescriptor *desc, json_t *obj
     struct ctx c = {.err = err};
     if (!obj)
         return core_err_set(err, CORE_ERR_INVALID, "no JSON value for %s", desc->name);
-    return dec_message(&c, desc, obj, out);
+    ProtobufCMessage *msg = NULL;
+    core_status st = dec_message(&c, desc, obj, &msg);
+    if (st == CORE_OK && !pb_depth_ok(msg, PB_MAX_DEPTH)) {
+        pb_free(msg);
+        return core_err_set(err, CORE_ERR_INVALID, "%s: messages nested deeper than %d levels", desc->name,
+                            PB_MAX_DEPTH);
+    }
+    if (st == CORE_OK)
+        *out = msg;
+    return st;
+}
+
+/* The deepest nesting of arrays and objects in JSON text, scanned without recursion and stopping
+ * as soon as it passes max (strings are skipped, so brackets inside them do not count). Malformed
+ * text is measured as far as it goes: jansson never nests deeper than this before it fails. */
+static int json_text_depth(const char *s, size_t n, int max)
+{
+    int depth = 0, deepest = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < n && deepest <= max; i++) {
+        char ch = s[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return deepest;
 }
 
 core_status pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, size_t len, ProtobufCMessage **out,
@@ -1242,6 +1315,9 @@ core_status pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *js
         *out = msg;
         return CORE_OK;
     }
+    /* jansson parses recursively, up to 2,048 levels: far more than a 100 KiB request thread holds */
+    if (json_text_depth(json, len, PBJSON_MAX_DEPTH) > PBJSON_MAX_DEPTH)
+        return core_err_set(err, CORE_ERR_INVALID, "JSON nested deeper than %d levels", PBJSON_MAX_DEPTH);
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!root) {
@@ -1590,6 +1666,9 @@ static core_status enc_message(struct ctx *c, const ProtobufCMessage *m, json_t 
 core_status pbjson_to_json(const ProtobufCMessage *msg, json_t **out, core_err *err)
 {
     struct ctx c = {.err = err};
+    if (!pb_depth_ok(msg, PB_MAX_DEPTH)) /* enc_* recurse once per level */
+        return core_err_set(err, CORE_ERR_INVALID, "message %s nests deeper than %d levels", msg->descriptor->name,
+                            PB_MAX_DEPTH);
     return enc_message(&c, msg, out);
 }
 
@@ -1599,6 +1678,7 @@ struct sbuf {
     char *p;
     size_t len, cap;
     bool failed;
+    bool too_deep; /* a value nested deeper than PBJSON_MAX_DEPTH: nothing is written */
 };
 
 static void sb_add(struct sbuf *b, const char *s, size_t n)
@@ -1655,9 +1735,13 @@ static void dump_string(struct sbuf *b, const char *s, size_t n)
     sb_add(b, "\"", 1);
 }
 
-static void dump_value(struct sbuf *b, const json_t *j)
+static void dump_value(struct sbuf *b, const json_t *j, int depth)
 {
     char buf[64];
+    if ((json_is_object(j) || json_is_array(j)) && depth >= PBJSON_MAX_DEPTH) {
+        b->too_deep = b->failed = true;
+        return;
+    }
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
         const char *key;
@@ -1670,7 +1754,7 @@ static void dump_value(struct sbuf *b, const json_t *j)
             first = false;
             dump_string(b, key, strlen(key));
             sb_add(b, ":", 1);
-            dump_value(b, v);
+            dump_value(b, v, depth + 1);
         }
         sb_add(b, "}", 1);
         break;
@@ -1680,7 +1764,7 @@ static void dump_value(struct sbuf *b, const json_t *j)
         for (size_t i = 0; i < json_array_size(j); i++) {
             if (i > 0)
                 sb_add(b, ",", 1);
-            dump_value(b, json_array_get(j, i));
+            dump_value(b, json_array_get(j, i), depth + 1);
         }
         sb_add(b, "]", 1);
         break;
@@ -1712,7 +1796,11 @@ core_status pbjson_dump(const json_t *json, char **out, size_t *out_len, core_er
     struct sbuf b = {0};
     if (!json)
         return core_err_set(err, CORE_ERR_INVALID, "no JSON value to serialise");
-    dump_value(&b, json);
+    dump_value(&b, json, 0);
+    if (b.too_deep) {
+        core_free(b.p);
+        return core_err_set(err, CORE_ERR_INVALID, "JSON nested deeper than %d levels", PBJSON_MAX_DEPTH);
+    }
     if (b.failed) {
         core_free(b.p);
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory serialising JSON");

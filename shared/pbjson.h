@@ -23,6 +23,12 @@
  *
  * Input (pbjson_decode, pbjson_from_json) is strict, every problem is CORE_ERR_INVALID with a
  * message that names it (nested fields by path, e.g. field "items[1].quantity"):
+ *   - depth: text with arrays and objects nested deeper than PBJSON_MAX_DEPTH (64) is refused
+ *     before it is parsed ("JSON nested deeper than 64 levels"), and so is a decoded tree deeper
+ *     than PB_MAX_DEPTH (pb.h; "pkg.Msg: messages nested deeper than 32 levels", reachable only
+ *     through google.protobuf.Value/Struct/ListValue). jansson and this decoder recurse once per
+ *     level, and requests run on worker threads with about 100 KiB of stack; no message of the
+ *     project comes near either limit;
  *   - JSON text: jansson with JSON_REJECT_DUPLICATES (malformed text, trailing garbage, duplicate
  *     keys are errors); the top level must be an object; empty or all-blank text = {};
  *   - keys: the JSON name ("customerId") or the proto name ("customer_id"); an unknown key is an
@@ -61,6 +67,8 @@
 
 #include "core.h"
 
+#define PBJSON_MAX_DEPTH 64 /* arrays and objects, in JSON text and in a json_t (see Input) */
+
 /* Parses len bytes of JSON text (need not be NUL-terminated; len 0 = {}) into a new message of
  * type desc. On OK the caller frees *out with pb_free(). Malformed JSON gives
  * 'invalid JSON at line 1, column 12: <jansson text>'. */
@@ -93,8 +101,10 @@ core_status pbjson_set_field_text(ProtobufCMessage *msg, const char *field_name,
 
 /* Converts msg (borrowed) into a new JSON value (*out, a new reference: json_decref it), in the
  * output form described at the top. A string that is not valid UTF-8, a Timestamp out of the
- * RFC 3339 range or a Value number that is NaN/Infinity -> CORE_ERR_INVALID naming the field;
- * out of memory -> CORE_ERR_NOMEM. */
+ * RFC 3339 range or a Value number that is NaN/Infinity -> CORE_ERR_INVALID naming the field; a
+ * tree deeper than PB_MAX_DEPTH -> CORE_ERR_INVALID (checked before the walk, which recurses);
+ * out of memory -> CORE_ERR_NOMEM. A tree of PB_MAX_DEPTH levels gives JSON at most
+ * PBJSON_MAX_DEPTH deep. */
 core_status pbjson_to_json(const ProtobufCMessage *msg, json_t **out, core_err *err);
 
 /* pbjson_to_json() then pbjson_dump(): *out is compact NUL-terminated JSON text, core_malloc'd;
@@ -104,8 +114,13 @@ core_status pbjson_encode(const ProtobufCMessage *msg, char **out, core_err *err
 /* Serialises any JSON value (borrowed) compactly, in insertion order, with reals written as the
  * shortest text that reads back exactly (jansson's own dump writes 17 digits). *out is
  * NUL-terminated, core_malloc'd (caller frees with core_free); *out_len (may be NULL) gets its
- * length. Non-finite reals cannot occur in a json_t. */
+ * length. Non-finite reals cannot occur in a json_t. A value with arrays and objects nested
+ * deeper than PBJSON_MAX_DEPTH -> CORE_ERR_INVALID (the writer recurses once per level). */
 core_status pbjson_dump(const json_t *json, char **out, size_t *out_len, core_err *err);
+
+/* true when s[0..n) is valid UTF-8 (no overlong forms, surrogates or code points above
+ * U+10FFFF). */
+bool pbjson_utf8_valid(const char *s, size_t n);
 
 /* Replaces, in place, every byte of text that is not part of a valid UTF-8 sequence with '?', so
  * that a message that may quote user input (or was cut inside a character) can go into JSON.

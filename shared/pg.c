@@ -17,6 +17,8 @@
 #include "pg.h"
 #include "log.h"
 
+#define PG_UNAVAILABLE "the database is unavailable, try again"
+
 struct pg_conn {
     PGconn *raw;
     pg_pool *pool;
@@ -150,6 +152,7 @@ static core_status conn_open(pg_pool *pool, pg_conn **out, core_err *err)
         copy_text(text, sizeof text, PQerrorMessage(c->raw));
         core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot connect to PostgreSQL at %s:%s: %s",
                      host && *host ? host : "(default)", port && *port ? port : "(default)", text);
+        core_err_public(err, PG_UNAVAILABLE);
         PQfinish(c->raw);
         core_free(c);
         return CORE_ERR_UNAVAILABLE;
@@ -297,8 +300,8 @@ core_status pg_acquire(pg_pool *pool, pg_conn **out, core_err *err)
         int rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);
         if (rc == ETIMEDOUT && !pool->idle && pool->open >= pool->size) {
             pthread_mutex_unlock(&pool->mu);
-            return core_err_set(err, CORE_ERR_UNAVAILABLE,
-                                "no database connection free within %d ms", pool->timeout_ms);
+            core_err_set(err, CORE_ERR_UNAVAILABLE, "no database connection free within %d ms", pool->timeout_ms);
+            return core_err_public(err, "the database is busy, try again");
         }
     }
     pg_conn *c = pool->idle;
@@ -324,8 +327,8 @@ core_status pg_acquire(pg_pool *pool, pg_conn **out, core_err *err)
             copy_text(text, sizeof text, PQerrorMessage(c->raw));
             conn_close(c);
             slot_free(pool);
-            return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot reconnect to PostgreSQL: %s",
-                                text);
+            core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot reconnect to PostgreSQL: %s", text);
+            return core_err_public(err, PG_UNAVAILABLE);
         }
         log_info("pg", "reconnected a broken database connection");
     }
@@ -399,6 +402,24 @@ core_status pg_status_from_sqlstate(const char *s)
     return CORE_ERR_IO;
 }
 
+/* The public message of a failed statement (pg.h): the server's text names tables, constraints
+ * and values, which clients do not get. */
+static const char *pg_public_text(core_status st, const char *sqlstate)
+{
+    switch (st) {
+    case CORE_ERR_CONFLICT:
+        return sqlstate && strcmp(sqlstate, "23505") == 0 ? "the record already exists"
+                                                          : "a concurrent change got in the way, try again";
+    case CORE_ERR_INVALID:
+        return sqlstate && strncmp(sqlstate, "22", 2) == 0 ? "the database cannot store a value of this request"
+                                                           : "the request breaks a rule of the database";
+    case CORE_ERR_UNAVAILABLE:
+        return PG_UNAVAILABLE;
+    default:
+        return "the database failed to run the request";
+    }
+}
+
 /* Turns a libpq result (or its absence) into a status and, on failure, fills err. Does not free
  * res. */
 static core_status check_result(pg_conn *c, const PGresult *res, core_err *err)
@@ -419,12 +440,16 @@ static core_status check_result(pg_conn *c, const PGresult *res, core_err *err)
         primary = PQerrorMessage(c->raw);
     copy_text(text, sizeof text, primary);
 
-    if (PQstatus(c->raw) != CONNECTION_OK)
-        return core_err_set(err, CORE_ERR_UNAVAILABLE, "lost the database connection: %s", text);
+    if (PQstatus(c->raw) != CONNECTION_OK) {
+        core_err_set(err, CORE_ERR_UNAVAILABLE, "lost the database connection: %s", text);
+        return core_err_public(err, PG_UNAVAILABLE);
+    }
     core_status st = pg_status_from_sqlstate(sqlstate);
     if (sqlstate)
-        return core_err_set(err, st, "%s (SQLSTATE %s)", text, sqlstate);
-    return core_err_set(err, st, "%s", text);
+        core_err_set(err, st, "%s (SQLSTATE %s)", text, sqlstate);
+    else
+        core_err_set(err, st, "%s", text);
+    return core_err_public(err, "%s", pg_public_text(st, sqlstate));
 }
 
 core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *const *params,

@@ -20,6 +20,16 @@
  * server's primary message and the SQLSTATE, e.g.
  *     duplicate key value violates unique constraint "stores_pkey" (SQLSTATE 23505)
  * libpq's texts are copied at the call site (PQerrorMessage is overwritten by the next call).
+ * Those texts (and the server's address in connection errors) are internal: every error from
+ * this part also carries a public message (core_err_public(), core.h) that the edges show
+ * clients instead, while the whole message goes to the log:
+ *     CORE_ERR_UNAVAILABLE                 "the database is unavailable, try again"
+ *     pool wait ran out                    "the database is busy, try again"
+ *     23505                                "the record already exists"
+ *     40001, 40P01                         "a concurrent change got in the way, try again"
+ *     22xxx                                "the database cannot store a value of this request"
+ *     other 23xxx                          "the request breaks a rule of the database"
+ *     anything else                        "the database failed to run the request"
  *
  * Connections: the pool opens connections on demand up to its size, and one eagerly in
  * pg_pool_new() so a wrong PG_CONN fails at start-up, not at the first request. A conninfo without

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "httpc.h"
 #include "log.h"
@@ -167,7 +168,17 @@ static void rpc_handler(void *ud, const struct web_request *req, struct web_resp
     size_t packed_len = 0;
 
     const ProtobufCMethodDescriptor *md = rpc_registry_method(reg, service, method);
+    const char *ct = web_request_header(req, "Content-Type");
     core_status st = CORE_OK;
+    if (!ct || strncasecmp(ct, CONTENT_TYPE, strlen(CONTENT_TYPE)) != 0 || (ct[strlen(CONTENT_TYPE)] != '\0' &&
+                                                                         ct[strlen(CONTENT_TYPE)] != ';')) {
+        /* a web page can make a browser post text/plain or a form here without asking first */
+        snprintf(resp->extra_headers, sizeof resp->extra_headers, "Rpc-Status: %s\r\n",
+                 core_status_name(CORE_ERR_INVALID));
+        char *text = core_strdup("an RPC body must be sent as " CONTENT_TYPE);
+        web_respond(resp, 415, "text/plain; charset=utf-8", text, text ? strlen(text) : 0);
+        return;
+    }
     if (!md)
         st = core_err_set(&err, CORE_ERR_NOT_FOUND, "no RPC method %s/%s", service, method);
     if (st == CORE_OK)
@@ -180,9 +191,11 @@ static void rpc_handler(void *ud, const struct web_request *req, struct web_resp
     if (st == CORE_OK) {
         web_respond(resp, 200, CONTENT_TYPE, (char *)packed, packed_len);
     } else {
-        if (core_status_http(st) >= 500)
+        /* the caller is another module, but still gets no internal detail: that goes to the log,
+         * under the request id the caller passed on */
+        if (core_status_http(st) >= 500 || err.public_msg[0])
             log_warn(COMP, "%s/%s failed: %s status=%s", service, method, err.msg, core_status_name(st));
-        respond_rpc_error(resp, st, err.msg);
+        respond_rpc_error(resp, st, core_err_client_msg(&err));
     }
     pb_free(in);
     pb_free(out);
@@ -242,12 +255,16 @@ core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const
         return core_err_set(err, CORE_ERR_INVALID, "method %s.%s takes a %s, not a %s", svc->name, method,
                             md->input->name, req ? req->descriptor->name : "NULL message");
 
-    char label[64], path[512];
+    char label[64], path[512], id_header[32 + LOG_REQUEST_ID_MAX];
     unsigned char *packed = NULL;
     size_t packed_len = 0;
     struct httpc_response hr = HTTPC_RESPONSE_INIT;
     core_err herr = CORE_ERR_INIT;
-    static const char *const headers[] = {"Content-Type: " CONTENT_TYPE, NULL};
+    const char *headers[] = {"Content-Type: " CONTENT_TYPE, NULL, NULL};
+    if (log_request_id()) { /* the request this call serves: its log lines there carry the same id */
+        snprintf(id_header, sizeof id_header, "X-Request-Id: %s", log_request_id());
+        headers[1] = id_header;
+    }
 
     server_label(svc, label, sizeof label);
     snprintf(path, sizeof path, "/rpc/%s/%s", svc->name, md->name);
@@ -256,17 +273,24 @@ core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const
         return st;
     st = httpc_request(c->http, "POST", path, headers, packed, packed_len, &hr, &herr);
     core_free(packed);
-    if (st == CORE_ERR_UNAVAILABLE)
-        return core_err_set(err, st, "%s RPC at %s unreachable: %s", label, c->where, herr.msg);
+    /* addresses and transport detail stay in msg (logs); the API's words go to clients */
+    if (st == CORE_ERR_UNAVAILABLE) {
+        core_err_set(err, st, "%s RPC at %s unreachable: %s", label, c->where, herr.msg);
+        return core_err_public(err, "the %s module is unavailable, try again", label);
+    }
     if (st == CORE_ERR_TOO_LARGE) /* the server's answer, not the caller's input: no 413 */
         st = CORE_ERR_IO;
-    if (st != CORE_OK)
-        return core_err_set(err, st, "%s RPC at %s: %s", label, c->where, herr.msg);
+    if (st != CORE_OK) {
+        core_err_set(err, st, "%s RPC at %s: %s", label, c->where, herr.msg);
+        return core_err_public(err, "the %s module did not answer properly", label);
+    }
 
     if (hr.status == 200) {
         st = pb_unpack(md->output, (const unsigned char *)hr.body, hr.body_len, resp, NULL);
-        if (st != CORE_OK)
+        if (st != CORE_OK) {
             st = core_err_set(err, CORE_ERR_IO, "malformed %s from %s RPC at %s", md->output->name, label, c->where);
+            core_err_public(err, "the %s module did not answer properly", label);
+        }
     } else {
         const char *rpc_status = httpc_response_header(&hr, "Rpc-Status");
         if (rpc_status) {
@@ -278,9 +302,11 @@ core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const
                          hr.body);
         } else if (hr.status == 503) {
             st = core_err_set(err, CORE_ERR_UNAVAILABLE, "%s RPC at %s unavailable (HTTP 503)", label, c->where);
+            core_err_public(err, "the %s module is unavailable, try again", label);
         } else {
             st = core_err_set(err, CORE_ERR_IO, "%s RPC at %s answered HTTP %d to %s", label, c->where, hr.status,
                               path);
+            core_err_public(err, "the %s module did not answer properly", label);
         }
     }
     httpc_response_release(&hr);

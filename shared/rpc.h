@@ -12,7 +12,13 @@
  *   failure: HTTP core_status_http(st), header "Rpc-Status: CORE_ERR_NOT_FOUND" (core_status_name),
  *            text/plain body = the error message.
  * The client maps the Rpc-Status header back to the same core_status, so errors cross processes
- * unchanged.
+ * unchanged. The error text is core_err_client_msg() (core.h): a message with internal detail
+ * (a database's text, an address) crosses as its public words, and the detail is logged by the
+ * server, with the request id. rpc_call() sends its thread's request id (log.h) as
+ * "X-Request-Id", which the server adopts (web.h), so one id follows a request across modules.
+ * A body without "Content-Type: application/x-protobuf" -> 415, Rpc-Status CORE_ERR_INVALID:
+ * web pages can make a browser post text/plain or forms to 127.0.0.1 without asking, but not
+ * this type.
  *
  * Messages are heap trees (pb.h): requests are borrowed by the callee, responses are owned by the
  * caller, who frees them with pb_free().
@@ -64,10 +70,11 @@ const ProtobufCMethodDescriptor *rpc_registry_method(const rpc_registry *reg, co
 core_status rpc_invoke(rpc_registry *reg, const char *service, const char *method, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err);
 
 /* Serves the registry on a web server (before web_server_start()): POST /rpc/{service}/{method},
- * body = packed request (Content-Type application/x-protobuf). 200 + packed response; on error:
- * HTTP core_status_http(st), header "Rpc-Status: <core_status_name(st)>", text body = the error
- * message. Malformed body -> 400 CORE_ERR_INVALID; unknown service/method -> 404
- * CORE_ERR_NOT_FOUND. reg is borrowed and must outlive srv. */
+ * body = packed request (Content-Type application/x-protobuf, else 415). 200 + packed response;
+ * on error: HTTP core_status_http(st), header "Rpc-Status: <core_status_name(st)>", text body =
+ * core_err_client_msg() of the error (5xx and internal messages are logged). Malformed body ->
+ * 400 CORE_ERR_INVALID; unknown service/method -> 404 CORE_ERR_NOT_FOUND. reg is borrowed and
+ * must outlive srv. */
 core_status rpc_server_mount(rpc_registry *reg, web_server *srv, core_err *err);
 
 typedef struct rpc_client rpc_client;   /* thread-safe; reuses connections (httpc) */
@@ -83,8 +90,10 @@ void rpc_client_free(rpc_client *c);
  * CORE_ERR_INVALID). On OK *resp is unpacked into a heap tree of the method's output type (caller
  * frees with pb_free). A remote error comes back as the SAME core_status with the remote message
  * (so a NOT_FOUND in stores stays a NOT_FOUND in baskets); unreachable -> CORE_ERR_UNAVAILABLE
- * "stores RPC at 127.0.0.1:8085 unreachable: ..." (the service's package names the server); a
- * reply that is malformed or larger than HTTPC_MAX_RESPONSE -> CORE_ERR_IO. */
+ * "stores RPC at 127.0.0.1:8085 unreachable: ..." (the service's package names the server) with
+ * the public message "the stores module is unavailable, try again"; a reply that is malformed or
+ * larger than HTTPC_MAX_RESPONSE -> CORE_ERR_IO, public "the stores module did not answer
+ * properly". */
 core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const char *method, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err);
 
 #endif /* RPC_H */

@@ -251,42 +251,56 @@ void web_respond_json(struct web_response *resp, int status, json_t *json)
 {
     char *buf = NULL;
     size_t len = 0;
-    if (json) {
-        len = json_dumpb(json, NULL, 0, JSON_COMPACT);
-        buf = len ? core_malloc(len + 1) : NULL;
-        if (buf) {
-            json_dumpb(json, buf, len, JSON_COMPACT);
-            buf[len] = '\0';
-        }
+    core_err err = CORE_ERR_INIT;
+    if (json) { /* pbjson_dump, not jansson's recursive writer: its depth is bounded */
+        if (pbjson_dump(json, &buf, &len, &err) != CORE_OK)
+            buf = NULL;
         json_decref(json);
     }
     if (!buf) {
-        log_error(COMP, "cannot serialise a JSON response (out of memory)");
+        log_error(COMP, "cannot serialise a JSON response: %s", json ? err.msg : "no value");
         web_respond(resp, 500, NULL, NULL, 0);
         return;
     }
     web_respond(resp, status, "application/json", buf, len);
 }
 
-/* The error JSON with an explicit HTTP status and code (405 has no core_status). */
-static void respond_error_code(struct web_response *resp, int http, int code, const char *message)
+/* The error JSON with an explicit HTTP status and code (405 has no core_status); with_id adds
+ * the request id (the detail of this error is in the log under it). */
+static void respond_error_code(struct web_response *resp, int http, int code, const char *message, bool with_id)
 {
-    json_t *j = json_pack("{s:i,s:s}", "code", code, "message", message ? message : "");
-    if (!j && message) {
-        /* json_pack refuses text that is not UTF-8, which would turn any status into a bare 500:
-         * a handler may quote a decoded path parameter ("%FF") or user text cut inside a
-         * character */
-        char clean[CORE_ERR_MSG_MAX * 2];
-        core_strlcpy(clean, message, sizeof clean);
-        pbjson_make_utf8(clean);
-        j = json_pack("{s:i,s:s}", "code", code, "message", clean);
+    /* json_pack refuses text that is not UTF-8, which would turn any status into a bare 500: a
+     * handler may quote a decoded path parameter ("%FF") or user text cut inside a character */
+    char clean[CORE_ERR_MSG_MAX * 2];
+    core_strlcpy(clean, message ? message : "", sizeof clean);
+    pbjson_make_utf8(clean);
+    json_t *j = json_pack("{s:i,s:s}", "code", code, "message", clean);
+    const char *id = with_id ? log_request_id() : NULL;
+    if (j && id && json_object_set_new(j, "requestId", json_string(id)) != 0) {
+        json_decref(j);
+        j = NULL;
     }
     web_respond_json(resp, http, j);
 }
 
 void web_respond_error(struct web_response *resp, core_status st, const char *message)
 {
-    respond_error_code(resp, core_status_http(st), core_status_code(st), message);
+    respond_error_code(resp, core_status_http(st), core_status_code(st), message, false);
+}
+
+void web_respond_error_http(struct web_response *resp, int http_status, core_status st, const char *message)
+{
+    respond_error_code(resp, http_status, core_status_code(st), message, false);
+}
+
+void web_respond_failure(struct web_response *resp, const core_err *err, const char *what)
+{
+    int http = core_status_http(err->status);
+    bool hidden = err->public_msg[0] != '\0';
+    if (http >= 500 || hidden)
+        log_write(http >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, COMP, "%s: %s status=%s", what, err->msg,
+                  core_status_name(err->status));
+    respond_error_code(resp, http, core_status_code(err->status), core_err_client_msg(err), http >= 500 || hidden);
 }
 
 static void respond_errorf(struct web_response *resp, int http, int code, const char *fmt, ...)
@@ -299,7 +313,7 @@ static void respond_errorf(struct web_response *resp, int http, int code, const 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    respond_error_code(resp, http, code, msg);
+    respond_error_code(resp, http, code, msg, false);
 }
 
 /* ---- request accessors ---------------------------------------------------------------------- */
@@ -375,6 +389,31 @@ static bool request_has_body(struct mg_connection *conn, const struct mg_request
     return te && strcasecmp(te, "identity") != 0;
 }
 
+/* A body's length must be unambiguous, or a proxy in front and this server can disagree on where
+ * the next request starts (request smuggling). civetweb reads the first Content-Length it finds
+ * and prefers Transfer-Encoding over it. NULL when the framing is sound, else the problem. */
+static const char *framing_problem(const struct mg_request_info *ri)
+{
+    bool te = false, cl = false;
+    unsigned long long length = 0;
+    for (int i = 0; i < ri->num_headers; i++) {
+        const char *v = ri->http_headers[i].value;
+        if (strcasecmp(ri->http_headers[i].name, "Transfer-Encoding") == 0) {
+            te = true;
+        } else if (strcasecmp(ri->http_headers[i].name, "Content-Length") == 0) {
+            size_t digits = strspn(v, "0123456789");
+            if (digits == 0 || digits > 18 || v[digits + strspn(v + digits, " \t")] != '\0')
+                return "malformed Content-Length header";
+            unsigned long long n = strtoull(v, NULL, 10);
+            if (cl && n != length)
+                return "conflicting Content-Length headers";
+            cl = true;
+            length = n;
+        }
+    }
+    return te && cl ? "a request cannot have both Transfer-Encoding and Content-Length" : NULL;
+}
+
 enum body_result { BODY_OK, BODY_TOO_LARGE, BODY_BROKEN, BODY_NOMEM };
 
 /* Reads the whole request body (Content-Length or chunked) into a NUL-terminated buffer, stopping
@@ -446,6 +485,7 @@ static void send_response(struct mg_connection *conn, const struct mg_request_in
                      "%s%s%s"
                      "Content-Length: %zu\r\n"
                      "%s"
+                     "%s%s%s"
                      "%s\r\n",
                      resp->status, reason ? reason : "",
                      resp->content_type ? "Content-Type: " : "", resp->content_type ? resp->content_type : "",
@@ -454,7 +494,8 @@ static void send_response(struct mg_connection *conn, const struct mg_request_in
                                        ? ""
                                        : "Connection: keep-alive\r\n")
                                 : "Connection: close\r\n",
-                     resp->extra_headers);
+                     log_request_id() ? "X-Request-Id: " : "", log_request_id() ? log_request_id() : "",
+                     log_request_id() ? "\r\n" : "", resp->extra_headers);
     if (n < 0 || (size_t)n >= sizeof head) {
         log_error(COMP, "response header too long status=%d", resp->status);
         return;
@@ -501,6 +542,12 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
     *body_unread = request_has_body(conn, ri);
     if (atomic_load(&srv->stopping)) {
         respond_errorf(resp, 503, core_status_code(CORE_ERR_UNAVAILABLE), "server is shutting down");
+        return;
+    }
+    const char *framing = framing_problem(ri);
+    if (framing) {
+        *body_unread = true; /* where the body ends is unknown: close the connection */
+        respond_errorf(resp, 400, core_status_code(CORE_ERR_INVALID), "%s", framing);
         return;
     }
     if (!path || path[0] != '/') {
@@ -580,12 +627,26 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
     if (resp->status < 100 || resp->status > 599) {
         log_error(COMP, "handler for %s %s left an invalid status %d", best->method, best->tmpl, resp->status);
         resp->extra_headers[0] = '\0';
-        respond_errorf(resp, 500, core_status_code(CORE_ERR_INTERNAL), "handler produced no response");
+        respond_error_code(resp, 500, core_status_code(CORE_ERR_INTERNAL), "handler produced no response", true);
     }
 
 done:
     core_free(body);
     core_free(decoded);
+}
+
+/* The request's id: the caller's X-Request-Id when it is 1-64 characters of [A-Za-z0-9._-] (the
+ * RPC client passes its request's id on), else a new UUID. */
+static void take_request_id(struct mg_connection *conn, char id[LOG_REQUEST_ID_MAX + 1])
+{
+    const char *h = mg_get_header(conn, "X-Request-Id");
+    size_t n = h ? strlen(h) : 0;
+    bool ok = n > 0 && n <= LOG_REQUEST_ID_MAX && strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                            "0123456789._-") == n;
+    if (ok)
+        memcpy(id, h, n + 1);
+    else
+        core_uuid_new(id);
 }
 
 static int on_request(struct mg_connection *conn, void *cbdata)
@@ -595,7 +656,10 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     long long t0 = now_us();
     struct web_response resp = {0};
     bool body_unread = false;
+    char id[LOG_REQUEST_ID_MAX + 1];
 
+    take_request_id(conn, id);
+    log_request_id_set(id);
     atomic_fetch_add(&srv->inflight, 1);
     dispatch(srv, conn, ri, &resp, &body_unread);
     /* Fairness: civetweb binds a worker thread to a connection while it is kept alive, and
@@ -612,8 +676,56 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     core_free(resp.body);
     log_debug(COMP, "%s %s status=%d duration_us=%lld", ri->request_method,
               ri->local_uri_raw ? ri->local_uri_raw : "?", status, now_us() - t0);
+    log_request_id_set(NULL);
     atomic_fetch_sub(&srv->inflight, 1);
     return status;
+}
+
+/* civetweb refuses some requests before on_request() could see them (a request line or header
+ * block over its buffer, a method it does not know such as TRACE, a malformed request line or
+ * header, an HTTP version other than 1.x) and calls this to report the error: the client gets
+ * the API's JSON error instead of civetweb's plain text, and the connection is closed. */
+static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    const char *method = status == 400 && ri ? ri->request_method : NULL;
+    /* the methods civetweb 1.15 accepts; its parser stops at a method word it does not know, and
+     * that word is then NUL-terminated in civetweb's request buffer */
+    static const char known[] = " GET POST PUT DELETE HEAD OPTIONS CONNECT PATCH PROPFIND MKCOL LOCK UNLOCK "
+                                "PROPPATCH REPORT ";
+    char id[LOG_REQUEST_ID_MAX + 1], refused[40] = "";
+    struct web_response resp = {0};
+    core_uuid_new(id);
+    log_request_id_set(id);
+    if (method && method[0] && strlen(method) <= 32 && strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(method)) {
+        snprintf(refused, sizeof refused, " %s ", method);
+        if (strstr(known, refused))
+            refused[0] = '\0';
+        else
+            snprintf(refused, sizeof refused, "%s", method);
+    }
+    const char *max = mg_get_option(mg_get_context(conn), "max_request_size");
+    if (status == 400 && errmsg && strcmp(errmsg, "Malformed message") == 0) {
+        /* civetweb 1.15 says this both for a head that outgrew its buffer and for control bytes */
+        respond_errorf(&resp, 400, core_status_code(CORE_ERR_INVALID),
+                       "malformed request head, or request line and headers larger than %s bytes", max ? max : "16384");
+    } else if (refused[0]) {
+        respond_errorf(&resp, 501, 12, "method %s is not supported", refused);
+    } else if (status == 505) {
+        respond_errorf(&resp, 505, core_status_code(CORE_ERR_INVALID), "HTTP version not supported (use HTTP/1.1)");
+    } else if (status == 411 || status == 400) {
+        respond_errorf(&resp, 400, core_status_code(CORE_ERR_INVALID), "malformed HTTP request");
+    } else {
+        respond_errorf(&resp, status >= 400 && status <= 599 ? status : 500, core_status_code(CORE_ERR_INTERNAL),
+                       "the request could not be read");
+    }
+    log_debug(COMP, "civetweb refused a request: %d %s -> %d", status, errmsg ? errmsg : "", resp.status);
+    struct mg_request_info none = {0}; /* all send_response() needs: HEAD gets no body */
+    none.request_method = ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0 ? "HEAD" : "";
+    send_response(conn, &none, &resp, false);
+    core_free(resp.body);
+    log_request_id_set(NULL);
+    return 0;
 }
 
 static int on_init_connection(const struct mg_connection *conn, void **conn_data)
@@ -663,6 +775,7 @@ core_status web_server_start(web_server *srv, core_err *err)
     callbacks.log_message = on_log_message;
     callbacks.init_connection = on_init_connection;
     callbacks.connection_closed = on_connection_closed;
+    callbacks.http_error = on_http_error;
     /* keep-alive only while at least a quarter of the threads (one at least) is free */
     srv->crowded_at = srv->opts.threads - srv->opts.threads / 4;
     if (srv->crowded_at >= srv->opts.threads)

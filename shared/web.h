@@ -24,7 +24,32 @@
  *     the connection is closed ("Connection: close")
  *   - a handler that leaves resp->status 0 -> 500 (a bug in the handler, logged as an error)
  *   - after web_server_stop() began         -> 503 {"code":14,"message":"server is shutting down"}
+ *   - an ambiguous body length (request smuggling): two Content-Length headers with different
+ *     values, a Content-Length that is not a plain number, or Content-Length together with
+ *     Transfer-Encoding -> 400 {"code":3,"message":"conflicting Content-Length headers"} (or
+ *     "malformed Content-Length header", "a request cannot have both Transfer-Encoding and
+ *     Content-Length"), before routing; the connection is closed
+ * Requests that civetweb refuses before routing get the same JSON error format (civetweb's
+ * http_error callback) and "Connection: close":
+ *   - request line + headers over civetweb's buffer (max_request_size, 16 KiB: a 60,000-character
+ *     id, a 64 KiB header) -> 400 {"code":3,"message":"malformed request head, or request line
+ *     and headers larger than 16384 bytes"} (civetweb reports both cases alike: a control byte
+ *     such as a tab in the head is the other)
+ *   - a method civetweb does not know (TRACE, FOO) -> 501 {"code":12,"message":"method TRACE is
+ *     not supported"}
+ *   - a malformed request line or header, a target with control or non-ASCII bytes -> 400
+ *     {"code":3,"message":"malformed HTTP request"}; HTTP/2 or /0.9 -> 505
+ * Request ids: every request gets an id, the caller's "X-Request-Id" header when it is 1-64
+ * characters of [A-Za-z0-9._-] (so the RPC client's calls keep the id of the request they serve),
+ * else a new UUID. Every response carries it as "X-Request-Id", every log record written while
+ * the request runs ends in " req=<id>" (log.h), and an error body whose detail went to the log
+ * (a handler that left no response; web_respond_failure() for a 5xx or an internal message)
+ * carries it as "requestId":
+ *     503 {"code":14,"message":"the database is unavailable, try again","requestId":"6f1..."}
  * Every response carries Content-Length; JSON ones carry Content-Type: application/json.
+ * Stack: civetweb (Debian 1.15) runs handlers on worker threads with a 100 KiB stack (0x19000
+ * bytes). Handlers must not recurse on input: pbjson.h and pb.h bound every recursive parse, and
+ * JSON responses are written with pbjson_dump() (bounded depth), not jansson's writer.
  * Connections are HTTP/1.1 keep-alive; note that civetweb binds a worker thread to a connection
  * while it is open (idle ones are closed after 500 ms), so `threads` bounds concurrent clients.
  * Connections beyond that wait in civetweb's queue; so that busy kept-alive clients cannot starve
@@ -121,5 +146,17 @@ void web_respond_json(struct web_response *resp, int status, json_t *json /* tak
 /* Error response: HTTP core_status_http(st), JSON {"code": core_status_code(st), "message": message}.
  * message is borrowed; bytes of it that are not valid UTF-8 are sent as '?'. */
 void web_respond_error(struct web_response *resp, core_status st, const char *message);
+
+/* The same with an HTTP status that no core_status maps to (415 Unsupported Media Type), the
+ * code still core_status_code(st). */
+void web_respond_error_http(struct web_response *resp, int http_status, core_status st, const char *message);
+
+/* The edge's answer to a failed call: HTTP core_status_http(err->status) with
+ * core_err_client_msg(err) as the message (core.h). When err carries a public message (its msg
+ * holds internal detail) or the status is a 5xx, err->msg is logged first ("<what>: <msg>
+ * status=..."; error level for 5xx, warn otherwise, with the request id) and the body gets
+ * "requestId". what (borrowed) names the call, e.g. "POST /api/stores (storespb.StoresService.
+ * CreateStore)". */
+void web_respond_failure(struct web_response *resp, const core_err *err, const char *what);
 
 #endif /* WEB_H */

@@ -10,8 +10,9 @@
  * Oracle: a small reference router written from web.h's rules (split at '/', literal segments
  * compared raw, a parameter takes one non-empty segment, the earliest literal wins, percent-decoding
  * with "%00" and bad escapes refused) predicts status, route, parameters and Allow header; a
- * response that civetweb produced on its own (not JSON, not the echo) is not judged. Every JSON
- * error body must parse and carry the expected "code". core_alloc_live() must not grow.
+ * target that civetweb refuses before routing (control or non-ASCII bytes) must get web.c's JSON
+ * 400 (the http_error callback). Every JSON error body must parse and carry the expected "code".
+ * core_alloc_live() must not grow.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -300,11 +301,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     core_status st = httpc_request(client, method, target, NULL, NULL, 0, &resp, &err);
     CHECK(st == CORE_OK, "target \"%s\": %s", target, err.msg);
 
-    const char *ctype = httpc_response_header(&resp, "Content-Type");
-    /* civetweb answers some requests itself (e.g. 400 for control characters in the target),
-     * without our content types: those are not judged */
-    bool ours = ctype && (strcmp(ctype, "application/json") == 0 || strcmp(ctype, ECHO_TYPE) == 0);
-    if (ours) {
+    /* civetweb refuses a target with control characters or non-ASCII bytes before routing; web.c
+     * answers those through civetweb's http_error callback with the API's JSON error */
+    bool refused = false;
+    for (size_t i = 0; i < tl; i++)
+        refused |= (unsigned char)target[i] < 0x21 || (unsigned char)target[i] > 0x7e;
+    if (refused) {
+        CHECK(resp.status == 400, "target \"%s\": civetweb refused it, status %d, want 400", target, resp.status);
+        check_error_json(&resp, 3, head, target);
+    } else {
         const char *q = strchr(target, '?');
         size_t plen = q ? (size_t)(q - target) : tl;
         struct seg ps[MAX_SEG];

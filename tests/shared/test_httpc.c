@@ -608,6 +608,66 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+#define EARLY_ROUNDS 40
+
+/* Like civetweb answering 413 to an oversized body: reads the start of the request only, answers,
+ * and closes with the rest unread, so the kernel resets the connection while the client is still
+ * sending. */
+static void script_early_answer(struct raw_srv *s)
+{
+    static const char answer[] = "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+    for (int i = 0; i < EARLY_ROUNDS; i++) {
+        int fd = srv_accept(s);
+        if (fd < 0)
+            return;
+        char buf[16384];
+        size_t got = 0;
+        while (got < sizeof buf) {
+            ssize_t n = recv(fd, buf + got, sizeof buf - got, 0);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        srv_write(fd, answer);
+        shutdown(fd, SHUT_WR);
+        close(fd); /* unread data: a reset, not a FIN only */
+    }
+}
+
+/* The server's early answer must reach the caller even when the reset makes a send() fail with
+ * EPIPE/ECONNRESET: that answer is already in the socket's receive queue. The race is between the
+ * reset and the client's next send(); before the fix some of these rounds failed with "cannot
+ * send to ...: Broken pipe" (or "Connection reset by peer"). */
+static void test_early_answer_while_sending(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    struct raw_srv s;
+    srv_start(&s, script_early_answer);
+    httpc *c = client(s.port, 5000);
+    size_t big = 4u * 1024 * 1024;
+    char *body = malloc(big);
+    assert_non_null(body);
+    memset(body, 'x', big);
+    int answered = 0;
+    for (int i = 0; i < EARLY_ROUNDS; i++) {
+        struct httpc_response resp = HTTPC_RESPONSE_INIT;
+        core_err err = CORE_ERR_INIT;
+        core_status st = httpc_request(c, "POST", "/upload", NULL, body, big, &resp, &err);
+        if (st != CORE_OK)
+            fprintf(stderr, "round %d: %s\n", i, err.msg);
+        else if (resp.status == 413 && strcmp(resp.body, "{}") == 0)
+            answered++;
+        httpc_response_release(&resp);
+    }
+    free(body);
+    httpc_free(c);
+    srv_finish(&s);
+    assert_int_equal(answered, EARLY_ROUNDS);
+    assert_int_equal(core_alloc_live(), live);
+}
+
 static void test_concurrent_requests(void **state)
 {
     (void)state;
@@ -663,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_unreachable_and_invalid),
         cmocka_unit_test(test_concurrent_requests),
+        cmocka_unit_test(test_early_answer_while_sending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -287,8 +287,8 @@ static unsigned char *nested_values(unsigned char *buf, size_t size, int levels)
     return p;
 }
 
-/* Nesting is bounded (protobuf-c itself would recurse once per level): PB_MAX_DEPTH levels are
- * read, one more is refused, and so is a nesting as deep as a big body allows, without running
+/* Nesting is bounded (protobuf-c itself would recurse once per level): PB_MAX_DEPTH levels (the
+ * outermost message and PB_MAX_DEPTH - 1 below it) are read, one more is refused, and so is a nesting as deep as a big body allows, without running
  * out of stack. */
 static void nesting_is_bounded(void **state)
 {
@@ -300,15 +300,16 @@ static void nesting_is_bounded(void **state)
     unsigned char *buf = core_malloc(size);
     assert_non_null(buf);
 
-    unsigned char *p = nested_values(buf, size, PB_MAX_DEPTH);
+    const int deepest = PB_MAX_DEPTH - 1;
+    unsigned char *p = nested_values(buf, size, deepest);
     assert_int_equal(pb_unpack(&pbjsontest__everything__descriptor, p, (size_t)(buf + size - p), &m,
                                &err),
                      CORE_OK);
     const Google__Protobuf__Value *v = ((const Pbjsontest__Everything *)m)->extra;
     int level = 1;
-    for (; level + 2 <= PB_MAX_DEPTH; level += 2)
+    for (; level + 2 <= deepest; level += 2)
         v = v->list_value->values[0];
-    if (level == PB_MAX_DEPTH) {
+    if (level == deepest) {
         assert_string_equal(v->string_value, "x");
     } else { /* the innermost level is an empty ListValue */
         assert_non_null(v->list_value);
@@ -317,11 +318,11 @@ static void nesting_is_bounded(void **state)
     pb_free(m);
     m = NULL;
 
-    p = nested_values(buf, size, PB_MAX_DEPTH + 1);
+    p = nested_values(buf, size, deepest + 1);
     assert_int_equal(pb_unpack(&pbjsontest__everything__descriptor, p, (size_t)(buf + size - p), &m,
                                &err),
                      CORE_ERR_INVALID);
-    assert_string_equal(err.msg, "protobuf data for pbjsontest.Everything is nested too deeply");
+    assert_string_equal(err.msg, "protobuf data for pbjsontest.Everything nests messages deeper than 32 levels");
     assert_null(m);
 
     p = nested_values(buf, size, 400000 - 1);

@@ -36,6 +36,8 @@ static void unreachable_server_is_unavailable(void **state)
         assert_non_null(strstr(err.msg, "cannot connect to PostgreSQL at 127.0.0.1:1"));
         assert_non_null(strstr(err.msg, "refused"));
         assert_null(strchr(err.msg, '\n'));
+        /* ...which stays inside: clients get the API's words */
+        assert_string_equal(core_err_client_msg(&err), "the database is unavailable, try again");
     }
     assert_int_equal(core_alloc_live(), live);
 }

@@ -59,7 +59,10 @@ static core_status fail_impl(void *ud, const ProtobufCMessage *req, ProtobufCMes
     const Rpctest__FailRequest *in = (const Rpctest__FailRequest *)req;
     if (in->status == 0) /* a buggy implementation: an error without detail */
         return CORE_ERR_IO;
-    return core_err_set(err, (core_status)in->status, "%s", in->message);
+    core_err_set(err, (core_status)in->status, "%s", in->message);
+    if (strncmp(in->message, "internal: ", 10) == 0) /* like pg.c: detail inside, public words outside */
+        core_err_public(err, "the rpctest store is unavailable, try again");
+    return err->status;
 }
 
 /* Answers with the wrong message type (a bug rpc_invoke must catch). */
@@ -302,8 +305,9 @@ static void test_wire_errors(void **state)
     assert_int_equal(httpc_new(&h, "127.0.0.1", web_server_port(r.srv), 5000, &err), CORE_OK);
 
     /* a malformed body: 400 + Rpc-Status CORE_ERR_INVALID, text message */
+    static const char *const pb_type[] = {"Content-Type: application/x-protobuf", NULL};
     const char garbage[] = {(char)0x0a, (char)0x7f, 'x'}; /* field 1, length 127, only 1 byte */
-    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", NULL, garbage, sizeof garbage,
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, garbage, sizeof garbage,
                                    &resp, &err),
                      CORE_OK);
     assert_int_equal(resp.status, 400);
@@ -315,7 +319,7 @@ static void test_wire_errors(void **state)
      * the method is not called */
     const char nul[] = {(char)0x0a, 3, 'a', 0, 'b'}; /* text = "a\0b" */
     int calls = atomic_load(&r.state.calls);
-    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", NULL, nul, sizeof nul,
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, nul, sizeof nul,
                                    &resp, &err),
                      CORE_OK);
     assert_int_equal(resp.status, 400);
@@ -325,7 +329,7 @@ static void test_wire_errors(void **state)
     httpc_response_release(&resp);
 
     /* an unknown method: 404 + CORE_ERR_NOT_FOUND */
-    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Nope", NULL, NULL, 0, &resp, &err), CORE_OK);
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Nope", pb_type, NULL, 0, &resp, &err), CORE_OK);
     assert_int_equal(resp.status, 404);
     assert_string_equal(httpc_response_header(&resp, "Rpc-Status"), "CORE_ERR_NOT_FOUND");
     httpc_response_release(&resp);
@@ -335,7 +339,24 @@ static void test_wire_errors(void **state)
     unsigned char *packed = NULL;
     size_t packed_len = 0;
     assert_int_equal(pb_pack(&req.base, &packed, &packed_len, &err), CORE_OK);
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, packed, packed_len, &resp, &err),
+                     CORE_OK);
+    assert_int_equal(resp.status, 200);
+    httpc_response_release(&resp);
+    /* the same body as text/plain (which any web page can post to 127.0.0.1) or untyped: 415 */
+    static const char *const text_plain[] = {"Content-Type: text/plain", NULL};
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", text_plain, packed, packed_len, &resp,
+                                   &err),
+                     CORE_OK);
+    assert_int_equal(resp.status, 415);
+    assert_string_equal(httpc_response_header(&resp, "Rpc-Status"), "CORE_ERR_INVALID");
+    assert_string_equal(resp.body, "an RPC body must be sent as application/x-protobuf");
+    httpc_response_release(&resp);
     assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", NULL, packed, packed_len, &resp, &err),
+                     CORE_OK);
+    assert_int_equal(resp.status, 415);
+    httpc_response_release(&resp);
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, packed, packed_len, &resp, &err),
                      CORE_OK);
     core_free(packed);
     assert_int_equal(resp.status, 200);
@@ -353,6 +374,14 @@ static void test_wire_errors(void **state)
     assert_int_equal(rpc_call(r.client, &rpctest__other_service__descriptor, "Ping", &req.base, &out, &err),
                      CORE_ERR_INTERNAL);
     assert_string_equal(err.msg, "method rpctest.OtherService.Ping returned rpctest.FailReply instead of a rpctest.EchoReply");
+
+    /* an internal message crosses as its public words only (the detail is logged by the server) */
+    Rpctest__FailRequest freq = RPCTEST__FAIL_REQUEST__INIT;
+    freq.status = CORE_ERR_UNAVAILABLE;
+    freq.message = "internal: cannot connect to PostgreSQL at 10.1.2.3:5432: timeout";
+    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Fail", &freq.base, &out, &err),
+                     CORE_ERR_UNAVAILABLE);
+    assert_string_equal(err.msg, "the rpctest store is unavailable, try again");
 
     httpc_free(h);
     rig_stop(&r);
@@ -385,6 +414,8 @@ static void test_unreachable(void **state)
     snprintf(want, sizeof want, "rpctest RPC at 127.0.0.1:%d unreachable: cannot connect to 127.0.0.1:%d: ", port,
              port);
     assert_int_equal(strncmp(err.msg, want, strlen(want)), 0);
+    /* the address stays in msg, for the log: clients get the public words */
+    assert_string_equal(core_err_client_msg(&err), "the rpctest module is unavailable, try again");
     assert_null(resp);
     rpc_client_free(c);
     rpc_client_free(NULL);

@@ -46,9 +46,9 @@ static void echo_handler(void *ud, const struct web_request *req, struct web_res
     for (size_t i = 0; i < req->nparams; i++)
         json_object_set_new(params, req->param_names[i], json_string(req->param_values[i]));
     const char *hdr = web_request_header(req, "X-Test");
-    json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:s?,s:s%,s:s?}", "route", (const char *)ud, "method", req->method,
+    json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:s?,s:s%,s:s?,s:s?}", "route", (const char *)ud, "method", req->method,
                           "path", req->path, "params", params, "query", req->query, "body", req->body,
-                          req->body_len, "x_test", hdr);
+                          req->body_len, "x_test", hdr, "request_id", log_request_id());
     web_respond_json(resp, 200, j);
 }
 
@@ -57,6 +57,17 @@ static void forgetful_handler(void *ud, const struct web_request *req, struct we
     (void)ud;
     (void)req;
     (void)resp; /* leaves status 0: a bug the server turns into 500 */
+}
+
+/* Fails like a call into the database during an outage: internal message, public message. */
+static void outage_handler(void *ud, const struct web_request *req, struct web_response *resp)
+{
+    (void)ud;
+    (void)req;
+    core_err err = CORE_ERR_INIT;
+    core_err_set(&err, CORE_ERR_UNAVAILABLE, "cannot connect to PostgreSQL at 127.0.0.1:5432: Connection refused");
+    core_err_public(&err, "the database is unavailable, try again");
+    web_respond_failure(resp, &err, "GET /outage");
 }
 
 static void conflict_handler(void *ud, const struct web_request *req, struct web_response *resp)
@@ -115,6 +126,7 @@ static web_server *start_server(size_t body_limit, struct slow_state *slow)
     assert_int_equal(web_route(srv, "GET", "/", echo_handler, "root", &err), CORE_OK);
     assert_int_equal(web_route(srv, "GET", "/bug", forgetful_handler, NULL, &err), CORE_OK);
     assert_int_equal(web_route(srv, "POST", "/conflict", conflict_handler, NULL, &err), CORE_OK);
+    assert_int_equal(web_route(srv, "GET", "/outage", outage_handler, NULL, &err), CORE_OK);
     assert_int_equal(web_route(srv, "GET", "/port", port_handler, NULL, &err), CORE_OK);
     if (slow)
         assert_int_equal(web_route(srv, "GET", "/slow", slow_handler, slow, &err), CORE_OK);
@@ -134,6 +146,9 @@ static json_t *do_request(httpc *c, const char *method, const char *path, const 
         fail_msg("request %s %s failed: %s", method, path, err.msg);
     assert_int_equal(resp->status, expect_status);
     assert_non_null(httpc_response_header(resp, "Content-Length"));
+    const char *id = httpc_response_header(resp, "X-Request-Id"); /* on every response */
+    assert_non_null(id);
+    assert_true(core_uuid_valid(id));
     return json_loads(resp->body, 0, NULL);
 }
 
@@ -157,6 +172,14 @@ static void expect_error(httpc *c, const char *method, const char *path, int sta
     assert_non_null(j);
     json_t *want = json_loads(expected_json, 0, NULL);
     assert_non_null(want);
+    /* "requestId": "*" in expected_json: the body must carry the response's X-Request-Id */
+    if (json_object_get(want, "requestId")) {
+        const char *id = json_string_value(json_object_get(j, "requestId"));
+        if (!id || strcmp(id, httpc_response_header(&resp, "X-Request-Id")) != 0)
+            fail_msg("%s %s: requestId missing or not the X-Request-Id header: %s", method, path, resp.body);
+        json_object_del(want, "requestId");
+        json_object_del(j, "requestId");
+    }
     if (!json_equal(j, want))
         fail_msg("%s %s: got %s, want %s", method, path, resp.body, expected_json);
     assert_string_equal(httpc_response_header(&resp, "Content-Type"), "application/json");
@@ -289,7 +312,8 @@ static void test_not_found_and_method_not_allowed(void **state)
     httpc_response_release(&resp);
 
     /* a handler that forgets the response is a 500; handler errors map through core_status */
-    expect_error(c, "GET", "/bug", 500, "{\"code\":13,\"message\":\"handler produced no response\"}");
+    expect_error(c, "GET", "/bug", 500,
+                 "{\"code\":13,\"message\":\"handler produced no response\",\"requestId\":\"*\"}");
     j = do_request(c, "POST", "/conflict", NULL, 409, &resp);
     want = json_loads("{\"code\":10,\"message\":\"basket is already checked out\"}", 0, NULL);
     assert_true(json_equal(j, want));
@@ -578,6 +602,158 @@ static void test_graceful_stop(void **state)
     assert_int_equal(core_alloc_live(), live);
 }
 
+/* Sends raw bytes on a new connection and returns what came back until the server closed it. */
+static void raw_exchange(int port, const char *request, char *out, size_t cap, bool *closed)
+{
+    int fd = raw_connect(port);
+    raw_send(fd, request);
+    raw_read_all(fd, out, cap, 3000, closed);
+    close(fd);
+}
+
+/* The body of a raw response (after the blank line) as JSON; NULL when there is none. */
+static json_t *raw_json(const char *response)
+{
+    const char *body = strstr(response, "\r\n\r\n");
+    return body ? json_loads(body + 4, 0, NULL) : NULL;
+}
+
+static void expect_raw_error(int port, const char *request, const char *status_line, int code, const char *message)
+{
+    char buf[8192];
+    bool closed;
+    raw_exchange(port, request, buf, sizeof buf, &closed);
+    if (strncmp(buf, status_line, strlen(status_line)) != 0)
+        fail_msg("want \"%s\", got: %.300s", status_line, buf);
+    assert_non_null(strstr(buf, "Content-Type: application/json\r\n"));
+    assert_non_null(strstr(buf, "Connection: close\r\n"));
+    assert_non_null(strstr(buf, "X-Request-Id: "));
+    json_t *j = raw_json(buf);
+    if (!j || json_integer_value(json_object_get(j, "code")) != code ||
+        strcmp(json_string_value(json_object_get(j, "message")), message) != 0)
+        fail_msg("want code %d \"%s\", got: %s", code, message, strstr(buf, "\r\n\r\n"));
+    json_decref(j);
+    assert_true(closed);
+}
+
+/* Request smuggling: the body's length must be unambiguous. */
+static void test_ambiguous_body_length_is_refused(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    web_server *srv = start_server(1024, NULL);
+    int port = web_server_port(srv);
+    expect_raw_error(port,
+                     "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 7\r\n\r\n{}"
+                     "GET / HTTP/1.1\r\n\r\n",
+                     "HTTP/1.1 400 ", 3, "conflicting Content-Length headers");
+    expect_raw_error(port,
+                     "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "0\r\n\r\n",
+                     "HTTP/1.1 400 ", 3, "a request cannot have both Transfer-Encoding and Content-Length");
+    expect_raw_error(port, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n{}", "HTTP/1.1 400 ",
+                     3, "malformed Content-Length header");
+    expect_raw_error(port, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n{}", "HTTP/1.1 400 ", 3,
+                     "malformed Content-Length header");
+    /* the same length twice is unambiguous */
+    char buf[4096];
+    bool closed;
+    raw_exchange(port,
+                 "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2 \r\n"
+                 "Connection: close\r\n\r\n{}",
+                 buf, sizeof buf, &closed);
+    assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    web_server_free(srv);
+    assert_int_equal(core_alloc_live(), live);
+}
+
+/* What civetweb refuses before routing still gets the API's JSON error. */
+static void test_refused_requests_get_json_errors(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    web_server *srv = start_server(1024, NULL);
+    int port = web_server_port(srv);
+    expect_raw_error(port, "TRACE /api/stores/1 HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 501 ", 12,
+                     "method TRACE is not supported");
+    expect_raw_error(port, "BREW /api/stores/1 HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 501 ", 12,
+                     "method BREW is not supported");
+    expect_raw_error(port, "GET /api/stores/\x80 HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400 ", 3,
+                     "malformed HTTP request");
+    expect_raw_error(port, "GET /api/stores/1 HTTP/1.1\r\nNo colon here\r\n\r\n", "HTTP/1.1 400 ", 3,
+                     "malformed HTTP request");
+    expect_raw_error(port, "GET /api/stores/1 HTTP/2.0\r\nHost: x\r\n\r\n", "HTTP/1.1 505 ", 3,
+                     "HTTP version not supported (use HTTP/1.1)");
+
+    /* a 60,000-character id and a 64 KiB header: over civetweb's 16 KiB request buffer */
+    size_t big = 64 * 1024;
+    char *req = malloc(big + 256);
+    assert_non_null(req);
+    int n = snprintf(req, big + 256, "GET /api/stores/");
+    memset(req + n, 'a', 60000);
+    snprintf(req + n + 60000, big + 256 - (size_t)n - 60000, " HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_raw_error(port, req, "HTTP/1.1 400 ", 3,
+                     "malformed request head, or request line and headers larger than 16384 bytes");
+    n = snprintf(req, big + 256, "GET /api/stores/1 HTTP/1.1\r\nX-Big: ");
+    memset(req + n, 'b', big);
+    snprintf(req + n + big, 256 - (size_t)n, "\r\n\r\n");
+    expect_raw_error(port, req, "HTTP/1.1 400 ", 3,
+                     "malformed request head, or request line and headers larger than 16384 bytes");
+    free(req);
+
+    /* and the server still answers */
+    httpc *c = client_for(srv);
+    expect_route(c, "/api/stores/7", "store", "id", "7");
+    httpc_free(c);
+    web_server_free(srv);
+    assert_int_equal(core_alloc_live(), live);
+}
+
+/* Every request has an id: the handler's log records carry it, the response returns it; the
+ * caller's own well-formed X-Request-Id is kept (the RPC client passes its request's id on). */
+static void test_request_ids(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    web_server *srv = start_server(1024, NULL);
+    httpc *c = client_for(srv);
+    core_err err = CORE_ERR_INIT;
+    struct httpc_response resp = HTTPC_RESPONSE_INIT;
+
+    json_t *j = do_request(c, "GET", "/api/stores/1", NULL, 200, &resp);
+    const char *seen = json_string_value(json_object_get(j, "request_id"));
+    assert_non_null(seen);
+    assert_string_equal(seen, httpc_response_header(&resp, "X-Request-Id"));
+    char first[64];
+    core_strlcpy(first, seen, sizeof first);
+    json_decref(j);
+    httpc_response_release(&resp);
+    j = do_request(c, "GET", "/api/stores/1", NULL, 200, &resp);
+    assert_string_not_equal(json_string_value(json_object_get(j, "request_id")), first); /* a new one each time */
+    json_decref(j);
+    httpc_response_release(&resp);
+
+    static const char *const mine[] = {"X-Request-Id: order-42_retry.1", NULL};
+    assert_int_equal(httpc_request(c, "GET", "/api/stores/1", mine, NULL, 0, &resp, &err), CORE_OK);
+    assert_string_equal(httpc_response_header(&resp, "X-Request-Id"), "order-42_retry.1");
+    j = json_loads(resp.body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(j, "request_id")), "order-42_retry.1");
+    json_decref(j);
+    httpc_response_release(&resp);
+    static const char *const odd[] = {"X-Request-Id: <script> x=1", NULL};
+    assert_int_equal(httpc_request(c, "GET", "/api/stores/1", odd, NULL, 0, &resp, &err), CORE_OK);
+    assert_true(core_uuid_valid(httpc_response_header(&resp, "X-Request-Id")));
+    httpc_response_release(&resp);
+
+    /* an internal message stays inside: the client gets the public words and the id */
+    expect_error(c, "GET", "/outage", 503,
+                 "{\"code\":14,\"message\":\"the database is unavailable, try again\",\"requestId\":\"*\"}");
+    assert_null(log_request_id()); /* only set on the server's threads, while they serve */
+    httpc_free(c);
+    web_server_free(srv);
+    assert_int_equal(core_alloc_live(), live);
+}
+
 static void test_port_in_use(void **state)
 {
     (void)state;
@@ -669,6 +845,9 @@ int main(void)
         cmocka_unit_test(test_busy_keep_alive_clients_do_not_starve_others),
         cmocka_unit_test(test_graceful_stop),
         cmocka_unit_test(test_port_in_use),
+        cmocka_unit_test(test_ambiguous_body_length_is_refused),
+        cmocka_unit_test(test_refused_requests_get_json_errors),
+        cmocka_unit_test(test_request_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

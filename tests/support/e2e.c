@@ -978,7 +978,10 @@ static int grpc_code_for(int http_status)
     case 404:
         return 5;
     case 405:
+    case 501:
         return 12;
+    case 415:
+        return 3;
     case 409:
         return 10;
     case 413:
@@ -1002,9 +1005,11 @@ static bool check_error(int status, json_t *body, int want_status, const char *w
 
     if (status != want_status)
         fprintf(stderr, "e2e: want HTTP %d, got %d: %s\n", want_status, status, shown);
-    else if (!json_is_object(body) || json_object_size(body) != 2 || !json_is_integer(code) || !msg)
+    else if (!json_is_object(body) || !json_is_integer(code) || !msg ||
+             json_object_size(body) != (json_is_string(json_object_get(body, "requestId")) ? 3u : 2u))
         fprintf(stderr,
-                "e2e: want an error body {\"code\": <integer>, \"message\": <string>}, got %s\n",
+                "e2e: want an error body {\"code\": <integer>, \"message\": <string>} (and "
+                "\"requestId\" when the detail was logged), got %s\n",
                 shown);
     else if (json_integer_value(code) != grpc_code_for(want_status))
         fprintf(stderr, "e2e: want code %d for HTTP %d, got %s\n", grpc_code_for(want_status),

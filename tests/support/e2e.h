@@ -268,8 +268,9 @@ double e2e_json_num(json_t *root, const char *path);
 long e2e_json_len(json_t *root, const char *path);
 
 /* true when (status, body) is the API's error shape for HTTP want_status: body is exactly
- * {"code": <integer>, "message": <string>}, code is the gRPC code the API uses for that HTTP
- * status (400 -> 3, 404 -> 5, 405 -> 12, 409 -> 10, 413 -> 8, 500 -> 13, 503 -> 14), and the
+ * {"code": <integer>, "message": <string>} (plus "requestId": <string> when the server logged the
+ * detail, shared/web.h), code is the gRPC code the API uses for that HTTP status (400 -> 3,
+ * 404 -> 5, 405 -> 12, 409 -> 10, 413 -> 8, 415 -> 3, 500 -> 13, 501 -> 12, 503 -> 14), and the
  * message equals want_message (NULL: any message). Otherwise prints what differs and returns
  * false; use it as assert_true(e2e_is_error(...)). */
 bool e2e_is_error(int status, json_t *body, int want_status, const char *want_message);

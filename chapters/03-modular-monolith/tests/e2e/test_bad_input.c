@@ -225,6 +225,75 @@ static void unknown_routes_and_methods(void **state)
     expect_unchanged(&before);
 }
 
+/* The edge (docs/ERRATA.md D?edge-1 to D?edge-3): nesting, bodies any web page could post, bytes
+ * that are not UTF-8, methods civetweb refuses. Each used to crash the program, be accepted, or
+ * answer with the database's own error text. */
+static void expect_raw_error(const char *method, const char *path, const char *const *headers,
+                             const char *body, int want_status, const char *want_message)
+{
+    struct httpc_response resp = HTTPC_RESPONSE_INIT;
+    core_err err = CORE_ERR_INIT;
+    core_status st = e2e_http(app, method, path, headers, body, body ? strlen(body) : 0, &resp, &err);
+    if (st != CORE_OK)
+        fprintf(stderr, "e2e: %s %s failed: %s\n", method, path, err.msg);
+    json_t *j = st == CORE_OK ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
+    bool ok = st == CORE_OK && e2e_is_error(resp.status, j, want_status, want_message);
+    json_decref(j);
+    httpc_response_release(&resp);
+    assert_true(ok);
+}
+
+static void hostile_requests_are_refused(void **state)
+{
+    (void)state;
+    struct snapshot before;
+    take_snapshot(&before);
+    /* 1,000 nested arrays or objects: a stack overflow in jansson's recursive parser took the
+     * whole program down */
+    size_t n = 1000;
+    char *deep = core_malloc(6 * n + 3);
+    assert_non_null(deep);
+    memset(deep, '[', n);
+    memset(deep + n, ']', n);
+    deep[2 * n] = '\0';
+    e2e_expect_error(app, "POST", "/api/stores", deep, 400, "JSON nested deeper than 64 levels");
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++)
+        o += (size_t)snprintf(deep + o, 6 * n + 3 - o, "{\"a\":");
+    memcpy(deep + o, "{}", 2);
+    memset(deep + o + 2, '}', n);
+    deep[o + 2 + n] = '\0';
+    e2e_expect_error(app, "PUT", E2E_F("/api/baskets/%s/addItem", basket_id), deep, 400,
+                     "JSON nested deeper than 64 levels");
+    core_free(deep);
+
+    /* what an HTML form or `curl -d` sends, and a body without a type: a web page can make the
+     * browser post them cross-site */
+    static const char *const form[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    static const char *const text[] = {"Content-Type: text/plain", NULL};
+    const char *store = "{\"name\":\"Forged Goods\",\"location\":\"Level 9\"}";
+    expect_raw_error("POST", "/api/stores", form, store, 415,
+                     "unsupported Content-Type \"application/x-www-form-urlencoded\": send the body as "
+                     "JSON with -H 'Content-Type: application/json'");
+    expect_raw_error("POST", "/api/stores", text, store, 415,
+                     "unsupported Content-Type \"text/plain\": send the body as JSON with -H "
+                     "'Content-Type: application/json'");
+    expect_raw_error("POST", "/api/stores", NULL, store, 415,
+                     "missing Content-Type: send the body as JSON with -H 'Content-Type: application/json'");
+
+    /* an id that is not UTF-8 reached the database, and its error text came back */
+    e2e_expect_error(app, "GET", "/api/baskets/%FF%FE", NULL, 400, "the id is not valid UTF-8");
+    e2e_expect_error(app, "PUT", "/api/stores/%C3%28/participating", NULL, 400,
+                     "the id is not valid UTF-8");
+
+    /* methods civetweb refuses: the API's JSON, not civetweb's text */
+    expect_raw_error("TRACE", "/api/stores", NULL, NULL, 501, "method TRACE is not supported");
+    expect_raw_error("BREW", "/api/stores", NULL, NULL, 501, "method BREW is not supported");
+    expect_unchanged(&before);
+    /* and the program is still serving */
+    json_decref(e2e_expect_ok(app, "GET", E2E_F("/api/stores/%s", store_id), NULL));
+}
+
 static void body_over_one_mib_is_413(void **state)
 {
     (void)state;
@@ -393,6 +462,7 @@ int main(void)
         cmocka_unit_test(unknown_ids_are_404),
         cmocka_unit_test(unknown_routes_and_methods),
         cmocka_unit_test(body_over_one_mib_is_413),
+        cmocka_unit_test(hostile_requests_are_refused),
         cmocka_unit_test(broken_rules_answer_the_book_texts),
         cmocka_unit_test(refused_checkout_changes_nothing),
         cmocka_unit_test(shuts_down_cleanly),

@@ -47,12 +47,13 @@ struct rpc_answer {
 /* POSTs len bytes to /rpc/<path> on the program's RPC port. */
 static struct rpc_answer rpc_post(const char *path, const void *body, size_t len)
 {
+    static const char *const pb_type[] = {"Content-Type: application/x-protobuf", NULL};
     struct rpc_answer a = {-1, "", ""};
     httpc *h = NULL;
     core_err err = CORE_ERR_INIT;
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     if (httpc_new(&h, "127.0.0.1", e2e_app_rpc_port(app), E2E_HTTP_TIMEOUT_MS, &err) ||
-        httpc_request(h, "POST", E2E_F("/rpc/%s", path), NULL, body, len, &resp, &err)) {
+        httpc_request(h, "POST", E2E_F("/rpc/%s", path), pb_type, body, len, &resp, &err)) {
         fprintf(stderr, "RPC %s failed: %s\n", path, err.msg);
     } else {
         const char *rs = httpc_response_header(&resp, "Rpc-Status");
