@@ -1,12 +1,10 @@
 /* gateway.c -- the REST gateway. See gateway.h.
  *
  * gw_mount() checks the route table against the service descriptor, then adds one web route per
- * table entry whose handler data is a struct gw_route_ctx inside a per-mount record. The record
- * lives in a mutex-protected list until gw_unmount(srv) (web.h has no way to hand it over to the
- * server). handle() is the whole request path: content type, JSON body, path parameters, the RPC
+ * table entry whose handler data is a struct gw_route_ctx inside a per-mount record, which the web
+ * server owns (web_server_keep) and frees with itself. handle() is the whole request path: content type, JSON body, path parameters, the RPC
  * call, the JSON answer.
  */
-#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -29,16 +27,12 @@ struct gw_route_ctx {
 
 /* One gw_mount() call. */
 struct gw_mount_rec {
-    struct gw_mount_rec *next;
     web_server *srv;
     rpc_registry *reg;
     const ProtobufCServiceDescriptor *svc;
     size_t n;
     struct gw_route_ctx routes[];
 };
-
-static pthread_mutex_t mounts_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct gw_mount_rec *mounts;
 
 /* ---- request path ------------------------------------------------------------------------------ */
 
@@ -170,11 +164,10 @@ core_status gw_mount(web_server *srv, rpc_registry *reg, const ProtobufCServiceD
         rec->routes[i].route = &routes[i];
         rec->routes[i].md = protobuf_c_service_descriptor_get_method_by_name(svc, routes[i].rpc);
     }
-    /* listed before any route can point at it: once a route is added the record must stay */
-    pthread_mutex_lock(&mounts_lock);
-    rec->next = mounts;
-    mounts = rec;
-    pthread_mutex_unlock(&mounts_lock);
+    /* the server owns the record before any route points at it, and frees it after the routes */
+    core_status kst = web_server_keep(srv, rec, core_free, err);
+    if (kst != CORE_OK)
+        return kst;
 
     for (size_t i = 0; i < n; i++) {
         const struct gw_route *r = &routes[i];
@@ -184,22 +177,4 @@ core_status gw_mount(web_server *srv, rpc_registry *reg, const ProtobufCServiceD
             return core_err_set(err, st, "route %s %s: %s", r->method, r->path, local.msg);
     }
     return CORE_OK;
-}
-
-void gw_unmount(web_server *srv)
-{
-    if (!srv)
-        return;
-    pthread_mutex_lock(&mounts_lock);
-    struct gw_mount_rec **pp = &mounts;
-    while (*pp) {
-        struct gw_mount_rec *rec = *pp;
-        if (rec->srv == srv) {
-            *pp = rec->next;
-            core_free(rec);
-        } else {
-            pp = &rec->next;
-        }
-    }
-    pthread_mutex_unlock(&mounts_lock);
 }

@@ -41,13 +41,11 @@
  * The query string is ignored. 404 (no route), 405 (wrong method) and 413 (body over the limit)
  * come from web.h before the gateway runs.
  *
- * Ownership: gw_mount() allocates one small record per call (the routes' handler data). The web
- * server only borrows it, so the gateway keeps it in a process-wide list until gw_unmount(srv)
- * frees every record mounted on srv: web_server_stop(srv); gw_unmount(srv); web_server_free(srv).
- * (Records never unmounted stay reachable, so leak checkers stay quiet, but they are not freed.)
+ * Ownership: gw_mount() allocates one small record per call (the routes' handler data) and hands
+ * it over to the web server (web_server_keep), which frees it in web_server_free(). Nothing is
+ * kept in process-wide state.
  *
- * Thread-safety: gw_mount() and gw_unmount() are setup/teardown calls (like web_route()); the
- * list they share is mutex-protected. Request handling runs on web.h's worker threads and is
+ * Thread-safety: gw_mount() is a setup call (like web_route()). Request handling runs on web.h's worker threads and is
  * thread-safe as long as the RPC implementations are.
  */
 #ifndef GATEWAY_H
@@ -81,10 +79,5 @@ struct gw_route {
  * (an unregistered service answers 404 at request time). */
 core_status gw_mount(web_server *srv, rpc_registry *reg, const ProtobufCServiceDescriptor *svc,
                      const struct gw_route *routes, size_t n, core_err *err);
-
-/* Frees the records of every gw_mount() made on srv. Call after web_server_stop(srv) (no handler
- * runs any more) and before web_server_free(srv) (srv identifies the records). NULL or a server
- * with nothing mounted is a no-op. */
-void gw_unmount(web_server *srv);
 
 #endif /* GATEWAY_H */

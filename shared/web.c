@@ -15,6 +15,7 @@
  * and then reads the flag; web_server_stop() sets the flag and then reads the counter
  * (both sequentially consistent), so every request either sees the flag (503) or is waited for.
  */
+#include <assert.h>
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <errno.h>
@@ -48,11 +49,19 @@ struct route {
     void *ud;
 };
 
+/* Something the server owns and frees last (web_server_keep). */
+struct kept {
+    void *ptr;
+    void (*free_fn)(void *);
+};
+
 struct web_server {
     struct web_opts opts;
     char *host;
     struct route *routes;
     size_t nroutes;
+    struct kept *kept;
+    size_t nkept;
     struct mg_context *ctx;
     int port;
     bool started;
@@ -877,6 +886,22 @@ void web_server_free(web_server *srv)
     for (size_t i = 0; i < srv->nroutes; i++)
         route_release(&srv->routes[i]);
     core_free(srv->routes);
+    for (size_t i = srv->nkept; i-- > 0;)
+        srv->kept[i].free_fn(srv->kept[i].ptr);
+    core_free(srv->kept);
     core_free(srv->host);
     core_free(srv);
+}
+
+core_status web_server_keep(web_server *srv, void *ptr, void (*free_fn)(void *), core_err *err)
+{
+    assert(srv && free_fn && !srv->started);
+    struct kept *grown = core_realloc(srv->kept, (srv->nkept + 1) * sizeof *grown);
+    if (!grown) {
+        free_fn(ptr);
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+    }
+    srv->kept = grown;
+    srv->kept[srv->nkept++] = (struct kept){ptr, free_fn};
+    return CORE_OK;
 }

@@ -114,6 +114,13 @@ core_status web_server_new(web_server **out, const struct web_opts *opts, core_e
  * parameters) -> CORE_ERR_INVALID. */
 core_status web_route(web_server *srv, const char *method, const char *path_template, web_handler_fn fn, void *ud, core_err *err);
 
+/* Hands ptr over to the server: web_server_free() calls free_fn(ptr) after the server stopped, in
+ * the reverse order of the calls. For handler data that must live as long as the routes that
+ * point at it (the gateway's per-mount records). Only before web_server_start(), from the thread
+ * that sets the server up. On failure (CORE_ERR_NOMEM) free_fn(ptr) has already been called, so
+ * the caller never owns ptr after this call. */
+core_status web_server_keep(web_server *srv, void *ptr, void (*free_fn)(void *), core_err *err);
+
 /* Binds and starts serving. Address in use -> CORE_ERR_UNAVAILABLE
  * "cannot listen on 127.0.0.1:8080: ...". */
 core_status web_server_start(web_server *srv, core_err *err);

@@ -226,7 +226,6 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     httpc_free(fx->http);
     web_server_stop(fx->srv);
-    gw_unmount(fx->srv);
     web_server_free(fx->srv);
     rpc_registry_free(fx->reg);
     pthread_mutex_destroy(&fx->things.lock);
@@ -463,8 +462,6 @@ static void mount_rejects_broken_route_tables(void **state)
 
     httpc_free(http);
     web_server_stop(srv);
-    gw_unmount(srv);
-    gw_unmount(NULL);
     web_server_free(srv);
     rpc_registry_free(reg);
     assert_int_equal(core_alloc_live(), live);

@@ -832,6 +832,44 @@ static void test_respond_helpers(void **state)
     assert_int_equal(core_alloc_live(), live);
 }
 
+/* web_server_keep: the server frees what it was handed, last first, once, also when a later
+ * call runs out of memory (then at once). */
+static char kept_order[8];
+static void note_free(void *p)
+{
+    size_t n = strlen(kept_order);
+    if (n + 1 < sizeof kept_order)
+        kept_order[n] = *(char *)p;
+    core_free(p);
+}
+
+static void test_server_keeps_and_frees(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    struct web_opts opts = WEB_OPTS_INIT;
+    core_err err = CORE_ERR_INIT;
+    web_server *srv = NULL;
+    memset(kept_order, 0, sizeof kept_order);
+    assert_int_equal(web_server_new(&srv, &opts, &err), CORE_OK);
+    for (char c = 'a'; c <= 'c'; c++) {
+        char *p = core_malloc(1);
+        assert_non_null(p);
+        *p = c;
+        assert_int_equal(web_server_keep(srv, p, note_free, &err), CORE_OK);
+    }
+    char *d = core_malloc(1);
+    assert_non_null(d);
+    *d = 'x';
+    core_alloc_fail_after(0);
+    assert_int_equal(web_server_keep(srv, d, note_free, &err), CORE_ERR_NOMEM);
+    core_alloc_fail_after(-1);
+    assert_string_equal(kept_order, "x"); /* freed at once, the caller does not own it any more */
+    web_server_free(srv);
+    assert_string_equal(kept_order, "xcba");
+    assert_int_equal(core_alloc_live(), live);
+}
+
 int main(void)
 {
     log_init(getenv("TEST_LOG_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
@@ -848,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_ambiguous_body_length_is_refused),
         cmocka_unit_test(test_refused_requests_get_json_errors),
         cmocka_unit_test(test_request_ids),
+        cmocka_unit_test(test_server_keeps_and_frees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

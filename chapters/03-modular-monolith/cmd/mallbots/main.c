@@ -148,7 +148,6 @@ done:
     /* Stop accepting and drain the public API first: its requests call the RPC server. */
     if (mono.web) {
         web_server_stop(mono.web);
-        gw_unmount(mono.web); /* the REST routes' handler data */
     }
     if (mono.rpc_web)
         web_server_stop(mono.rpc_web);
