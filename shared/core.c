@@ -85,6 +85,11 @@ core_status core_err_set(core_err *err, core_status st, const char *fmt, ...)
     return st;
 }
 
+core_status core_err_nomem(core_err *err)
+{
+    return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+}
+
 core_status core_err_public(core_err *err, const char *fmt, ...)
 {
     if (!err)

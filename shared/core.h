@@ -80,6 +80,10 @@ void core_err_clear(core_err *err);
 core_status core_err_set(core_err *err, core_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* core_err_set(err, CORE_ERR_NOMEM, "out of memory"): the one way to report a failed allocation
+ * where nothing more useful can be said. Returns CORE_ERR_NOMEM. */
+core_status core_err_nomem(core_err *err);
+
 /* Prefixes the message already in err with "context: ". The public message, if any, stays as it
  * is. Returns err->status. */
 core_status core_err_wrap(core_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -498,6 +498,18 @@ core_status pg_rollback(pg_conn *conn, core_err *err)
     return pg_exec(conn, "ROLLBACK", 0, NULL, NULL, err);
 }
 
+core_status pg_run(pg_pool *pool, const char *sql, int nparams, const char *const *params, PGresult **res,
+                   core_err *err)
+{
+    pg_conn *conn = NULL;
+    core_status st = pg_acquire(pool, &conn, err);
+    if (st)
+        return st;
+    st = pg_exec(conn, sql, nparams, params, res, err);
+    pg_release(pool, conn);
+    return st;
+}
+
 core_status pg_with_tx(pg_pool *pool, pg_tx_fn fn, void *ctx, core_err *err)
 {
     assert(pool && fn);

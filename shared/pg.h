@@ -112,6 +112,13 @@ core_status pg_commit(pg_conn *conn, core_err *err);
 core_status pg_rollback(pg_conn *conn, core_err *err);
 
 /* The body of a transaction: runs SQL on conn (borrowed), returns CORE_OK to commit. */
+/* One statement on a pooled connection: pg_acquire, pg_exec, pg_release. *res as for pg_exec()
+ * (NULL: the result is discarded). For a repository method that runs a single statement; several
+ * statements that must commit together belong in pg_with_tx(). Errors: pg_acquire's and
+ * pg_exec's. */
+core_status pg_run(pg_pool *pool, const char *sql, int nparams, const char *const *params, PGresult **res,
+                   core_err *err);
+
 typedef core_status (*pg_tx_fn)(pg_conn *conn, void *ctx, core_err *err);
 
 /* Acquires a connection, runs fn(conn, ctx, err) between BEGIN and COMMIT and releases the

@@ -108,6 +108,15 @@ const ProtobufCMethodDescriptor *rpc_registry_method(const rpc_registry *reg, co
     return protobuf_c_service_descriptor_get_method_by_name(e->svc, method);
 }
 
+core_status rpc_empty_response(core_status st, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **resp,
+                               core_err *err)
+{
+    if (st != CORE_OK)
+        return st;
+    *resp = pb_new(desc);
+    return *resp ? CORE_OK : core_err_nomem(err);
+}
+
 core_status rpc_invoke(rpc_registry *reg, const char *service, const char *method, const ProtobufCMessage *req,
                        ProtobufCMessage **resp, core_err *err)
 {

@@ -63,6 +63,14 @@ core_status rpc_registry_add(rpc_registry *reg, const ProtobufCServiceDescriptor
  * NULL if none. The descriptor is static (generated code). */
 const ProtobufCMethodDescriptor *rpc_registry_method(const rpc_registry *reg, const char *service, const char *method);
 
+/* The ending of a method implementation whose response has no fields, given the status of the
+ * command it ran: st when it is not CORE_OK (err already says why); otherwise a new empty message
+ * of type desc in *resp (the method's caller frees it) and CORE_OK, or CORE_ERR_NOMEM:
+ *     return rpc_empty_response(baskets_app_cancel_basket(ud, in->id, err),
+ *                               &basketspb__cancel_basket_response__descriptor, resp, err); */
+core_status rpc_empty_response(core_status st, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **resp,
+                               core_err *err);
+
 /* In-process call: checks req's descriptor is the method's input type (else CORE_ERR_INVALID),
  * calls the implementation, checks *resp type (a wrong one is CORE_ERR_INTERNAL). Unknown
  * service or method -> CORE_ERR_NOT_FOUND. req is borrowed. On OK, caller frees *resp with

@@ -11,18 +11,14 @@
 #include "baskets/api.pb-c.h"
 #include "pb.h"
 
-static core_status nomem(core_err *err)
-{
-    return core_err_set(err, CORE_ERR_NOMEM, "out of memory building a baskets response");
-}
-
-static core_status start_basket(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status start_basket(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                core_err *err)
 {
     const Basketspb__StartBasketRequest *in = (const Basketspb__StartBasketRequest *)req;
     char id[CORE_UUID_LEN + 1];
     core_uuid_new(id);
     Basketspb__StartBasketResponse *out = pb_new_of(basketspb__start_basket_response);
-    core_status st = out ? pb_set_string(&out->id, id, err) : nomem(err);
+    core_status st = out ? pb_set_string(&out->id, id, err) : core_err_nomem(err);
     if (st == CORE_OK)
         st = baskets_app_start_basket(ud, id, in->customer_id, err);
     if (st) {
@@ -33,47 +29,37 @@ static core_status start_basket(void *ud, const ProtobufCMessage *req, ProtobufC
     return CORE_OK;
 }
 
-/* The methods whose response is an empty message share this ending. */
-static core_status empty_response(core_status st, ProtobufCMessage *out, ProtobufCMessage **resp)
-{
-    if (st) {
-        pb_free(out);
-        return st;
-    }
-    *resp = out;
-    return CORE_OK;
-}
-
-static core_status cancel_basket(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status cancel_basket(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                 core_err *err)
 {
     const Basketspb__CancelBasketRequest *in = (const Basketspb__CancelBasketRequest *)req;
-    ProtobufCMessage *out = pb_new(&basketspb__cancel_basket_response__descriptor);
-    core_status st = out ? baskets_app_cancel_basket(ud, in->id, err) : nomem(err);
-    return empty_response(st, out, resp);
+    return rpc_empty_response(baskets_app_cancel_basket(ud, in->id, err),
+                              &basketspb__cancel_basket_response__descriptor, resp, err);
 }
 
-static core_status checkout_basket(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status checkout_basket(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                   core_err *err)
 {
     const Basketspb__CheckoutBasketRequest *in = (const Basketspb__CheckoutBasketRequest *)req;
-    ProtobufCMessage *out = pb_new(&basketspb__checkout_basket_response__descriptor);
-    core_status st = out ? baskets_app_checkout_basket(ud, in->id, in->payment_id, err) : nomem(err);
-    return empty_response(st, out, resp);
+    return rpc_empty_response(baskets_app_checkout_basket(ud, in->id, in->payment_id, err),
+                              &basketspb__checkout_basket_response__descriptor, resp, err);
 }
 
-static core_status add_item(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status add_item(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                            core_err *err)
 {
     const Basketspb__AddItemRequest *in = (const Basketspb__AddItemRequest *)req;
-    ProtobufCMessage *out = pb_new(&basketspb__add_item_response__descriptor);
-    core_status st = out ? baskets_app_add_item(ud, in->id, in->product_id, in->quantity, err) : nomem(err);
-    return empty_response(st, out, resp);
+    return rpc_empty_response(baskets_app_add_item(ud, in->id, in->product_id, in->quantity, err),
+                              &basketspb__add_item_response__descriptor, resp, err);
 }
 
-static core_status remove_item(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status remove_item(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                               core_err *err)
 {
     const Basketspb__RemoveItemRequest *in = (const Basketspb__RemoveItemRequest *)req;
-    ProtobufCMessage *out = pb_new(&basketspb__remove_item_response__descriptor);
-    core_status st = out ? baskets_app_remove_item(ud, in->id, in->product_id, in->quantity, err) : nomem(err);
-    return empty_response(st, out, resp);
+    return rpc_empty_response(
+        baskets_app_remove_item(ud, in->id, in->product_id, in->quantity, err),
+        &basketspb__remove_item_response__descriptor, resp, err);
 }
 
 /* The proto form of one line; NULL when out of memory. */
@@ -127,7 +113,8 @@ fail:
     return NULL;
 }
 
-static core_status get_basket(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status get_basket(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                              core_err *err)
 {
     const Basketspb__GetBasketRequest *in = (const Basketspb__GetBasketRequest *)req;
     struct baskets_basket b = BASKETS_BASKET_INIT;
@@ -137,7 +124,7 @@ static core_status get_basket(void *ud, const ProtobufCMessage *req, ProtobufCMe
         out = pb_new_of(basketspb__get_basket_response);
         if (!out || !(out->basket = basket_to_pb(&b))) {
             pb_free(out ? &out->base : NULL);
-            st = nomem(err);
+            st = core_err_nomem(err);
         }
     }
     baskets_basket_release(&b);
@@ -147,8 +134,9 @@ static core_status get_basket(void *ud, const ProtobufCMessage *req, ProtobufCMe
 }
 
 static const struct rpc_method methods[] = {
-    {"StartBasket", start_basket}, {"CancelBasket", cancel_basket}, {"CheckoutBasket", checkout_basket},
-    {"AddItem", add_item},         {"RemoveItem", remove_item},     {"GetBasket", get_basket},
+    {"StartBasket", start_basket},       {"CancelBasket", cancel_basket},
+    {"CheckoutBasket", checkout_basket}, {"AddItem", add_item},
+    {"RemoveItem", remove_item},         {"GetBasket", get_basket},
 };
 
 core_status baskets__rpc_register(rpc_registry *reg, struct baskets_app *app, core_err *err)

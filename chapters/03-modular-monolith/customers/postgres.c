@@ -7,23 +7,10 @@
 
 #include "customers/adapters.h"
 
-/* Runs one statement on a pooled connection. *res as in pg_exec (NULL: discarded). */
-static core_status run(pg_pool *db, const char *sql, int nparams, const char *const *params,
-                       PGresult **res, core_err *err)
-{
-    pg_conn *conn = NULL;
-    core_status st = pg_acquire(db, &conn, err);
-    if (st)
-        return st;
-    st = pg_exec(conn, sql, nparams, params, res, err);
-    pg_release(db, conn);
-    return st;
-}
-
 static core_status save(void *self, const struct customers_customer *c, core_err *err)
 {
     const char *params[] = {c->id, c->name, c->sms_number, c->enabled ? "true" : "false"};
-    return run(self, "INSERT INTO customers.customers (id, name, sms_number, enabled) VALUES ($1, $2, $3, $4)",
+    return pg_run(self, "INSERT INTO customers.customers (id, name, sms_number, enabled) VALUES ($1, $2, $3, $4)",
                4, params, NULL, err);
 }
 
@@ -31,7 +18,7 @@ static core_status find(void *self, const char *id, struct customers_customer *o
 {
     const char *params[] = {id};
     PGresult *res = NULL;
-    core_status st = run(self, "SELECT name, sms_number, enabled FROM customers.customers WHERE id = $1", 1,
+    core_status st = pg_run(self, "SELECT name, sms_number, enabled FROM customers.customers WHERE id = $1", 1,
                          params, &res, err);
     if (!st) {
         if (PQntuples(res) == 0)
@@ -48,7 +35,7 @@ static core_status update(void *self, const struct customers_customer *c, core_e
 {
     const char *params[] = {c->id, c->name, c->sms_number, c->enabled ? "true" : "false"};
     PGresult *res = NULL;
-    core_status st = run(self,
+    core_status st = pg_run(self,
                          "UPDATE customers.customers SET name = $2, sms_number = $3, enabled = $4 WHERE id = $1",
                          4, params, &res, err);
     if (!st && strtol(PQcmdTuples(res), NULL, 10) == 0)

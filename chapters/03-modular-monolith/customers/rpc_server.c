@@ -10,22 +10,6 @@
 #include "customers/api.pb-c.h"
 #include "pb.h"
 
-static core_status no_memory(core_err *err)
-{
-    return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-}
-
-/* Answers an empty response message of type desc after a successful command. */
-static core_status empty_response(core_status st, const ProtobufCMessageDescriptor *desc,
-                                  ProtobufCMessage **resp, core_err *err)
-{
-    if (st)
-        return st;
-    if (!(*resp = pb_new(desc)))
-        return no_memory(err);
-    return CORE_OK;
-}
-
 static core_status register_customer(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
                                      core_err *err)
 {
@@ -35,7 +19,7 @@ static core_status register_customer(void *ud, const ProtobufCMessage *req, Prot
     core_status st;
     core_uuid_new(id);
     if (!out)
-        st = no_memory(err);
+        st = core_err_nomem(err);
     else if (!(st = pb_set_string(&out->id, id, err)))
         st = customers_app_register_customer(ud, id, r->name, r->sms_number, err);
     if (st) {
@@ -50,7 +34,7 @@ static core_status authorize_customer(void *ud, const ProtobufCMessage *req, Pro
                                       core_err *err)
 {
     const Customerspb__AuthorizeCustomerRequest *r = (const Customerspb__AuthorizeCustomerRequest *)req;
-    return empty_response(customers_app_authorize_customer(ud, r->id, err),
+    return rpc_empty_response(customers_app_authorize_customer(ud, r->id, err),
                           &customerspb__authorize_customer_response__descriptor, resp, err);
 }
 
@@ -65,7 +49,7 @@ static core_status get_customer(void *ud, const ProtobufCMessage *req, ProtobufC
         if (!(out = pb_new_of(customerspb__get_customer_response)) ||
             !(m = out->customer = pb_new_of(customerspb__customer)) || !(m->id = core_strdup(c.id)) ||
             !(m->name = core_strdup(c.name)) || !(m->sms_number = core_strdup(c.sms_number)))
-            st = no_memory(err);
+            st = core_err_nomem(err);
         else
             m->enabled = c.enabled;
     }
@@ -82,7 +66,7 @@ static core_status enable_customer(void *ud, const ProtobufCMessage *req, Protob
                                    core_err *err)
 {
     const Customerspb__EnableCustomerRequest *r = (const Customerspb__EnableCustomerRequest *)req;
-    return empty_response(customers_app_enable_customer(ud, r->id, err),
+    return rpc_empty_response(customers_app_enable_customer(ud, r->id, err),
                           &customerspb__enable_customer_response__descriptor, resp, err);
 }
 
@@ -90,7 +74,7 @@ static core_status disable_customer(void *ud, const ProtobufCMessage *req, Proto
                                     core_err *err)
 {
     const Customerspb__DisableCustomerRequest *r = (const Customerspb__DisableCustomerRequest *)req;
-    return empty_response(customers_app_disable_customer(ud, r->id, err),
+    return rpc_empty_response(customers_app_disable_customer(ud, r->id, err),
                           &customerspb__disable_customer_response__descriptor, resp, err);
 }
 

@@ -154,18 +154,6 @@ core_status depot__stops_decode(struct depot_shopping_list *l, const char *json,
 
 /* ---- repository ------------------------------------------------------------------------------ */
 
-static core_status run(pg_pool *db, const char *sql, int nparams, const char *const *params,
-                       PGresult **res, core_err *err)
-{
-    pg_conn *conn = NULL;
-    core_status st = pg_acquire(db, &conn, err);
-    if (st)
-        return st;
-    st = pg_exec(conn, sql, nparams, params, res, err);
-    pg_release(db, conn);
-    return st;
-}
-
 static core_status list_save(void *self, const struct depot_shopping_list *l, core_err *err)
 {
     char *stops = NULL;
@@ -173,7 +161,7 @@ static core_status list_save(void *self, const struct depot_shopping_list *l, co
     if (!st) {
         const char *params[] = {l->id, l->order_id, stops, l->assigned_bot_id,
                                 depot_list_status_text(l->status)};
-        if ((st = run(self, SQL_SAVE, 5, params, NULL, err)))
+        if ((st = pg_run(self, SQL_SAVE, 5, params, NULL, err)))
             core_err_wrap(err, "saving shopping list %s", l->id);
     }
     core_free(stops);
@@ -185,7 +173,7 @@ static core_status list_find(void *self, const char *id, struct depot_shopping_l
 {
     const char *params[] = {id};
     PGresult *res = NULL;
-    core_status st = run(self, SQL_FIND, 1, params, &res, err);
+    core_status st = pg_run(self, SQL_FIND, 1, params, &res, err);
     if (st) {
         core_err_wrap(err, "finding shopping list %s", id);
     } else if (PQntuples(res) == 0) {
@@ -221,7 +209,7 @@ static core_status list_update(void *self, const struct depot_shopping_list *l, 
     if (!st) {
         const char *params[] = {l->id, stops, l->assigned_bot_id,
                                 depot_list_status_text(l->status)};
-        if ((st = run(self, SQL_UPDATE, 4, params, &res, err)))
+        if ((st = pg_run(self, SQL_UPDATE, 4, params, &res, err)))
             core_err_wrap(err, "updating shopping list %s", l->id);
         else if (strcmp(PQcmdTuples(res), "0") == 0)
             st = core_err_set(err, CORE_ERR_NOT_FOUND, "shopping list %s not found", l->id);

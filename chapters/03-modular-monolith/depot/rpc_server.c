@@ -4,14 +4,6 @@
 #include "depot/api.pb-c.h"
 #include "pb.h"
 
-/* A new empty response of type desc in *resp, or CORE_ERR_NOMEM. */
-static core_status empty_response(const ProtobufCMessageDescriptor *desc, ProtobufCMessage **resp,
-                                  core_err *err)
-{
-    *resp = pb_new(desc);
-    return *resp ? CORE_OK : core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-}
-
 static core_status create_shopping_list(void *ud, const ProtobufCMessage *msg,
                                         ProtobufCMessage **resp, core_err *err)
 {
@@ -46,7 +38,7 @@ static core_status cancel_shopping_list(void *ud, const ProtobufCMessage *msg,
 {
     const Depotpb__CancelShoppingListRequest *req = (const void *)msg;
     core_status st = depot_app_cancel_shopping_list(ud, req->id, err);
-    return st ? st : empty_response(&depotpb__cancel_shopping_list_response__descriptor, resp, err);
+    return rpc_empty_response(st, &depotpb__cancel_shopping_list_response__descriptor, resp, err);
 }
 
 static core_status assign_shopping_list(void *ud, const ProtobufCMessage *msg,
@@ -54,7 +46,7 @@ static core_status assign_shopping_list(void *ud, const ProtobufCMessage *msg,
 {
     const Depotpb__AssignShoppingListRequest *req = (const void *)msg;
     core_status st = depot_app_assign_shopping_list(ud, req->id, req->bot_id, err);
-    return st ? st : empty_response(&depotpb__assign_shopping_list_response__descriptor, resp, err);
+    return rpc_empty_response(st, &depotpb__assign_shopping_list_response__descriptor, resp, err);
 }
 
 static core_status complete_shopping_list(void *ud, const ProtobufCMessage *msg,
@@ -62,8 +54,7 @@ static core_status complete_shopping_list(void *ud, const ProtobufCMessage *msg,
 {
     const Depotpb__CompleteShoppingListRequest *req = (const void *)msg;
     core_status st = depot_app_complete_shopping_list(ud, req->id, err);
-    return st ? st
-              : empty_response(&depotpb__complete_shopping_list_response__descriptor, resp, err);
+    return rpc_empty_response(st, &depotpb__complete_shopping_list_response__descriptor, resp, err);
 }
 
 static const struct rpc_method methods[] = {

@@ -5,18 +5,6 @@
 #include "notifications/api.pb-c.h"
 #include "pb.h"
 
-/* The empty response of a command, or CORE_ERR_NOMEM. */
-static core_status empty_response(const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
-                                  core_err *err)
-{
-    ProtobufCMessage *resp = pb_new(desc);
-    if (!resp)
-        return core_err_set(err, CORE_ERR_NOMEM,
-                            "out of memory building the notifications response");
-    *out = resp;
-    return CORE_OK;
-}
-
 static core_status order_created(void *ud, const ProtobufCMessage *msg, ProtobufCMessage **out,
                                  core_err *err)
 {
@@ -24,8 +12,7 @@ static core_status order_created(void *ud, const ProtobufCMessage *msg, Protobuf
         (const Notificationspb__NotifyOrderCreatedRequest *)msg;
     core_status st =
         notifications_app_notify_order_created(ud, req->order_id, req->customer_id, err);
-    return st ? st
-              : empty_response(&notificationspb__notify_order_created_response__descriptor, out,
+    return rpc_empty_response(st, &notificationspb__notify_order_created_response__descriptor, out,
                                err);
 }
 
@@ -36,8 +23,7 @@ static core_status order_canceled(void *ud, const ProtobufCMessage *msg, Protobu
         (const Notificationspb__NotifyOrderCanceledRequest *)msg;
     core_status st =
         notifications_app_notify_order_canceled(ud, req->order_id, req->customer_id, err);
-    return st ? st
-              : empty_response(&notificationspb__notify_order_canceled_response__descriptor, out,
+    return rpc_empty_response(st, &notificationspb__notify_order_canceled_response__descriptor, out,
                                err);
 }
 
@@ -47,8 +33,7 @@ static core_status order_ready(void *ud, const ProtobufCMessage *msg, ProtobufCM
     const Notificationspb__NotifyOrderReadyRequest *req =
         (const Notificationspb__NotifyOrderReadyRequest *)msg;
     core_status st = notifications_app_notify_order_ready(ud, req->order_id, req->customer_id, err);
-    return st ? st
-              : empty_response(&notificationspb__notify_order_ready_response__descriptor, out, err);
+    return rpc_empty_response(st, &notificationspb__notify_order_ready_response__descriptor, out, err);
 }
 
 static const struct rpc_method methods[] = {

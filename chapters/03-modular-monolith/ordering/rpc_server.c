@@ -106,23 +106,12 @@ done:
     return st;
 }
 
-/* The empty response of a command, or CORE_ERR_NOMEM. */
-static core_status empty_response(const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
-                                  core_err *err)
-{
-    ProtobufCMessage *resp = pb_new(desc);
-    if (!resp)
-        return nomem(err);
-    *out = resp;
-    return CORE_OK;
-}
-
 static core_status cancel_order(void *ud, const ProtobufCMessage *msg, ProtobufCMessage **out,
                                 core_err *err)
 {
     const Orderingpb__CancelOrderRequest *req = (const Orderingpb__CancelOrderRequest *)msg;
     core_status st = ordering_app_cancel_order(ud, req->id, err);
-    return st ? st : empty_response(&orderingpb__cancel_order_response__descriptor, out, err);
+    return rpc_empty_response(st, &orderingpb__cancel_order_response__descriptor, out, err);
 }
 
 static core_status ready_order(void *ud, const ProtobufCMessage *msg, ProtobufCMessage **out,
@@ -130,7 +119,7 @@ static core_status ready_order(void *ud, const ProtobufCMessage *msg, ProtobufCM
 {
     const Orderingpb__ReadyOrderRequest *req = (const Orderingpb__ReadyOrderRequest *)msg;
     core_status st = ordering_app_ready_order(ud, req->id, err);
-    return st ? st : empty_response(&orderingpb__ready_order_response__descriptor, out, err);
+    return rpc_empty_response(st, &orderingpb__ready_order_response__descriptor, out, err);
 }
 
 static core_status complete_order(void *ud, const ProtobufCMessage *msg, ProtobufCMessage **out,
@@ -138,7 +127,7 @@ static core_status complete_order(void *ud, const ProtobufCMessage *msg, Protobu
 {
     const Orderingpb__CompleteOrderRequest *req = (const Orderingpb__CompleteOrderRequest *)msg;
     core_status st = ordering_app_complete_order(ud, req->id, req->invoice_id, err);
-    return st ? st : empty_response(&orderingpb__complete_order_response__descriptor, out, err);
+    return rpc_empty_response(st, &orderingpb__complete_order_response__descriptor, out, err);
 }
 
 static const struct rpc_method methods[] = {

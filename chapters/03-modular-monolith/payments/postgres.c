@@ -10,18 +10,6 @@
 
 #include "payments/adapters.h"
 
-static core_status run(pg_pool *db, const char *sql, int nparams, const char *const *params,
-                       PGresult **res, core_err *err)
-{
-    pg_conn *conn = NULL;
-    core_status st = pg_acquire(db, &conn, err);
-    if (st)
-        return st;
-    st = pg_exec(conn, sql, nparams, params, res, err);
-    pg_release(db, conn);
-    return st;
-}
-
 /* ---- payments.payments ----------------------------------------------------------------------- */
 
 static core_status payment_save(void *self, const struct payments_payment *p, core_err *err)
@@ -31,7 +19,7 @@ static core_status payment_save(void *self, const struct payments_payment *p, co
     char amount[48];
     snprintf(amount, sizeof amount, "%.4f", p->amount);
     const char *params[] = {p->id, p->customer_id, amount};
-    core_status st = run(self, sql, 3, params, NULL, err);
+    core_status st = pg_run(self, sql, 3, params, NULL, err);
     if (st)
         core_err_wrap(err, "saving payment %s", p->id);
     return st;
@@ -43,7 +31,7 @@ static core_status payment_find(void *self, const char *id, struct payments_paym
     static const char sql[] = "SELECT customer_id, amount FROM payments.payments WHERE id = $1";
     const char *params[] = {id};
     PGresult *res = NULL;
-    core_status st = run(self, sql, 1, params, &res, err);
+    core_status st = pg_run(self, sql, 1, params, &res, err);
     if (st) {
         core_err_wrap(err, "finding payment %s", id);
     } else if (PQntuples(res) == 0) {
@@ -75,7 +63,7 @@ static core_status invoice_save(void *self, const struct payments_invoice *inv, 
     snprintf(amount, sizeof amount, "%.4f", inv->amount);
     const char *params[] = {inv->id, inv->order_id, amount,
                             payments_invoice_status_text(inv->status)};
-    core_status st = run(self, sql, 4, params, NULL, err);
+    core_status st = pg_run(self, sql, 4, params, NULL, err);
     if (st)
         core_err_wrap(err, "saving invoice %s", inv->id);
     return st;
@@ -88,7 +76,7 @@ static core_status invoice_find(void *self, const char *id, struct payments_invo
         "SELECT order_id, amount, status FROM payments.invoices WHERE id = $1";
     const char *params[] = {id};
     PGresult *res = NULL;
-    core_status st = run(self, sql, 1, params, &res, err);
+    core_status st = pg_run(self, sql, 1, params, &res, err);
     if (st) {
         core_err_wrap(err, "finding invoice %s", id);
     } else if (PQntuples(res) == 0) {
@@ -113,7 +101,7 @@ static core_status invoice_update(void *self, const struct payments_invoice *inv
     snprintf(amount, sizeof amount, "%.4f", inv->amount);
     const char *params[] = {inv->id, amount, payments_invoice_status_text(inv->status)};
     PGresult *res = NULL;
-    core_status st = run(self, sql, 3, params, &res, err);
+    core_status st = pg_run(self, sql, 3, params, &res, err);
     if (st)
         core_err_wrap(err, "updating invoice %s", inv->id);
     else if (strcmp(PQcmdTuples(res), "0") == 0)

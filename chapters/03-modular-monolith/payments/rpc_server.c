@@ -4,14 +4,6 @@
 #include "payments/adapters.h"
 #include "pb.h"
 
-/* A new empty response of type desc in *resp, or CORE_ERR_NOMEM. */
-static core_status empty_response(const ProtobufCMessageDescriptor *desc, ProtobufCMessage **resp,
-                                  core_err *err)
-{
-    *resp = pb_new(desc);
-    return *resp ? CORE_OK : core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-}
-
 static core_status authorize_payment(void *ud, const ProtobufCMessage *msg, ProtobufCMessage **resp,
                                      core_err *err)
 {
@@ -36,7 +28,7 @@ static core_status confirm_payment(void *ud, const ProtobufCMessage *msg, Protob
 {
     const Paymentspb__ConfirmPaymentRequest *req = (const void *)msg;
     core_status st = payments_app_confirm_payment(ud, req->id, err);
-    return st ? st : empty_response(&paymentspb__confirm_payment_response__descriptor, resp, err);
+    return rpc_empty_response(st, &paymentspb__confirm_payment_response__descriptor, resp, err);
 }
 
 static core_status create_invoice(void *ud, const ProtobufCMessage *msg, ProtobufCMessage **resp,
@@ -64,7 +56,7 @@ static core_status adjust_invoice(void *ud, const ProtobufCMessage *msg, Protobu
 {
     const Paymentspb__AdjustInvoiceRequest *req = (const void *)msg;
     core_status st = payments_app_adjust_invoice(ud, req->id, req->amount, err);
-    return st ? st : empty_response(&paymentspb__adjust_invoice_response__descriptor, resp, err);
+    return rpc_empty_response(st, &paymentspb__adjust_invoice_response__descriptor, resp, err);
 }
 
 static core_status pay_invoice(void *ud, const ProtobufCMessage *msg, ProtobufCMessage **resp,
@@ -72,7 +64,7 @@ static core_status pay_invoice(void *ud, const ProtobufCMessage *msg, ProtobufCM
 {
     const Paymentspb__PayInvoiceRequest *req = (const void *)msg;
     core_status st = payments_app_pay_invoice(ud, req->id, err);
-    return st ? st : empty_response(&paymentspb__pay_invoice_response__descriptor, resp, err);
+    return rpc_empty_response(st, &paymentspb__pay_invoice_response__descriptor, resp, err);
 }
 
 static core_status cancel_invoice(void *ud, const ProtobufCMessage *msg, ProtobufCMessage **resp,
@@ -80,7 +72,7 @@ static core_status cancel_invoice(void *ud, const ProtobufCMessage *msg, Protobu
 {
     const Paymentspb__CancelInvoiceRequest *req = (const void *)msg;
     core_status st = payments_app_cancel_invoice(ud, req->id, err);
-    return st ? st : empty_response(&paymentspb__cancel_invoice_response__descriptor, resp, err);
+    return rpc_empty_response(st, &paymentspb__cancel_invoice_response__descriptor, resp, err);
 }
 
 static const struct rpc_method methods[] = {

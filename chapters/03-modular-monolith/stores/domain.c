@@ -21,11 +21,6 @@ static core_status check_id(const char *id, const char *what, core_err *err)
     return CORE_OK;
 }
 
-static core_status no_memory(core_err *err)
-{
-    return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-}
-
 /* ---- Store -------------------------------------------------------------------------------- */
 
 void stores_store_init(struct stores_store *s)
@@ -51,7 +46,7 @@ core_status stores_store_restore(struct stores_store *s, const char *id, const c
     s->name = core_strdup(name ? name : "");
     s->location = core_strdup(location ? location : "");
     if (!s->name || !s->location) {
-        st = no_memory(err);
+        st = core_err_nomem(err);
         goto fail;
     }
     s->participating = participating;
@@ -118,7 +113,7 @@ core_status stores_product_restore(struct stores_product *p, const char *id, con
     p->description = core_strdup(description ? description : "");
     p->sku = core_strdup(sku ? sku : "");
     if (!p->name || !p->description || !p->sku) {
-        st = no_memory(err);
+        st = core_err_nomem(err);
         goto fail;
     }
     p->price = price;
@@ -181,7 +176,7 @@ core_status stores_store_list_add(struct stores_store_list *l, struct stores_sto
 {
     void *items = l->items;
     if (!grow(&items, &l->cap, l->len, sizeof *l->items))
-        return no_memory(err);
+        return core_err_nomem(err);
     l->items = items;
     l->items[l->len++] = *s;
     stores_store_init(s); /* moved */
@@ -208,7 +203,7 @@ core_status stores_product_list_add(struct stores_product_list *l, struct stores
 {
     void *items = l->items;
     if (!grow(&items, &l->cap, l->len, sizeof *l->items))
-        return no_memory(err);
+        return core_err_nomem(err);
     l->items = items;
     l->items[l->len++] = *p;
     stores_product_init(p); /* moved */

@@ -10,25 +10,12 @@
 
 #include "stores/adapters.h"
 
-/* Runs one statement on a pooled connection. *res as in pg_exec (NULL: discarded). */
-static core_status run(pg_pool *db, const char *sql, int nparams, const char *const *params,
-                       PGresult **res, core_err *err)
-{
-    pg_conn *conn = NULL;
-    core_status st = pg_acquire(db, &conn, err);
-    if (st)
-        return st;
-    st = pg_exec(conn, sql, nparams, params, res, err);
-    pg_release(db, conn);
-    return st;
-}
-
 /* Runs an UPDATE/DELETE; no row affected -> CORE_ERR_NOT_FOUND "<what> <id> not found". */
 static core_status run_one(pg_pool *db, const char *sql, int nparams, const char *const *params,
                            const char *what, core_err *err)
 {
     PGresult *res = NULL;
-    core_status st = run(db, sql, nparams, params, &res, err);
+    core_status st = pg_run(db, sql, nparams, params, &res, err);
     if (!st && strtol(PQcmdTuples(res), NULL, 10) == 0)
         st = core_err_set(err, CORE_ERR_NOT_FOUND, "%s %s not found", what, params[0]);
     PQclear(res);
@@ -60,7 +47,7 @@ static core_status stores_from_rows(const PGresult *res, struct stores_store_lis
 static core_status store_save(void *self, const struct stores_store *store, core_err *err)
 {
     const char *params[] = {store->id, store->name, store->location, store->participating ? "true" : "false"};
-    return run(self,
+    return pg_run(self,
                "INSERT INTO stores.stores (id, name, location, participating) VALUES ($1, $2, $3, $4)",
                4, params, NULL, err);
 }
@@ -77,7 +64,7 @@ static core_status store_find(void *self, const char *id, struct stores_store *o
 {
     const char *params[] = {id};
     PGresult *res = NULL;
-    core_status st = run(self, "SELECT name, location, participating FROM stores.stores WHERE id = $1",
+    core_status st = pg_run(self, "SELECT name, location, participating FROM stores.stores WHERE id = $1",
                          1, params, &res, err);
     if (!st) {
         if (PQntuples(res) == 0)
@@ -93,7 +80,7 @@ static core_status store_find(void *self, const char *id, struct stores_store *o
 static core_status store_find_all(void *self, struct stores_store_list *out, core_err *err)
 {
     PGresult *res = NULL;
-    core_status st = run(self, "SELECT id, name, location, participating FROM stores.stores ORDER BY name, id",
+    core_status st = pg_run(self, "SELECT id, name, location, participating FROM stores.stores ORDER BY name, id",
                          0, NULL, &res, err);
     if (!st)
         st = stores_from_rows(res, out, err);
@@ -104,7 +91,7 @@ static core_status store_find_all(void *self, struct stores_store_list *out, cor
 static core_status participating_find_all(void *self, struct stores_store_list *out, core_err *err)
 {
     PGresult *res = NULL;
-    core_status st = run(self,
+    core_status st = pg_run(self,
                          "SELECT id, name, location, participating FROM stores.stores "
                          "WHERE participating ORDER BY name, id",
                          0, NULL, &res, err);
@@ -144,7 +131,7 @@ static core_status product_add(void *self, const struct stores_product *p, core_
     char price[64];
     snprintf(price, sizeof price, "%.4f", p->price);
     const char *params[] = {p->id, p->store_id, p->name, p->description, p->sku, price};
-    return run(self,
+    return pg_run(self,
                "INSERT INTO stores.products (id, store_id, name, description, sku, price) "
                "VALUES ($1, $2, $3, $4, $5, $6)",
                6, params, NULL, err);
@@ -160,7 +147,7 @@ static core_status product_find(void *self, const char *id, struct stores_produc
 {
     const char *params[] = {id};
     PGresult *res = NULL;
-    core_status st = run(self,
+    core_status st = pg_run(self,
                          "SELECT id, store_id, name, description, sku, price FROM stores.products WHERE id = $1",
                          1, params, &res, err);
     if (!st) {
@@ -178,7 +165,7 @@ static core_status product_catalog(void *self, const char *store_id, struct stor
 {
     const char *params[] = {store_id};
     PGresult *res = NULL;
-    core_status st = run(self,
+    core_status st = pg_run(self,
                          "SELECT id, store_id, name, description, sku, price FROM stores.products "
                          "WHERE store_id = $1 ORDER BY name, id",
                          1, params, &res, err);

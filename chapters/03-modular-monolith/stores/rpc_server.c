@@ -9,11 +9,6 @@
 #include "pb.h"
 #include "stores/api.pb-c.h"
 
-static core_status no_memory(core_err *err)
-{
-    return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-}
-
 /* ---- entity conversion -------------------------------------------------------------------- */
 
 static Storespb__Store *store_to_pb(const struct stores_store *s)
@@ -53,10 +48,10 @@ static core_status stores_to_pb(const struct stores_store_list *list, Storespb__
     if (list->len == 0)
         return CORE_OK;
     if (!(*items = core_calloc(list->len, sizeof **items)))
-        return no_memory(err);
+        return core_err_nomem(err);
     for (size_t i = 0; i < list->len; i++) {
         if (!((*items)[i] = store_to_pb(&list->items[i])))
-            return no_memory(err);
+            return core_err_nomem(err);
         (*n)++;
     }
     return CORE_OK;
@@ -76,7 +71,7 @@ static core_status create_store(void *ud, const ProtobufCMessage *req, ProtobufC
     const Storespb__CreateStoreRequest *r = (const Storespb__CreateStoreRequest *)req;
     Storespb__CreateStoreResponse *out = pb_new_of(storespb__create_store_response);
     char id[CORE_UUID_LEN + 1];
-    core_status st = out ? new_id(id, &out->id, err) : no_memory(err);
+    core_status st = out ? new_id(id, &out->id, err) : core_err_nomem(err);
     if (!st)
         st = stores_app_create_store(ud, id, r->name, r->location, err);
     if (st) {
@@ -94,7 +89,7 @@ static core_status get_store(void *ud, const ProtobufCMessage *req, ProtobufCMes
     Storespb__GetStoreResponse *out = NULL;
     core_status st = stores_app_get_store(ud, r->id, &store, err);
     if (!st && (!(out = pb_new_of(storespb__get_store_response)) || !(out->store = store_to_pb(&store))))
-        st = no_memory(err);
+        st = core_err_nomem(err);
     stores_store_release(&store);
     if (st) {
         pb_free(out ? &out->base : NULL);
@@ -110,7 +105,7 @@ static core_status get_stores(void *ud, const ProtobufCMessage *req, ProtobufCMe
     Storespb__GetStoresResponse *out = NULL;
     core_status st = stores_app_get_stores(ud, &list, err);
     if (!st && !(out = pb_new_of(storespb__get_stores_response)))
-        st = no_memory(err);
+        st = core_err_nomem(err);
     if (!st)
         st = stores_to_pb(&list, &out->stores, &out->n_stores, err);
     stores_store_list_release(&list);
@@ -129,7 +124,7 @@ static core_status get_participating_stores(void *ud, const ProtobufCMessage *re
     Storespb__GetParticipatingStoresResponse *out = NULL;
     core_status st = stores_app_get_participating_stores(ud, &list, err);
     if (!st && !(out = pb_new_of(storespb__get_participating_stores_response)))
-        st = no_memory(err);
+        st = core_err_nomem(err);
     if (!st)
         st = stores_to_pb(&list, &out->stores, &out->n_stores, err);
     stores_store_list_release(&list);
@@ -141,22 +136,11 @@ static core_status get_participating_stores(void *ud, const ProtobufCMessage *re
     return CORE_OK;
 }
 
-/* Answers an empty response message of type desc after a successful command. */
-static core_status empty_response(core_status st, const ProtobufCMessageDescriptor *desc,
-                                  ProtobufCMessage **resp, core_err *err)
-{
-    if (st)
-        return st;
-    if (!(*resp = pb_new(desc)))
-        return no_memory(err);
-    return CORE_OK;
-}
-
 static core_status enable_participation(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
                                         core_err *err)
 {
     const Storespb__EnableParticipationRequest *r = (const Storespb__EnableParticipationRequest *)req;
-    return empty_response(stores_app_enable_participation(ud, r->id, err),
+    return rpc_empty_response(stores_app_enable_participation(ud, r->id, err),
                           &storespb__enable_participation_response__descriptor, resp, err);
 }
 
@@ -164,7 +148,7 @@ static core_status disable_participation(void *ud, const ProtobufCMessage *req, 
                                          core_err *err)
 {
     const Storespb__DisableParticipationRequest *r = (const Storespb__DisableParticipationRequest *)req;
-    return empty_response(stores_app_disable_participation(ud, r->id, err),
+    return rpc_empty_response(stores_app_disable_participation(ud, r->id, err),
                           &storespb__disable_participation_response__descriptor, resp, err);
 }
 
@@ -173,7 +157,7 @@ static core_status add_product(void *ud, const ProtobufCMessage *req, ProtobufCM
     const Storespb__AddProductRequest *r = (const Storespb__AddProductRequest *)req;
     Storespb__AddProductResponse *out = pb_new_of(storespb__add_product_response);
     char id[CORE_UUID_LEN + 1];
-    core_status st = out ? new_id(id, &out->id, err) : no_memory(err);
+    core_status st = out ? new_id(id, &out->id, err) : core_err_nomem(err);
     if (!st) {
         struct stores_add_product cmd = {id, r->store_id, r->name, r->description, r->sku, r->price};
         st = stores_app_add_product(ud, &cmd, err);
@@ -190,7 +174,7 @@ static core_status remove_product(void *ud, const ProtobufCMessage *req, Protobu
                                   core_err *err)
 {
     const Storespb__RemoveProductRequest *r = (const Storespb__RemoveProductRequest *)req;
-    return empty_response(stores_app_remove_product(ud, r->id, err),
+    return rpc_empty_response(stores_app_remove_product(ud, r->id, err),
                           &storespb__remove_product_response__descriptor, resp, err);
 }
 
@@ -201,12 +185,12 @@ static core_status get_catalog(void *ud, const ProtobufCMessage *req, ProtobufCM
     Storespb__GetCatalogResponse *out = NULL;
     core_status st = stores_app_get_catalog(ud, r->store_id, &list, err);
     if (!st && !(out = pb_new_of(storespb__get_catalog_response)))
-        st = no_memory(err);
+        st = core_err_nomem(err);
     if (!st && list.len > 0 && !(out->products = core_calloc(list.len, sizeof *out->products)))
-        st = no_memory(err);
+        st = core_err_nomem(err);
     for (size_t i = 0; !st && i < list.len; i++) {
         if (!(out->products[i] = product_to_pb(&list.items[i])))
-            st = no_memory(err);
+            st = core_err_nomem(err);
         else
             out->n_products++;
     }
@@ -226,7 +210,7 @@ static core_status get_product(void *ud, const ProtobufCMessage *req, ProtobufCM
     Storespb__GetProductResponse *out = NULL;
     core_status st = stores_app_get_product(ud, r->id, &product, err);
     if (!st && (!(out = pb_new_of(storespb__get_product_response)) || !(out->product = product_to_pb(&product))))
-        st = no_memory(err);
+        st = core_err_nomem(err);
     stores_product_release(&product);
     if (st) {
         pb_free(out ? &out->base : NULL);
