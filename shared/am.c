@@ -393,6 +393,11 @@ core_status am_stream_close(am_stream *s, int timeout_ms, core_err *err)
     return st;
 }
 
+bool am_stream_wait_connected(am_stream *s, int timeout_ms)
+{
+    return s->ops->wait_connected(s->impl, timeout_ms);
+}
+
 void am_stream_free(am_stream *s)
 {
     if (!s)

@@ -41,7 +41,8 @@
  * PUBLISHING waits for the stream's acknowledgement (the book publishes asynchronously and drops
  * failures, its defect 4). A failure is the caller's: CORE_ERR_UNAVAILABLE (HTTP 503) when the
  * server is unreachable, reconnecting or does not answer in time, with a message such as
- *     the message broker is unavailable (reconnecting to nats://127.0.0.1:14222): storesapi.StoreCreated 6f1... was not published
+ *     storesapi.StoreCreated 6f1... was not published: the message broker is unavailable
+ *     (reconnecting to nats://127.0.0.1:14222)
  * A message published twice with the same id within the duplicate window is stored once; the
  * second publish succeeds and reports duplicate = true. So a caller that got an error may simply
  * publish again: if the first attempt did reach the stream after all (it can, when the
@@ -232,6 +233,11 @@ const char *am_stream_name(const am_stream *s);
  * and am_stream_free() leaves them allocated). A second call is a no-op. */
 core_status am_stream_close(am_stream *s, int timeout_ms, core_err *err);
 
+/* Waits until the stream's connection to the server is up, at most timeout_ms (woken by the
+ * connection's own callbacks, no polling); true when it is. For readiness checks, and for tests
+ * that stop the server. The memory backend is always up until closed. */
+bool am_stream_wait_connected(am_stream *s, int timeout_ms);
+
 /* Frees the stream; drains first (AM_CLOSE_TIMEOUT_MS_DEFAULT) when am_stream_close() was not
  * called. NULL is a no-op. */
 void am_stream_free(am_stream *s);
@@ -325,8 +331,8 @@ core_status am_stream_group_info(am_stream *s, const char *group, struct am_grou
 /* ---- events (the book's EventStream) ---------------------------------------------------------- */
 
 /* Publishes event (borrowed) on channel: EventMessageData (am_data_pack) in a StreamMessage with
- * the event's id and name. Errors as am_stream_publish, plus CORE_ERR_INTERNAL when the payload
- * cannot be packed. */
+ * the event's id and name, and waits for the stream's acknowledgement. Errors as
+ * am_stream_publish. */
 core_status am_event_publish(am_stream *s, const char *channel, const ddd_event *event, core_err *err);
 
 /* An event handler: the event (id, name, payload decoded through the registry, metadata,
@@ -431,6 +437,8 @@ struct am_stream_ops {
     core_status (*read)(void *impl, const char *filter, uint64_t from_seq, am_stored_fn fn,
                         void *ud, core_err *err);
     core_status (*group_info)(void *impl, const char *group, struct am_group_info *out, core_err *err);
+    /* am_stream_wait_connected() */
+    bool (*wait_connected)(void *impl, int timeout_ms);
     /* Drains as am_stream_close() describes (timeout_ms > 0); afterwards am_sub_deliver() is
      * not called again, unless handlers were still running at the deadline: then it sets
      * *abandoned and returns CORE_ERR_UNAVAILABLE. Closes the connection in any case. */

@@ -54,6 +54,7 @@ struct js_impl {
     pthread_mutex_t mu;
     pthread_cond_t cv; /* CLOCK_MONOTONIC; signalled by every callback that sets a flag below */
     bool connected;    /* the first connection was made */
+    bool up;           /* connected now (false while reconnecting and after close) */
     bool closing;      /* close has begun: a disconnect is expected */
     bool closed_cb;    /* nats.c's closed callback ran: no connection callback follows */
     bool leak;         /* something may still use this struct: never free it */
@@ -137,7 +138,7 @@ static void on_connected(natsConnection *nc, void *closure)
     struct js_impl *ji = closure;
     (void)nc;
     pthread_mutex_lock(&ji->mu);
-    ji->connected = true;
+    ji->connected = ji->up = true;
     pthread_cond_broadcast(&ji->cv);
     pthread_mutex_unlock(&ji->mu);
 }
@@ -148,6 +149,7 @@ static void on_closed(natsConnection *nc, void *closure)
     (void)nc;
     pthread_mutex_lock(&ji->mu);
     ji->closed_cb = true;
+    ji->up = false;
     pthread_cond_broadcast(&ji->cv);
     pthread_mutex_unlock(&ji->mu);
 }
@@ -158,6 +160,7 @@ static void on_disconnected(natsConnection *nc, void *closure)
     (void)nc;
     pthread_mutex_lock(&ji->mu);
     bool expected = ji->closing || !ji->connected;
+    ji->up = false;
     pthread_mutex_unlock(&ji->mu);
     if (!expected)
         log_warn(LOG_COMP, "lost the connection to the message broker at %s; reconnecting", ji->url);
@@ -167,6 +170,10 @@ static void on_reconnected(natsConnection *nc, void *closure)
 {
     struct js_impl *ji = closure;
     (void)nc;
+    pthread_mutex_lock(&ji->mu);
+    ji->up = true;
+    pthread_cond_broadcast(&ji->cv);
+    pthread_mutex_unlock(&ji->mu);
     log_info(LOG_COMP, "reconnected to the message broker at %s", ji->url);
 }
 
@@ -484,6 +491,22 @@ static core_status js_group_info(void *impl, const char *group, struct am_group_
     return CORE_OK;
 }
 
+static bool js_wait_connected(void *impl, int timeout_ms)
+{
+    struct js_impl *ji = impl;
+    struct timespec deadline = deadline_in(timeout_ms > 0 ? timeout_ms : 0);
+    /* up is set by the (re)connected callbacks, which nats.c runs a little after the status
+     * changed; the status alone tells at once that the connection is down */
+    pthread_mutex_lock(&ji->mu);
+    int rc = 0;
+    bool up;
+    while (!(up = ji->up && natsConnection_Status(ji->nc) == NATS_CONN_STATUS_CONNECTED) &&
+           rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&ji->cv, &ji->mu, &deadline);
+    pthread_mutex_unlock(&ji->mu);
+    return up;
+}
+
 /* ---- close and free -------------------------------------------------------------------------- */
 
 static core_status js_close(void *impl, int timeout_ms, bool *abandoned, core_err *err)
@@ -560,8 +583,8 @@ static void js_free(void *impl, bool abandoned)
 }
 
 static const struct am_stream_ops js_ops = {
-    "jetstream", js_publish, js_subscribe, js_ack,   js_nak,
-    js_read,     js_group_info, js_close, js_free,
+    "jetstream",   js_publish,        js_subscribe, js_ack,  js_nak, js_read,
+    js_group_info, js_wait_connected, js_close,     js_free,
 };
 
 /* ---- connect --------------------------------------------------------------------------------- */
@@ -635,7 +658,7 @@ static core_status js_connect(struct js_impl *ji, const struct am_js_opts *o, co
     natsOptions_Destroy(no);
     if (s == NATS_OK) {
         pthread_mutex_lock(&ji->mu);
-        ji->connected = true;
+        ji->connected = ji->up = true;
         pthread_mutex_unlock(&ji->mu);
         return CORE_OK;
     }

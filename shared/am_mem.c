@@ -486,6 +486,16 @@ static core_status mem_group_info(void *impl, const char *group, struct am_group
     return st;
 }
 
+static bool mem_wait_connected(void *impl, int timeout_ms)
+{
+    struct mem_impl *mi = impl;
+    (void)timeout_ms;
+    pthread_mutex_lock(&mi->b->mu);
+    bool up = !mi->closed;
+    pthread_mutex_unlock(&mi->b->mu);
+    return up;
+}
+
 static core_status mem_close(void *impl, int timeout_ms, bool *abandoned, core_err *err)
 {
     struct mem_impl *mi = impl;
@@ -531,8 +541,8 @@ static void mem_free(void *impl, bool abandoned)
 }
 
 static const struct am_stream_ops mem_ops = {
-    "memory", mem_publish, mem_subscribe, mem_ack,   mem_nak,
-    mem_read, mem_group_info, mem_close, mem_free,
+    "memory",  mem_publish,        mem_subscribe, mem_ack,  mem_nak, mem_read,
+    mem_group_info, mem_wait_connected, mem_close, mem_free,
 };
 
 core_status am_mem_stream_new(am_stream **out, am_mem_broker *b, const char *name, core_err *err)
