@@ -470,11 +470,17 @@ core_status am_stream_publish(am_stream *s, const char *subject, const char *id,
     size_t packed_len = 0;
     if ((st = am_stream_message_pack(id, name, data, len, &packed, &packed_len, err)) != CORE_OK)
         return st;
-    st = publish_packed(s, subject, id, NULL, 0, packed, packed_len, ack, err);
+    struct am_publish_ack local = {0, false};
+    st = publish_packed(s, subject, id, NULL, 0, packed, packed_len, &local, err);
     core_free(packed);
     if (st != CORE_OK)
-        core_err_wrap(err, "%.96s %.40s was not published", name, id);
-    return st;
+        return core_err_wrap(err, "%.96s %.40s was not published", name, id);
+    if (local.duplicate)
+        log_info(LOG_COMP, "%s %s was already stored (seq %" PRIu64 "): dropped as a duplicate",
+                 name, id, local.seq);
+    if (ack)
+        *ack = local;
+    return CORE_OK;
 }
 
 static core_status check_sub_opts(const struct am_sub_opts *o, core_err *err)

@@ -44,7 +44,9 @@
  *     storesapi.StoreCreated 6f1... was not published: the message broker is unavailable
  *     (reconnecting to nats://127.0.0.1:14222)
  * A message published twice with the same id within the duplicate window is stored once; the
- * second publish succeeds and reports duplicate = true. So a caller that got an error may simply
+ * second publish succeeds and reports duplicate = true (logged at INFO). The window covers the
+ * whole stream, not one subject: an id is the identity of one message, so a handler that passes
+ * an event on to another channel publishes a new event (a new id). So a caller that got an error may simply
  * publish again: if the first attempt did reach the stream after all (it can, when the
  * connection dropped after the message left), the retry is dropped as a duplicate.
  *

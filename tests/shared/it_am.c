@@ -862,6 +862,56 @@ static void close_drains_the_handlers(void **state)
     sink_release(&k2);
 }
 
+/* A handler publishes (as a module's integration-event handler does): the publish, a request to
+ * the server made from nats.c's delivery thread, completes and the next group gets it. The relay
+ * publishes a NEW event (a new id): the same id again would be a duplicate for the whole stream,
+ * whatever the subject. */
+struct relay {
+    am_stream *s;
+    char to[AM_SUBJECT_MAX + 1];
+    core_status st;
+};
+
+static core_status relay_event(void *ud, const struct am_delivery *d, const ddd_event *ev,
+                               core_err *err)
+{
+    struct relay *r = ud;
+    (void)d;
+    const Amtest__StoreCreated *p = (const Amtest__StoreCreated *)ddd_event_payload(ev);
+    Amtest__StoreCreated *copy = pb_new_of(amtest__store_created);
+    ProtobufCMessage *pm = copy ? &copy->base : NULL;
+    ddd_event *out = NULL;
+    if (!copy || pb_set_string(&copy->name, p->name, err) != CORE_OK ||
+        ddd_event_new(&out, STORE_CREATED, &pm, err) != CORE_OK) {
+        pb_free(pm);
+        return r->st = CORE_ERR_NOMEM;
+    }
+    r->st = am_event_publish(r->s, r->to, out, err);
+    ddd_event_free(out);
+    return r->st;
+}
+
+static void a_handler_can_publish(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct relay r = {f->s, "", CORE_ERR_INTERNAL};
+    snprintf(r.to, sizeof r.to, "%s.relayed.Store", f->stream);
+    struct sink k;
+    sink_init(&k);
+    struct am_sub_opts o1 = opts_for("relay"), o2 = opts_for("end");
+    assert_int_equal(am_event_subscribe(f->s, f->channel, &o1, f->reg, relay_event, &r, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, r.to, &o2, f->reg, sink_event, &k, &err), CORE_OK);
+    char id[CORE_UUID_LEN + 1];
+    publish_store(f, f->s, "A", id);
+    assert_int_equal(sink_wait_calls(&k, 1), 1);
+    assert_int_equal(am_stream_close(f->s, 10000, &err), CORE_OK);
+    assert_int_equal(r.st, CORE_OK);
+    assert_string_equal(k.store_name[0], "A");
+    assert_string_not_equal(k.id[0], id);
+    sink_release(&k);
+}
+
 static void misuse_is_refused_before_the_server(void **state)
 {
     struct fx *f = *state;
@@ -1057,6 +1107,34 @@ static void a_server_restart_loses_nothing(void **state)
     sink_release(&k);
 }
 
+/* Shutting down while the server is gone still ends, within the timeout, and frees everything. */
+static void close_while_the_server_is_down_ends(void **state)
+{
+    struct srv_fx *x = *state;
+    srv_start(&x->srv);
+    assert_int_equal(fx_setup_on((void **)&x->f, x->srv.url), 0);
+    struct fx *f = x->f;
+    core_err err = CORE_ERR_INIT;
+    struct sink k;
+    sink_init(&k);
+    struct am_sub_opts o = opts_for("g");
+    am_stream *sub = NULL;
+    assert_int_equal(open_stream(f, &sub, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    publish_store(f, f->s, "A", NULL);
+    assert_int_equal(sink_wait_calls(&k, 1), 1);
+    srv_signal(&x->srv, SIGKILL);
+    core_status st = am_stream_close(sub, 2000, &err);
+    print_message("close without a server: %s\n", st == CORE_OK ? "ok" : err.msg);
+    am_stream_free(sub); /* no leak, no crash: the teardown counts the allocations */
+    am_stream_free(f->s);
+    f->s = NULL;
+    x->f = NULL;
+    es_registry_free(f->reg);
+    free(f);
+    sink_release(&k);
+}
+
 int main(void)
 {
     const char *lvl = getenv("LOG_LEVEL");
@@ -1078,12 +1156,15 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(instances_of_a_group_share_the_work, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(close_drains_the_handlers, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(a_handler_can_publish, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(misuse_is_refused_before_the_server, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(an_existing_stream_is_updated, fx_setup, fx_teardown),
         cmocka_unit_test(an_unreachable_server_fails_start_up_clearly),
         cmocka_unit_test_setup_teardown(start_up_waits_for_a_late_server, srv_fx_setup,
                                         srv_fx_teardown),
         cmocka_unit_test_setup_teardown(a_server_restart_loses_nothing, srv_fx_setup,
+                                        srv_fx_teardown),
+        cmocka_unit_test_setup_teardown(close_while_the_server_is_down_ends, srv_fx_setup,
                                         srv_fx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -867,6 +867,41 @@ static void instances_of_a_group_share_the_work(void **state)
     am_stream_free(b);
 }
 
+/* A handler may publish while the broker delivers (the lock is not held during handlers). */
+struct forward {
+    am_stream *s;
+    int n;
+};
+
+static core_status forward_raw(void *ud, const struct am_delivery *d, const unsigned char *data,
+                               size_t len, bool *dead, core_err *err)
+{
+    struct forward *fw = ud;
+    char id[32];
+    (void)dead;
+    snprintf(id, sizeof id, "fwd-%d", ++fw->n);
+    return am_stream_publish(fw->s, "mallbots.forwarded", id, d->name, data, len, NULL, err);
+}
+
+static void a_handler_can_publish(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct forward fw = {f->s, 0};
+    struct rec r = {0};
+    struct am_sub_opts o1 = opts_for("fwd"), o2 = opts_for("end");
+    assert_int_equal(am_stream_subscribe(f->s, CHANNEL, &o1, forward_raw, &fw, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, "mallbots.forwarded", &o2, f->reg, rec_event, &r, &err),
+                     CORE_OK);
+    publish_store(f->s, "A", NULL);
+    publish_store(f->s, "B", NULL);
+    am_mem_broker_run(f->b, NULL);
+    assert_int_equal(fw.n, 2);
+    assert_int_equal(r.calls, 2);
+    assert_string_equal(r.id[0], "fwd-1");
+    assert_string_equal(r.store_name[1], "B");
+}
+
 static void a_group_consumes_one_channel(void **state)
 {
     struct fx *f = *state;
@@ -1066,6 +1101,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(a_restarted_group_resumes_where_it_left_off, setup, teardown),
         cmocka_unit_test_setup_teardown(instances_of_a_group_share_the_work, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_handler_can_publish, setup, teardown),
         cmocka_unit_test_setup_teardown(a_group_consumes_one_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(subscription_options_are_checked, setup, teardown),
         cmocka_unit_test(subjects_and_names),
