@@ -19,8 +19,7 @@
 
 #define LOG_COMP "am"
 
-/* ---- envelope ---------------------------------------------------------------------------------
- */
+/* ---- envelope -------------------------------------------------------------------------------- */
 
 /* protobuf-c's unpack returns NULL both for bad bytes and for a failed allocation; the core's
  * allocator remembers which, so that an out-of-memory is retried (NAK) and not taken for bad
@@ -84,8 +83,8 @@ core_status am_stream_message_unpack(const unsigned char *data, size_t len, stru
     core_err perr = CORE_ERR_INIT;
     core_status ust = unpack(&jetstream__stream_message__descriptor, data, len, &tree, &perr);
     if (ust != CORE_OK)
-        return core_err_set(err, ust, "%s%s", ust == CORE_ERR_INVALID ? "not a StreamMessage: " : "",
-                            perr.msg);
+        return core_err_set(err, ust, "%s%s",
+                            ust == CORE_ERR_INVALID ? "not a StreamMessage: " : "", perr.msg);
     const Jetstream__StreamMessage *m = (const Jetstream__StreamMessage *)tree;
     core_status st = CORE_OK;
     if (core_str_blank(m->name))
@@ -107,7 +106,8 @@ core_status am_stream_message_unpack(const unsigned char *data, size_t len, stru
     return st;
 }
 
-core_status am_data_pack(const ddd_event *event, unsigned char **out, size_t *out_len, core_err *err)
+core_status am_data_pack(const ddd_event *event, unsigned char **out, size_t *out_len,
+                         core_err *err)
 {
     EventMessageData d = EVENT_MESSAGE_DATA__INIT;
     Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
@@ -189,7 +189,8 @@ static core_status restore_event(ddd_event *ev, const char *id, const char *name
     }
     core_status st = ddd_event_restore(ev, id, at, err);
     if (st != CORE_OK)
-        return core_err_set(err, CORE_ERR_INVALID, "%s: id \"%.40s\" is longer than a UUID", name, id);
+        return core_err_set(err, CORE_ERR_INVALID, "%s: id \"%.40s\" is longer than a UUID", name,
+                            id);
     for (size_t i = 0; d->metadata && i < d->metadata->n_fields; i++) {
         const Google__Protobuf__Struct__FieldsEntry *e = d->metadata->fields[i];
         char text[512];
@@ -219,7 +220,8 @@ core_status am_data_unpack(const es_registry *reg, const char *id, const char *n
     if (st == CORE_ERR_NOMEM)
         return core_err_set(err, st, "%s", perr.msg);
     if (st != CORE_OK)
-        return core_err_set(err, CORE_ERR_INVALID, "%s %s: data is not an EventMessageData", name, id);
+        return core_err_set(err, CORE_ERR_INVALID, "%s %s: data is not an EventMessageData", name,
+                            id);
     const EventMessageData *d = (const EventMessageData *)tree;
     ddd_event *ev = NULL;
     ProtobufCMessage *payload = NULL;
@@ -227,9 +229,10 @@ core_status am_data_unpack(const es_registry *reg, const char *id, const char *n
     if (!desc)
         st = core_err_set(err, CORE_ERR_INVALID, "no payload type is registered for %s", name);
     else if ((st = unpack(desc, d->payload.data, d->payload.len, &payload, &perr)) != CORE_OK)
-        st = st == CORE_ERR_NOMEM ? core_err_set(err, st, "%s", perr.msg)
-                                  : core_err_set(err, CORE_ERR_INVALID, "%s %s: the payload is not a %s",
-                                                 name, id, desc->name);
+        st = st == CORE_ERR_NOMEM
+                 ? core_err_set(err, st, "%s", perr.msg)
+                 : core_err_set(err, CORE_ERR_INVALID, "%s %s: the payload is not a %s", name, id,
+                                desc->name);
     else if ((st = ddd_event_new(&ev, name, &payload, err)) == CORE_OK)
         st = restore_event(ev, id, name, d, err);
     pb_free(tree);
@@ -242,7 +245,7 @@ core_status am_data_unpack(const es_registry *reg, const char *id, const char *n
     return CORE_OK;
 }
 
-/* ---- names and subjects -------------------------------------------------------------------- */
+/* ---- names and subjects ---------------------------------------------------------------------- */
 
 bool am_name_valid(const char *name)
 {
@@ -385,8 +388,8 @@ core_status am_stream_close(am_stream *s, int timeout_ms, core_err *err)
     if (was_closed)
         return CORE_OK;
     bool abandoned = false;
-    core_status st = s->ops->close(s->impl, timeout_ms > 0 ? timeout_ms : AM_CLOSE_TIMEOUT_MS_DEFAULT,
-                                   &abandoned, err);
+    core_status st = s->ops->close(
+        s->impl, timeout_ms > 0 ? timeout_ms : AM_CLOSE_TIMEOUT_MS_DEFAULT, &abandoned, err);
     pthread_mutex_lock(&s->mu);
     s->abandoned = abandoned;
     pthread_mutex_unlock(&s->mu);
@@ -408,8 +411,10 @@ void am_stream_free(am_stream *s)
     s->ops->free(s->impl, s->abandoned);
     if (s->abandoned) {
         /* a handler may still run and reach its subscription and this stream: keep both */
-        log_error(LOG_COMP, "stream %s: handlers still running at shutdown; their memory is left "
-                            "allocated", s->name);
+        log_error(LOG_COMP,
+                  "stream %s: handlers still running at shutdown; their memory is left "
+                  "allocated",
+                  s->name);
         return;
     }
     for (size_t i = 0; i < s->n_subs; i++)
@@ -450,7 +455,8 @@ static core_status publish_packed(am_stream *s, const char *subject, const char 
     struct am_publish_ack local = {0, false};
     /* no check of s->closed: handlers may publish while the stream drains; the backend knows
      * when its connection is gone */
-    return s->ops->publish(s->impl, subject, msg_id, hdrs, n_hdrs, data, len, ack ? ack : &local, err);
+    return s->ops->publish(s->impl, subject, msg_id, hdrs, n_hdrs, data, len, ack ? ack : &local,
+                           err);
 }
 
 core_status am_stream_publish(am_stream *s, const char *subject, const char *id, const char *name,
@@ -491,9 +497,9 @@ static core_status check_sub_opts(const struct am_sub_opts *o, core_err *err)
                             "'_', at most %d)",
                             o && o->group ? o->group : "", AM_NAME_MAX);
     if (o->ack_wait_ms < 0 || o->max_deliver < 0 || o->retry_delay_ms < 0)
-        return core_err_set(err, CORE_ERR_INVALID,
-                            "group %s: ack_wait_ms, max_deliver and retry_delay_ms cannot be negative",
-                            o->group);
+        return core_err_set(
+            err, CORE_ERR_INVALID,
+            "group %s: ack_wait_ms, max_deliver and retry_delay_ms cannot be negative", o->group);
     for (size_t i = 0; o->filter && o->filter[i]; i++)
         if (core_str_blank(o->filter[i]))
             return core_err_set(err, CORE_ERR_INVALID, "group %s: blank message name in its filter",
@@ -543,8 +549,9 @@ static core_status subscribe_impl(am_stream *s, const char *subject, const struc
     pthread_mutex_lock(&s->mu);
     for (size_t i = 0; st == CORE_OK && i < s->n_subs; i++)
         if (strcmp(s->subs[i]->group, sub->group) == 0 && strcmp(s->subs[i]->subject, subject) != 0)
-            st = core_err_set(err, CORE_ERR_CONFLICT, "group %s already consumes %.128s, not %.128s",
-                              sub->group, s->subs[i]->subject, subject);
+            st =
+                core_err_set(err, CORE_ERR_CONFLICT, "group %s already consumes %.128s, not %.128s",
+                             sub->group, s->subs[i]->subject, subject);
     if (st == CORE_OK && s->closed)
         st = core_err_set(err, CORE_ERR_UNAVAILABLE, "stream %s is closed", s->name);
     if (st == CORE_OK && s->n_subs == s->cap_subs) {
@@ -620,8 +627,7 @@ core_status am_stream_group_info(am_stream *s, const char *group, struct am_grou
     return s->ops->group_info(s->impl, group, out, err);
 }
 
-/* ---- one delivery ------------------------------------------------------------------------------
- */
+/* ---- one delivery ---------------------------------------------------------------------------- */
 
 /* The NAK delay after delivery `delivered` failed: retry_delay_ms doubled per earlier delivery. */
 static int retry_delay(const am_sub *sub, uint64_t delivered)
@@ -670,10 +676,8 @@ static void dead_letter(am_sub *sub, const struct am_backend_msg *m, void *token
     snprintf(deliveries_v, sizeof deliveries_v, "%" PRIu64, m->delivered);
     snprintf(msg_id, sizeof msg_id, "dead-%s-%" PRIu64, sub->group, m->stream_seq);
     struct am_header hdrs[7] = {
-        {AM_DEAD_HDR_REASON, reason_v},
-        {AM_DEAD_HDR_SUBJECT, m->subject},
-        {AM_DEAD_HDR_GROUP, sub->group},
-        {AM_DEAD_HDR_SEQUENCE, seq_v},
+        {AM_DEAD_HDR_REASON, reason_v},         {AM_DEAD_HDR_SUBJECT, m->subject},
+        {AM_DEAD_HDR_GROUP, sub->group},        {AM_DEAD_HDR_SEQUENCE, seq_v},
         {AM_DEAD_HDR_DELIVERIES, deliveries_v},
     };
     size_t n = 5;
@@ -682,8 +686,8 @@ static void dead_letter(am_sub *sub, const struct am_backend_msg *m, void *token
         hdrs[n++] = (struct am_header){AM_DEAD_HDR_NAME, env->name};
     }
     core_err err = CORE_ERR_INIT;
-    core_status st = publish_packed(sub->stream, sub->dead_subject, msg_id, hdrs, n, m->data, m->len,
-                                    NULL, &err);
+    core_status st = publish_packed(sub->stream, sub->dead_subject, msg_id, hdrs, n, m->data,
+                                    m->len, NULL, &err);
     if (st != CORE_OK) {
         log_error(LOG_COMP,
                   "cannot record a dead message, it comes back later: %s group=%s subject=%s "
@@ -693,8 +697,8 @@ static void dead_letter(am_sub *sub, const struct am_backend_msg *m, void *token
         return;
     }
     log_error(LOG_COMP,
-              "dead message recorded on %s: group=%s subject=%s seq=%" PRIu64
-              " deliveries=%" PRIu64 " id=%s name=%s reason=%s",
+              "dead message recorded on %s: group=%s subject=%s seq=%" PRIu64 " deliveries=%" PRIu64
+              " id=%s name=%s reason=%s",
               sub->dead_subject, sub->group, m->subject, m->stream_seq, m->delivered,
               env && env->id ? env->id : "-", env && env->name ? env->name : "-", reason_v);
     ack(sub, m, token, env ? env->id : NULL);
@@ -746,7 +750,7 @@ void am_sub_deliver(am_sub *sub, const struct am_backend_msg *m, void *token)
         am_envelope_release(&env);
         return;
     }
-    struct am_delivery d = {m->subject, sub->group, env.id, env.name,
+    struct am_delivery d = {m->subject,   sub->group,    env.id,          env.name,
                             m->delivered, m->stream_seq, sub->max_deliver};
     bool dead = false;
     core_err herr = CORE_ERR_INIT;
@@ -772,9 +776,10 @@ void am_sub_deliver(am_sub *sub, const struct am_backend_msg *m, void *token)
     am_envelope_release(&env);
 }
 
-/* ---- events ----------------------------------------------------------------------------------- */
+/* ---- events ---------------------------------------------------------------------------------- */
 
-core_status am_event_publish(am_stream *s, const char *channel, const ddd_event *event, core_err *err)
+core_status am_event_publish(am_stream *s, const char *channel, const ddd_event *event,
+                             core_err *err)
 {
     unsigned char *data = NULL;
     size_t len = 0;
@@ -792,8 +797,9 @@ struct event_sub {
     void *ud;
 };
 
-static core_status event_raw_handler(void *ud, const struct am_delivery *d, const unsigned char *data,
-                                     size_t len, bool *dead, core_err *err)
+static core_status event_raw_handler(void *ud, const struct am_delivery *d,
+                                     const unsigned char *data, size_t len, bool *dead,
+                                     core_err *err)
 {
     struct event_sub *es = ud;
     ddd_event *ev = NULL;

@@ -7,7 +7,8 @@
  *
  * The flow a module follows (chapter 06's stores publish, baskets consume):
  *
- *   startup    struct am_js_opts o = AM_JS_OPTS_INIT; o.url = cfg.nats_url; o.stream = cfg.nats_stream;
+ *   startup    struct am_js_opts o = AM_JS_OPTS_INIT;
+ *              o.url = cfg.nats_url; o.stream = cfg.nats_stream;
  *              am_js_stream_new(&stream, &o, err);     (connects, creates or updates the stream)
  *   publish    am_event_publish(stream, "mallbots.stores.events.Store", event, err);
  *              (returns once the stream has stored the message, or with the error)
@@ -44,11 +45,11 @@
  *     storesapi.StoreCreated 6f1... was not published: the message broker is unavailable
  *     (reconnecting to nats://127.0.0.1:14222)
  * A message published twice with the same id within the duplicate window is stored once; the
- * second publish succeeds and reports duplicate = true (logged at INFO). The window covers the
- * whole stream, not one subject: an id is the identity of one message, so a handler that passes
- * an event on to another channel publishes a new event (a new id). So a caller that got an error may simply
- * publish again: if the first attempt did reach the stream after all (it can, when the
- * connection dropped after the message left), the retry is dropped as a duplicate.
+ * second publish succeeds and reports duplicate = true (logged at INFO). So a caller that got an
+ * error may simply publish again: if the first attempt did reach the stream after all (it can,
+ * when the connection dropped after the message left), the retry is dropped as a duplicate. The
+ * window covers the whole stream, not one subject: an id is the identity of one message, so a
+ * handler that passes an event on to another channel publishes a new event (a new id).
  *
  * CONSUMING: a subscription belongs to a GROUP (required here; the book's chapter 06 subscribes
  * without one, which replays the whole stream at every start): one durable JetStream consumer
@@ -135,9 +136,9 @@
 #define AM_CONNECT_TIMEOUT_MS_DEFAULT 10000 /* how long start-up tries to reach the server */
 #define AM_PUBLISH_TIMEOUT_MS_DEFAULT 5000  /* longest wait for the stream's acknowledgement */
 #define AM_DUPLICATE_WINDOW_MS_DEFAULT 120000
-#define AM_CLOSE_TIMEOUT_MS_DEFAULT 5000    /* the drain of am_stream_free() without a close */
-#define AM_NAME_MAX 64                      /* stream and group names, in bytes */
-#define AM_SUBJECT_MAX 255                  /* subjects, in bytes */
+#define AM_CLOSE_TIMEOUT_MS_DEFAULT 5000 /* the drain of am_stream_free() without a close */
+#define AM_NAME_MAX 64                   /* stream and group names, in bytes */
+#define AM_SUBJECT_MAX 255               /* subjects, in bytes */
 
 #define AM_MSG_ID_HDR "Nats-Msg-Id"
 #define AM_DEAD_HDR_REASON "Mallbots-Dead-Reason"
@@ -148,7 +149,7 @@
 #define AM_DEAD_HDR_ID "Mallbots-Dead-Message-Id"
 #define AM_DEAD_HDR_NAME "Mallbots-Dead-Message-Name"
 
-/* ---- envelope: StreamMessage and EventMessageData ------------------------------------------- */
+/* ---- envelope: StreamMessage and EventMessageData -------------------------------------------- */
 
 /* Packs StreamMessage{id, name, data} (all borrowed; data may be NULL when len is 0) into a new
  * buffer (*out, caller frees with core_free). */
@@ -162,7 +163,9 @@ struct am_envelope {
     unsigned char *data; /* owned, NULL when len is 0 */
     size_t len;
 };
+/* clang-format off */
 #define AM_ENVELOPE_INIT {NULL, NULL, NULL, 0}
+/* clang-format on */
 void am_envelope_release(struct am_envelope *env);
 
 /* Decodes len bytes as a StreamMessage into *out (which must be empty). Bytes that are not a
@@ -175,7 +178,8 @@ core_status am_stream_message_unpack(const unsigned char *data, size_t len, stru
  * (empty when it has none), occurred_at = its time, metadata = every metadata entry as a string
  * value (an empty Struct when there is none, as the book's producer sends). *out: caller frees
  * with core_free. */
-core_status am_data_pack(const ddd_event *event, unsigned char **out, size_t *out_len, core_err *err);
+core_status am_data_pack(const ddd_event *event, unsigned char **out, size_t *out_len,
+                         core_err *err);
 
 /* Decodes len bytes of EventMessageData of a message with id and name (borrowed) into a new event
  * (*out, caller frees with ddd_event_free) with that id, name, time and metadata, its payload
@@ -186,7 +190,7 @@ core_status am_data_pack(const ddd_event *event, unsigned char **out, size_t *ou
 core_status am_data_unpack(const es_registry *reg, const char *id, const char *name,
                            const unsigned char *data, size_t len, ddd_event **out, core_err *err);
 
-/* ---- streams -------------------------------------------------------------------------------- */
+/* ---- streams --------------------------------------------------------------------------------- */
 
 typedef struct am_stream am_stream; /* opaque; backends: JetStream and in-memory */
 
@@ -198,13 +202,13 @@ struct am_publish_ack {
 
 /* Options of the JetStream backend. AM_JS_OPTS_INIT, then set url and stream. */
 struct am_js_opts {
-    const char *url;           /* NATS_URL, e.g. "nats://127.0.0.1:14222" or "host:4222"; required */
-    const char *stream;        /* NATS_STREAM, [A-Za-z0-9_-], at most AM_NAME_MAX; required */
-    const char *name;          /* connection name the server shows (monitoring); NULL = "mallbots" */
-    int connect_timeout_ms;    /* 0 = AM_CONNECT_TIMEOUT_MS_DEFAULT */
-    int publish_timeout_ms;    /* 0 = AM_PUBLISH_TIMEOUT_MS_DEFAULT; also JetStream API calls */
-    int duplicate_window_ms;   /* the stream's duplicate window; 0 = AM_DUPLICATE_WINDOW_MS_DEFAULT */
-    int reconnect_wait_ms;     /* pause between two connection attempts; 0 = 250 */
+    const char *url;         /* NATS_URL, e.g. "nats://127.0.0.1:14222" or "host:4222"; required */
+    const char *stream;      /* NATS_STREAM, [A-Za-z0-9_-], at most AM_NAME_MAX; required */
+    const char *name;        /* connection name the server shows (monitoring); NULL = "mallbots" */
+    int connect_timeout_ms;  /* 0 = AM_CONNECT_TIMEOUT_MS_DEFAULT */
+    int publish_timeout_ms;  /* 0 = AM_PUBLISH_TIMEOUT_MS_DEFAULT; also JetStream API calls */
+    int duplicate_window_ms; /* the stream's duplicate window; 0 = AM_DUPLICATE_WINDOW_MS_DEFAULT */
+    int reconnect_wait_ms;   /* pause between two connection attempts; 0 = 250 */
 };
 /* clang-format off */
 #define AM_JS_OPTS_INIT {NULL, NULL, NULL, 0, 0, 0, 0}
@@ -227,8 +231,9 @@ void am_js_library_close(void);
 const char *am_stream_name(const am_stream *s);
 
 /* Drains and closes: no new deliveries; handlers that hold a message or have one queued finish
- * and acknowledge it, for at most timeout_ms (<= 0: AM_CLOSE_TIMEOUT_MS_DEFAULT) in all; then the
- * connection closes. Publishing afterwards fails (CORE_ERR_UNAVAILABLE). Consumers stay on the
+ * and acknowledge it, for at most timeout_ms (<= 0: AM_CLOSE_TIMEOUT_MS_DEFAULT) in all (plus, for
+ * a handler caught in a request to the server, up to the publish timeout); then the connection
+ * closes. Publishing afterwards fails (CORE_ERR_UNAVAILABLE). Consumers stay on the
  * server. Messages not handled in time are delivered again later (to this group's next
  * instance). Returns CORE_ERR_UNAVAILABLE when handlers were still running at the deadline (a
  * handler that never returns: the stream then keeps the resources that handler may still touch,
@@ -255,11 +260,11 @@ core_status am_stream_publish(am_stream *s, const char *subject, const char *id,
 
 /* Subscription options (the book's SubscriberConfig). AM_SUB_OPTS_INIT, then set group. */
 struct am_sub_opts {
-    const char *group;          /* required: [A-Za-z0-9_-], at most AM_NAME_MAX (copied) */
-    const char *const *filter;  /* NULL-terminated message names to handle; NULL = all (copied) */
-    int ack_wait_ms;            /* 0 = AM_ACK_WAIT_MS_DEFAULT */
-    int max_deliver;            /* 0 = AM_MAX_DELIVER_DEFAULT; the handler runs at most this often */
-    int retry_delay_ms;         /* 0 = AM_RETRY_DELAY_MS_DEFAULT; doubled at each further delivery */
+    const char *group;         /* required: [A-Za-z0-9_-], at most AM_NAME_MAX (copied) */
+    const char *const *filter; /* NULL-terminated message names to handle; NULL = all (copied) */
+    int ack_wait_ms;           /* 0 = AM_ACK_WAIT_MS_DEFAULT */
+    int max_deliver;           /* 0 = AM_MAX_DELIVER_DEFAULT; the handler runs at most this often */
+    int retry_delay_ms;        /* 0 = AM_RETRY_DELAY_MS_DEFAULT; doubled at each further delivery */
 };
 /* clang-format off */
 #define AM_SUB_OPTS_INIT {NULL, NULL, 0, 0, 0}
@@ -267,13 +272,13 @@ struct am_sub_opts {
 
 /* The facts of one delivery, borrowed for the duration of a handler call. */
 struct am_delivery {
-    const char *subject;  /* the channel the message was published on */
-    const char *group;    /* the subscription's group */
-    const char *id;       /* the message id (StreamMessage.id = Nats-Msg-Id): the idempotency key */
-    const char *name;     /* the message name, e.g. storesapi.StoreCreated */
-    uint64_t delivered;   /* 1 on the first delivery, 2 on the first redelivery, ... */
-    uint64_t stream_seq;  /* the message's sequence in the stream */
-    int max_deliver;      /* the subscription's max_deliver: delivered == max_deliver is the last try */
+    const char *subject; /* the channel the message was published on */
+    const char *group;   /* the subscription's group */
+    const char *id;      /* the message id (StreamMessage.id = Nats-Msg-Id): the idempotency key */
+    const char *name;    /* the message name, e.g. storesapi.StoreCreated */
+    uint64_t delivered;  /* 1 on the first delivery, 2 on the first redelivery, ... */
+    uint64_t stream_seq; /* the message's sequence in the stream */
+    int max_deliver; /* the subscription's max_deliver: delivered == max_deliver is the last try */
 };
 
 /* A raw handler: data/len is StreamMessage.data (for events, an EventMessageData). Returns
@@ -320,8 +325,9 @@ core_status am_stream_read(am_stream *s, const char *filter, uint64_t from_seq, 
 
 /* A consumer group's position, as the server knows it. */
 struct am_group_info {
-    uint64_t pending;     /* messages not yet delivered to the group */
-    uint64_t ack_pending; /* delivered, not yet acknowledged (in a handler, or awaiting redelivery) */
+    uint64_t pending; /* messages not yet delivered to the group */
+    uint64_t
+        ack_pending; /* delivered, not yet acknowledged (in a handler, or awaiting redelivery) */
     uint64_t redelivered; /* of those, delivered more than once */
     uint64_t ack_floor;   /* stream sequence up to which everything is acknowledged */
 };
@@ -330,12 +336,13 @@ struct am_group_info {
 core_status am_stream_group_info(am_stream *s, const char *group, struct am_group_info *out,
                                  core_err *err);
 
-/* ---- events (the book's EventStream) ---------------------------------------------------------- */
+/* ---- events (the book's EventStream) --------------------------------------------------------- */
 
 /* Publishes event (borrowed) on channel: EventMessageData (am_data_pack) in a StreamMessage with
  * the event's id and name, and waits for the stream's acknowledgement. Errors as
  * am_stream_publish. */
-core_status am_event_publish(am_stream *s, const char *channel, const ddd_event *event, core_err *err);
+core_status am_event_publish(am_stream *s, const char *channel, const ddd_event *event,
+                             core_err *err);
 
 /* An event handler: the event (id, name, payload decoded through the registry, metadata,
  * occurred_at) and the delivery's facts are borrowed for the call. Results as for a raw handler. */
@@ -350,7 +357,7 @@ core_status am_event_subscribe(am_stream *s, const char *channel, const struct a
                                const es_registry *reg, am_event_handler_fn fn, void *ud,
                                core_err *err);
 
-/* ---- in-memory backend (unit tests) ----------------------------------------------------------
+/* ---- in-memory backend (unit tests) -------------------------------------------------------------
  * An am_mem_broker plays the server: it stores streams and durable consumers and outlives the
  * am_streams connected to it, so a test can "restart" a subscriber (free its stream, make a new
  * one on the same broker) and see its group resume. Nothing is delivered until the test calls
@@ -395,10 +402,10 @@ void am_mem_broker_expire(am_mem_broker *b);
 enum am_mem_fault { AM_MEM_FAIL_PUBLISH, AM_MEM_FAIL_ACK };
 void am_mem_broker_fail(am_mem_broker *b, enum am_mem_fault what, int count);
 
-/* The delay (ms) of the most recent NAK on the broker, -1 before any: lets tests see the backoff. */
+/* The delay (ms) of the most recent NAK on the broker, -1 before any (tests see the backoff). */
 int am_mem_broker_last_nak_delay(const am_mem_broker *b);
 
-/* ---- backends (the ops struct behind am_stream) ----------------------------------------------
+/* ---- backends (the ops struct behind am_stream) -------------------------------------------------
  * A backend moves bytes: it publishes a packed StreamMessage with headers, keeps a durable
  * consumer per group, hands each delivery to am_sub_deliver() and acknowledges or NAKs it when
  * told. Decoding, filtering, retries, backoff and dead letters live in the core above it, the
@@ -418,7 +425,7 @@ struct am_backend_msg {
     const char *subject;
     const unsigned char *data;
     size_t len;
-    uint64_t delivered;  /* the server's delivery count, 1 = first */
+    uint64_t delivered; /* the server's delivery count, 1 = first */
     uint64_t stream_seq;
 };
 
@@ -430,7 +437,8 @@ struct am_stream_ops {
                            size_t len, struct am_publish_ack *ack, core_err *err);
     /* Creates or updates the durable consumer cc->group and starts delivering to sub (borrowed,
      * valid until close has returned) through am_sub_deliver(). */
-    core_status (*subscribe)(void *impl, const struct am_consumer_cfg *cc, am_sub *sub, core_err *err);
+    core_status (*subscribe)(void *impl, const struct am_consumer_cfg *cc, am_sub *sub,
+                             core_err *err);
     /* Acknowledges (waiting for the server's confirmation) / NAKs with a delay the delivery
      * identified by token (what the backend passed to am_sub_deliver). */
     core_status (*ack)(void *impl, void *token, core_err *err);
@@ -438,7 +446,8 @@ struct am_stream_ops {
     /* am_stream_read() and am_stream_group_info() (filter already validated). */
     core_status (*read)(void *impl, const char *filter, uint64_t from_seq, am_stored_fn fn,
                         void *ud, core_err *err);
-    core_status (*group_info)(void *impl, const char *group, struct am_group_info *out, core_err *err);
+    core_status (*group_info)(void *impl, const char *group, struct am_group_info *out,
+                              core_err *err);
     /* am_stream_wait_connected() */
     bool (*wait_connected)(void *impl, int timeout_ms);
     /* Drains as am_stream_close() describes (timeout_ms > 0); afterwards am_sub_deliver() is

@@ -81,7 +81,8 @@ static long long ms_until(struct timespec deadline)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long long)(deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+    return (long long)(deadline.tv_sec - now.tv_sec) * 1000 +
+           (deadline.tv_nsec - now.tv_nsec) / 1000000;
 }
 
 /* Waits (ji->mu held) until *flag is true or the deadline passed; returns *flag. */
@@ -118,11 +119,11 @@ static core_status api_error(struct js_impl *ji, natsStatus s, jsErrCode jerr, c
     char text[160];
     last_error(text, sizeof text, s);
     if (s == NATS_TIMEOUT)
-        return core_err_set(err, CORE_ERR_UNAVAILABLE, "%s: the server at %s did not answer in time",
-                            what, ji->url);
+        return core_err_set(err, CORE_ERR_UNAVAILABLE,
+                            "%s: the server at %s did not answer in time", what, ji->url);
     if (is_connection_status(s))
-        return core_err_set(err, CORE_ERR_UNAVAILABLE, "%s: the message broker at %s is unavailable",
-                            what, ji->url);
+        return core_err_set(err, CORE_ERR_UNAVAILABLE,
+                            "%s: the message broker at %s is unavailable", what, ji->url);
     if (s == NATS_NO_RESPONDERS || jerr == JSNotEnabledErr || jerr == JSNotEnabledForAccountErr)
         return core_err_set(err, CORE_ERR_UNAVAILABLE,
                             "%s: JetStream does not answer at %s (not enabled: start nats-server "
@@ -131,7 +132,7 @@ static core_status api_error(struct js_impl *ji, natsStatus s, jsErrCode jerr, c
     return core_err_set(err, CORE_ERR_IO, "%s: %s (JetStream error %d)", what, text, (int)jerr);
 }
 
-/* ---- connection callbacks ------------------------------------------------------------------- */
+/* ---- connection callbacks -------------------------------------------------------------------- */
 
 static void on_connected(natsConnection *nc, void *closure)
 {
@@ -163,7 +164,8 @@ static void on_disconnected(natsConnection *nc, void *closure)
     ji->up = false;
     pthread_mutex_unlock(&ji->mu);
     if (!expected)
-        log_warn(LOG_COMP, "lost the connection to the message broker at %s; reconnecting", ji->url);
+        log_warn(LOG_COMP, "lost the connection to the message broker at %s; reconnecting",
+                 ji->url);
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -189,17 +191,18 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
 /* ---- publish --------------------------------------------------------------------------------- */
 
 static core_status js_publish(void *impl, const char *subject, const char *msg_id,
-                              const struct am_header *hdrs, size_t n_hdrs, const unsigned char *data,
-                              size_t len, struct am_publish_ack *ack, core_err *err)
+                              const struct am_header *hdrs, size_t n_hdrs,
+                              const unsigned char *data, size_t len, struct am_publish_ack *ack,
+                              core_err *err)
 {
     struct js_impl *ji = impl;
     if (len > INT_MAX)
         return core_err_set(err, CORE_ERR_TOO_LARGE, "a message of %zu bytes is too large", len);
     natsConnStatus cs = natsConnection_Status(ji->nc);
     if (cs != NATS_CONN_STATUS_CONNECTED)
-        return core_err_set(err, CORE_ERR_UNAVAILABLE, "the message broker is unavailable (%s %s)",
-                            cs == NATS_CONN_STATUS_CLOSED ? "connection closed to" : "reconnecting to",
-                            ji->url);
+        return core_err_set(
+            err, CORE_ERR_UNAVAILABLE, "the message broker is unavailable (%s %s)",
+            cs == NATS_CONN_STATUS_CLOSED ? "connection closed to" : "reconnecting to", ji->url);
     natsMsg *m = NULL;
     natsStatus s = natsMsg_Create(&m, subject, NULL, (const char *)data, (int)len);
     for (size_t i = 0; s == NATS_OK && i < n_hdrs; i++)
@@ -234,8 +237,9 @@ static core_status js_publish(void *impl, const char *subject, const char *msg_i
                           "stream was deleted)",
                           ji->stream, ji->url);
     } else {
-        st = core_err_set(err, CORE_ERR_IO, "stream %s refused the message: %s (JetStream error %d)",
-                          ji->stream, last_error(text, sizeof text, s), (int)jerr);
+        st =
+            core_err_set(err, CORE_ERR_IO, "stream %s refused the message: %s (JetStream error %d)",
+                         ji->stream, last_error(text, sizeof text, s), (int)jerr);
     }
     jsPubAck_Destroy(pa);
     return st;
@@ -255,7 +259,8 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
         natsMsg_Destroy(msg); /* not acknowledged: the server delivers it again later */
         return;
     }
-    struct am_backend_msg bm = {natsMsg_GetSubject(msg), (const unsigned char *)natsMsg_GetData(msg),
+    struct am_backend_msg bm = {natsMsg_GetSubject(msg),
+                                (const unsigned char *)natsMsg_GetData(msg),
                                 (size_t)natsMsg_GetDataLength(msg), 1, 0};
     jsMsgMetaData *meta = NULL;
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
@@ -289,17 +294,20 @@ static core_status ensure_consumer(struct js_impl *ji, jsConsumerConfig *cfg, co
     natsStatus s = js_GetConsumerInfo(&ci, ji->js, ji->stream, cfg->Durable, NULL, &jerr);
     core_status st = CORE_OK;
     if (s == NATS_OK) {
-        const char *filter = ci->Config && ci->Config->FilterSubject ? ci->Config->FilterSubject : "";
+        const char *filter =
+            ci->Config && ci->Config->FilterSubject ? ci->Config->FilterSubject : "";
         if (strcmp(filter, cfg->FilterSubject) != 0)
             st = core_err_set(err, CORE_ERR_CONFLICT, "group %s already consumes %.128s",
                               cfg->Durable, *filter ? filter : "every subject");
         jsConsumerInfo_Destroy(ci);
         ci = NULL;
-        if (st == CORE_OK && (s = js_UpdateConsumer(&ci, ji->js, ji->stream, cfg, NULL, &jerr)) != NATS_OK)
+        if (st == CORE_OK &&
+            (s = js_UpdateConsumer(&ci, ji->js, ji->stream, cfg, NULL, &jerr)) != NATS_OK)
             st = api_error(ji, s, jerr, what, err);
     } else if (s == NATS_NOT_FOUND) {
         s = js_AddConsumer(&ci, ji->js, ji->stream, cfg, NULL, &jerr);
-        if (s != NATS_OK && (jerr == JSConsumerNameExistErr || jerr == JSConsumerExistingActiveErr)) {
+        if (s != NATS_OK &&
+            (jerr == JSConsumerNameExistErr || jerr == JSConsumerExistingActiveErr)) {
             /* another instance of the group created it in between */
             s = js_UpdateConsumer(&ci, ji->js, ji->stream, cfg, NULL, &jerr);
         }
@@ -391,6 +399,14 @@ static core_status js_subscribe(void *impl, const struct am_consumer_cfg *cc, am
 static core_status js_ack(void *impl, void *token, core_err *err)
 {
     struct js_impl *ji = impl;
+    /* While the connection is re-established, an acknowledgement waits for it (up to the publish
+     * timeout): sent after the reconnect, it spares the handler a second delivery. Not during a
+     * shutdown: there it would hold the drain up, and a lost ack only means a redelivery. */
+    pthread_mutex_lock(&ji->mu);
+    bool closing = ji->closing;
+    pthread_mutex_unlock(&ji->mu);
+    if (closing && natsConnection_Status(ji->nc) != NATS_CONN_STATUS_CONNECTED)
+        return core_err_set(err, CORE_ERR_UNAVAILABLE, "not connected to %s", ji->url);
     jsErrCode jerr = 0;
     natsStatus s = natsMsg_AckSync(token, NULL, &jerr);
     if (s != NATS_OK)
@@ -435,9 +451,12 @@ static core_status read_one(natsMsg *m, uint64_t seq, am_stored_fn fn, void *ud,
         if (strcmp(keys[i], AM_MSG_ID_HDR) == 0)
             msg_id = v;
     }
-    struct am_stored_msg sm = {seq,     natsMsg_GetSubject(m),
-                               msg_id,  hdrs,
-                               (size_t)n, (const unsigned char *)natsMsg_GetData(m),
+    struct am_stored_msg sm = {seq,
+                               natsMsg_GetSubject(m),
+                               msg_id,
+                               hdrs,
+                               (size_t)n,
+                               (const unsigned char *)natsMsg_GetData(m),
                                (size_t)natsMsg_GetDataLength(m)};
     core_status st = fn(ud, &sm, err);
     core_free(hdrs);
@@ -457,8 +476,8 @@ static core_status js_read(void *impl, const char *filter, uint64_t from_seq, am
     uint64_t first = si->State.FirstSeq, last = si->State.LastSeq;
     jsStreamInfo_Destroy(si);
     core_status st = CORE_OK;
-    for (uint64_t seq = from_seq > first ? from_seq : first; st == CORE_OK && seq <= last && seq > 0;
-         seq++) {
+    for (uint64_t seq = from_seq > first ? from_seq : first;
+         st == CORE_OK && seq <= last && seq > 0; seq++) {
         natsMsg *m = NULL;
         s = js_GetMsg(&m, ji->js, ji->stream, seq, NULL, &jerr);
         if (s == NATS_NOT_FOUND)
@@ -480,7 +499,8 @@ static core_status js_group_info(void *impl, const char *group, struct am_group_
     jsErrCode jerr = 0;
     natsStatus s = js_GetConsumerInfo(&ci, ji->js, ji->stream, group, NULL, &jerr);
     if (s == NATS_NOT_FOUND)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "stream %s has no group %s", ji->stream, group);
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "stream %s has no group %s", ji->stream,
+                            group);
     if (s != NATS_OK)
         return api_error(ji, s, jerr, "reading a group's position", err);
     out->pending = ci->NumPending;
@@ -527,28 +547,34 @@ static core_status js_close(void *impl, int timeout_ms, bool *abandoned, core_er
     /* 2. wait for the drains; one not done by the deadline is cut short */
     for (size_t i = 0; i < n; i++) {
         long long left = ms_until(deadline);
-        natsStatus s = natsSubscription_WaitForDrainCompletion(ji->subs[i]->sub, left > 0 ? left : 1);
+        natsStatus s =
+            natsSubscription_WaitForDrainCompletion(ji->subs[i]->sub, left > 0 ? left : 1);
         if (s == NATS_TIMEOUT) {
             pthread_mutex_lock(&ji->mu);
             ji->subs[i]->stopping = true;
             pthread_mutex_unlock(&ji->mu);
             natsSubscription_Unsubscribe(ji->subs[i]->sub);
-            log_warn(LOG_COMP, "group %s: not drained within %d ms; the rest is delivered again later",
+            log_warn(LOG_COMP,
+                     "group %s: not drained within %d ms; the rest is delivered again later",
                      ji->subs[i]->group, timeout_ms);
         }
     }
-    /* 3. wait until no handler runs any more (nats.c's on-complete callbacks) */
+    /* 3. wait until no handler runs any more (nats.c's on-complete callbacks); a handler that is
+     *    in the middle of a request to the server (an acknowledgement, a publish) may need up to
+     *    the publish timeout beyond the deadline to get its answer or give up */
     size_t running = 0;
     pthread_mutex_lock(&ji->mu);
-    struct timespec grace = deadline_in((int)(ms_until(deadline) > 0 ? ms_until(deadline) : 0) + 1000);
+    long long left = ms_until(deadline);
+    struct timespec grace = deadline_in((int)(left > 0 ? left : 0) + ji->publish_timeout_ms + 1000);
     for (size_t i = 0; i < n; i++)
         if (!wait_flag(ji, &ji->subs[i]->complete, grace))
             running++;
     pthread_mutex_unlock(&ji->mu);
     if (running > 0) {
         *abandoned = true;
-        st = core_err_set(err, CORE_ERR_UNAVAILABLE, "stream %s: %zu handlers still running after %d ms",
-                          ji->stream, running, timeout_ms);
+        st = core_err_set(err, CORE_ERR_UNAVAILABLE,
+                          "stream %s: %zu handlers still running after %d ms", ji->stream, running,
+                          timeout_ms);
     }
 
     /* 4. the connection: flush the last acknowledgements, close, wait for the closed callback */
@@ -583,8 +609,8 @@ static void js_free(void *impl, bool abandoned)
 }
 
 static const struct am_stream_ops js_ops = {
-    "jetstream",   js_publish,        js_subscribe, js_ack,  js_nak, js_read,
-    js_group_info, js_wait_connected, js_close,     js_free,
+    "jetstream", js_publish,    js_subscribe,      js_ack,   js_nak,
+    js_read,     js_group_info, js_wait_connected, js_close, js_free,
 };
 
 /* ---- connect --------------------------------------------------------------------------------- */
@@ -612,7 +638,8 @@ static core_status impl_new(struct js_impl **out, const struct am_js_opts *o, co
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory connecting to the message broker");
     }
     core_strlcpy(ji->stream, o->stream, sizeof ji->stream);
-    ji->publish_timeout_ms = o->publish_timeout_ms ? o->publish_timeout_ms : AM_PUBLISH_TIMEOUT_MS_DEFAULT;
+    ji->publish_timeout_ms =
+        o->publish_timeout_ms ? o->publish_timeout_ms : AM_PUBLISH_TIMEOUT_MS_DEFAULT;
     *out = ji;
     return CORE_OK;
 }
@@ -672,10 +699,11 @@ static core_status js_connect(struct js_impl *ji, const struct am_js_opts *o, co
     bool connected = wait_flag(ji, &ji->connected, deadline_in(connect_ms));
     pthread_mutex_unlock(&ji->mu);
     if (!connected)
-        return core_err_set(err, CORE_ERR_UNAVAILABLE,
-                            "cannot reach the message broker at %.128s within %d ms (is nats-server "
-                            "running? make lab-up starts one)",
-                            o->url, connect_ms);
+        return core_err_set(
+            err, CORE_ERR_UNAVAILABLE,
+            "cannot reach the message broker at %.128s within %d ms (is nats-server "
+            "running? make lab-up starts one)",
+            o->url, connect_ms);
     return CORE_OK;
 }
 

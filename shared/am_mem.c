@@ -336,8 +336,7 @@ void am_mem_broker_run(am_mem_broker *b, size_t *n)
         *n = count;
 }
 
-/* ---- the backend ops --------------------------------------------------------------------------
- */
+/* ---- the backend ops ------------------------------------------------------------------------- */
 
 static core_status mem_publish(void *impl, const char *subject, const char *msg_id,
                                const struct am_header *hdrs, size_t n_hdrs,
@@ -457,7 +456,8 @@ static core_status mem_read(void *impl, const char *filter, uint64_t from_seq, a
         if (!am_subject_matches(filter, m->subject))
             continue;
         /* m is immutable and lives as long as the broker: no lock needed while fn runs */
-        struct am_stored_msg sm = {m->seq, m->subject, m->msg_id, m->hdrs, m->n_hdrs, m->data, m->len};
+        struct am_stored_msg sm = {m->seq,    m->subject, m->msg_id, m->hdrs,
+                                   m->n_hdrs, m->data,    m->len};
         st = fn(ud, &sm, err);
     }
     return st;
@@ -471,7 +471,8 @@ static core_status mem_group_info(void *impl, const char *group, struct am_group
     pthread_mutex_lock(&mi->b->mu);
     struct mem_consumer *c = find_consumer(mi->st, group);
     if (!c) {
-        st = core_err_set(err, CORE_ERR_NOT_FOUND, "stream %s has no group %s", mi->st->name, group);
+        st =
+            core_err_set(err, CORE_ERR_NOT_FOUND, "stream %s has no group %s", mi->st->name, group);
     } else {
         *out = (struct am_group_info){0, c->n_pending, 0, 0};
         for (uint64_t seq = c->next_seq; seq <= mi->st->n_msgs; seq++)
@@ -541,8 +542,8 @@ static void mem_free(void *impl, bool abandoned)
 }
 
 static const struct am_stream_ops mem_ops = {
-    "memory",  mem_publish,        mem_subscribe, mem_ack,  mem_nak, mem_read,
-    mem_group_info, mem_wait_connected, mem_close, mem_free,
+    "memory", mem_publish,    mem_subscribe,      mem_ack,   mem_nak,
+    mem_read, mem_group_info, mem_wait_connected, mem_close, mem_free,
 };
 
 core_status am_mem_stream_new(am_stream **out, am_mem_broker *b, const char *name, core_err *err)

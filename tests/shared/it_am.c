@@ -68,15 +68,14 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
-/* ---- waiting on handlers ------------------------------------------------------------------------
- */
+/* ---- waiting on handlers --------------------------------------------------------------------- */
 
 #define SINK_MAX 64
 struct sink {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int calls;
-    int fail_first;   /* fail this many calls */
+    int fail_first; /* fail this many calls */
     bool fail_always;
     bool gate_closed; /* the first call waits until the test opens the gate */
     bool entered;     /* the first call is waiting at the gate */
@@ -295,7 +294,8 @@ static ddd_event *store_created(const char *name)
     return ev;
 }
 
-static void publish_store(struct fx *f, am_stream *s, const char *name, char id_out[CORE_UUID_LEN + 1])
+static void publish_store(struct fx *f, am_stream *s, const char *name,
+                          char id_out[CORE_UUID_LEN + 1])
 {
     ddd_event *ev = store_created(name);
     core_err err = CORE_ERR_INIT;
@@ -326,8 +326,10 @@ static core_status collect_dead(void *ud, const struct am_stored_msg *m, core_er
     (void)err;
     if (dl->n >= 8)
         return CORE_OK;
-    const char *r = am_stored_header(m, AM_DEAD_HDR_REASON), *d = am_stored_header(m, AM_DEAD_HDR_DELIVERIES),
-               *s = am_stored_header(m, AM_DEAD_HDR_SUBJECT), *id = am_stored_header(m, AM_DEAD_HDR_ID);
+    const char *r = am_stored_header(m, AM_DEAD_HDR_REASON),
+               *d = am_stored_header(m, AM_DEAD_HDR_DELIVERIES),
+               *s = am_stored_header(m, AM_DEAD_HDR_SUBJECT),
+               *id = am_stored_header(m, AM_DEAD_HDR_ID);
     core_strlcpy(dl->reason[dl->n], r ? r : "", sizeof dl->reason[0]);
     core_strlcpy(dl->deliveries[dl->n], d ? d : "", sizeof dl->deliveries[0]);
     core_strlcpy(dl->subject[dl->n], s ? s : "", sizeof dl->subject[0]);
@@ -354,7 +356,7 @@ static void expect_group(struct fx *f, const char *group, uint64_t pending, uint
     assert_int_equal(gi.ack_pending, ack_pending);
 }
 
-/* ---- our own nats-server (for the tests that stop it) ------------------------------------------ */
+/* ---- our own nats-server (for the tests that stop it) ---------------------------------------- */
 
 struct srv {
     pid_t pid;
@@ -464,7 +466,7 @@ static int srv_fx_teardown(void **state)
     return rc;
 }
 
-/* ---- tests ------------------------------------------------------------------------------------ */
+/* ---- tests ----------------------------------------------------------------------------------- */
 
 static void events_are_published_and_consumed(void **state)
 {
@@ -473,7 +475,8 @@ static void events_are_published_and_consumed(void **state)
     struct sink k;
     sink_init(&k);
     struct am_sub_opts o = opts_for("baskets-stores");
-    assert_int_equal(am_event_subscribe(f->s, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, f->channel, &o, f->reg, sink_event, &k, &err),
+                     CORE_OK);
     char ids[3][CORE_UUID_LEN + 1];
     const char *names[3] = {"A", "B", "C"};
     for (int i = 0; i < 3; i++) {
@@ -547,7 +550,8 @@ static void failed_handlers_are_redelivered_with_counts(void **state)
     k.fail_first = 2;
     struct am_sub_opts o = opts_for("g");
     o.retry_delay_ms = 20;
-    assert_int_equal(am_event_subscribe(f->s, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, f->channel, &o, f->reg, sink_event, &k, &err),
+                     CORE_OK);
     char id[CORE_UUID_LEN + 1];
     publish_store(f, f->s, "A", id);
     assert_int_equal(sink_wait_calls(&k, 3), 3);
@@ -577,7 +581,8 @@ static void a_message_that_keeps_failing_ends_dead(void **state)
     struct am_sub_opts o = opts_for("g");
     o.retry_delay_ms = 10;
     o.max_deliver = 3;
-    assert_int_equal(am_event_subscribe(f->s, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, f->channel, &o, f->reg, sink_event, &k, &err),
+                     CORE_OK);
     char dead_subject[AM_SUBJECT_MAX + 1];
     snprintf(dead_subject, sizeof dead_subject, "%s.dead.g", f->stream);
     struct am_sub_opts dlo = opts_for("dead-g");
@@ -610,7 +615,8 @@ static void an_undecodable_message_ends_dead(void **state)
     struct sink k;
     sink_init(&k);
     struct am_sub_opts o = opts_for("g");
-    assert_int_equal(am_event_subscribe(f->s, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, f->channel, &o, f->reg, sink_event, &k, &err),
+                     CORE_OK);
     /* another producer's garbage, through plain nats.c */
     natsConnection *nc = NULL;
     jsCtx *js = NULL;
@@ -649,7 +655,8 @@ static void unacknowledged_deliveries_end_dead(void **state)
     /* create the group, then leave */
     am_stream *sub = NULL;
     assert_int_equal(open_stream(f, &sub, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err),
+                     CORE_OK);
     assert_int_equal(am_stream_close(sub, 10000, &err), CORE_OK);
     am_stream_free(sub);
     char id[CORE_UUID_LEN + 1];
@@ -685,7 +692,8 @@ static void unacknowledged_deliveries_end_dead(void **state)
     struct am_sub_opts dlo = opts_for("dead-g");
     assert_int_equal(am_stream_subscribe(f->s, dead_subject, &dlo, sink_raw, &dead, &err), CORE_OK);
     assert_int_equal(open_stream(f, &sub, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err),
+                     CORE_OK);
     assert_int_equal(sink_wait_calls(&dead, 1), 1);
     assert_int_equal(am_stream_close(sub, 10000, &err), CORE_OK);
     am_stream_free(sub);
@@ -710,7 +718,8 @@ static void a_restarted_group_resumes_without_loss(void **state)
     struct am_sub_opts o = opts_for("baskets-stores");
     am_stream *sub = NULL;
     assert_int_equal(open_stream(f, &sub, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k1, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k1, &err),
+                     CORE_OK);
     for (int i = 0; i < 5; i++)
         publish_store(f, f->s, "before", NULL);
     assert_int_equal(sink_wait_calls(&k1, 5), 5);
@@ -723,7 +732,8 @@ static void a_restarted_group_resumes_without_loss(void **state)
     expect_group(f, "baskets-stores", 5, 0);
 
     assert_int_equal(open_stream(f, &sub, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k2, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k2, &err),
+                     CORE_OK);
     assert_int_equal(sink_wait_calls(&k2, 5), 5);
     assert_int_equal(am_stream_close(sub, 10000, &err), CORE_OK); /* drains: any extra arrives */
     am_stream_free(sub);
@@ -763,8 +773,10 @@ static void instances_of_a_group_share_the_work(void **state)
     struct am_sub_opts o = opts_for("g");
     assert_int_equal(open_stream(f, &a, &err), CORE_OK);
     assert_int_equal(open_stream(f, &b, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(a, f->channel, &o, f->reg, instance_event, &ia, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(b, f->channel, &o, f->reg, instance_event, &ib, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(a, f->channel, &o, f->reg, instance_event, &ia, &err),
+                     CORE_OK);
+    assert_int_equal(am_event_subscribe(b, f->channel, &o, f->reg, instance_event, &ib, &err),
+                     CORE_OK);
     enum { N = 40 };
     for (int i = 0; i < N; i++)
         publish_store(f, f->s, "S", NULL);
@@ -823,7 +835,8 @@ static void close_drains_the_handlers(void **state)
     am_stream *sub = NULL;
     struct am_sub_opts o = opts_for("g");
     assert_int_equal(open_stream(f, &sub, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err),
+                     CORE_OK);
     char ids[3][CORE_UUID_LEN + 1];
     for (int i = 0; i < 3; i++)
         publish_store(f, f->s, "S", ids[i]);
@@ -851,7 +864,8 @@ static void close_drains_the_handlers(void **state)
     struct sink k2;
     sink_init(&k2);
     assert_int_equal(open_stream(f, &sub, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k2, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k2, &err),
+                     CORE_OK);
     assert_int_equal(sink_wait_calls(&k2, 3 - handled), 3 - handled);
     assert_int_equal(am_stream_close(sub, 10000, &err), CORE_OK);
     am_stream_free(sub);
@@ -900,7 +914,8 @@ static void a_handler_can_publish(void **state)
     struct sink k;
     sink_init(&k);
     struct am_sub_opts o1 = opts_for("relay"), o2 = opts_for("end");
-    assert_int_equal(am_event_subscribe(f->s, f->channel, &o1, f->reg, relay_event, &r, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, f->channel, &o1, f->reg, relay_event, &r, &err),
+                     CORE_OK);
     assert_int_equal(am_event_subscribe(f->s, r.to, &o2, f->reg, sink_event, &k, &err), CORE_OK);
     char id[CORE_UUID_LEN + 1];
     publish_store(f, f->s, "A", id);
@@ -924,7 +939,8 @@ static void misuse_is_refused_before_the_server(void **state)
     struct sink k;
     sink_init(&k);
     struct am_sub_opts o = opts_for("g");
-    assert_int_equal(am_event_subscribe(f->s, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, f->channel, &o, f->reg, sink_event, &k, &err),
+                     CORE_OK);
     am_stream *other = NULL;
     assert_int_equal(open_stream(f, &other, &err), CORE_OK);
     char product[AM_SUBJECT_MAX + 1];
@@ -1058,10 +1074,11 @@ static void a_server_restart_loses_nothing(void **state)
     o.ack_wait_ms = 1000;
     am_stream *sub = NULL;
     assert_int_equal(open_stream(f, &sub, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err),
+                     CORE_OK);
     char ids[6][CORE_UUID_LEN + 1];
     for (int i = 0; i < 5; i++)
-        publish_store(f, f->s, "S", ids[i]); /* each acknowledged by the stream */
+        publish_store(f, f->s, "S", ids[i]);     /* each acknowledged by the stream */
     assert_true(sink_wait_flag(&k, &k.entered)); /* the first one is in the handler's hands */
 
     srv_signal(&x->srv, SIGKILL);
@@ -1120,7 +1137,8 @@ static void close_while_the_server_is_down_ends(void **state)
     struct am_sub_opts o = opts_for("g");
     am_stream *sub = NULL;
     assert_int_equal(open_stream(f, &sub, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(sub, f->channel, &o, f->reg, sink_event, &k, &err),
+                     CORE_OK);
     publish_store(f, f->s, "A", NULL);
     assert_int_equal(sink_wait_calls(&k, 1), 1);
     srv_signal(&x->srv, SIGKILL);

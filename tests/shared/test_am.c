@@ -30,8 +30,7 @@
 #define CHANNEL "mallbots.stores.events.Store"
 #define ID1 "6f1ad2b0-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
 
-/* ---- fixture ------------------------------------------------------------------------------------
- */
+/* ---- fixture --------------------------------------------------------------------------------- */
 
 struct fx {
     long live;
@@ -246,14 +245,13 @@ static void read_all(am_stream *s, const char *filter, struct stored *out)
     assert_int_equal(am_stream_read(s, filter, 0, collect, out, &err), CORE_OK);
 }
 
-/* ---- envelope ---------------------------------------------------------------------------------
- */
+/* ---- envelope -------------------------------------------------------------------------------- */
 
 /* The bytes the book's Go producer writes for this event, worked out by hand from the .proto
  * files and the protobuf encoding rules (tag = field << 3 | wire type; 2 = length-delimited,
  * 0 = varint), not by running protobuf-c. */
 static const unsigned char BOOK_PAYLOAD[] = {
-    0x0a, 0x02, 's', '1',                                                    /* 1 id */
+    0x0a, 0x02, 's', '1',                                                        /* 1 id */
     0x12, 0x0d, 'W', 'a', 'l', 'd', 'o', 'r', 'f', ' ', 'B', 'o', 'o', 'k', 's', /* 2 name */
     0x1a, 0x10, 'W', 'e', 's', 't', ' ', 'U', 'p', 'p', 'e', 'r', ' ', 'L', 'e', 'v', 'e', 'l',
 };
@@ -378,8 +376,8 @@ static void message_built_from_the_books_schema_is_understood(void **state)
     sm.data.len = data_len;
     uint8_t msg_buf[1024];
     size_t msg_len = protobuf_c_message_pack(&sm.base, msg_buf);
-    assert_int_equal(
-        am_mem_broker_inject(f->b, "mallbots", CHANNEL, ID1, msg_buf, msg_len, &err), CORE_OK);
+    assert_int_equal(am_mem_broker_inject(f->b, "mallbots", CHANNEL, ID1, msg_buf, msg_len, &err),
+                     CORE_OK);
 
     struct rec r = {0};
     struct am_sub_opts o = opts_for("baskets-stores");
@@ -404,7 +402,8 @@ static void undecodable_envelopes_are_named(void **state)
     core_err err = CORE_ERR_INIT;
     struct am_envelope env = AM_ENVELOPE_INIT;
     const unsigned char garbage[] = {0x0a, 0x7f, 'x'}; /* a string field longer than the data */
-    assert_int_equal(am_stream_message_unpack(garbage, sizeof garbage, &env, &err), CORE_ERR_INVALID);
+    assert_int_equal(am_stream_message_unpack(garbage, sizeof garbage, &env, &err),
+                     CORE_ERR_INVALID);
     assert_non_null(strstr(err.msg, "not a StreamMessage"));
     assert_null(env.id);
 
@@ -439,7 +438,8 @@ static void undecodable_envelopes_are_named(void **state)
     Google__Protobuf__Value v = GOOGLE__PROTOBUF__VALUE__INIT;
     v.kind_case = GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE;
     v.list_value = &list;
-    Google__Protobuf__Struct__FieldsEntry e = GOOGLE__PROTOBUF__STRUCT__FIELDS_ENTRY__INIT, *ep = &e;
+    Google__Protobuf__Struct__FieldsEntry e = GOOGLE__PROTOBUF__STRUCT__FIELDS_ENTRY__INIT,
+                                          *ep = &e;
     e.key = "tags";
     e.value = &v;
     Google__Protobuf__Struct md = GOOGLE__PROTOBUF__STRUCT__INIT;
@@ -448,7 +448,8 @@ static void undecodable_envelopes_are_named(void **state)
     d.payload.len = 0;
     d.metadata = &md;
     n = protobuf_c_message_pack(&d.base, buf);
-    assert_int_equal(am_data_unpack(f->reg, ID1, STORE_CREATED, buf, n, &ev, &err), CORE_ERR_INVALID);
+    assert_int_equal(am_data_unpack(f->reg, ID1, STORE_CREATED, buf, n, &ev, &err),
+                     CORE_ERR_INVALID);
     assert_non_null(strstr(err.msg, "\"tags\" is a list or struct"));
     assert_null(ev);
 }
@@ -477,22 +478,22 @@ static void metadata_travels_as_strings(void **state)
     core_free(data);
 }
 
-/* ---- publishing -------------------------------------------------------------------------------- */
+/* ---- publishing ------------------------------------------------------------------------------ */
 
 static void publish_is_acknowledged_and_deduplicated(void **state)
 {
     struct fx *f = *state;
     core_err err = CORE_ERR_INIT;
     struct am_publish_ack ack = {0, true};
-    assert_int_equal(am_stream_publish(f->s, CHANNEL, "m-1", "x.Y", (const unsigned char *)"ab", 2,
-                                       &ack, &err),
-                     CORE_OK);
+    assert_int_equal(
+        am_stream_publish(f->s, CHANNEL, "m-1", "x.Y", (const unsigned char *)"ab", 2, &ack, &err),
+        CORE_OK);
     assert_int_equal(ack.seq, 1);
     assert_false(ack.duplicate);
     /* a retry of the same message: stored once */
-    assert_int_equal(am_stream_publish(f->s, CHANNEL, "m-1", "x.Y", (const unsigned char *)"ab", 2,
-                                       &ack, &err),
-                     CORE_OK);
+    assert_int_equal(
+        am_stream_publish(f->s, CHANNEL, "m-1", "x.Y", (const unsigned char *)"ab", 2, &ack, &err),
+        CORE_OK);
     assert_int_equal(ack.seq, 1);
     assert_true(ack.duplicate);
     assert_int_equal(am_stream_publish(f->s, CHANNEL, "m-2", "x.Y", NULL, 0, &ack, &err), CORE_OK);
@@ -520,8 +521,10 @@ static void publish_failures_reach_the_caller(void **state)
     assert_int_equal(am_stream_publish(f->s, "mallbots.dead.g", "m", "n", d, 1, NULL, &err),
                      CORE_ERR_INTERNAL);
     assert_non_null(strstr(err.msg, "reserved for dead letters"));
-    assert_int_equal(am_stream_publish(f->s, CHANNEL, " ", "n", d, 1, NULL, &err), CORE_ERR_INTERNAL);
-    assert_int_equal(am_stream_publish(f->s, CHANNEL, "m", "", d, 1, NULL, &err), CORE_ERR_INTERNAL);
+    assert_int_equal(am_stream_publish(f->s, CHANNEL, " ", "n", d, 1, NULL, &err),
+                     CORE_ERR_INTERNAL);
+    assert_int_equal(am_stream_publish(f->s, CHANNEL, "m", "", d, 1, NULL, &err),
+                     CORE_ERR_INTERNAL);
 
     /* the book's defect 4: a failed publish is the caller's error, never swallowed */
     am_mem_broker_fail(f->b, AM_MEM_FAIL_PUBLISH, 1);
@@ -544,11 +547,11 @@ static void publish_failures_reach_the_caller(void **state)
                      CORE_ERR_UNAVAILABLE);
     struct am_sub_opts o = opts_for("g");
     struct rec r = {0};
-    assert_int_equal(am_stream_subscribe(f->s, CHANNEL, &o, rec_raw, &r, &err), CORE_ERR_UNAVAILABLE);
+    assert_int_equal(am_stream_subscribe(f->s, CHANNEL, &o, rec_raw, &r, &err),
+                     CORE_ERR_UNAVAILABLE);
 }
 
-/* ---- subscribing --------------------------------------------------------------------------------
- */
+/* ---- subscribing ----------------------------------------------------------------------------- */
 
 static void handled_messages_are_acknowledged(void **state)
 {
@@ -660,7 +663,8 @@ static void a_message_that_keeps_failing_ends_as_a_dead_letter(void **state)
     struct rec dl = {0};
     struct am_sub_opts dlo = opts_for("dead-readers");
     assert_int_equal(
-        am_stream_subscribe(f->s, "mallbots.dead.baskets-stores", &dlo, rec_raw, &dl, &err), CORE_OK);
+        am_stream_subscribe(f->s, "mallbots.dead.baskets-stores", &dlo, rec_raw, &dl, &err),
+        CORE_OK);
     am_mem_broker_run(f->b, NULL);
     assert_int_equal(dl.calls, 1);
     assert_string_equal(dl.id[0], id);
@@ -677,8 +681,8 @@ static void bad_data_is_dead_at_once(void **state)
         am_mem_broker_inject(f->b, "mallbots", CHANNEL, "g-1", garbage, sizeof garbage, &err),
         CORE_OK);
     /* 2. a StreamMessage whose name nobody registered */
-    assert_int_equal(am_stream_publish(f->s, CHANNEL, "u-1", "storesapi.Unheard", NULL, 0, NULL, &err),
-                     CORE_OK);
+    assert_int_equal(
+        am_stream_publish(f->s, CHANNEL, "u-1", "storesapi.Unheard", NULL, 0, NULL, &err), CORE_OK);
     /* 3. a raw handler that says retrying cannot help */
     assert_int_equal(am_stream_publish(f->s, "mallbots.other.x", "r-1", "x.Y", NULL, 0, NULL, &err),
                      CORE_OK);
@@ -688,7 +692,8 @@ static void bad_data_is_dead_at_once(void **state)
     assert_int_equal(am_event_subscribe(f->s, CHANNEL, &o, f->reg, rec_event, &r, &err), CORE_OK);
     struct rec raw = {.dead = true, .fail_always = true};
     struct am_sub_opts ro = opts_for("raw");
-    assert_int_equal(am_stream_subscribe(f->s, "mallbots.other.x", &ro, rec_raw, &raw, &err), CORE_OK);
+    assert_int_equal(am_stream_subscribe(f->s, "mallbots.other.x", &ro, rec_raw, &raw, &err),
+                     CORE_OK);
     am_mem_broker_run(f->b, NULL);
     assert_int_equal(r.calls, 0); /* the event handler never saw them */
     assert_int_equal(raw.calls, 1);
@@ -763,9 +768,9 @@ static void name_filters_skip_other_events(void **state)
 {
     struct fx *f = *state;
     core_err err = CORE_ERR_INIT;
-    assert_int_equal(am_stream_publish(f->s, CHANNEL, "p-1", "storesapi.StoreRebranded", NULL, 0,
-                                       NULL, &err),
-                     CORE_OK);
+    assert_int_equal(
+        am_stream_publish(f->s, CHANNEL, "p-1", "storesapi.StoreRebranded", NULL, 0, NULL, &err),
+        CORE_OK);
     publish_store(f->s, "A", NULL);
     struct rec r = {0};
     struct am_sub_opts o = opts_for("g");
@@ -853,7 +858,8 @@ static void instances_of_a_group_share_the_work(void **state)
     assert_int_equal(am_event_subscribe(a, CHANNEL, &o, f->reg, rec_event, &ra, &err), CORE_OK);
     assert_int_equal(am_event_subscribe(b, CHANNEL, &o, f->reg, rec_event, &rb, &err), CORE_OK);
     struct am_sub_opts o2 = opts_for("g2"); /* another group gets every message */
-    assert_int_equal(am_event_subscribe(f->s, CHANNEL, &o2, f->reg, rec_event, &other, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, CHANNEL, &o2, f->reg, rec_event, &other, &err),
+                     CORE_OK);
     for (int i = 0; i < 10; i++)
         publish_store(f->s, "S", NULL);
     am_mem_broker_run(f->b, NULL);
@@ -891,8 +897,8 @@ static void a_handler_can_publish(void **state)
     struct rec r = {0};
     struct am_sub_opts o1 = opts_for("fwd"), o2 = opts_for("end");
     assert_int_equal(am_stream_subscribe(f->s, CHANNEL, &o1, forward_raw, &fw, &err), CORE_OK);
-    assert_int_equal(am_event_subscribe(f->s, "mallbots.forwarded", &o2, f->reg, rec_event, &r, &err),
-                     CORE_OK);
+    assert_int_equal(
+        am_event_subscribe(f->s, "mallbots.forwarded", &o2, f->reg, rec_event, &r, &err), CORE_OK);
     publish_store(f->s, "A", NULL);
     publish_store(f->s, "B", NULL);
     am_mem_broker_run(f->b, NULL);
@@ -909,16 +915,16 @@ static void a_group_consumes_one_channel(void **state)
     struct rec r = {0};
     struct am_sub_opts o = opts_for("g");
     assert_int_equal(am_stream_subscribe(f->s, CHANNEL, &o, rec_raw, &r, &err), CORE_OK);
-    assert_int_equal(am_stream_subscribe(f->s, "mallbots.stores.events.Product", &o, rec_raw, &r,
-                                         &err),
-                     CORE_ERR_CONFLICT);
+    assert_int_equal(
+        am_stream_subscribe(f->s, "mallbots.stores.events.Product", &o, rec_raw, &r, &err),
+        CORE_ERR_CONFLICT);
     assert_non_null(strstr(err.msg, "group g already consumes " CHANNEL));
     /* also from another connection (the broker's check) */
     am_stream *other = NULL;
     assert_int_equal(am_mem_stream_new(&other, f->b, "mallbots", &err), CORE_OK);
-    assert_int_equal(am_stream_subscribe(other, "mallbots.stores.events.Product", &o, rec_raw, &r,
-                                         &err),
-                     CORE_ERR_CONFLICT);
+    assert_int_equal(
+        am_stream_subscribe(other, "mallbots.stores.events.Product", &o, rec_raw, &r, &err),
+        CORE_ERR_CONFLICT);
     am_stream_free(other);
     /* the failed subscriptions left nothing behind: messages go to the first one only */
     assert_int_equal(am_stream_publish(f->s, CHANNEL, "m", "n", NULL, 0, NULL, &err), CORE_OK);
@@ -1022,7 +1028,8 @@ static void allocation_failures_leak_nothing(void **state)
         core_alloc_fail_after(-1);
         am_mem_broker_run(f->b, NULL); /* memory is back: whatever is left ends now */
         int n_dead = 0;
-        assert_int_equal(am_stream_read(f->s, "mallbots.dead.>", 0, count_fn, &n_dead, &err), CORE_OK);
+        assert_int_equal(am_stream_read(f->s, "mallbots.dead.>", 0, count_fn, &n_dead, &err),
+                         CORE_OK);
         assert_true(r.calls > handled || n_dead > dead); /* handled or recorded, not lost */
         if (r.calls > handled && n_dead == dead && r.delivered[(r.calls - 1) % REC_MAX] == 1)
             clean_at = n; /* enough memory for a first-time delivery */
@@ -1030,7 +1037,8 @@ static void allocation_failures_leak_nothing(void **state)
         dead = n_dead;
     }
     assert_true(clean_at > 0);
-    assert_int_equal(am_stream_read(f->s, "mallbots.dead.>", 0, check_oom_reason, NULL, &err), CORE_OK);
+    assert_int_equal(am_stream_read(f->s, "mallbots.dead.>", 0, check_oom_reason, NULL, &err),
+                     CORE_OK);
 }
 
 /* Decoding a valid message with too little memory is CORE_ERR_NOMEM (retried), never
@@ -1044,9 +1052,9 @@ static void out_of_memory_is_not_bad_data(void **state)
     unsigned char *data = NULL, *msg = NULL;
     size_t len = 0, msg_len = 0;
     assert_int_equal(am_data_pack(ev, &data, &len, &err), CORE_OK);
-    assert_int_equal(am_stream_message_pack(ddd_event_id(ev), STORE_CREATED, data, len, &msg,
-                                            &msg_len, &err),
-                     CORE_OK);
+    assert_int_equal(
+        am_stream_message_pack(ddd_event_id(ev), STORE_CREATED, data, len, &msg, &msg_len, &err),
+        CORE_OK);
     bool env_ok = false, event_ok = false;
     for (int n = 0; n < 100 && !(env_ok && event_ok); n++) {
         struct am_envelope env = AM_ENVELOPE_INIT;
@@ -1099,7 +1107,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(name_filters_skip_other_events, setup, teardown),
         cmocka_unit_test_setup_teardown(a_wildcard_subscription_does_not_see_dead_letters, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(a_restarted_group_resumes_where_it_left_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_restarted_group_resumes_where_it_left_off, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(instances_of_a_group_share_the_work, setup, teardown),
         cmocka_unit_test_setup_teardown(a_handler_can_publish, setup, teardown),
         cmocka_unit_test_setup_teardown(a_group_consumes_one_channel, setup, teardown),
