@@ -40,8 +40,9 @@
  * error 10076 "JetStream not enabled"). Subjects "<stream>.dead.>" are reserved for dead letters.
  *
  * PUBLISHING waits for the stream's acknowledgement (the book publishes asynchronously and drops
- * failures, its defect 4). A failure is the caller's: CORE_ERR_UNAVAILABLE (HTTP 503) when the
- * server is unreachable, reconnecting or does not answer in time, with a message such as
+ * failures: docs/ERRATA.md, "Publishing"). A failure is the caller's: CORE_ERR_UNAVAILABLE (HTTP
+ * 503) when the server is unreachable, reconnecting or does not answer in time, with a message
+ * such as
  *     storesapi.StoreCreated 6f1... was not published: the message broker is unavailable
  *     (reconnecting to nats://127.0.0.1:14222)
  * A message published twice with the same id within the duplicate window is stored once; the
@@ -52,10 +53,11 @@
  * handler that passes an event on to another channel publishes a new event (a new id).
  *
  * CONSUMING: a subscription belongs to a GROUP (required here; the book's chapter 06 subscribes
- * without one, which replays the whole stream at every start): one durable JetStream consumer
- * per group, named after it, filtering one channel, explicit acknowledgement, AckWait (default
- * 5 s), delivering to every running instance of the group in turn (a deliver group: instances
- * share the work). The consumer is created or updated at start-up and never deleted by a
+ * without one and is delivered the channel's whole history again at every start): one durable
+ * JetStream consumer per group, named after it, filtering one channel, explicit acknowledgement,
+ * AckWait (default 5 s), sharing the messages among the group's running instances (a deliver
+ * group). A subscription that fails is the caller's error (the book ignores it: docs/ERRATA.md,
+ * defect 4). The consumer is created or updated at start-up and never deleted by a
  * shutdown, so a restarted program resumes where its group left off. One group consumes one
  * channel (the server refuses to change a durable consumer's filter): subscribing a group to a
  * second channel is CORE_ERR_CONFLICT. A new group starts at the beginning of the stream.
@@ -115,7 +117,7 @@
  * Errors: CORE_ERR_UNAVAILABLE (server unreachable, reconnecting, no answer in time, stream
  * closed), CORE_ERR_INVALID (bad options: NATS_URL, names), CORE_ERR_CONFLICT (a group already
  * consuming another channel), CORE_ERR_INTERNAL (programmer errors: a subject outside the stream
- * or reserved, a blank id or name, an unencodable payload), CORE_ERR_IO (the server refused:
+ * or reserved, a blank id or name), CORE_ERR_IO (the server refused:
  * message too large, stream configuration the server will not change, ...), CORE_ERR_NOMEM.
  */
 #ifndef AM_H
@@ -170,7 +172,7 @@ void am_envelope_release(struct am_envelope *env);
 
 /* Decodes len bytes as a StreamMessage into *out (which must be empty). Bytes that are not a
  * StreamMessage, or one with a blank id or name, -> CORE_ERR_INVALID ("not a StreamMessage: ...");
- * on failure *out stays empty. */
+ * CORE_ERR_NOMEM when memory ran out (retried). On failure *out stays empty. */
 core_status am_stream_message_unpack(const unsigned char *data, size_t len, struct am_envelope *out,
                                      core_err *err);
 
@@ -186,7 +188,7 @@ core_status am_data_pack(const ddd_event *event, unsigned char **out, size_t *ou
  * decoded as the message type reg (borrowed) has for name. Errors (all CORE_ERR_INVALID: retrying
  * cannot help): not an EventMessageData; name not registered; a payload that does not decode as
  * the registered type; a metadata value that is a list or struct, more than DDD_METADATA_MAX
- * entries, or an id longer than a UUID. */
+ * entries, or an id longer than a UUID. Too little memory is CORE_ERR_NOMEM (retried). */
 core_status am_data_unpack(const es_registry *reg, const char *id, const char *name,
                            const unsigned char *data, size_t len, ddd_event **out, core_err *err);
 
@@ -278,7 +280,7 @@ struct am_delivery {
     const char *name;    /* the message name, e.g. storesapi.StoreCreated */
     uint64_t delivered;  /* 1 on the first delivery, 2 on the first redelivery, ... */
     uint64_t stream_seq; /* the message's sequence in the stream */
-    int max_deliver; /* the subscription's max_deliver: delivered == max_deliver is the last try */
+    int max_deliver;     /* delivered == max_deliver: the handler's last try */
 };
 
 /* A raw handler: data/len is StreamMessage.data (for events, an EventMessageData). Returns
@@ -325,9 +327,8 @@ core_status am_stream_read(am_stream *s, const char *filter, uint64_t from_seq, 
 
 /* A consumer group's position, as the server knows it. */
 struct am_group_info {
-    uint64_t pending; /* messages not yet delivered to the group */
-    uint64_t
-        ack_pending; /* delivered, not yet acknowledged (in a handler, or awaiting redelivery) */
+    uint64_t pending;     /* messages not yet delivered to the group */
+    uint64_t ack_pending; /* delivered, not acknowledged yet (in a handler, or coming again) */
     uint64_t redelivered; /* of those, delivered more than once */
     uint64_t ack_floor;   /* stream sequence up to which everything is acknowledged */
 };
