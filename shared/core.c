@@ -215,6 +215,10 @@ void core_alloc_fail_after(long n)
 core_status core_array_grow(void *items, size_t *cap, size_t needed, size_t elem_size)
 {
     assert(items && cap && elem_size > 0);
+    void *old;
+    memcpy(&old, items, sizeof old); /* items points at a T *: read it as bytes, not as a void * */
+    if (!old)
+        *cap = 0; /* a NULL array has no room, whatever *cap says (e.g. after a move) */
     if (needed <= *cap)
         return CORE_OK;
     size_t max = SIZE_MAX / elem_size; /* the most elements a size_t can measure */
@@ -223,13 +227,10 @@ core_status core_array_grow(void *items, size_t *cap, size_t needed, size_t elem
     size_t ncap = *cap < 4 ? 8 : *cap <= max / 2 ? *cap * 2 : max;
     if (ncap < needed)
         ncap = needed;
-    /* items points at a T *: read and write it as bytes, so no T * is accessed as a void * */
-    void *old;
-    memcpy(&old, items, sizeof old);
     void *grown = core_realloc(old, ncap * elem_size);
     if (!grown)
         return CORE_ERR_NOMEM;
-    memcpy(items, &grown, sizeof grown);
+    memcpy(items, &grown, sizeof grown); /* and written back the same way */
     *cap = ncap;
     return CORE_OK;
 }

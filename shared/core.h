@@ -130,7 +130,9 @@ void core_alloc_fail_after(long n);
  * max(needed, 2 * *cap, 8) elements and *cap updated; the elements already there are kept, the
  * new ones are uninitialised. needed <= *cap is a no-op. On CORE_ERR_NOMEM (also when the size
  * would overflow a size_t) *items and *cap are unchanged. A *cap below the number of elements
- * really allocated (e.g. 0 for an array from core_calloc) is safe: it only reallocates sooner.
+ * really allocated (e.g. 0 for an array from core_calloc) is safe: it only reallocates sooner;
+ * and a NULL *items counts as no room whatever *cap says (*cap is set to 0 first, also when
+ * the growth then fails).
  *     if (core_array_grow(&l->items, &l->cap, l->len + 1, sizeof *l->items))
  *         return core_err_nomem(err);
  *     l->items[l->len++] = item; */

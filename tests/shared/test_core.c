@@ -180,6 +180,15 @@ static void array_grow_keeps_elements(void **state)
     assert_int_equal(items[99].a, 99);
     assert_int_equal(core_alloc_live(), before + 1);
     core_free(items);
+
+    /* an array moved away (NULL) with its old capacity left behind has no room */
+    items = NULL;
+    cap = 1000;
+    assert_int_equal(core_array_grow(&items, &cap, 1, sizeof *items), CORE_OK);
+    assert_non_null(items);
+    assert_int_equal(cap, 8);
+    items[0] = (struct pair){1, 2.0};
+    core_free(items);
     assert_int_equal(core_alloc_live(), before);
 }
 
