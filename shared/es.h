@@ -5,7 +5,7 @@
  * Layer: core, above ddd.h, pg.h and pbjson.h (the C counterpart of the book's internal/es,
  * internal/registry and internal/postgres event/snapshot stores, used from chapter 05 on).
  *
- * The flow a module follows (chapter 05's baskets, say):
+ * The flow a module follows (an event-sourced basket, say):
  *
  *   startup   es_registry_new(&reg); es_registry_add(reg, "baskets.BasketStarted",
  *             &basketspb__basket_started__descriptor, err); ... one per event and snapshot name;
@@ -22,12 +22,15 @@
  *             baskets_basket_release(&b);
  *
  * One order everywhere: the events are stored first (committed), then published. A command that
- * must write more in the same transaction (chapter 09: an outbox row, an inbox row) or react to a
- * handler's failure itself uses es_repo_save_in() inside its own transaction and publishes after
- * the commit:
+ * must write more in the same transaction (chapter 09: an outbox row, an inbox row) uses
+ * es_repo_save_in() inside a transaction it owns, and publishes after the commit:
  *
  *             pg_begin(tx); es_repo_save_in(repo, tx, &b, &saved, err); ...more writes in tx...;
  *             pg_commit(tx); ddd_publish(&publisher, saved.items, saved.n, err);
+ *
+ * (pg_with_tx() runs such a body: the saved list lives in its ctx, the publish follows it.) A
+ * command that must tell a handler's failure from a failed append (chapter 05's baskets, which
+ * then takes a refused checkout back) calls es_repo_save_in(repo, NULL, ...) and publishes itself.
  *
  * Between the commit and the publish the events exist only in this process: a crash there loses
  * the publication, never the events (the dual-write gap; chapter 09's outbox closes it by writing
