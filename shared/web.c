@@ -70,6 +70,8 @@ struct web_server {
     atomic_bool stopping;
     atomic_int open_conns; /* connections a worker thread is bound to (civetweb callbacks) */
     int crowded_at;        /* from this many open connections on, responses close them */
+    atomic_bool starting;  /* inside mg_start2(): civetweb's first complaint is the cause of a failure */
+    char start_cause[160];
 };
 
 /* ---- templates and matching ----------------------------------------------------------------- */
@@ -183,6 +185,28 @@ static bool same_shape(const struct route *a, const struct route *b)
     return true;
 }
 
+/* A route whose template matches the path once letters are compared without case, for a hint on a
+ * 404: one for method if there is one, the most specific among equals. NULL when none. */
+static const struct route *route_by_case(const web_server *srv, const char *method, int n,
+                                         const char *const *starts, const size_t *lens)
+{
+    const struct route *found = NULL;
+    for (size_t i = 0; n >= 0 && i < srv->nroutes; i++) {
+        const struct route *r = &srv->routes[i];
+        bool same = (size_t)n == r->nseg;
+        for (int k = 0; same && k < n; k++)
+            same = r->is_param[k] ? lens[k] > 0
+                                  : strlen(r->segs[k]) == lens[k] && strncasecmp(r->segs[k], starts[k], lens[k]) == 0;
+        if (!same)
+            continue;
+        bool mine = strcmp(r->method, method) == 0;
+        bool theirs = found && strcmp(found->method, method) == 0;
+        if (!found || (mine != theirs ? mine : more_specific(r, found)))
+            found = r;
+    }
+    return found;
+}
+
 /* ---- public: set-up ------------------------------------------------------------------------- */
 
 core_status web_server_new(web_server **out, const struct web_opts *opts, core_err *err)
@@ -201,6 +225,7 @@ core_status web_server_new(web_server **out, const struct web_opts *opts, core_e
     srv->opts.host = srv->host;
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->stopping, false);
+    atomic_init(&srv->starting, false);
     *out = srv;
     return CORE_OK;
 }
@@ -575,7 +600,11 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
             best = r;
     }
     if (!path_matched) {
-        respond_errorf(resp, 404, core_status_code(CORE_ERR_NOT_FOUND), "no route for %s %s", method, path);
+        const struct route *near = route_by_case(srv, method, n, starts, lens);
+        bool other = near && strcmp(near->method, method) != 0;
+        respond_errorf(resp, 404, core_status_code(CORE_ERR_NOT_FOUND), "no route for %s %s%s%s%s%s%s", method, path,
+                       near ? "; did you mean " : "", other ? near->method : "", other ? " " : "",
+                       near ? near->tmpl : "", near ? "?" : "");
         return;
     }
     if (!best) {
@@ -753,9 +782,24 @@ static void on_connection_closed(const struct mg_connection *conn)
 
 static int on_log_message(const struct mg_connection *conn, const char *message)
 {
-    (void)conn;
+    web_server *srv = mg_get_user_data(mg_get_context(conn));
+    if (srv && atomic_load(&srv->starting) && !srv->start_cause[0])
+        core_strlcpy(srv->start_cause, message, sizeof srv->start_cause);
     log_debug(COMP, "civetweb: %s", message);
     return 1;
+}
+
+/* The cause in civetweb's complaint, e.g. "Address already in use" from "cannot bind to
+ * 127.0.0.1:8080: 98 (Address already in use)"; the whole complaint when it has no "(...)". */
+static const char *start_cause(web_server *srv)
+{
+    char *open = strrchr(srv->start_cause, '(');
+    size_t len = strlen(srv->start_cause);
+    if (open && len > 0 && srv->start_cause[len - 1] == ')' && open[1] != ')') {
+        srv->start_cause[len - 1] = '\0';
+        return open + 1;
+    }
+    return srv->start_cause;
 }
 
 /* ---- start / stop ---------------------------------------------------------------------------- */
@@ -768,7 +812,10 @@ core_status web_server_start(web_server *srv, core_err *err)
     char ports[128], threads[16], timeout[16];
     snprintf(ports, sizeof ports, "%s:%d", srv->host, srv->opts.port);
     snprintf(threads, sizeof threads, "%d", srv->opts.threads);
-    snprintf(timeout, sizeof timeout, "%d", 30000);
+    /* civetweb's request timeout: the deadline of a connection's first header (from when a worker
+     * thread takes it), and of each body read and response write */
+    snprintf(timeout, sizeof timeout, "%d",
+             srv->opts.header_timeout_ms > 0 ? srv->opts.header_timeout_ms : WEB_HEADER_TIMEOUT_MS);
     const char *options[] = {
         "listening_ports", ports,
         "num_threads", threads,
@@ -796,10 +843,15 @@ core_status web_server_start(web_server *srv, core_err *err)
     unsigned errcode = 0;
     struct mg_error_data errdata = {&errcode, errtext, sizeof errtext};
 
+    srv->start_cause[0] = '\0';
+    atomic_store(&srv->starting, true);
     srv->ctx = mg_start2(&init, &errdata);
+    atomic_store(&srv->starting, false);
     if (!srv->ctx)
         return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot listen on %s: %s", ports,
-                            errtext[0] ? errtext : "civetweb failed to start");
+                            srv->start_cause[0] ? start_cause(srv)
+                            : errtext[0]        ? errtext
+                                                : "civetweb failed to start");
     struct mg_server_port sp;
     memset(&sp, 0, sizeof sp);
     if (mg_get_server_ports(srv->ctx, 1, &sp) != 1) {
@@ -817,6 +869,11 @@ core_status web_server_start(web_server *srv, core_err *err)
 int web_server_port(const web_server *srv)
 {
     return srv->port;
+}
+
+int web_server_inflight(const web_server *srv)
+{
+    return srv ? atomic_load(&srv->inflight) : 0;
 }
 
 /* civetweb's master thread notices mg_stop() only when its poll() on the listening socket returns,
