@@ -15,7 +15,7 @@ EX ?= 1
 
 .DEFAULT_GOAL := help
 .PHONY: help deps lab-up lab-down lab-status psql core core-san tree diff run test \
-        exercises exercise exercise-reset clean check-deps fuzz carry check-chapters lesson format format-check $(addprefix ch,$(shell scripts/chapter.sh list))
+        exercises exercise exercise-reset clean check-deps fuzz bench carry check-chapters lesson format format-check $(addprefix ch,$(shell scripts/chapter.sh list))
 
 help:
 	@echo "MallBots in C -- targets:"
@@ -33,6 +33,7 @@ help:
 	@echo "  make exercise-reset CH=NN EX=N  start an exercise over"
 	@echo "  make lab-up | lab-down | lab-status | psql   the local lab (PostgreSQL + NATS)"
 	@echo "  make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=...]  fuzz the core's parsers (libFuzzer; not in make test)"
+	@echo "  make bench [CH=NN] [BENCH_ORDERS=1000] [BENCH_CLIENTS=8] [BENCH_ARGS=--json]  load-test a chapter"
 	@echo "  make deps               install the Debian packages the workspace needs"
 	@echo "  make clean              remove build/ (stops the lab first)"
 	@echo "Chapters: $$(scripts/chapter.sh list | tr '\n' ' ')(newest runnable: $(CH))"
@@ -100,6 +101,15 @@ test: check-deps
 # builds into build/fuzz/, runs each harness FUZZ_SECONDS (default 60). Not part of `make test`.
 fuzz: check-deps
 	@$(MAKE) -f tests/fuzz/fuzz.mk run
+
+# Load test of chapter CH on a scratch database (scripts/bench.sh, docs/bench.md). Not a test.
+BENCH_ORDERS ?= 1000
+BENCH_CLIENTS ?= 8
+# The builds print on stderr, so that stdout is only the report (BENCH_ARGS=--json).
+bench: check-deps
+	@$(MAKE) ch$(CH) >&2
+	@$(MAKE) -f mk/bench.mk OUT=build/bench CORE=build/core >&2
+	@scripts/bench.sh $(CH) --orders $(BENCH_ORDERS) --clients $(BENCH_CLIENTS) $(BENCH_ARGS)
 
 exercises:
 	@scripts/exercise.sh list
