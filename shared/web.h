@@ -171,9 +171,9 @@ void web_respond_json(struct web_response *resp, int status, json_t *json /* tak
  * message is borrowed; bytes of it that are not valid UTF-8 are sent as '?'. */
 void web_respond_error(struct web_response *resp, core_status st, const char *message);
 
-/* The same with an HTTP status that no core_status maps to (415 Unsupported Media Type), the
- * code still core_status_code(st). */
-void web_respond_error_http(struct web_response *resp, int http_status, core_status st, const char *message);
+/* Error response for a refusal of the HTTP layer (core.h): HTTP core_refusal_http(r), JSON
+ * {"code": core_refusal_code(r), "message": message}. */
+void web_respond_refusal(struct web_response *resp, enum core_refusal r, const char *message);
 
 /* The edge's answer to a failed call: HTTP core_status_http(err->status) with
  * core_err_client_msg(err) as the message (core.h). When err carries a public message (its msg
