@@ -64,7 +64,7 @@
  * header_timeout_ms has passed since a thread took the connection; then the connection is closed
  * (with civetweb's plain-text 400 when part of a header had arrived). So a server that must stay
  * responsive while N such clients are connected needs more than N threads (the monolith's servers
- * have 1024 each: docs/ERRATA.md D?slow-1).
+ * have 1024 each: docs/ERRATA.md D48).
  * Each request is logged at debug level (method, path, status, duration).
  *
  * Thread-safety: web_route() only before web_server_start(), from one thread. Handlers run on

@@ -85,7 +85,7 @@ static core_status prepare_database(pg_pool *db, core_err *err)
 
 /* civetweb holds one worker thread per open connection, also while the connection's first request
  * header is still on its way (at most WEB_HEADER_TIMEOUT_MS), so the thread count is how many slow
- * or idle clients a server outlasts (docs/ERRATA.md D?slow-1); calls between modules nest as well
+ * or idle clients a server outlasts (docs/ERRATA.md D48); calls between modules nest as well
  * (a REST request can wait on 3-4 RPC calls, each on a kept-alive connection). A waiting thread
  * costs little: its stack is reserved, hardly touched. */
 #define WEB_THREADS 1024

@@ -10,7 +10,7 @@
  *
  * Why: civetweb binds a worker thread to a connection while its header is still arriving. The
  * REST server had 16 threads and the RPC server 48, and a header could trickle for 30 s, so 16 slow
- * clients stopped the API and 48 stopped every call between modules (docs/ERRATA.md D?slow-1).
+ * clients stopped the API and 48 stopped every call between modules (docs/ERRATA.md D48).
  * The bounds are generous correctness bounds, not speed goals: the speed is measured with
  * scripts/slowclients.py.
  */
