@@ -299,3 +299,33 @@ size_t ddd_dispatcher_count(const ddd_dispatcher *d, const char *event_name)
         c += strcmp(d->subs[i].event_name, event_name) == 0;
     return c;
 }
+
+/* ---- publishers ------------------------------------------------------------------------------- */
+
+core_status ddd_publish(const struct ddd_publisher *p, ddd_event *const *events, size_t n,
+                        core_err *err)
+{
+    if (!p || !p->ops)
+        return core_err_set(err, CORE_ERR_INTERNAL, "no publisher is set");
+    if (!p->ops->publish)
+        return core_err_set(err, CORE_ERR_INTERNAL, "the %s publisher cannot publish",
+                            p->ops->kind ? p->ops->kind : "(unnamed)");
+    if (n == 0)
+        return CORE_OK;
+    return p->ops->publish(p->impl, events, n, err);
+}
+
+static core_status dispatcher_publish(void *impl, ddd_event *const *events, size_t n, core_err *err)
+{
+    return ddd_dispatcher_publish(impl, events, n, err);
+}
+
+static const struct ddd_publisher_ops dispatcher_ops = {
+    .kind = "dispatcher",
+    .publish = dispatcher_publish,
+};
+
+struct ddd_publisher ddd_dispatcher_publisher(ddd_dispatcher *d)
+{
+    return (struct ddd_publisher){&dispatcher_ops, d};
+}

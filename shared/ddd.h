@@ -7,13 +7,15 @@
  *   1. a domain method changes an entity and records what happened:
  *          ddd_aggregate_add_event(&basket->agg, "baskets.BasketCheckedOut", &payload, err);
  *   2. the application saves the entity; ONLY after a successful save it takes the recorded events
- *      out of the aggregate and publishes them:
+ *      out of the aggregate and publishes them through its publisher (one order everywhere: state
+ *      stored first, then events published):
  *          ddd_aggregate_take_events(&basket->agg, &events);
- *          st = ddd_dispatcher_publish(dispatcher, events.items, events.n, err);
+ *          st = ddd_publish(&app->publisher, events.items, events.n, err);
  *          ddd_event_list_release(&events);
- *   3. the dispatcher calls every handler subscribed to each event's name, in registration order.
- *      A handler's failure stops the delivery and comes back to the publisher as its status and
- *      message (wrapped with the handler's and the event's names): nothing is dropped silently.
+ *   3. the publisher is the module's dispatcher (ddd_dispatcher_publisher): it calls every handler
+ *      subscribed to each event's name, in registration order. A handler's failure stops the
+ *      delivery and comes back to the publisher as its status and message (wrapped with the
+ *      handler's and the event's names): nothing is dropped silently.
  *
  * An event's payload is a protobuf message (pb.h heap tree) owned by the event: it carries the
  * data the handlers need, and the same message can later be stored (event sourcing, chapter 05)
@@ -144,5 +146,57 @@ core_status ddd_dispatcher_publish(ddd_dispatcher *d, ddd_event *const *events, 
 
 /* Number of handlers subscribed to event_name (for tests and start-up checks). */
 size_t ddd_dispatcher_count(const ddd_dispatcher *d, const char *event_name);
+
+/* ---- publishers: one call, whatever delivers the events ---------------------------------------
+ *
+ * The in-process dispatcher (chapter 04 on), a message stream such as JetStream (chapter 06) and
+ * a transactional outbox (chapter 09) all stand behind the same call:
+ *
+ *     st = ddd_publish(&app->publisher, events.items, events.n, err);
+ *
+ * A struct ddd_publisher is a small value: a static ops table and the instance it works on.
+ * Applications and es_repo (es.h) keep a copy and never know which kind they hold. The dispatcher
+ * makes one with ddd_dispatcher_publisher(). An implementation that needs a scope makes its
+ * publisher for that scope: an outbox publisher is made for one open transaction (its impl holds
+ * the caller's pg_conn) and lives as long as that transaction.
+ *
+ * Ops structs that grow (the rule for this one, for es_store_ops in es.h and for the ops structs
+ * later chapters add to the core; docs/architecture.md explains it):
+ *   - a member is never removed, reordered, renamed or given another meaning or signature;
+ *   - a new member is added at the END, and NULL means "not provided": the core checks for it and
+ *     falls back to what the older members can do, or, where there is no honest fallback,
+ *     refuses with CORE_ERR_INTERNAL naming the ops' kind and the missing operation;
+ *   - implementations fill their ops with designated initialisers in static storage
+ *     (`static const struct ddd_publisher_ops my_ops = {.kind = "mine", .publish = my_publish};`),
+ *     so a member added after they were written is NULL, and they compile unchanged.
+ * The core is built from source together with every chapter, so an older implementation always
+ * has the current struct layout, with its unknown members NULL; no version field is needed (it
+ * would be if ops came from separately compiled plug-ins, as SQLite's VFS do: see "iVersion").
+ *
+ * Thread-safety: ddd_publish() is as thread-safe as the implementation (the dispatcher's is, after
+ * set-up). A struct ddd_publisher may be copied freely; its impl is borrowed. */
+
+struct ddd_publisher_ops {
+    const char *kind; /* "dispatcher", "jetstream", "outbox", ... for messages */
+    /* Delivers events[0..n) (borrowed for the call), in order; returns the first failure with
+     * err filled. Never called with n == 0. */
+    core_status (*publish)(void *impl, ddd_event *const *events, size_t n, core_err *err);
+};
+
+struct ddd_publisher {
+    const struct ddd_publisher_ops *ops; /* static; NULL = no publisher set */
+    void *impl;                          /* borrowed; must outlive every call */
+};
+
+/* Publishes events[0..n) (borrowed) through p (borrowed). n 0 -> CORE_OK without a call. NULL p,
+ * a publisher without ops, or ops without publish -> CORE_ERR_INTERNAL ("no publisher is set",
+ * "the <kind> publisher cannot publish"): a wiring mistake. Otherwise the implementation's
+ * status and message. */
+core_status ddd_publish(const struct ddd_publisher *p, ddd_event *const *events, size_t n,
+                        core_err *err);
+
+/* The dispatcher d (borrowed; must outlive every use) as a publisher of kind "dispatcher":
+ * ddd_publish() on it is ddd_dispatcher_publish(d, ...). */
+struct ddd_publisher ddd_dispatcher_publisher(ddd_dispatcher *d);
 
 #endif /* DDD_H */

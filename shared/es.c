@@ -273,8 +273,20 @@ core_status es_store_append(es_store *store, const char *stream_name, const char
                             uint64_t expected_version, ddd_event *const *events, size_t n,
                             core_err *err)
 {
+    return es_store_append_in(store, NULL, stream_name, stream_id, expected_version, events, n,
+                              err);
+}
+
+core_status es_store_append_in(es_store *store, pg_conn *tx, const char *stream_name,
+                               const char *stream_id, uint64_t expected_version,
+                               ddd_event *const *events, size_t n, core_err *err)
+{
     if (n == 0)
         return CORE_OK;
+    if (tx && !store->ops->append_in) /* a backend from before append_in, or the memory one */
+        return core_err_set(err, CORE_ERR_INTERNAL,
+                            "the %s store cannot append inside a caller's transaction",
+                            store->ops->kind);
     if (expected_version > VERSION_MAX || n > VERSION_MAX - expected_version)
         return core_err_set(err, CORE_ERR_TOO_LARGE, "%s %s: more than %d events", stream_name,
                             stream_id, VERSION_MAX);
@@ -301,7 +313,10 @@ core_status es_store_append(es_store *store, const char *stream_name, const char
             .occurred_at = truncate_to_us(ddd_event_occurred_at(ev)),
         };
     }
-    if (!st)
+    if (!st && tx)
+        st = store->ops->append_in(store->impl, tx, stream_name, stream_id, expected_version, recs,
+                                   n, err);
+    else if (!st)
         st =
             store->ops->append(store->impl, stream_name, stream_id, expected_version, recs, n, err);
     if (!st)
@@ -406,10 +421,17 @@ core_status es_store_load(es_store *store, const char *stream_name, const char *
     return st;
 }
 
-core_status es_store_save_snapshot(es_store *store, const char *stream_name, const char *stream_id,
-                                   uint64_t version, const char *snapshot_name,
-                                   const ProtobufCMessage *snap, core_err *err)
+/* es_store_save_snapshot inside tx (NULL: the store's own). A backend without save_snapshot_in
+ * cannot: CORE_ERR_INTERNAL, nothing written (the repository logs it; a snapshot is a cache). */
+static core_status save_snapshot_in(es_store *store, pg_conn *tx, const char *stream_name,
+                                    const char *stream_id, uint64_t version,
+                                    const char *snapshot_name, const ProtobufCMessage *snap,
+                                    core_err *err)
 {
+    if (tx && !store->ops->save_snapshot_in)
+        return core_err_set(err, CORE_ERR_INTERNAL,
+                            "the %s store cannot save a snapshot inside a caller's transaction",
+                            store->ops->kind);
     if (version > VERSION_MAX)
         return core_err_set(err, CORE_ERR_TOO_LARGE, "%s %s: version %" PRIu64 " is too large",
                             stream_name, stream_id, version);
@@ -417,10 +439,18 @@ core_status es_store_save_snapshot(es_store *store, const char *stream_name, con
     core_status st = es_registry_encode(store->reg, snapshot_name, snap, &data, err);
     if (!st) {
         struct es_snapshot_record rec = {version, snapshot_name, data};
-        st = store->ops->save_snapshot(store->impl, stream_name, stream_id, &rec, err);
+        st = tx ? store->ops->save_snapshot_in(store->impl, tx, stream_name, stream_id, &rec, err)
+                : store->ops->save_snapshot(store->impl, stream_name, stream_id, &rec, err);
     }
     core_free(data);
     return st;
+}
+
+core_status es_store_save_snapshot(es_store *store, const char *stream_name, const char *stream_id,
+                                   uint64_t version, const char *snapshot_name,
+                                   const ProtobufCMessage *snap, core_err *err)
+{
+    return save_snapshot_in(store, NULL, stream_name, stream_id, version, snapshot_name, snap, err);
 }
 
 void es_snapshot_release(struct es_snapshot *snap)
@@ -475,12 +505,12 @@ core_status es_store_load_snapshot(es_store *store, const char *stream_name, con
 struct es_repo {
     const struct es_aggregate_type *type;
     es_store *store;
-    ddd_dispatcher *publisher;
+    struct ddd_publisher publisher; /* ops NULL = none */
     uint64_t snapshot_every;
 };
 
 core_status es_repo_new(es_repo **out, const struct es_aggregate_type *type, es_store *store,
-                        ddd_dispatcher *publisher, int snapshot_every, core_err *err)
+                        const struct ddd_publisher *publisher, int snapshot_every, core_err *err)
 {
     if (snapshot_every < 0)
         return core_err_set(err, CORE_ERR_INVALID, "%s repository: snapshot_every %d is negative",
@@ -492,7 +522,7 @@ core_status es_repo_new(es_repo **out, const struct es_aggregate_type *type, es_
     es_repo *r = core_calloc(1, sizeof *r);
     if (!r)
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-    *r = (es_repo){type, store, publisher,
+    *r = (es_repo){type, store, publisher ? *publisher : (struct ddd_publisher){NULL, NULL},
                    snapshot_every ? (uint64_t)snapshot_every : ES_SNAPSHOT_EVERY_DEFAULT};
     *out = r;
     return CORE_OK;
@@ -571,46 +601,69 @@ core_status es_repo_load(es_repo *repo, const char *id, void *entity, core_err *
     return st;
 }
 
-/* Writes a snapshot of the entity at its current version. Failures are logged only. */
-static void take_snapshot(es_repo *repo, void *entity, const struct es_aggregate *agg)
+/* Writes a snapshot of the entity at its current version, inside tx (NULL: the store's own).
+ * Failures are logged only. */
+static void take_snapshot(es_repo *repo, pg_conn *tx, void *entity, const struct es_aggregate *agg)
 {
     const struct es_aggregate_type *type = repo->type;
     ProtobufCMessage *snap = NULL;
     core_err err = CORE_ERR_INIT;
     core_status st = type->to_snapshot(entity, &snap, &err);
     if (!st)
-        st = es_store_save_snapshot(repo->store, type->name, agg->base.id, agg->version,
-                                    type->snapshot_name, snap, &err);
+        st = save_snapshot_in(repo->store, tx, type->name, agg->base.id, agg->version,
+                              type->snapshot_name, snap, &err);
     pb_free(snap);
     if (st)
         log_warn("es", "snapshot of %s %s at version %" PRIu64 " not saved (the events are): %s",
                  type->name, agg->base.id, agg->version, err.msg);
 }
 
-core_status es_repo_save(es_repo *repo, void *entity, core_err *err)
+core_status es_repo_save_in(es_repo *repo, pg_conn *tx, void *entity, struct ddd_event_list *saved,
+                            core_err *err)
 {
     const struct es_aggregate_type *type = repo->type;
     struct es_aggregate *agg = agg_of(type, entity);
-    size_t n = agg->base.events.n;
+    struct ddd_event_list *pending = &agg->base.events;
+    size_t n = pending->n;
     if (n == 0)
         return CORE_OK;
     if (core_str_blank(agg->base.id))
         return core_err_set(err, CORE_ERR_INVALID, "cannot save a %s without an id", type->name);
-    core_status st = es_store_append(repo->store, type->name, agg->base.id, agg->version,
-                                     agg->base.events.items, n, err);
+    /* Make room in *saved before the append, so nothing can fail between the append and the
+     * hand-over. An empty *saved takes the pending list as it is (no allocation). */
+    if (saved->n > 0 && saved->cap - saved->n < n) {
+        ddd_event **items = core_realloc(saved->items, (saved->n + n) * sizeof *items);
+        if (!items)
+            return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
+        saved->items = items;
+        saved->cap = saved->n + n;
+    }
+    core_status st = es_store_append_in(repo->store, tx, type->name, agg->base.id, agg->version,
+                                        pending->items, n, err);
     if (st)
         return st;
     uint64_t old = agg->version;
     agg->version += n;
     if (type->snapshot_name && old / repo->snapshot_every != agg->version / repo->snapshot_every)
-        take_snapshot(repo, entity, agg);
+        take_snapshot(repo, tx, entity, agg);
+    if (saved->n == 0) {
+        core_free(saved->items);
+        *saved = *pending;
+    } else {
+        memcpy(saved->items + saved->n, pending->items, n * sizeof *pending->items);
+        saved->n += n;
+        core_free(pending->items);
+    }
+    *pending = (struct ddd_event_list)DDD_EVENT_LIST_INIT;
+    return CORE_OK;
+}
 
-    /* Hand the events over without allocating (so nothing can fail between the append and the
-     * hand-over): the list moves out of the aggregate, is published once, then freed. */
-    struct ddd_event_list events = agg->base.events;
-    agg->base.events = (struct ddd_event_list)DDD_EVENT_LIST_INIT;
-    if (repo->publisher)
-        st = ddd_dispatcher_publish(repo->publisher, events.items, events.n, err);
+core_status es_repo_save(es_repo *repo, void *entity, core_err *err)
+{
+    struct ddd_event_list events = DDD_EVENT_LIST_INIT;
+    core_status st = es_repo_save_in(repo, NULL, entity, &events, err);
+    if (!st && repo->publisher.ops)
+        st = ddd_publish(&repo->publisher, events.items, events.n, err);
     ddd_event_list_release(&events);
     return st;
 }

@@ -5,12 +5,13 @@
  * Layer: core, above ddd.h, pg.h and pbjson.h (the C counterpart of the book's internal/es,
  * internal/registry and internal/postgres event/snapshot stores, used from chapter 05 on).
  *
- * The flow a module follows (chapter 05's baskets, say):
+ * The flow a module follows (an event-sourced basket, say):
  *
  *   startup   es_registry_new(&reg); es_registry_add(reg, "baskets.BasketStarted",
  *             &basketspb__basket_started__descriptor, err); ... one per event and snapshot name;
  *             es_pg_store_new(&store, pool, "baskets", reg, err);
- *             es_repo_new(&repo, &baskets_basket_type, store, dispatcher, snapshot_every, err);
+ *             struct ddd_publisher events = ddd_dispatcher_publisher(dispatcher);
+ *             es_repo_new(&repo, &baskets_basket_type, store, &events, snapshot_every, err);
  *
  *   command   struct baskets_basket b; baskets_basket_init(&b);       (an empty entity)
  *             es_repo_load(repo, id, &b, err);                        (snapshot + later events)
@@ -19,6 +20,21 @@
  *                                    "baskets.BasketItemAdded", &payload, err);
  *             es_repo_save(repo, &b, err);           (append, maybe snapshot, publish once)
  *             baskets_basket_release(&b);
+ *
+ * One order everywhere: the events are stored first (committed), then published. A command that
+ * must write more in the same transaction (chapter 09: an outbox row, an inbox row) uses
+ * es_repo_save_in() inside a transaction it owns, and publishes after the commit:
+ *
+ *             pg_begin(tx); es_repo_save_in(repo, tx, &b, &saved, err); ...more writes in tx...;
+ *             pg_commit(tx); ddd_publish(&publisher, saved.items, saved.n, err);
+ *
+ * (pg_with_tx() runs such a body: the saved list lives in its ctx, the publish follows it.) A
+ * command that must tell a handler's failure from a failed append (chapter 05's baskets, which
+ * then takes a refused checkout back) calls es_repo_save_in(repo, NULL, ...) and publishes itself.
+ *
+ * Between the commit and the publish the events exist only in this process: a crash there loses
+ * the publication, never the events (the dual-write gap; chapter 09's outbox closes it by writing
+ * the messages in the same transaction).
  *
  * A new aggregate: init the entity, ddd_aggregate_set_id(&b.agg.base, id, err), raise its first
  * event, save (at version 0). Saving version 0 of a stream that exists is a CONFLICT.
@@ -210,8 +226,9 @@ core_status es_pg_store_new(es_store **out, pg_pool *pool, const char *schema,
                             const es_registry *reg, core_err *err);
 
 /* A store that keeps everything in process memory (unit tests). It encodes and decodes payloads
- * through reg exactly like the PostgreSQL store, so unregistered names fail the same way. reg is
- * borrowed. Caller frees with es_store_free(). */
+ * through reg exactly like the PostgreSQL store, so unregistered names fail the same way. It
+ * cannot join a database transaction: the *_in calls accept only tx NULL. reg is borrowed.
+ * Caller frees with es_store_free(). */
 core_status es_mem_store_new(es_store **out, const es_registry *reg, core_err *err);
 
 /* Frees the store (the in-memory one with its contents). NULL is a no-op. No call may be
@@ -230,6 +247,21 @@ void es_store_free(es_store *store);
 core_status es_store_append(es_store *store, const char *stream_name, const char *stream_id,
                             uint64_t expected_version, ddd_event *const *events, size_t n,
                             core_err *err);
+
+/* As es_store_append, inside a transaction the caller owns: tx (borrowed) is a connection between
+ * pg_begin() and pg_commit() (e.g. the one pg_with_tx() passes to its body), and the events are
+ * stored when the caller commits, together with whatever else it wrote in tx, or not at all.
+ * tx NULL is es_store_append (the store's own transaction; the only choice of the in-memory
+ * store). On failure nothing of this append is left in tx and tx stays usable: after a CONFLICT
+ * the caller may go on, reload or roll back (after a database failure, roll back). Writers of the
+ * same stream wait for tx to end (the primary key), so keep the transaction short and make no
+ * remote calls inside it.
+ * Errors: es_store_append's; a store whose backend cannot join a caller's transaction (the
+ * in-memory store, or a backend without append_in) -> CORE_ERR_INTERNAL "the <kind> store cannot
+ * append inside a caller's transaction", nothing stored. */
+core_status es_store_append_in(es_store *store, pg_conn *tx, const char *stream_name,
+                               const char *stream_id, uint64_t expected_version,
+                               ddd_event *const *events, size_t n, core_err *err);
 
 /* Loads the events of the stream with version > after_version, in version order, into *out
  * (must be empty; on failure it is left empty). Each event is rebuilt with its stored id, name,
@@ -266,7 +298,13 @@ core_status es_store_load_snapshot(es_store *store, const char *stream_name, con
 
 /* ---- store backends (the ops struct behind es_store) ----------------------------------------
  * A backend sees events as records whose payload and metadata are already JSON text. The two
- * built-in backends use this; a test may plug in its own (e.g. one that fails on purpose). */
+ * built-in backends use this; a test may plug in its own (e.g. one that fails on purpose).
+ *
+ * struct es_store_ops grows by the rule of ddd.h ("Ops structs that grow"): members are never
+ * removed or changed, new ones go at the end, NULL means not provided and the core checks before
+ * it calls one. A backend written before append_in and save_snapshot_in existed (they came with
+ * the seams for chapters 06-09) still compiles and works unchanged for everything but a
+ * caller-owned transaction. */
 
 struct es_record {
     uint64_t version;
@@ -306,6 +344,20 @@ struct es_store_ops {
     core_status (*load_snapshot)(void *impl, const char *stream_name, const char *stream_id,
                                  es_snapshot_record_fn fn, void *ctx, core_err *err);
     void (*free)(void *impl); /* frees impl */
+
+    /* Added for transactions the caller owns (es_store_append_in, es_repo_save_in). NULL = not
+     * provided: the store then works only with tx NULL (see es_store_append_in). */
+
+    /* As append, inside the caller's open transaction tx (borrowed): nothing is committed here.
+     * On failure nothing of this append is left in tx, which stays usable (unless the connection
+     * itself failed: then the caller's commit fails too). */
+    core_status (*append_in)(void *impl, pg_conn *tx, const char *stream_name,
+                             const char *stream_id, uint64_t expected_version,
+                             const struct es_record *recs, size_t n, core_err *err);
+    /* As save_snapshot, inside tx; on failure nothing of it is left in tx. */
+    core_status (*save_snapshot_in)(void *impl, pg_conn *tx, const char *stream_name,
+                                    const char *stream_id, const struct es_snapshot_record *rec,
+                                    core_err *err);
 };
 
 /* For backends: fills err with the standard conflict message and returns CORE_ERR_CONFLICT:
@@ -331,12 +383,14 @@ typedef struct es_repo es_repo; /* opaque */
  * stops the start-up, as cfg_load() does; *out untouched). Call from main() before threads. */
 core_status es_snapshot_every_from_env(int *out, core_err *err);
 
-/* A repository for aggregates of type (borrowed, static) over store (borrowed). publisher
- * (borrowed, may be NULL) receives the events of every successful save. snapshot_every: 0 =
+/* A repository for aggregates of type (borrowed, static) over store (borrowed). publisher (copied;
+ * its impl borrowed; NULL = none) receives the events of every successful es_repo_save (never
+ * those of es_repo_save_in). snapshot_every: 0 =
  * ES_SNAPSHOT_EVERY_DEFAULT, < 0 -> CORE_ERR_INVALID; ignored when type->snapshot_name is NULL.
  * Caller frees with es_repo_free(). */
 core_status es_repo_new(es_repo **out, const struct es_aggregate_type *type, es_store *store,
-                        ddd_dispatcher *publisher, int snapshot_every, core_err *err);
+                        const struct ddd_publisher *publisher, int snapshot_every,
+                        core_err *err);
 void es_repo_free(es_repo *repo); /* NULL is a no-op */
 
 /* Loads aggregate id into entity (caller-initialised and empty: no id, version 0, no pending
@@ -347,16 +401,32 @@ void es_repo_free(es_repo *repo); /* NULL is a no-op */
  * the entity is in an unspecified state: release it. */
 core_status es_repo_load(es_repo *repo, const char *id, void *entity, core_err *err);
 
-/* Saves the entity's pending events: appends them at its version (all or nothing). Then:
- * version += n; a snapshot is written when the version crossed a multiple of snapshot_every
- * (a snapshot that fails is logged, not returned: the events are stored and the snapshot is only
- * a cache); the events are taken out of the aggregate and published through the dispatcher
- * exactly once, then freed. No pending events -> CORE_OK, nothing happens. A blank id ->
- * CORE_ERR_INVALID.
+/* Saves the entity's pending events: appends them at its version (all or nothing, committed).
+ * Then: version += n; a snapshot is written when the version crossed a multiple of
+ * snapshot_every (a snapshot that fails is logged, not returned: the events are stored and the
+ * snapshot is only a cache); the events are taken out of the aggregate and published through the
+ * repository's publisher exactly once, then freed. No pending events -> CORE_OK, nothing happens.
+ * A blank id -> CORE_ERR_INVALID. It is es_repo_save_in(repo, NULL, ...) followed by ddd_publish.
  * Errors: the append's (CORE_ERR_CONFLICT etc.): nothing stored, nothing published, the events
  * stay pending (release the entity, reload, retry the command). A handler's failure is returned
- * as the dispatcher reports it, but the events ARE stored and no longer pending: do not save
- * again. */
+ * as the publisher reports it, but the events ARE stored and no longer pending: do not save
+ * again (a command that must react to a handler's failure uses es_repo_save_in and publishes
+ * itself). */
 core_status es_repo_save(es_repo *repo, void *entity, core_err *err);
+
+/* Saves the entity's pending events inside the caller's transaction tx (see es_store_append_in;
+ * NULL = the store's own transaction, committed on return) and hands them over UNPUBLISHED: they
+ * are appended at the entity's version in tx, a snapshot is written in tx when one is due (a
+ * backend without save_snapshot_in skips it, logged: a snapshot is only a cache), the version
+ * becomes version + n, and the events move from the aggregate to the end of *saved (caller
+ * storage, DDD_EVENT_LIST_INIT or holding earlier events; the caller owns them and releases them
+ * with ddd_event_list_release). Nothing is published, whatever the repository's publisher: publish
+ * *saved once tx is committed, or give them to an outbox inside tx (chapter 09). If the caller
+ * rolls tx back instead, nothing was stored: drop *saved unpublished and release the entity
+ * (its version no longer matches the store). No pending events -> CORE_OK, *saved unchanged.
+ * Errors: es_store_append_in's (nothing of the append left in tx, the events stay pending, *saved
+ * unchanged); CORE_ERR_NOMEM; a blank id -> CORE_ERR_INVALID. */
+core_status es_repo_save_in(es_repo *repo, pg_conn *tx, void *entity, struct ddd_event_list *saved,
+                            core_err *err);
 
 #endif /* ES_H */

@@ -10,6 +10,12 @@
  * read the same version race on the primary key; the loser's insert waits for the winner's
  * commit, then fails with a unique violation, which pg.c maps to CORE_ERR_CONFLICT; the store
  * then reads the winner's version for the message.
+ *
+ * Inside a caller's transaction (append_in, save_snapshot_in) the same statements run on the
+ * caller's connection within a SAVEPOINT: a failure rolls back to it, so nothing of the failed
+ * append is left and the caller's transaction stays usable (PostgreSQL would otherwise refuse
+ * every later statement of the transaction). After a unique violation the winner's version is
+ * read on that same connection once the savepoint is rolled back.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -169,6 +175,37 @@ static core_status pgs_append(void *impl, const char *stream_name, const char *s
     return st;
 }
 
+/* Runs fn(tx, ctx, err) inside a savepoint of the caller's transaction tx: when fn fails, what it
+ * did is rolled back and tx can go on. */
+static core_status in_savepoint(pg_conn *tx, pg_tx_fn fn, void *ctx, core_err *err)
+{
+    core_status st = pg_exec(tx, "SAVEPOINT es_store", 0, NULL, NULL, err);
+    if (!st)
+        st = fn(tx, ctx, err);
+    if (!st)
+        return pg_exec(tx, "RELEASE SAVEPOINT es_store", 0, NULL, NULL, err);
+    core_err ignored = CORE_ERR_INIT; /* a broken connection: the caller's commit will say so */
+    if (pg_exec(tx, "ROLLBACK TO SAVEPOINT es_store", 0, NULL, NULL, &ignored) == CORE_OK)
+        pg_exec(tx, "RELEASE SAVEPOINT es_store", 0, NULL, NULL, &ignored);
+    return st;
+}
+
+static core_status pgs_append_in(void *impl, pg_conn *tx, const char *stream_name,
+                                 const char *stream_id, uint64_t expected_version,
+                                 const struct es_record *recs, size_t n, core_err *err)
+{
+    struct pg_store *s = impl;
+    struct append_ctx a = {s, stream_name, stream_id, expected_version, recs, n, false};
+    core_status st = in_savepoint(tx, append_tx, &a, err);
+    if (st == CORE_ERR_CONFLICT && !a.checked) { /* see pgs_append; the savepoint is undone */
+        uint64_t stored = expected_version + 1;
+        core_err ignored = CORE_ERR_INIT;
+        read_version(s, tx, stream_name, stream_id, &stored, &ignored);
+        st = es_store_conflict(err, stream_name, stream_id, expected_version, stored);
+    }
+    return st;
+}
+
 static core_status pgs_load(void *impl, const char *stream_name, const char *stream_id,
                             uint64_t after_version, es_record_fn fn, void *ctx, core_err *err)
 {
@@ -207,19 +244,40 @@ static core_status pgs_load(void *impl, const char *stream_name, const char *str
     return st;
 }
 
+struct snapshot_ctx {
+    struct pg_store *s;
+    const char *stream_name;
+    const char *stream_id;
+    const struct es_snapshot_record *rec;
+};
+
+static core_status save_snapshot_on(pg_conn *conn, void *vctx, core_err *err)
+{
+    struct snapshot_ctx *c = vctx;
+    char version[24];
+    snprintf(version, sizeof version, "%" PRIu64, c->rec->version);
+    const char *params[] = {c->stream_id, c->stream_name, version, c->rec->name, c->rec->data};
+    return pg_exec(conn, c->s->sql_save_snapshot, 5, params, NULL, err);
+}
+
 static core_status pgs_save_snapshot(void *impl, const char *stream_name, const char *stream_id,
                                      const struct es_snapshot_record *rec, core_err *err)
 {
-    struct pg_store *s = impl;
+    struct snapshot_ctx c = {impl, stream_name, stream_id, rec};
     pg_conn *conn = NULL;
-    char version[24];
-    snprintf(version, sizeof version, "%" PRIu64, rec->version);
-    const char *params[] = {stream_id, stream_name, version, rec->name, rec->data};
-    core_status st = pg_acquire(s->pool, &conn, err);
+    core_status st = pg_acquire(c.s->pool, &conn, err);
     if (!st)
-        st = pg_exec(conn, s->sql_save_snapshot, 5, params, NULL, err);
-    pg_release(s->pool, conn);
+        st = save_snapshot_on(conn, &c, err);
+    pg_release(c.s->pool, conn);
     return st;
+}
+
+static core_status pgs_save_snapshot_in(void *impl, pg_conn *tx, const char *stream_name,
+                                        const char *stream_id, const struct es_snapshot_record *rec,
+                                        core_err *err)
+{
+    struct snapshot_ctx c = {impl, stream_name, stream_id, rec};
+    return in_savepoint(tx, save_snapshot_on, &c, err);
 }
 
 static core_status pgs_load_snapshot(void *impl, const char *stream_name, const char *stream_id,
@@ -251,6 +309,8 @@ static const struct es_store_ops pg_ops = {
     .save_snapshot = pgs_save_snapshot,
     .load_snapshot = pgs_load_snapshot,
     .free = pgs_free,
+    .append_in = pgs_append_in,
+    .save_snapshot_in = pgs_save_snapshot_in,
 };
 
 core_status es_pg_store_new(es_store **out, pg_pool *pool, const char *schema,

@@ -521,6 +521,209 @@ static void conflicts_are_clear_and_store_nothing(void **state)
     es_repo_free(repo);
 }
 
+
+/* ---- transactions the caller owns ----------------------------------------------------------------
+ */
+
+/* A row of another table, written in the same transaction as the events (as chapter 09's outbox
+ * will be). */
+static core_status insert_side(pg_conn *tx, const char *note, core_err *err)
+{
+    const char *params[] = {note};
+    return pg_exec(tx, "INSERT INTO estest.side (note) VALUES ($1)", 1, params, NULL, err);
+}
+
+struct side_and_save {
+    es_repo *repo;
+    struct thing *thing;
+    struct ddd_event_list saved;
+    const char *note;
+    long visible_outside; /* events of the thing another connection saw before the commit */
+    pg_pool *pool;
+    bool then_fail; /* return an error after both writes: pg_with_tx rolls back */
+};
+
+static core_status side_and_save_body(pg_conn *tx, void *vctx, core_err *err)
+{
+    struct side_and_save *c = vctx;
+    core_status st = insert_side(tx, c->note, err);
+    if (!st)
+        st = es_repo_save_in(c->repo, tx, c->thing, &c->saved, err);
+    if (!st)
+        c->visible_outside = query_long(c->pool, "SELECT count(*) FROM estest.events WHERE stream_id = $1",
+                                        c->thing->agg.base.id, NULL);
+    if (!st && c->then_fail)
+        st = core_err_set(err, CORE_ERR_INVALID, "the caller changed its mind");
+    return st;
+}
+
+/* The events and a snapshot go into the caller's transaction: rolled back, nothing of them (nor
+ * of the other table) is stored; committed, all of it is, and nothing was visible before. */
+static void append_inside_the_callers_transaction(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    es_repo *repo = NULL;
+    PQclear(query(f->pool, "CREATE TABLE estest.side (note text NOT NULL)", NULL, NULL));
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, NULL, 2, &err), CORE_OK);
+    struct thing t;
+    thing_init(&t);
+    assert_int_equal(thing_create(&t, "tx1", "crate", &err), CORE_OK);
+    assert_int_equal(thing_count(&t, 5, &err), CORE_OK);
+
+    struct side_and_save c = {repo, &t, DDD_EVENT_LIST_INIT, "rolled back", -1, f->pool, true};
+    assert_int_equal(pg_with_tx(f->pool, side_and_save_body, &c, &err), CORE_ERR_INVALID);
+    assert_string_equal(err.msg, "the caller changed its mind");
+    assert_int_equal(c.visible_outside, 0);
+    assert_int_equal(c.saved.n, 2); /* handed over: the caller drops them unpublished */
+    ddd_event_list_release(&c.saved);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.events", NULL, NULL), 0);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.snapshots", NULL, NULL), 0);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.side", NULL, NULL), 0);
+    struct thing u;
+    thing_init(&u);
+    assert_int_equal(es_repo_load(repo, "tx1", &u, &err), CORE_ERR_NOT_FOUND);
+    thing_release(&u);
+    thing_release(&t); /* its version no longer matches the store */
+
+    thing_init(&t);
+    assert_int_equal(thing_create(&t, "tx1", "crate", &err), CORE_OK);
+    assert_int_equal(thing_count(&t, 5, &err), CORE_OK);
+    c = (struct side_and_save){repo, &t, DDD_EVENT_LIST_INIT, "committed", -1, f->pool, false};
+    assert_int_equal(pg_with_tx(f->pool, side_and_save_body, &c, &err), CORE_OK);
+    assert_int_equal(c.visible_outside, 0);
+    assert_int_equal(c.saved.n, 2);
+    ddd_event_list_release(&c.saved);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.events WHERE stream_id = $1",
+                                "tx1", NULL),
+                     2);
+    assert_int_equal(query_long(f->pool,
+                                "SELECT stream_version FROM estest.snapshots WHERE stream_id = $1",
+                                "tx1", NULL),
+                     2);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.side WHERE note = $1",
+                                "committed", NULL),
+                     1);
+    thing_init(&u);
+    assert_int_equal(es_repo_load(repo, "tx1", &u, &err), CORE_OK);
+    thing_assert_same(&u, &t);
+    thing_release(&u);
+    thing_release(&t);
+    es_repo_free(repo);
+}
+
+/* Waits (at most 10 s) until a session of this database waits for a lock; false if none did. */
+static bool wait_for_lock_waiter(pg_pool *pool)
+{
+    for (int i = 0; i < 200; i++) {
+        if (query_long(pool,
+                       "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                       "WHERE NOT l.granted AND a.datname = current_database()",
+                       NULL, NULL) > 0)
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
+/* A writer that appends inside its own transaction, then writes another row and commits. */
+struct tx_writer {
+    pg_pool *pool;
+    es_store *store;
+    ddd_event *ev;
+    core_status append_st, after_st;
+    core_err append_err, after_err;
+};
+
+static void *tx_writer_main(void *arg)
+{
+    struct tx_writer *w = arg;
+    pg_conn *tx = NULL;
+    w->after_st = pg_acquire(w->pool, &tx, &w->after_err);
+    if (w->after_st)
+        return NULL;
+    if (!(w->after_st = pg_begin(tx, &w->after_err))) {
+        w->append_st = es_store_append_in(w->store, tx, "test.Thing", "tx2", 1, &w->ev, 1,
+                                          &w->append_err);
+        if (!(w->after_st = insert_side(tx, "after the conflict", &w->after_err)))
+            w->after_st = pg_commit(tx, &w->after_err);
+    }
+    pg_release(w->pool, tx);
+    return NULL;
+}
+
+/* A conflict inside the caller's transaction (found by the version check, or by the primary key
+ * when another writer commits while the insert waits) leaves nothing of the append and the
+ * transaction usable: the caller's later write commits. */
+static void conflict_leaves_the_callers_transaction_usable(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    PQclear(query(f->pool, "CREATE TABLE estest.side (note text NOT NULL)", NULL, NULL));
+    es_repo *repo = NULL;
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, NULL, 100, &err), CORE_OK);
+    struct thing t;
+    thing_init(&t);
+    assert_int_equal(thing_create(&t, "tx2", "barrel", &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_OK);
+    thing_release(&t);
+
+    /* the version check */
+    pg_conn *tx = NULL;
+    struct ddd_event_list saved = DDD_EVENT_LIST_INIT;
+    thing_init(&t);
+    assert_int_equal(thing_create(&t, "tx2", "second barrel", &err), CORE_OK);
+    assert_int_equal(pg_acquire(f->pool, &tx, &err), CORE_OK);
+    assert_int_equal(pg_begin(tx, &err), CORE_OK);
+    assert_int_equal(insert_side(tx, "before", &err), CORE_OK);
+    assert_int_equal(es_repo_save_in(repo, tx, &t, &saved, &err), CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg,
+                        "test.Thing tx2 already exists (expected version 0, stored version 1)");
+    assert_int_equal(t.agg.base.events.n, 1); /* still pending */
+    assert_int_equal(saved.n, 0);
+    assert_int_equal(insert_side(tx, "after", &err), CORE_OK);
+    assert_int_equal(pg_commit(tx, &err), CORE_OK);
+    pg_release(f->pool, tx);
+    thing_release(&t);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.side", NULL, NULL), 2);
+
+    /* the primary key: this transaction holds version 2 uncommitted; the writer's check sees
+     * version 1, its insert waits, our commit makes it fail with a unique violation */
+    thing_init(&t);
+    assert_int_equal(es_repo_load(repo, "tx2", &t, &err), CORE_OK);
+    assert_int_equal(thing_note(&t, &err), CORE_OK);
+    assert_int_equal(pg_acquire(f->pool, &tx, &err), CORE_OK);
+    assert_int_equal(pg_begin(tx, &err), CORE_OK);
+    assert_int_equal(es_repo_save_in(repo, tx, &t, &saved, &err), CORE_OK);
+    struct tx_writer w = {.pool = f->pool, .store = f->store};
+    ProtobufCMessage *p = pb_new(&estest__thing_noted__descriptor);
+    assert_int_equal(ddd_event_new(&w.ev, "estest.ThingNoted", &p, &err), CORE_OK);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, tx_writer_main, &w), 0);
+    bool waited = wait_for_lock_waiter(f->pool);
+    assert_int_equal(pg_commit(tx, &err), CORE_OK);
+    pg_release(f->pool, tx);
+    pthread_join(th, NULL);
+    ddd_event_free(w.ev);
+    ddd_event_list_release(&saved);
+    thing_release(&t);
+    assert_true(waited); /* the writer did reach the insert while we held version 2 */
+    assert_int_equal(w.append_st, CORE_ERR_CONFLICT);
+    assert_string_equal(
+        w.append_err.msg,
+        "test.Thing tx2 was changed by someone else (expected version 1, stored version 2)");
+    if (w.after_st)
+        fprintf(stderr, "after the conflict: %s\n", w.after_err.msg);
+    assert_int_equal(w.after_st, CORE_OK);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.side WHERE note = $1",
+                                "after the conflict", NULL),
+                     1);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.events WHERE stream_id = $1",
+                                "tx2", NULL),
+                     2);
+    es_repo_free(repo);
+}
+
 static void schema_names_are_checked(void **state)
 {
     struct fx *f = *state;
@@ -559,6 +762,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(snapshot_plus_events_equals_events_only, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(conflicts_are_clear_and_store_nothing, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(append_inside_the_callers_transaction, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(conflict_leaves_the_callers_transaction_usable, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(schema_names_are_checked, fx_setup, fx_teardown),
     };

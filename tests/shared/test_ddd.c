@@ -198,6 +198,68 @@ static void failing_handler_is_reported_and_stops_delivery(void **state)
     ddd_dispatcher_free(d);
 }
 
+/* A publisher of another kind behind the same call: it keeps the names it was given. */
+struct names_seen {
+    char names[4][DDD_NAME_MAX + 1];
+    size_t n;
+    int calls;
+};
+
+static core_status remember(void *impl, ddd_event *const *events, size_t n, core_err *err)
+{
+    struct names_seen *seen = impl;
+    seen->calls++;
+    for (size_t i = 0; i < n && seen->n < 4; i++)
+        core_strlcpy(seen->names[seen->n++], ddd_event_name(events[i]), sizeof seen->names[0]);
+    if (n > 2)
+        return core_err_set(err, CORE_ERR_UNAVAILABLE, "the stream is full");
+    return CORE_OK;
+}
+
+static const struct ddd_publisher_ops remembering_ops = {.kind = "remembering", .publish = remember};
+static const struct ddd_publisher_ops unfinished_ops = {.kind = "unfinished"}; /* no publish */
+
+/* ddd_publish reaches the dispatcher and any other implementation the same way; a publisher that
+ * is not set up is a clear INTERNAL error, not a crash. */
+static void publishers_stand_behind_one_call(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    ddd_dispatcher *d = NULL;
+    struct recorder r = {0};
+    assert_int_equal(ddd_dispatcher_new(&d, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "t.A", "A", handler_a, &r, &err), CORE_OK);
+    struct ddd_event_list events = DDD_EVENT_LIST_INIT;
+    new_events(&events, "t.A", "t.B");
+
+    struct ddd_publisher dispatcher = ddd_dispatcher_publisher(d);
+    assert_string_equal(dispatcher.ops->kind, "dispatcher");
+    assert_int_equal(ddd_publish(&dispatcher, events.items, events.n, &err), CORE_OK);
+    assert_int_equal(r.n, 1);
+    assert_string_equal(r.calls[0], "a:t.A");
+
+    struct names_seen seen = {0};
+    struct ddd_publisher other = {&remembering_ops, &seen};
+    assert_int_equal(ddd_publish(&other, events.items, events.n, &err), CORE_OK);
+    assert_int_equal(seen.n, 2);
+    assert_string_equal(seen.names[1], "t.B");
+    assert_int_equal(ddd_publish(&other, events.items, 0, &err), CORE_OK);
+    assert_int_equal(seen.calls, 1); /* nothing to publish: not called */
+    new_events(&events, "t.C", "t.D"); /* 4 events: more than it takes */
+    assert_int_equal(ddd_publish(&other, events.items, events.n, &err), CORE_ERR_UNAVAILABLE);
+    assert_string_equal(err.msg, "the stream is full");
+
+    struct ddd_publisher unset = {NULL, NULL}, unfinished = {&unfinished_ops, NULL};
+    assert_int_equal(ddd_publish(&unset, events.items, events.n, &err), CORE_ERR_INTERNAL);
+    assert_string_equal(err.msg, "no publisher is set");
+    assert_int_equal(ddd_publish(NULL, events.items, events.n, &err), CORE_ERR_INTERNAL);
+    assert_int_equal(ddd_publish(&unfinished, events.items, events.n, &err), CORE_ERR_INTERNAL);
+    assert_string_equal(err.msg, "the unfinished publisher cannot publish");
+    assert_int_equal(r.n, 1); /* the dispatcher saw only its own call */
+    ddd_event_list_release(&events);
+    ddd_dispatcher_free(d);
+}
+
 static void allocation_failures_leak_nothing(void **state)
 {
     (void)state;
@@ -232,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dispatcher_delivers_in_registration_order, setup, teardown),
         cmocka_unit_test_setup_teardown(event_without_handler_is_fine, setup, teardown),
         cmocka_unit_test_setup_teardown(failing_handler_is_reported_and_stops_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(publishers_stand_behind_one_call, setup, teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_leak_nothing, setup, teardown),
     };
     return cmocka_run_group_tests_name("ddd", tests, NULL, NULL);

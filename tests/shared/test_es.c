@@ -511,8 +511,9 @@ static void repo_saves_and_publishes_exactly_once(void **state)
     core_err err = CORE_ERR_INIT;
     struct counter c = {0};
     ddd_dispatcher *d = counting_dispatcher(&c);
+    struct ddd_publisher pub = ddd_dispatcher_publisher(d);
     es_repo *repo = NULL;
-    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, d, 0, &err), CORE_OK);
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, &pub, 0, &err), CORE_OK);
 
     struct thing t;
     thing_init(&t);
@@ -589,8 +590,9 @@ static void repo_conflict_stores_and_publishes_nothing(void **state)
     core_err err = CORE_ERR_INIT;
     struct counter c = {0};
     ddd_dispatcher *d = counting_dispatcher(&c);
+    struct ddd_publisher pub = ddd_dispatcher_publisher(d);
     es_repo *repo = NULL;
-    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, d, 100, &err), CORE_OK);
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, &pub, 100, &err), CORE_OK);
 
     struct thing t, a, b;
     thing_init(&t);
@@ -820,6 +822,260 @@ static void snapshot_every_comes_from_the_environment(void **state)
     unsetenv("ES_SNAPSHOT_EVERY");
 }
 
+
+/* ---- transactions the caller owns, and ops structs that grow -----------------------------------
+ */
+
+/* Never dereferenced: the stores under test refuse a transaction before they would touch it. */
+static pg_conn *const some_tx = (pg_conn *)&some_tx;
+
+/* es_repo_save_in stores and hands the events over unpublished, after any events *saved already
+ * holds; the caller publishes them. The in-memory store takes only tx NULL. */
+static void repo_save_in_hands_events_over_unpublished(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct counter c = {0};
+    ddd_dispatcher *d = counting_dispatcher(&c);
+    struct ddd_publisher pub = ddd_dispatcher_publisher(d);
+    es_repo *repo = NULL;
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, &pub, 100, &err), CORE_OK);
+    struct ddd_event_list saved = DDD_EVENT_LIST_INIT;
+    struct thing t, u;
+    thing_init(&t);
+    thing_init(&u);
+
+    assert_int_equal(es_repo_save_in(repo, NULL, &t, &saved, &err), CORE_OK); /* nothing pending */
+    assert_int_equal(saved.n, 0);
+    assert_int_equal(thing_create(&t, "s1", "shelf", &err), CORE_OK);
+    assert_int_equal(thing_count(&t, 2, &err), CORE_OK);
+    const ddd_event *first = t.agg.base.events.items[0];
+    assert_int_equal(es_repo_save_in(repo, NULL, &t, &saved, &err), CORE_OK);
+    assert_int_equal(stored_count(f->store, "s1"), 2); /* stored... */
+    assert_int_equal(c.calls, 0);                      /* ...not published */
+    assert_int_equal(t.agg.version, 2);
+    assert_int_equal(t.agg.base.events.n, 0);
+    assert_int_equal(saved.n, 2);
+    assert_ptr_equal(saved.items[0], first); /* the same events, moved */
+
+    /* a second aggregate's events go after the first's */
+    assert_int_equal(thing_create(&u, "s2", "stool", &err), CORE_OK);
+    assert_int_equal(es_repo_save_in(repo, NULL, &u, &saved, &err), CORE_OK);
+    assert_int_equal(saved.n, 3);
+    assert_string_equal(ddd_event_name(saved.items[2]), "estest.ThingCreated");
+    assert_string_equal(ddd_event_metadata(saved.items[2], "aggregate-id"), "s2");
+
+    /* the in-memory store cannot join a database transaction: nothing stored, still pending */
+    assert_int_equal(thing_note(&t, &err), CORE_OK);
+    assert_int_equal(es_repo_save_in(repo, some_tx, &t, &saved, &err), CORE_ERR_INTERNAL);
+    assert_string_equal(err.msg, "the memory store cannot append inside a caller's transaction");
+    assert_int_equal(t.agg.base.events.n, 1);
+    assert_int_equal(t.agg.version, 2);
+    assert_int_equal(saved.n, 3);
+    assert_int_equal(stored_count(f->store, "s1"), 2);
+
+    /* out of memory anywhere (making room in *saved, encoding): nothing stored, still pending */
+    assert_int_equal(thing_rename(&u, "tall stool", &err), CORE_OK);
+    core_status st = CORE_ERR_NOMEM;
+    int failures = 0;
+    for (long n = 0; n < 100 && st; n++) {
+        core_alloc_fail_after(n);
+        st = es_repo_save_in(repo, NULL, &u, &saved, &err);
+        core_alloc_fail_after(-1);
+        if (st) {
+            failures++;
+            assert_int_equal(st, CORE_ERR_NOMEM);
+            assert_int_equal(u.agg.base.events.n, 1);
+            assert_int_equal(saved.n, 3);
+            assert_int_equal(stored_count(f->store, "s2"), 1);
+        }
+    }
+    assert_int_equal(st, CORE_OK);
+    assert_true(failures > 2);
+    assert_int_equal(saved.n, 4);
+    assert_int_equal(stored_count(f->store, "s2"), 2);
+
+    /* publishing is the caller's, once it committed */
+    assert_int_equal(ddd_publish(&pub, saved.items, saved.n, &err), CORE_OK);
+    assert_int_equal(c.calls, 4);
+    ddd_event_list_release(&saved);
+    thing_release(&t);
+    thing_release(&u);
+    es_repo_free(repo);
+    ddd_dispatcher_free(d);
+}
+
+/* A backend as it was written before append_in and save_snapshot_in existed: only the first
+ * members, set by designated initialisers. One stream, records copied into fixed arrays. */
+#define OLD_MAX 8
+struct old_backend {
+    char *names[OLD_MAX], *data[OLD_MAX], *meta[OLD_MAX], *ids[OLD_MAX];
+    size_t n;
+    int appends, appends_in, snapshots;
+    char *snap_name, *snap_data;
+    uint64_t snap_version;
+};
+
+static core_status old_append(void *impl, const char *stream_name, const char *stream_id,
+                              uint64_t expected_version, const struct es_record *recs, size_t n,
+                              core_err *err)
+{
+    struct old_backend *b = impl;
+    b->appends++;
+    if (expected_version != b->n)
+        return es_store_conflict(err, stream_name, stream_id, expected_version, b->n);
+    assert_true(b->n + n <= OLD_MAX);
+    for (size_t i = 0; i < n; i++, b->n++) {
+        b->names[b->n] = core_strdup(recs[i].event_name);
+        b->data[b->n] = core_strdup(recs[i].data);
+        b->meta[b->n] = core_strdup(recs[i].metadata);
+        b->ids[b->n] = core_strdup(recs[i].event_id);
+    }
+    return CORE_OK;
+}
+
+static core_status old_load(void *impl, const char *stream_name, const char *stream_id,
+                            uint64_t after_version, es_record_fn fn, void *ctx, core_err *err)
+{
+    struct old_backend *b = impl;
+    core_status st = CORE_OK;
+    for (size_t i = after_version; i < b->n && !st; i++) {
+        struct es_record rec = {i + 1, b->ids[i], b->names[i], b->data[i], b->meta[i], {0, 0}};
+        st = fn(ctx, &rec, err);
+    }
+    return st;
+}
+
+static core_status old_save_snapshot(void *impl, const char *stream_name, const char *stream_id,
+                                     const struct es_snapshot_record *rec, core_err *err)
+{
+    struct old_backend *b = impl;
+    b->snapshots++;
+    core_free(b->snap_name);
+    core_free(b->snap_data);
+    b->snap_name = core_strdup(rec->name);
+    b->snap_data = core_strdup(rec->data);
+    b->snap_version = rec->version;
+    return CORE_OK;
+}
+
+static core_status old_load_snapshot(void *impl, const char *stream_name, const char *stream_id,
+                                     es_snapshot_record_fn fn, void *ctx, core_err *err)
+{
+    struct old_backend *b = impl;
+    if (!b->snap_name)
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "no snapshot");
+    struct es_snapshot_record rec = {b->snap_version, b->snap_name, b->snap_data};
+    return fn(ctx, &rec, err);
+}
+
+static void old_free(void *impl)
+{
+    struct old_backend *b = impl;
+    for (size_t i = 0; i < b->n; i++) {
+        core_free(b->names[i]);
+        core_free(b->data[i]);
+        core_free(b->meta[i]);
+        core_free(b->ids[i]);
+    }
+    core_free(b->snap_name);
+    core_free(b->snap_data);
+}
+
+static const struct es_store_ops old_ops = {
+    .kind = "old",
+    .append = old_append,
+    .load = old_load,
+    .save_snapshot = old_save_snapshot,
+    .load_snapshot = old_load_snapshot,
+    .free = old_free,
+};
+
+/* Joins the "transaction" by appending at once (a stand-in: the test only counts the calls). */
+static core_status half_append_in(void *impl, pg_conn *tx, const char *stream_name,
+                                  const char *stream_id, uint64_t expected_version,
+                                  const struct es_record *recs, size_t n, core_err *err)
+{
+    assert_ptr_equal(tx, some_tx);
+    ((struct old_backend *)impl)->appends_in++;
+    return old_append(impl, stream_name, stream_id, expected_version, recs, n, err);
+}
+
+/* A backend that provides append_in but not save_snapshot_in. */
+static const struct es_store_ops half_ops = {
+    .kind = "half",
+    .append = old_append,
+    .load = old_load,
+    .save_snapshot = old_save_snapshot,
+    .load_snapshot = old_load_snapshot,
+    .free = old_free,
+    .append_in = half_append_in,
+};
+
+/* The growth rule (ddd.h): a backend that predates the new members works as before for
+ * everything it provides; a caller's transaction, which it cannot join, is refused and nothing is
+ * stored; a missing save_snapshot_in only skips the snapshot (a cache). */
+static void older_store_ops_still_work(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct old_backend old = {0}, half = {0};
+    es_store *store = NULL, *half_store = NULL;
+    es_repo *repo = NULL, *half_repo = NULL;
+    assert_int_equal(es_store_new(&store, &old_ops, &old, f->reg, &err), CORE_OK);
+    assert_int_equal(es_repo_new(&repo, &thing_type, store, NULL, 2, &err), CORE_OK);
+    struct ddd_event_list saved = DDD_EVENT_LIST_INIT;
+    struct thing t, u;
+    thing_init(&t);
+    thing_init(&u);
+
+    assert_int_equal(thing_create(&t, "o1", "old lamp", &err), CORE_OK);
+    assert_int_equal(thing_count(&t, 3, &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &t, &err), CORE_OK); /* version 2: a snapshot */
+    assert_int_equal(thing_count(&t, 4, &err), CORE_OK);
+    assert_int_equal(es_repo_save_in(repo, NULL, &t, &saved, &err), CORE_OK);
+    assert_int_equal(old.appends, 2);
+    assert_int_equal(old.snapshots, 1);
+    assert_int_equal(saved.n, 1);
+    assert_int_equal(es_repo_load(repo, "o1", &u, &err), CORE_OK);
+    assert_int_equal(u.count, 7);
+    assert_int_equal(u.agg.version, 3);
+
+    assert_int_equal(thing_note(&t, &err), CORE_OK);
+    assert_int_equal(es_repo_save_in(repo, some_tx, &t, &saved, &err), CORE_ERR_INTERNAL);
+    assert_string_equal(err.msg, "the old store cannot append inside a caller's transaction");
+    assert_int_equal(old.appends, 2); /* the backend was not called */
+    assert_int_equal(t.agg.base.events.n, 1);
+    assert_int_equal(es_store_append_in(store, some_tx, "test.Thing", "o1", 3,
+                                        t.agg.base.events.items, 1, &err),
+                     CORE_ERR_INTERNAL);
+    assert_int_equal(old.n, 3);
+
+    /* append_in provided, save_snapshot_in not: the save goes through, the snapshot is skipped */
+    assert_int_equal(es_store_new(&half_store, &half_ops, &half, f->reg, &err), CORE_OK);
+    assert_int_equal(es_repo_new(&half_repo, &thing_type, half_store, NULL, 2, &err), CORE_OK);
+    thing_release(&u);
+    thing_init(&u);
+    assert_int_equal(thing_create(&u, "h1", "half lamp", &err), CORE_OK);
+    assert_int_equal(thing_count(&u, 1, &err), CORE_OK);
+    log_init(LOG_LEVEL_ERROR); /* the skipped snapshot is logged as a warning */
+    assert_int_equal(es_repo_save_in(half_repo, some_tx, &u, &saved, &err), CORE_OK);
+    log_init(LOG_LEVEL_INFO);
+    assert_int_equal(half.appends_in, 1);
+    assert_int_equal(half.n, 2);
+    assert_int_equal(half.snapshots, 0);
+    assert_int_equal(u.agg.version, 2);
+    assert_int_equal(saved.n, 3);
+
+    ddd_event_list_release(&saved);
+    thing_release(&t);
+    thing_release(&u);
+    es_repo_free(repo);
+    es_repo_free(half_repo);
+    es_store_free(store);
+    es_store_free(half_store);
+}
+
 /* ---- allocation failures ------------------------------------------------------------------------
  */
 
@@ -844,8 +1100,9 @@ static core_status scenario(int *published, core_err *err)
     if (!st)
         st = ddd_dispatcher_subscribe(d, "estest.ThingCounted", "test.Counter", count_handler, &c,
                                       err);
+    struct ddd_publisher pub = ddd_dispatcher_publisher(d);
     if (!st)
-        st = es_repo_new(&repo, &thing_type, store, d, 2, err);
+        st = es_repo_new(&repo, &thing_type, store, &pub, 2, err);
     if (!st)
         st = thing_create(&t, "a1", "alloc", err);
     for (int i = 0; i < 3 && !st; i++)
@@ -909,6 +1166,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(repo_conflict_stores_and_publishes_nothing, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(repo_load_of_unknown_id_is_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(repo_save_in_hands_events_over_unpublished, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(older_store_ops_still_work, setup, teardown),
         cmocka_unit_test_setup_teardown(snapshots_every_n_and_load_equals_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(snapshot_every_comes_from_the_environment, setup, teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_leak_nothing, setup, teardown),

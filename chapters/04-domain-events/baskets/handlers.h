@@ -1,8 +1,8 @@
 /* handlers.h -- the baskets module's domain event handlers (chapter 04; the book's
  * application/order_handlers.go and handlers/orders.go).
  *
- * Layer: application. A handler reacts to an event the module's own aggregates recorded, before
- * the application saves them (application.h). It takes over a side effect the command used to
+ * Layer: application. A handler reacts to an event the module's own aggregates recorded, after
+ * the application saved them (application.h). It takes over a side effect the command used to
  * perform itself: since chapter 04 the checkout command no longer calls ordering; it publishes
  * "baskets.BasketCheckedOut" and the OrderHandlers create the order over RPC.
  *
@@ -11,7 +11,8 @@
  *         items (store and product ids and names, price, quantity).
  *
  * Errors: ordering's error comes back unchanged from the handler; the dispatcher prefixes it with
- * "baskets.OrderHandlers on baskets.BasketCheckedOut: " and returns it to the publishing command.
+ * "baskets.OrderHandlers on baskets.BasketCheckedOut: " and returns it to the publishing command,
+ * which then takes the checkout back (application.h).
  * An event without its aggregate id or with a payload of another type is CORE_ERR_INTERNAL (a
  * programming error: the domain always records both).
  *

@@ -5,8 +5,8 @@
  * of a basket released together). Exactly one checkout per basket answers 200 and the other one
  * a 4xx: 409 when both got past ordering's "order <id> already exists" check and the other one
  * saved first, 400 "the basket cannot be modified" when it came after the first had finished.
- * Afterwards every basket is an order, and depot holds exactly one shopping list that is not
- * cancelled per order: the order's shoppingId.
+ * Afterwards every basket is an order and stays checked out (adding an item is refused), and depot
+ * holds exactly one shopping list that is not cancelled per order: the order's shoppingId.
  *
  * Why: CreateOrder checks that the order id is new, then calls customers, payments and depot
  * (which creates the shopping list), and only then saves the order. When two checkouts of one
@@ -15,6 +15,9 @@
  * for 150 orders). Ordering now cancels the list it created when the save fails (a local
  * compensation, see ordering/application.c), so the loser leaves only a cancelled list behind.
  * How many rounds really race depends on timing: the count of cancelled lists is printed.
+ * From chapter 04 a refused checkout is taken back (the basket reopened): the loser of a race must
+ * be refused before it publishes, or its refusal ("order <id> already exists") would reopen the
+ * winner's basket; "stays checked out" checks that.
  *
  * Only the REST API and depot's table (the same in every chapter) are used, so chapters 04 and
  * 05 (event-sourced orders: no ordering.orders table) inherit this file unchanged. The last
@@ -159,7 +162,7 @@ static int judge_answers(struct basket *b, int *conflicts)
 }
 
 /* Then basket b is a pending order whose shoppingId names a shopping list of that order that is
- * not cancelled. */
+ * not cancelled, and the basket is still checked out. */
 static void expect_order_with_its_list(const struct basket *b)
 {
     json_t *j = e2e_expect_ok(app, "GET", E2E_F("/api/ordering/%s", b->id), NULL);
@@ -185,6 +188,9 @@ static void expect_order_with_its_list(const struct basket *b)
                 order_id ? "of another order" : "missing or cancelled");
     core_free(order_id);
     assert_true(found);
+    e2e_expect_error(app, "PUT", E2E_F("/api/baskets/%s/addItem", b->id),
+                     E2E_F("{\"productId\":\"%s\",\"quantity\":1}", product_id), 400,
+                     "the basket cannot be modified");
 }
 
 /* ---- tests -------------------------------------------------------------------------------- */

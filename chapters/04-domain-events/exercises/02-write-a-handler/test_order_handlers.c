@@ -164,7 +164,7 @@ static void wire(void)
 {
     memset(&app, 0, sizeof app);
     app.orders = (struct ordering_order_repo){&w, fake_find, fake_save, fake_update};
-    app.publisher = dispatcher;
+    app.publisher = ddd_dispatcher_publisher(dispatcher);
     notification_handlers.notifications = (struct ordering_notifications){
         &w, fake_notify_created, fake_notify_canceled, fake_notify_ready};
     invoice_handlers.payments = (struct ordering_payments){&w, fake_confirm, fake_create_invoice};

@@ -135,7 +135,7 @@ static struct ordering_app app = {
     {NULL, NULL},
     {NULL, NULL, NULL},
     {NULL, NULL, NULL},
-    NULL,
+    {NULL, NULL}, /* publisher: set by setup() */
 };
 
 static struct ordering_notification_handlers notification_handlers = {
@@ -167,7 +167,7 @@ static int setup(void **state)
         ordering_register_notification_handlers(dispatcher, &notification_handlers, NULL), CORE_OK);
     assert_int_equal(ordering_register_invoice_handlers(dispatcher, &invoice_handlers, NULL),
                      CORE_OK);
-    app.publisher = dispatcher;
+    app.publisher = ddd_dispatcher_publisher(dispatcher);
     return 0;
 }
 
@@ -177,7 +177,7 @@ static int teardown(void **state)
     core_alloc_fail_after(-1);
     ddd_dispatcher_free(dispatcher);
     dispatcher = NULL;
-    app.publisher = NULL;
+    app.publisher = (struct ddd_publisher){NULL, NULL};
     assert_int_equal(core_alloc_live(), live_before);
     ordering_order_release(&fk.stored);
     return 0;

@@ -373,9 +373,10 @@ static void in_memory_module(void)
     assert_int_equal(es_registry_new(&mod.types, NULL), CORE_OK);
     assert_int_equal(stores_register_types(mod.types, NULL), CORE_OK);
     assert_int_equal(es_mem_store_new(&mod.store, mod.types, NULL), CORE_OK);
-    assert_int_equal(es_repo_new(&mod.stores, &stores_store_type, mod.store, events, 3, NULL),
+    struct ddd_publisher publisher = ddd_dispatcher_publisher(events);
+    assert_int_equal(es_repo_new(&mod.stores, &stores_store_type, mod.store, &publisher, 3, NULL),
                      CORE_OK);
-    assert_int_equal(es_repo_new(&mod.products, &stores_product_type, mod.store, events, 3, NULL),
+    assert_int_equal(es_repo_new(&mod.products, &stores_product_type, mod.store, &publisher, 3, NULL),
                      CORE_OK);
     mod.app.stores = mod.stores;
     mod.app.products = mod.products;

@@ -8,8 +8,9 @@
  * events with these queries ($1 = the basket's or the order's id; one value, or no row):
  *
  *   SQL_BASKET_STATUS    "open" | "cancelled" | "checked_out": the last status-changing event
+ *                        (BasketCheckoutRejected reopens: "open")
  *   SQL_BASKET_CUSTOMER  the customer id of BasketStarted
- *   SQL_BASKET_PAYMENT   the payment id of BasketCheckedOut
+ *   SQL_BASKET_PAYMENT   the payment id of the last BasketCheckedOut
  *   SQL_BASKET_EVENTS    the basket's events as "1:baskets.BasketStarted,2:..." (any change of the
  *                        basket adds an event, so equal texts mean an unchanged basket)
  *   SQL_ORDER_STATUS     "pending" | "cancelled" | "ready" | "completed"
@@ -26,9 +27,11 @@
 #define SQL_BASKET_STATUS                                                                          \
     "select case event_name when 'baskets.BasketStarted' then 'open' "                             \
     "when 'baskets.BasketCanceled' then 'cancelled' "                                              \
-    "when 'baskets.BasketCheckedOut' then 'checked_out' end "                                      \
+    "when 'baskets.BasketCheckedOut' then 'checked_out' "                                          \
+    "when 'baskets.BasketCheckoutRejected' then 'open' end "                                       \
     "from baskets.events where stream_id = $1 and event_name in ('baskets.BasketStarted', "        \
-    "'baskets.BasketCanceled', 'baskets.BasketCheckedOut') order by stream_version desc limit 1"
+    "'baskets.BasketCanceled', 'baskets.BasketCheckedOut', 'baskets.BasketCheckoutRejected') "     \
+    "order by stream_version desc limit 1"
 
 #define SQL_BASKET_CUSTOMER                                                                        \
     "select event_data->>'customerId' from baskets.events "                                        \
@@ -36,7 +39,8 @@
 
 #define SQL_BASKET_PAYMENT                                                                         \
     "select event_data->>'paymentId' from baskets.events "                                         \
-    "where stream_id = $1 and event_name = 'baskets.BasketCheckedOut'"
+    "where stream_id = $1 and event_name = 'baskets.BasketCheckedOut' "                            \
+    "order by stream_version desc limit 1"
 
 #define SQL_BASKET_EVENTS                                                                          \
     "select string_agg(stream_version || ':' || event_name, ',' order by stream_version) "         \
