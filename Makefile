@@ -32,6 +32,8 @@ help:
 	@echo "  make exercise CH=NN EX=N        work on an exercise (starter copied to exercises-work/)"
 	@echo "  make exercise-reset CH=NN EX=N  start an exercise over"
 	@echo "  make lab-up | lab-down | lab-status | psql   the local lab (PostgreSQL + NATS)"
+	@echo "  make docker-up [CH=NN] | docker-status | docker-logs | docker-down | docker-wipe   the lab in containers"
+	@echo "  make test-docker [CH=NN]   build the images, walk an order and run the e2e tests in containers (minutes)"
 	@echo "  make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=...]  fuzz the core's parsers (libFuzzer; not in make test)"
 	@echo "  make deps               install the Debian packages the workspace needs"
 	@echo "  make clean              remove build/ (stops the lab first)"
@@ -101,6 +103,14 @@ test: check-deps
 fuzz: check-deps
 	@$(MAKE) -f tests/fuzz/fuzz.mk run
 
+# The docker lab (docker/README.md): scripts/docker-lab.sh; ports etc. from MB_* variables.
+DOCKER_TARGETS := docker-base docker-build docker-up docker-down docker-logs docker-status docker-wipe docker-clean
+.PHONY: $(DOCKER_TARGETS) test-docker
+$(DOCKER_TARGETS): docker-%:
+	@CH=$(CH) scripts/docker-lab.sh $*
+test-docker: check-deps
+	@CH=$(CH) scripts/docker-lab.sh test
+
 exercises:
 	@scripts/exercise.sh list
 exercise: check-deps
@@ -110,4 +120,5 @@ exercise-reset:
 
 clean:
 	@scripts/lab.sh down > /dev/null 2>&1 || true
+	@scripts/docker-lab.sh down > /dev/null 2>&1 || true
 	rm -rf build
