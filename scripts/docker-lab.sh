@@ -384,13 +384,21 @@ check() { # name command...: one check (in a subshell), its output in TLOG/<name
     local name=$1 log
     shift
     log=$TLOG/${name//[^A-Za-z0-9._-]/_}.log
-    if ("$@") > "$log" 2>&1; then
-        PASSED=$((PASSED + 1))
-        printf '%-52s ok\n' "$name"
+    local ok=0 p=1 f=1 counts
+    ("$@") > "$log" 2>&1 && ok=1
+    # a check that ran several tests (e2e_run) counts them: its last line "== P passed, F failed"
+    if counts=$(sed -n 's/^== \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$log" | tail -n 1) && [[ -n $counts ]]; then
+        read -r p f <<< "$counts"
+        ((ok || f > 0)) || f=$((f + 1))
+    fi
+    if ((ok)); then
+        PASSED=$((PASSED + p))
+        printf '%-56s ok%s\n' "$name" "$( ((p > 1)) && echo " ($p tests)")"
     else
-        FAILED=$((FAILED + 1))
+        [[ -n $counts ]] && PASSED=$((PASSED + p))
+        FAILED=$((FAILED + f))
         FAILURES+=("$name (see $log)")
-        printf '%-52s FAILED\n' "$name"
+        printf '%-56s FAILED\n' "$name"
         tail -n 20 "$log" | sed 's/^/    /'
     fi
 }
@@ -418,6 +426,63 @@ check_servers() {
     curl -fsS --max-time 5 "http://127.0.0.1:$MB_NATS_MON_PORT/jsz" > "$TLOG/jsz.json" || return 1
     grep '"store_dir"' "$TLOG/jsz.json"
     grep -q '"store_dir": *"/var/lib/mallbots/nats/jetstream' "$TLOG/jsz.json"
+}
+
+# JetStream on its volume: js_put creates a file-backed stream MBPROBE and stores one message in
+# it (the NATS protocol spoken by bash, as the images and hosts need no nats CLI); js_count
+# prints how many messages the server holds (monitoring /jsz).
+js_reply() { # reads the next message on fd 3; prints its payload
+    local line i
+    for ((i = 0; i < 50; i++)); do
+        IFS= read -r -t 5 line <&3 || return 1
+        line=${line%$'\r'}
+        case $line in
+            MSG\ *)
+                IFS= read -r -t 5 line <&3 || return 1
+                echo "${line%$'\r'}"
+                return 0
+                ;;
+            PING) printf 'PONG\r\n' >&3 ;;
+            -ERR*) echo "$line" && return 1 ;;
+        esac
+    done
+    return 1
+}
+js_put() {
+    local cfg='{"name":"MBPROBE","subjects":["mbprobe.>"],"storage":"file"}' reply
+    exec 3<> "/dev/tcp/127.0.0.1/$MB_NATS_PORT" || return 1
+    printf 'CONNECT {"verbose":false}\r\nSUB _INBOX.mbprobe 1\r\n' >&3
+    printf 'PUB $JS.API.STREAM.CREATE.MBPROBE _INBOX.mbprobe %d\r\n%s\r\n' "${#cfg}" "$cfg" >&3
+    reply=$(js_reply) && echo "stream: $reply" && [[ $reply == *'"storage":"file"'* ]] || return 1
+    printf 'PUB mbprobe.one _INBOX.mbprobe 5\r\nhello\r\n' >&3
+    reply=$(js_reply) && echo "publish: $reply" && [[ $reply == *'"seq":1'* ]] || return 1
+    exec 3>&-
+    js_count 1
+}
+js_count() { # want: the message count /jsz must show
+    local n
+    n=$(curl -fsS --max-time 5 "http://127.0.0.1:$MB_NATS_MON_PORT/jsz" | sed -n 's/^ *"messages": *\([0-9]*\).*/\1/p' | head -n 1)
+    echo "JetStream holds ${n:-?} message(s)"
+    [[ $n == "$1" ]]
+}
+
+# Both overlays are valid compose files, and the bridge one publishes every port on the host's
+# 127.0.0.1 only (this run uses one of them; a bridge network's traffic would leave loopback).
+check_compose_files() {
+    local net out ports
+    for net in host bridge; do
+        out=$("${COMPOSE[@]}" -p "$PROJECT" -f docker/compose.yml -f "docker/net-$net.yml" config) || return 1
+        echo "net-$net.yml: valid"
+    done
+    # compose v1 prints "- 127.0.0.1:8080:8080/tcp", v2 "published: ..." with "host_ip: ..."
+    ports=$(grep -E '^ *- [^ ]*:[0-9]+(/tcp)?$|^ *(published|host_ip):' <<< "$out")
+    echo "$ports"
+    if grep -q 'published:' <<< "$ports"; then
+        (($(grep -c 'published:' <<< "$ports") >= 5)) &&
+            [[ $(grep -c 'published:' <<< "$ports") == $(grep -cE 'host_ip: "?127.0.0.1' <<< "$ports") ]]
+    else
+        (($(grep -c . <<< "$ports") >= 5)) && ! grep -v ' - 127.0.0.1:' <<< "$ports" | grep -q .
+    fi
 }
 
 # Walks a whole order through the REST API (scripts/order-walk.sh); keeps the order id.
@@ -472,12 +537,14 @@ cmd_test() {
     use_compose
     say "engine $(docker version --format '{{.Server.Version}}'), compose: ${COMPOSE[*]}, $NET networking, chapter $CH"
     choose_base
+    check "docker: compose files (host; bridge on 127.0.0.1 only)" check_compose_files
     check "docker: build images (postgres, nats, app:ch$CH)" images_build
     ((FAILED == 0)) || exit 1
     check "docker: lab and chapter $CH up, all healthy" lab_up
     ((FAILED == 0)) || exit 1
     check "docker: same servers and settings as the local lab" check_servers
     check "docker: a whole order over $api" walk_order "$api"
+    check "docker: JetStream stores a message in its file store" js_put
     check "docker: build the chapter $CH e2e tests (sanitizers)" e2e_build
     for t in build/san/ch"$CH"/tests/e2e/test_*; do
         [[ -x $t && $t != *.d && $t != *.o ]] || continue
@@ -488,6 +555,7 @@ cmd_test() {
     check "docker: down, the volumes kept" compose down
     check "docker: up again" lab_up
     check "docker: the order is still completed" order_still_completed "$api"
+    check "docker: JetStream still holds its message" js_count 1
     TEST_DONE=1
 }
 
