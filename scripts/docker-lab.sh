@@ -5,7 +5,7 @@
 # Usage: scripts/docker-lab.sh COMMAND        (the make targets docker-* and test-docker)
 #   base     build the base image mallbots/debian:bookworm with debootstrap (no registry needed)
 #   build    build the images: <MB_IMAGES>/postgres:15, nats:2.9, app:chNN
-#   up       build what is missing, start the lab and chapter CH's program, wait until healthy
+#   up       build the images (cached), start the lab and chapter CH's program, wait until healthy
 #   down     stop and remove the containers; the data stays in the volumes
 #   logs     the containers' recent output (MB_LOG_LINES lines, default 100)
 #   status   one line per container; exit 0 when all three are healthy, 3 otherwise
