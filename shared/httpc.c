@@ -217,7 +217,8 @@ struct exchange {
     bool received;   /* some response bytes arrived (a 1xx head dropped from buf counts too) */
 };
 
-/* Sends the request. Stops early (sent_all false, OK) when the server already answers. */
+/* Sends the request. Stops early (sent_all false, OK) when the server already answers, or closes
+ * or resets the connection (its answer, if any, is read next). */
 static core_status send_request(struct exchange *x, const char *data, size_t len, core_err *err)
 {
     size_t off = 0;
@@ -241,7 +242,11 @@ static core_status send_request(struct exchange *x, const char *data, size_t len
                 continue;
         }
         int e = n < 0 ? errno : EPIPE;
-        x->stale = (e == EPIPE || e == ECONNRESET);
+        /* Closed or reset by the server: it may have answered first (a 413 before it read the
+         * body) and the answer may be here already. The reader decides; without any answer the
+         * connection counts as stale there. */
+        if (e == EPIPE || e == ECONNRESET)
+            return CORE_OK;
         return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot send to %s: %s", x->c->where, strerror(e));
     }
     x->sent_all = true;
