@@ -300,7 +300,7 @@ images_build() {
 port_in_use() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2> /dev/null; }
 
 lab_up() {
-    local svc id state i
+    local svc state deadline ids=()
     if [[ -z $(compose ps -q 2> /dev/null) ]]; then
         for v in MB_PG_PORT MB_NATS_PORT MB_NATS_MON_PORT MB_WEB_PORT MB_RPC_PORT; do
             port_in_use "${!v}" && die "port ${!v} on 127.0.0.1 ($v) is in use (the local lab? make lab-down), or choose another: $v=<port>"
@@ -310,36 +310,23 @@ lab_up() {
         cat build/docker-logs/compose-up.log >&2
         die "compose up failed"
     }
-    for ((i = 0; i < UP_WAIT_S * 2; i++)); do
-        state=$(lab_health)
-        [[ $state == "healthy healthy healthy" ]] && break
-        for svc in "${SERVICES[@]}"; do
-            id=$(container_of "$svc")
-            if [[ -n $id && $(docker inspect -f '{{.State.Status}}' "$id") == exited ]]; then
-                compose logs --no-color --tail=30 "$svc" >&2 || true
-                die "$svc exited during start-up"
-            fi
-        done
+    for svc in "${SERVICES[@]}"; do
+        ids+=("$(container_of "$svc")")
+        [[ -n ${ids[-1]} ]] || die "compose up started no $svc container"
+    done
+    deadline=$((SECONDS + UP_WAIT_S))
+    while :; do
+        state=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "${ids[@]}" | tr '\n' ' ')
+        [[ $state == "healthy healthy healthy " ]] && return 0
+        if [[ $(docker inspect -f '{{.State.Status}}' "${ids[@]}") == *exited* ]]; then
+            compose logs --no-color --tail=30 >&2 || true
+            die "a container exited during start-up (postgres nats app: $state)"
+        fi
+        ((SECONDS < deadline)) || break
         sleep 0.5
     done
-    [[ $state == "healthy healthy healthy" ]] || {
-        compose logs --no-color --tail=30 >&2 || true
-        die "not healthy after ${UP_WAIT_S}s (postgres nats app: $state)"
-    }
-}
-
-# "H H H": the health of postgres, nats and app ("none" for a missing container).
-lab_health() {
-    local svc id out=()
-    for svc in "${SERVICES[@]}"; do
-        id=$(container_of "$svc")
-        if [[ -z $id ]]; then
-            out+=(none)
-        else
-            out+=("$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$id" 2> /dev/null || echo none)")
-        fi
-    done
-    echo "${out[*]}"
+    compose logs --no-color --tail=30 >&2 || true
+    die "not healthy after ${UP_WAIT_S}s (postgres nats app: $state)"
 }
 
 lab_banner() {
@@ -634,6 +621,7 @@ case $cmd in
         [[ $cmd != down ]] && args=(-v)
         compose down "${args[@]}" --remove-orphans
         if [[ $cmd == clean ]]; then
+            # shellcheck disable=SC2046 # one argument per image id
             docker image rm "$MB_IMAGES/postgres:15" "$MB_IMAGES/nats:2.9" $(docker images -q "$MB_IMAGES/app") "$LOCAL_BASE" > /dev/null 2>&1 || true
             docker image prune -f > /dev/null || true
             rm -rf "$BASE_DIR"
