@@ -40,6 +40,8 @@ help:
 	@echo "  make lab-up | lab-down | lab-status        the local lab (PostgreSQL + NATS)"
 	@echo "  make psql [CH=NN]       SQL prompt on chapter NN's database (mallbots_chNN)"
 	@echo "  make lab-reset-db CH=NN (or DB=name)      empty chapter NN's database (its data is lost)"
+	@echo "  make docker-up [CH=NN] | docker-status | docker-logs | docker-down | docker-wipe   the lab in containers"
+	@echo "  make test-docker [CH=NN]   build the images, walk an order and run the e2e tests in containers (minutes)"
 	@echo "  make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=...]  fuzz the core's parsers (libFuzzer; not in make test)"
 	@echo "  make bench [CH=NN] [BENCH_ORDERS=1000] [BENCH_CLIENTS=8] [BENCH_ARGS=--json]  load-test a chapter"
 	@echo "  make deps               install the Debian packages the workspace needs"
@@ -123,6 +125,14 @@ bench: check-deps
 	@$(MAKE) -f mk/bench.mk OUT=build/bench CORE=build/core >&2
 	@scripts/bench.sh $(CH) --orders $(BENCH_ORDERS) --clients $(BENCH_CLIENTS) $(BENCH_ARGS)
 
+# The docker lab (docker/README.md): scripts/docker-lab.sh; ports etc. from MB_* variables.
+DOCKER_TARGETS := docker-base docker-build docker-up docker-down docker-logs docker-status docker-wipe docker-clean
+.PHONY: $(DOCKER_TARGETS) test-docker
+$(DOCKER_TARGETS): docker-%:
+	@CH=$(CH) scripts/docker-lab.sh $*
+test-docker: check-deps
+	@CH=$(CH) scripts/docker-lab.sh test
+
 exercises:
 	@scripts/exercise.sh list
 exercise: check-deps
@@ -133,4 +143,5 @@ exercise-reset:
 
 clean:
 	@scripts/lab.sh down > /dev/null 2>&1 || true
+	@scripts/docker-lab.sh down > /dev/null 2>&1 || true
 	rm -rf build

@@ -216,7 +216,8 @@ struct exchange {
     bool received;   /* some response bytes arrived (a 1xx head dropped from buf counts too) */
 };
 
-/* Sends the request. Stops early (sent_all false, OK) when the server already answers. */
+/* Sends the request. Stops early (sent_all false, OK) when the server already answers, or closes
+ * or resets the connection (its answer, if any, is read next). */
 static core_status send_request(struct exchange *x, const char *data, size_t len, core_err *err)
 {
     size_t off = 0;

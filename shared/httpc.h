@@ -42,8 +42,8 @@ struct httpc_response { int status; char *body; size_t body_len; char *headers; 
  * Connection refused/timeout -> CORE_ERR_UNAVAILABLE; malformed response -> CORE_ERR_IO;
  * response over HTTPC_MAX_RESPONSE -> CORE_ERR_TOO_LARGE. A stale pooled connection (server
  * closed it) is retried once on a fresh connection, only when nothing of the response was read.
- * A server may answer before it has read the whole body (413) and close: when sending then fails
- * (EPIPE, ECONNRESET), the answer already received is read and returned.
+ * A server may answer before it has read the whole body (e.g. 413) and close or reset the
+ * connection: the answer is still read and returned, also when the close stopped the sending.
  * On failure resp is left empty. */
 core_status httpc_request(httpc *c, const char *method, const char *path, const char *const *extra_headers, const void *body, size_t body_len, struct httpc_response *resp, core_err *err);
 
