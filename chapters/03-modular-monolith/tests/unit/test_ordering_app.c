@@ -1,9 +1,9 @@
 /* test_ordering_app.c -- unit tests of ordering/application.h with fake ports: the order
  * repository and the customers, payments, depot and notifications modules are in-memory fakes
- * that record their calls and can be told to fail (tests/support/ordering_fakes.h). Checked for every command and query: the
- * flow (which ports are called, in which order, with what), not found, rule violations, and
- * that a failing dependency is passed up unchanged and nothing is saved (a failed save cancels the
- * shopping list that CreateOrder had depot create). */
+ * that record their calls and can be told to fail (tests/support/ordering_fakes.h). Checked for
+ * every command and query: the flow (which ports are called, in which order, with what), not found,
+ * rule violations, and that a failing dependency is passed up unchanged and nothing is saved (a
+ * failed save cancels the shopping list that CreateOrder had depot create). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -236,7 +236,8 @@ static void create_order_failing_cancel_still_returns_the_save_error(void **stat
     char id[ORDERING_ID_SIZE] = "";
     core_err err = CORE_ERR_INIT;
     fk.meddle = create_order_1_meanwhile;
-    fail_next(ORDERING_FAKE_CANCEL_LIST, CORE_ERR_UNAVAILABLE, "depot RPC at 127.0.0.1:8085 unreachable");
+    fail_next(ORDERING_FAKE_CANCEL_LIST, CORE_ERR_UNAVAILABLE,
+              "depot RPC at 127.0.0.1:8085 unreachable");
     assert_int_equal(
         ordering_app_create_order(&app, "order-1", "customer-1", "payment-1", items, 2, id, &err),
         CORE_ERR_CONFLICT);
@@ -316,7 +317,8 @@ static void cancel_order_unknown_id(void **state)
 static void cancel_order_failing_dependency_saves_nothing(void **state)
 {
     (void)state;
-    const enum ordering_fake_port ports[] = {ORDERING_FAKE_FIND, ORDERING_FAKE_CANCEL_LIST, ORDERING_FAKE_NOTIFY_CANCELED, ORDERING_FAKE_UPDATE};
+    const enum ordering_fake_port ports[] = {ORDERING_FAKE_FIND, ORDERING_FAKE_CANCEL_LIST,
+                                             ORDERING_FAKE_NOTIFY_CANCELED, ORDERING_FAKE_UPDATE};
     preload("order-1", ORDERING_STATUS_PENDING);
     for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
         core_err err = CORE_ERR_INIT;
@@ -358,7 +360,8 @@ static void ready_order_unknown_id(void **state)
 static void ready_order_failing_dependency_saves_nothing(void **state)
 {
     (void)state;
-    const enum ordering_fake_port ports[] = {ORDERING_FAKE_FIND, ORDERING_FAKE_NOTIFY_READY, ORDERING_FAKE_CREATE_INVOICE, ORDERING_FAKE_UPDATE};
+    const enum ordering_fake_port ports[] = {ORDERING_FAKE_FIND, ORDERING_FAKE_NOTIFY_READY,
+                                             ORDERING_FAKE_CREATE_INVOICE, ORDERING_FAKE_UPDATE};
     preload("order-1", ORDERING_STATUS_PENDING);
     for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
         core_err err = CORE_ERR_INIT;

@@ -146,8 +146,9 @@ static void order_readied_notifies_then_invoices_and_stores_the_invoice_id(void 
     (void)state;
     core_err err = CORE_ERR_INIT;
     assert_int_equal(publish_change(READIED, &err), CORE_OK);
-    assert_string_equal(fk.calls, "notify_ready(order-1,customer-1) create_invoice(order-1,payment-1) "
-                                  "find(order-1) update(order-1)");
+    assert_string_equal(fk.calls,
+                        "notify_ready(order-1,customer-1) create_invoice(order-1,payment-1) "
+                        "find(order-1) update(order-1)");
     assert_float_equal(fk.invoice_amount, 49.99 * 2 + 9.98 * 3, 1e-9);
     assert_string_equal(stored_order()->invoice_id, "invoice-1");
     assert_int_equal(stored_order()->agg.events.n, 0); /* storing the invoice id records nothing */
@@ -194,7 +195,8 @@ static void a_failing_invoice_is_reported_and_nothing_is_stored(void **state)
 {
     (void)state;
     core_err err = CORE_ERR_INIT;
-    fail_next(ORDERING_FAKE_CREATE_INVOICE, CORE_ERR_INVALID, "the invoice amount cannot be negative");
+    fail_next(ORDERING_FAKE_CREATE_INVOICE, CORE_ERR_INVALID,
+              "the invoice amount cannot be negative");
     assert_int_equal(publish_change(READIED, &err), CORE_ERR_INVALID);
     assert_string_equal(err.msg, "ordering.InvoiceHandlers on ordering.OrderReadied: the invoice "
                                  "amount cannot be negative");
