@@ -20,8 +20,8 @@ EX ?= 1
 .DEFAULT_GOAL := help
 CHAPTERS := $(shell scripts/chapter.sh list)
 .PHONY: help deps lab-up lab-down lab-status lab-reset-db psql core core-san tree diff run test \
-        exercises exercise exercise-reset clean check-deps fuzz carry check-chapters lesson format \
-        format-check $(addprefix ch,$(CHAPTERS))
+        exercises exercise exercise-reset clean check-deps fuzz bench carry check-chapters lesson \
+        format format-check $(addprefix ch,$(CHAPTERS))
 
 help:
 	@echo "MallBots in C -- targets:"
@@ -41,6 +41,7 @@ help:
 	@echo "  make psql [CH=NN]       SQL prompt on chapter NN's database (mallbots_chNN)"
 	@echo "  make lab-reset-db CH=NN (or DB=name)      empty chapter NN's database (its data is lost)"
 	@echo "  make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=...]  fuzz the core's parsers (libFuzzer; not in make test)"
+	@echo "  make bench [CH=NN] [BENCH_ORDERS=1000] [BENCH_CLIENTS=8] [BENCH_ARGS=--json]  load-test a chapter"
 	@echo "  make deps               install the Debian packages the workspace needs"
 	@echo "  make clean              remove build/ (stops the lab first)"
 	@echo "Chapters: $(CHAPTERS) (newest runnable: $(CH)); CH=3 means CH=03"
@@ -112,6 +113,15 @@ test: check-deps
 # builds into build/fuzz/, runs each harness FUZZ_SECONDS (default 60). Not part of `make test`.
 fuzz: check-deps
 	@$(MAKE) -f tests/fuzz/fuzz.mk run
+
+# Load test of chapter CH on a scratch database (scripts/bench.sh, docs/bench.md). Not a test.
+BENCH_ORDERS ?= 1000
+BENCH_CLIENTS ?= 8
+# The builds print on stderr, so that stdout is only the report (BENCH_ARGS=--json).
+bench: check-deps
+	@$(MAKE) ch$(CH) >&2
+	@$(MAKE) -f mk/bench.mk OUT=build/bench CORE=build/core >&2
+	@scripts/bench.sh $(CH) --orders $(BENCH_ORDERS) --clients $(BENCH_CLIENTS) $(BENCH_ARGS)
 
 exercises:
 	@scripts/exercise.sh list

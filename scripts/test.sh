@@ -135,6 +135,7 @@ for n in "${chapters[@]}"; do
         [[ -x $t ]] && MALLBOTS_BIN="$PWD/build/san/ch$n/mallbots" CHAPTER="$n" run_suite "ch$n/$(basename "$t")" "$t"
     done
 done
+for n in "${chapters[@]}"; do run_check "ch$n bench: 20 orders, no speed check" tests/scripts/test_bench.sh "$n"; done
 # Exercises may test repositories, so they are checked with the lab up.
 for n in "${chapters[@]}"; do
     for ex in $(scripts/exercise.sh ids "$n"); do

@@ -63,6 +63,26 @@ int core_status_code(core_status st)
     return info(st)->code;
 }
 
+/* 12 is gRPC's UNIMPLEMENTED, what the book's gateway answers for a method it does not route. */
+static const struct {
+    int http, code;
+} refusal_table[] = {
+    [CORE_REFUSE_METHOD] = {405, 12},
+    [CORE_REFUSE_MEDIA_TYPE] = {415, 3},
+    [CORE_REFUSE_UNKNOWN_VERB] = {501, 12},
+    [CORE_REFUSE_HTTP_VERSION] = {505, 3},
+};
+
+int core_refusal_http(enum core_refusal r)
+{
+    return (unsigned)r < sizeof refusal_table / sizeof refusal_table[0] ? refusal_table[r].http : 500;
+}
+
+int core_refusal_code(enum core_refusal r)
+{
+    return (unsigned)r < sizeof refusal_table / sizeof refusal_table[0] ? refusal_table[r].code : 13;
+}
+
 void core_err_clear(core_err *err)
 {
     if (err) {

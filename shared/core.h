@@ -12,7 +12,8 @@
  *     core_err_client_msg() and write the internal message to the log under the request id
  *     (web.h); inside the process msg stays the whole truth.
  * core_status_http() and core_status_code() are the ONE place where statuses become HTTP statuses
- * and API error codes.
+ * and API error codes; core_refusal_http() and core_refusal_code() are the same for the few
+ * refusals of the HTTP layer that no status describes (a wrong method, a body that is not JSON).
  *
  * Allocation: every allocation of the project goes through core_malloc() and friends so tests can
  * count live allocations (leak checks) and make the Nth allocation fail (failure injection).
@@ -58,6 +59,19 @@ int core_status_http(core_status st);
 /* The numeric "code" of the public API's error JSON: the gRPC code number the book's gateway
  * returns for the same situation (3 invalid argument, 5 not found, 10 aborted, ...). */
 int core_status_code(core_status st);
+
+/* Refusals of the HTTP layer itself, before a request reaches the program's logic: they answer
+ * how a request was sent, not what it asked for, so they are not core_status values. */
+enum core_refusal {
+    CORE_REFUSE_METHOD,       /* a method the path does not take (HTTP 405, code 12) */
+    CORE_REFUSE_MEDIA_TYPE,   /* a body in another format than the API takes (HTTP 415, code 3) */
+    CORE_REFUSE_UNKNOWN_VERB, /* a method the server does not implement, e.g. TRACE (HTTP 501, code 12) */
+    CORE_REFUSE_HTTP_VERSION, /* another HTTP version than 1.0/1.1 (HTTP 505, code 3) */
+};
+
+/* The HTTP status and the API error code of a refusal. */
+int core_refusal_http(enum core_refusal r);
+int core_refusal_code(enum core_refusal r);
 
 #define CORE_ERR_MSG_MAX 256
 #define CORE_ERR_PUBLIC_MAX 96

@@ -78,7 +78,7 @@ static void handle(void *ud, const struct web_request *req, struct web_response 
     char *body = NULL, problem[256];
 
     if (content_type_problem(req, problem, sizeof problem)) {
-        web_respond_error_http(resp, 415, CORE_ERR_INVALID, problem);
+        web_respond_refusal(resp, CORE_REFUSE_MEDIA_TYPE, problem);
         return;
     }
     core_status st = CORE_OK;

@@ -133,6 +133,17 @@ static core_status parse_conninfo(pg_pool *pool, const char *conninfo, core_err 
     return st;
 }
 
+/* A backend notices that its client is gone only when it next talks to it, so a statement waiting
+ * for a lock would still run (and commit) after the program died. With this setting the server
+ * checks every second and ends such a session (PostgreSQL 14 on; older ones go without). */
+static void session_setup(PGconn *raw)
+{
+    PGresult *set = PQexec(raw, "SET client_connection_check_interval = 1000");
+    if (PQresultStatus(set) != PGRES_COMMAND_OK)
+        log_debug("pg", "client_connection_check_interval not set: %s", PQresultErrorMessage(set));
+    PQclear(set);
+}
+
 /* Opens one connection into a new pg_conn. */
 static core_status conn_open(pg_pool *pool, pg_conn **out, core_err *err)
 {
@@ -158,6 +169,7 @@ static core_status conn_open(pg_pool *pool, pg_conn **out, core_err *err)
         return CORE_ERR_UNAVAILABLE;
     }
     PQsetNoticeProcessor(c->raw, notice_to_log, NULL);
+    session_setup(c->raw);
     *out = c;
     return CORE_OK;
 }
@@ -330,6 +342,7 @@ core_status pg_acquire(pg_pool *pool, pg_conn **out, core_err *err)
             core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot reconnect to PostgreSQL: %s", text);
             return core_err_public(err, PG_UNAVAILABLE);
         }
+        session_setup(c->raw);
         log_info("pg", "reconnected a broken database connection");
     }
     *out = c;

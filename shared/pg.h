@@ -33,7 +33,10 @@
  *
  * Connections: the pool opens connections on demand up to its size, and one eagerly in
  * pg_pool_new() so a wrong PG_CONN fails at start-up, not at the first request. A conninfo without
- * connect_timeout gets connect_timeout=5, so an unreachable server never hangs a caller. Server
+ * connect_timeout gets connect_timeout=5, so an unreachable server never hangs a caller. Each
+ * connection sets client_connection_check_interval to 1 s: when the program dies (or is made to
+ * exit at once) while a statement waits for a lock, the server ends that session and rolls back
+ * its transaction within a second, instead of running the statement once the lock is free. Server
  * NOTICEs (e.g. "schema ... already exists, skipping") go to log_debug under component "pg".
  *
  * Thread-safety: a pg_pool is thread-safe (mutex + condition variable). A pg_conn is used by one

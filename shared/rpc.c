@@ -212,7 +212,7 @@ static void rpc_handler(void *ud, const struct web_request *req, struct web_resp
         snprintf(resp->extra_headers, sizeof resp->extra_headers, "Rpc-Status: %s\r\n",
                  core_status_name(CORE_ERR_INVALID));
         char *text = core_strdup("an RPC body must be sent as " CONTENT_TYPE);
-        web_respond(resp, 415, "text/plain; charset=utf-8", text, text ? strlen(text) : 0);
+        web_respond(resp, core_refusal_http(CORE_REFUSE_MEDIA_TYPE), "text/plain; charset=utf-8", text, text ? strlen(text) : 0);
         return;
     }
     if (!md)

@@ -70,6 +70,8 @@ struct web_server {
     atomic_bool stopping;
     atomic_int open_conns; /* connections a worker thread is bound to (civetweb callbacks) */
     int crowded_at;        /* from this many open connections on, responses close them */
+    atomic_bool starting;  /* inside mg_start2(): civetweb's first complaint is the cause of a failure */
+    char start_cause[160];
 };
 
 /* ---- templates and matching ----------------------------------------------------------------- */
@@ -183,6 +185,28 @@ static bool same_shape(const struct route *a, const struct route *b)
     return true;
 }
 
+/* A route whose template matches the path once letters are compared without case, for a hint on a
+ * 404: one for method if there is one, the most specific among equals. NULL when none. */
+static const struct route *route_by_case(const web_server *srv, const char *method, int n,
+                                         const char *const *starts, const size_t *lens)
+{
+    const struct route *found = NULL;
+    for (size_t i = 0; n >= 0 && i < srv->nroutes; i++) {
+        const struct route *r = &srv->routes[i];
+        bool same = (size_t)n == r->nseg;
+        for (int k = 0; same && k < n; k++)
+            same = r->is_param[k] ? lens[k] > 0
+                                  : strlen(r->segs[k]) == lens[k] && strncasecmp(r->segs[k], starts[k], lens[k]) == 0;
+        if (!same)
+            continue;
+        bool mine = strcmp(r->method, method) == 0;
+        bool theirs = found && strcmp(found->method, method) == 0;
+        if (!found || (mine != theirs ? mine : more_specific(r, found)))
+            found = r;
+    }
+    return found;
+}
+
 /* ---- public: set-up ------------------------------------------------------------------------- */
 
 core_status web_server_new(web_server **out, const struct web_opts *opts, core_err *err)
@@ -201,6 +225,7 @@ core_status web_server_new(web_server **out, const struct web_opts *opts, core_e
     srv->opts.host = srv->host;
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->stopping, false);
+    atomic_init(&srv->starting, false);
     *out = srv;
     return CORE_OK;
 }
@@ -274,8 +299,9 @@ void web_respond_json(struct web_response *resp, int status, json_t *json)
     web_respond(resp, status, "application/json", buf, len);
 }
 
-/* The error JSON with an explicit HTTP status and code (405 has no core_status); with_id adds
- * the request id (the detail of this error is in the log under it). */
+/* The error JSON with an HTTP status and code, both from core.c's tables (or, for an error page
+ * civetweb chose, its status); with_id adds the request id (the detail of this error is in the
+ * log under it). */
 static void respond_error_code(struct web_response *resp, int http, int code, const char *message, bool with_id)
 {
     /* json_pack refuses text that is not UTF-8, which would turn any status into a bare 500: a
@@ -297,9 +323,9 @@ void web_respond_error(struct web_response *resp, core_status st, const char *me
     respond_error_code(resp, core_status_http(st), core_status_code(st), message, false);
 }
 
-void web_respond_error_http(struct web_response *resp, int http_status, core_status st, const char *message)
+void web_respond_refusal(struct web_response *resp, enum core_refusal r, const char *message)
 {
-    respond_error_code(resp, http_status, core_status_code(st), message, false);
+    respond_error_code(resp, core_refusal_http(r), core_refusal_code(r), message, false);
 }
 
 void web_respond_failure(struct web_response *resp, const core_err *err, const char *what)
@@ -312,17 +338,31 @@ void web_respond_failure(struct web_response *resp, const core_err *err, const c
     respond_error_code(resp, http, core_status_code(err->status), core_err_client_msg(err), http >= 500 || hidden);
 }
 
-static void respond_errorf(struct web_response *resp, int http, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* printf-style errors of the web layer: respond_status for a core_status, respond_refused for a
+ * refusal of the HTTP layer (core.h has both tables). */
+static void respond_status(struct web_response *resp, core_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void respond_refused(struct web_response *resp, enum core_refusal r, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void respond_errorf(struct web_response *resp, int http, int code, const char *fmt, ...)
+static void respond_status(struct web_response *resp, core_status st, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    respond_error_code(resp, http, code, msg, false);
+    respond_error_code(resp, core_status_http(st), core_status_code(st), msg, false);
+}
+
+static void respond_refused(struct web_response *resp, enum core_refusal r, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    respond_error_code(resp, core_refusal_http(r), core_refusal_code(r), msg, false);
 }
 
 /* ---- request accessors ---------------------------------------------------------------------- */
@@ -550,17 +590,17 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
 
     *body_unread = request_has_body(conn, ri);
     if (atomic_load(&srv->stopping)) {
-        respond_errorf(resp, 503, core_status_code(CORE_ERR_UNAVAILABLE), "server is shutting down");
+        respond_status(resp, CORE_ERR_UNAVAILABLE, "server is shutting down");
         return;
     }
     const char *framing = framing_problem(ri);
     if (framing) {
         *body_unread = true; /* where the body ends is unknown: close the connection */
-        respond_errorf(resp, 400, core_status_code(CORE_ERR_INVALID), "%s", framing);
+        respond_status(resp, CORE_ERR_INVALID, "%s", framing);
         return;
     }
     if (!path || path[0] != '/') {
-        respond_errorf(resp, 400, core_status_code(CORE_ERR_INVALID), "malformed request path");
+        respond_status(resp, CORE_ERR_INVALID, "malformed request path");
         return;
     }
     int n = split_path(path, strlen(path), starts, lens, MAX_SEGMENTS);
@@ -575,13 +615,17 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
             best = r;
     }
     if (!path_matched) {
-        respond_errorf(resp, 404, core_status_code(CORE_ERR_NOT_FOUND), "no route for %s %s", method, path);
+        const struct route *near = route_by_case(srv, method, n, starts, lens);
+        bool other = near && strcmp(near->method, method) != 0;
+        respond_status(resp, CORE_ERR_NOT_FOUND, "no route for %s %s%s%s%s%s%s", method, path,
+                       near ? "; did you mean " : "", other ? near->method : "", other ? " " : "",
+                       near ? near->tmpl : "", near ? "?" : "");
         return;
     }
     if (!best) {
         char allow[160];
         build_allow(srv, n, starts, lens, resp, allow, sizeof allow);
-        respond_errorf(resp, 405, 12, "method %s not allowed on %s (allowed: %s)", method, path, allow);
+        respond_refused(resp, CORE_REFUSE_METHOD, "method %s not allowed on %s (allowed: %s)", method, path, allow);
         return;
     }
 
@@ -596,7 +640,7 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
     req.query = ri->query_string;
     req.internal = conn;
     if (!decoded) {
-        respond_errorf(resp, 500, core_status_code(CORE_ERR_NOMEM), "out of memory");
+        respond_status(resp, CORE_ERR_NOMEM, "out of memory");
         goto done;
     }
     size_t off = 0;
@@ -604,7 +648,7 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
         if (!best->is_param[i])
             continue;
         if (!percent_decode(starts[i], lens[i], decoded + off)) {
-            respond_errorf(resp, 400, core_status_code(CORE_ERR_INVALID), "malformed percent-encoding in path %s",
+            respond_status(resp, CORE_ERR_INVALID, "malformed percent-encoding in path %s",
                            path);
             goto done;
         }
@@ -619,14 +663,14 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
         *body_unread = false;
         break;
     case BODY_TOO_LARGE:
-        respond_errorf(resp, 413, core_status_code(CORE_ERR_TOO_LARGE), "request body larger than %zu bytes",
+        respond_status(resp, CORE_ERR_TOO_LARGE, "request body larger than %zu bytes",
                        srv->opts.body_limit);
         goto done;
     case BODY_BROKEN:
-        respond_errorf(resp, 400, core_status_code(CORE_ERR_INVALID), "incomplete request body");
+        respond_status(resp, CORE_ERR_INVALID, "incomplete request body");
         goto done;
     case BODY_NOMEM:
-        respond_errorf(resp, 500, core_status_code(CORE_ERR_NOMEM), "out of memory reading the request body");
+        respond_status(resp, CORE_ERR_NOMEM, "out of memory reading the request body");
         goto done;
     }
     req.body = body;
@@ -636,7 +680,8 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
     if (resp->status < 100 || resp->status > 599) {
         log_error(COMP, "handler for %s %s left an invalid status %d", best->method, best->tmpl, resp->status);
         resp->extra_headers[0] = '\0';
-        respond_error_code(resp, 500, core_status_code(CORE_ERR_INTERNAL), "handler produced no response", true);
+        respond_error_code(resp, core_status_http(CORE_ERR_INTERNAL), core_status_code(CORE_ERR_INTERNAL),
+                           "handler produced no response", true);
     }
 
 done:
@@ -716,17 +761,18 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
     const char *max = mg_get_option(mg_get_context(conn), "max_request_size");
     if (status == 400 && errmsg && strcmp(errmsg, "Malformed message") == 0) {
         /* civetweb 1.15 says this both for a head that outgrew its buffer and for control bytes */
-        respond_errorf(&resp, 400, core_status_code(CORE_ERR_INVALID),
+        respond_status(&resp, CORE_ERR_INVALID,
                        "malformed request head, or request line and headers larger than %s bytes", max ? max : "16384");
     } else if (refused[0]) {
-        respond_errorf(&resp, 501, 12, "method %s is not supported", refused);
+        respond_refused(&resp, CORE_REFUSE_UNKNOWN_VERB, "method %s is not supported", refused);
     } else if (status == 505) {
-        respond_errorf(&resp, 505, core_status_code(CORE_ERR_INVALID), "HTTP version not supported (use HTTP/1.1)");
+        respond_refused(&resp, CORE_REFUSE_HTTP_VERSION, "HTTP version not supported (use HTTP/1.1)");
     } else if (status == 411 || status == 400) {
-        respond_errorf(&resp, 400, core_status_code(CORE_ERR_INVALID), "malformed HTTP request");
+        respond_status(&resp, CORE_ERR_INVALID, "malformed HTTP request");
     } else {
-        respond_errorf(&resp, status >= 400 && status <= 599 ? status : 500, core_status_code(CORE_ERR_INTERNAL),
-                       "the request could not be read");
+        /* another error page of civetweb's: its status stays, with our format */
+        respond_error_code(&resp, status >= 400 && status <= 599 ? status : 500, core_status_code(CORE_ERR_INTERNAL),
+                           "the request could not be read", false);
     }
     log_debug(COMP, "civetweb refused a request: %d %s -> %d", status, errmsg ? errmsg : "", resp.status);
     struct mg_request_info none = {0}; /* all send_response() needs: HEAD gets no body */
@@ -753,9 +799,24 @@ static void on_connection_closed(const struct mg_connection *conn)
 
 static int on_log_message(const struct mg_connection *conn, const char *message)
 {
-    (void)conn;
+    web_server *srv = mg_get_user_data(mg_get_context(conn));
+    if (srv && atomic_load(&srv->starting) && !srv->start_cause[0])
+        core_strlcpy(srv->start_cause, message, sizeof srv->start_cause);
     log_debug(COMP, "civetweb: %s", message);
     return 1;
+}
+
+/* The cause in civetweb's complaint, e.g. "Address already in use" from "cannot bind to
+ * 127.0.0.1:8080: 98 (Address already in use)"; the whole complaint when it has no "(...)". */
+static const char *start_cause(web_server *srv)
+{
+    char *open = strrchr(srv->start_cause, '(');
+    size_t len = strlen(srv->start_cause);
+    if (open && len > 0 && srv->start_cause[len - 1] == ')' && open[1] != ')') {
+        srv->start_cause[len - 1] = '\0';
+        return open + 1;
+    }
+    return srv->start_cause;
 }
 
 /* ---- start / stop ---------------------------------------------------------------------------- */
@@ -768,7 +829,10 @@ core_status web_server_start(web_server *srv, core_err *err)
     char ports[128], threads[16], timeout[16];
     snprintf(ports, sizeof ports, "%s:%d", srv->host, srv->opts.port);
     snprintf(threads, sizeof threads, "%d", srv->opts.threads);
-    snprintf(timeout, sizeof timeout, "%d", 30000);
+    /* civetweb's request timeout: the deadline of a connection's first header (from when a worker
+     * thread takes it), and of each body read and response write */
+    snprintf(timeout, sizeof timeout, "%d",
+             srv->opts.header_timeout_ms > 0 ? srv->opts.header_timeout_ms : WEB_HEADER_TIMEOUT_MS);
     const char *options[] = {
         "listening_ports", ports,
         "num_threads", threads,
@@ -796,10 +860,15 @@ core_status web_server_start(web_server *srv, core_err *err)
     unsigned errcode = 0;
     struct mg_error_data errdata = {&errcode, errtext, sizeof errtext};
 
+    srv->start_cause[0] = '\0';
+    atomic_store(&srv->starting, true);
     srv->ctx = mg_start2(&init, &errdata);
+    atomic_store(&srv->starting, false);
     if (!srv->ctx)
         return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot listen on %s: %s", ports,
-                            errtext[0] ? errtext : "civetweb failed to start");
+                            srv->start_cause[0] ? start_cause(srv)
+                            : errtext[0]        ? errtext
+                                                : "civetweb failed to start");
     struct mg_server_port sp;
     memset(&sp, 0, sizeof sp);
     if (mg_get_server_ports(srv->ctx, 1, &sp) != 1) {
@@ -817,6 +886,11 @@ core_status web_server_start(web_server *srv, core_err *err)
 int web_server_port(const web_server *srv)
 {
     return srv->port;
+}
+
+int web_server_inflight(const web_server *srv)
+{
+    return srv ? atomic_load(&srv->inflight) : 0;
 }
 
 /* civetweb's master thread notices mg_stop() only when its poll() on the listening socket returns,

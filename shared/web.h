@@ -13,7 +13,12 @@
  * "/api/stores/participating" beats "/api/stores/{id}"). The query string takes no part in
  * matching. A trailing slash makes a different path: "/api/baskets/" does not match "/api/baskets"
  * (404), and "//" gives an empty segment that no parameter matches. Outcomes decided here:
- *   - no template matches the path         -> 404 {"code":5,"message":"no route for GET /api/nope"}
+ *   - no template matches the path         -> 404 {"code":5,"message":"no route for GET /api/nope"};
+ *                                             when a template matches once upper and lower case
+ *                                             are not told apart, the message names it: "no route
+ *                                             for PUT /api/baskets/x/additem; did you mean
+ *                                             /api/baskets/{id}/addItem?" (with its method in front
+ *                                             when only a route of another method matches so)
  *   - templates match, none for the method -> 405 with "Allow: POST, PUT" (the methods of the
  *                                             matching templates) and
  *                                             {"code":12,"message":"method DELETE not allowed on
@@ -54,7 +59,12 @@
  * while it is open (idle ones are closed after 500 ms), so `threads` bounds concurrent clients.
  * Connections beyond that wait in civetweb's queue; so that busy kept-alive clients cannot starve
  * them, responses close their connection ("Connection: close") while three quarters or more of
- * the threads are bound to connections.
+ * the threads are bound to connections. A thread also waits for a connection's first request
+ * header: a client that connects and sends nothing, or trickles header lines, holds it until
+ * header_timeout_ms has passed since a thread took the connection; then the connection is closed
+ * (with civetweb's plain-text 400 when part of a header had arrived). So a server that must stay
+ * responsive while N such clients are connected needs more than N threads (the monolith's servers
+ * have 1024 each: docs/ERRATA.md D48).
  * Each request is logged at debug level (method, path, status, duration).
  *
  * Thread-safety: web_route() only before web_server_start(), from one thread. Handlers run on
@@ -78,9 +88,12 @@ struct web_opts {
     size_t body_limit;     /* largest request body accepted, in bytes */
     int threads;           /* civetweb worker threads */
     int drain_timeout_ms;  /* how long web_server_stop() waits for running handlers */
+    int header_timeout_ms; /* how long a connection may take to send its first request header; also
+                              bounds each body read and response write; 0 = WEB_HEADER_TIMEOUT_MS */
 };
 
-#define WEB_OPTS_INIT {"127.0.0.1", 8080, 1024 * 1024, 8, 5000}
+#define WEB_HEADER_TIMEOUT_MS 10000
+#define WEB_OPTS_INIT {"127.0.0.1", 8080, 1024 * 1024, 8, 5000, WEB_HEADER_TIMEOUT_MS}
 
 #define WEB_MAX_PARAMS 8
 
@@ -121,12 +134,16 @@ core_status web_route(web_server *srv, const char *method, const char *path_temp
  * the caller never owns ptr after this call. */
 core_status web_server_keep(web_server *srv, void *ptr, void (*free_fn)(void *), core_err *err);
 
-/* Binds and starts serving. Address in use -> CORE_ERR_UNAVAILABLE
- * "cannot listen on 127.0.0.1:8080: ...". */
+/* Binds and starts serving. A port that cannot be bound -> CORE_ERR_UNAVAILABLE with the cause,
+ * e.g. "cannot listen on 127.0.0.1:8080: Address already in use". */
 core_status web_server_start(web_server *srv, core_err *err);
 
 /* The bound port (useful with port 0); 0 before a successful start. */
 int web_server_port(const web_server *srv);
+
+/* How many requests are being handled right now (0 before a start), e.g. to tell at shutdown
+ * how many are being waited for. Any thread. */
+int web_server_inflight(const web_server *srv);
 
 /* Graceful stop: new requests get 503 JSON, waits for in-flight handlers up to
  * drain_timeout_ms, then stops civetweb. Idempotent; a no-op on a server never started. */
@@ -154,9 +171,9 @@ void web_respond_json(struct web_response *resp, int status, json_t *json /* tak
  * message is borrowed; bytes of it that are not valid UTF-8 are sent as '?'. */
 void web_respond_error(struct web_response *resp, core_status st, const char *message);
 
-/* The same with an HTTP status that no core_status maps to (415 Unsupported Media Type), the
- * code still core_status_code(st). */
-void web_respond_error_http(struct web_response *resp, int http_status, core_status st, const char *message);
+/* Error response for a refusal of the HTTP layer (core.h): HTTP core_refusal_http(r), JSON
+ * {"code": core_refusal_code(r), "message": message}. */
+void web_respond_refusal(struct web_response *resp, enum core_refusal r, const char *message);
 
 /* The edge's answer to a failed call: HTTP core_status_http(err->status) with
  * core_err_client_msg(err) as the message (core.h). When err carries a public message (its msg

@@ -26,6 +26,13 @@ static void status_mapping_is_one_table(void **state)
     }
     assert_int_equal(core_status_from_name("nonsense"), CORE_ERR_INTERNAL);
     assert_string_equal(core_status_name((core_status)999), "CORE_ERR_INTERNAL");
+    /* the HTTP layer's refusals come from the same file */
+    assert_int_equal(core_refusal_http(CORE_REFUSE_METHOD), 405);
+    assert_int_equal(core_refusal_code(CORE_REFUSE_METHOD), 12);
+    assert_int_equal(core_refusal_http(CORE_REFUSE_MEDIA_TYPE), 415);
+    assert_int_equal(core_refusal_http(CORE_REFUSE_UNKNOWN_VERB), 501);
+    assert_int_equal(core_refusal_http(CORE_REFUSE_HTTP_VERSION), 505);
+    assert_int_equal(core_refusal_http((enum core_refusal)99), 500);
 }
 
 static void err_set_fills_and_wraps(void **state)

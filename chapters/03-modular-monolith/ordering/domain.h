@@ -6,7 +6,7 @@
  * authorization. It starts "pending"; it can be cancelled only while pending; it becomes "ready"
  * when its shopping list is completed and "completed" when its invoice is paid. Every change
  * checks the status it starts from (the book's ready and complete check none, so an order could
- * be completed while pending and readied again once completed: docs/ERRATA.md, D?rules-1):
+ * be completed while pending and readied again once completed: docs/ERRATA.md, D34):
  *     cancel            pending                  -> cancelled
  *     ready             pending or in-progress   -> ready
  *     set_invoice_id    ready (no other invoice)    (the invoice payments made for the order)
@@ -20,7 +20,7 @@
  * id longer than ORDERING_ID_MAX characters, the status rules "the order cannot be readied",
  * "the order is not ready", "the order already has an invoice", "the order cannot be
  * completed", "the invoice is not the order's invoice", "the invoice id cannot be blank", and
- * the amount rules of ordering_order_create (D?rules-4).
+ * the amount rules of ordering_order_create (D37).
  *
  * Storage: the order's five ids are fixed arrays inside the struct (ids come from clients and
  * other modules and may be any string up to ORDERING_ID_MAX characters, not only UUIDs). The
@@ -102,7 +102,7 @@ void ordering_order_release(struct ordering_order *o);
 /* The book's domain.CreateOrder: a new pending order with no shopping list and no invoice.
  * Checks, in the book's order: at least one item ("the order has no items"), customer id not
  * blank, payment id not blank; then id not blank and every id at most ORDERING_ID_MAX long;
- * then the amounts (workspace additions, D?rules-4), item by item: "the item quantity must be
+ * then the amounts (workspace additions, D37), item by item: "the item quantity must be
  * positive", "the item price cannot be negative" (also NaN), "the item price cannot be over
  * 99999.9999"; and last "the order total cannot be over 99999.9999" (the total could not be
  * invoiced, so the order could never become ready).

@@ -5,10 +5,14 @@
  * SIGINT/SIGTERM and shuts down in reverse: stop accepting, finish in-flight requests (at most
  * SHUTDOWN_TIMEOUT), stop the modules, close the database. Process exit happens only here.
  */
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "baskets/module.h"
 #include "customers/module.h"
@@ -79,8 +83,47 @@ static core_status prepare_database(pg_pool *db, core_err *err)
     return CORE_OK;
 }
 
-/* civetweb holds one worker thread per open connection, and calls between modules nest (a REST
- * request can wait on 3-4 RPC calls, each on a kept-alive connection): hence generous pools. */
+/* civetweb holds one worker thread per open connection, also while the connection's first request
+ * header is still on its way (at most WEB_HEADER_TIMEOUT_MS), so the thread count is how many slow
+ * or idle clients a server outlasts (docs/ERRATA.md D48); calls between modules nest as well
+ * (a REST request can wait on 3-4 RPC calls, each on a kept-alive connection). A waiting thread
+ * costs little: its stack is reserved, hardly touched. */
+#define WEB_THREADS 1024
+#define RPC_THREADS 1024
+
+/* Every open connection is a file descriptor: lifts the soft limit (1024 on many systems) so
+ * that all the threads above can be bound to connections at once. */
+static void raise_open_files_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = 8192;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+        log_warn("monolith", "open files limited to %ld: fewer clients can be connected at once",
+                 (long)rl.rlim_cur);
+}
+
+/* Runs from the first stop signal on. A second SIGINT or SIGTERM (Ctrl-C again) ends the process
+ * at once, and so does a shutdown still running 5 s after SHUTDOWN_TIMEOUT (civetweb waits for a
+ * request stuck on a database lock as long as the lock is held). _exit() skips the clean-up: the
+ * database connections close with the process, and PostgreSQL rolls back what they had not
+ * committed, a statement still waiting for a lock included (pg.h). */
+static void *force_exit_thread(void *arg)
+{
+    int timeout_ms = (int)(intptr_t)arg;
+    int sig = waiter_wait(timeout_ms + 5000);
+    if (sig)
+        log_error("monolith", "second %s: exiting now, without waiting for running requests",
+                  sig == SIGINT ? "SIGINT" : "SIGTERM");
+    else
+        log_error("monolith", "shutdown still running %d ms after the signal: exiting now",
+                  timeout_ms + 5000);
+    _exit(sig ? 128 + sig : 1);
+    return NULL;
+}
+
 static core_status new_server(const char *host, int port, int threads, int drain_ms,
                               web_server **out, core_err *err)
 {
@@ -105,6 +148,7 @@ int main(void)
         return 2;
     }
     log_init(mono.cfg.log_level);
+    raise_open_files_limit();
 
     struct pg_pool_opts pool_opts = {mono.cfg.pg_conn, 16, 5000};
     if ((st = pg_pool_new(&mono.db, &pool_opts, &err))) {
@@ -117,10 +161,10 @@ int main(void)
         return 1;
     }
     if (st || (st = rpc_registry_new(&mono.rpc, &err)) ||
-        (st = new_server(mono.cfg.web_host, mono.cfg.web_port, 16, mono.cfg.shutdown_timeout_ms,
-                         &mono.web, &err)) ||
-        (st = new_server(mono.cfg.rpc_host, mono.cfg.rpc_port, 48, mono.cfg.shutdown_timeout_ms,
-                         &mono.rpc_web, &err)) ||
+        (st = new_server(mono.cfg.web_host, mono.cfg.web_port, WEB_THREADS,
+                         mono.cfg.shutdown_timeout_ms, &mono.web, &err)) ||
+        (st = new_server(mono.cfg.rpc_host, mono.cfg.rpc_port, RPC_THREADS,
+                         mono.cfg.shutdown_timeout_ms, &mono.rpc_web, &err)) ||
         (st = rpc_server_mount(mono.rpc, mono.rpc_web, &err)))
         goto done;
 
@@ -139,8 +183,21 @@ int main(void)
              web_server_port(mono.rpc_web), mono.cfg.environment);
 
     int sig = waiter_wait(-1);
-    log_info("monolith", "stopping signal=%s timeout_ms=%d", sig == SIGINT ? "SIGINT" : "SIGTERM",
-             mono.cfg.shutdown_timeout_ms);
+    int busy = web_server_inflight(mono.web);
+    char waiting[64] = "no request running";
+    if (busy > 0)
+        snprintf(waiting, sizeof waiting, "waiting for %d running request(s)", busy);
+    log_info("monolith",
+             "stopping signal=%s requests=%d rpc_calls=%d timeout_ms=%d: %s; Ctrl-C again (a "
+             "second SIGINT or SIGTERM) exits at once",
+             sig == SIGINT ? "SIGINT" : "SIGTERM", busy, web_server_inflight(mono.rpc_web),
+             mono.cfg.shutdown_timeout_ms, waiting);
+    pthread_t forcer;
+    if (pthread_create(&forcer, NULL, force_exit_thread,
+                       (void *)(intptr_t)mono.cfg.shutdown_timeout_ms) == 0)
+        pthread_detach(forcer);
+    else
+        log_warn("monolith", "cannot start the thread that watches for a second signal");
 
 done:
     if (st)

@@ -225,7 +225,7 @@ static void unknown_routes_and_methods(void **state)
     expect_unchanged(&before);
 }
 
-/* The edge (docs/ERRATA.md D?edge-1 to D?edge-3): nesting, bodies any web page could post, bytes
+/* The edge (docs/ERRATA.md D39 to D41): nesting, bodies any web page could post, bytes
  * that are not UTF-8, methods civetweb refuses. Each used to crash the program, be accepted, or
  * answer with the database's own error text. */
 static void expect_raw_error(const char *method, const char *path, const char *const *headers,

@@ -2,7 +2,7 @@
  *
  * Other modules call CompleteOrder and ReadyOrder over the RPC port (payments when an invoice is
  * paid, depot when a shopping list is completed), and anyone who can reach that port can call
- * them too. The domain rules must hold whatever the entry (docs/ERRATA.md, D?rules-1 ... 4):
+ * them too. The domain rules must hold whatever the entry (docs/ERRATA.md, D34 ... 4):
  *   - a pending order cannot be completed with a made-up invoice, a ready one not with another
  *     invoice than its own, and a ready or completed order cannot be readied again (which would
  *     create a second invoice);

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench.sh [--san] NN [bench options...] -- load-tests chapter NN's program on a scratch database.
+#
+# Called by `make bench` (after `make chNN` and the build of the load generator) and by
+# tests/scripts/test_bench.sh (with --san: the sanitizer builds of both). Steps, each bounded:
+#   1. starts the lab if it is not running (and leaves it running, as `make run` does);
+#   2. drops scratch databases of earlier runs whose process is gone, creates bench_chNN_<pid>;
+#   3. starts build/chNN/mallbots (build/san/chNN/mallbots with --san) on it, on WEB_PORT and
+#      RPC_PORT when set, else on two free ports; LOG_LEVEL is BENCH_LOG_LEVEL (default INFO: the
+#      DEBUG default of the program logs every request); its output goes to
+#      build/bench/chNN.app.log (build/san/bench/ with --san);
+#   4. runs the load generator (build/bench/bench, tests/bench/bench.c) with --pid, --pg-db,
+#      --stop and the given options: it waits until the program answers, places the orders and
+#      stops the program with SIGINT, so that PostgreSQL's counters are complete;
+#   5. waits for the program's exit (SIGINT again, SIGKILL after 30 s), drops the database.
+# Exit status: the load generator's (0 all orders accepted, 1 a failure, 2 usage), 1 when the
+# program did not start or did not exit cleanly.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+san=0
+if [[ ${1:-} == --san ]]; then
+    san=1
+    shift
+fi
+nn=${1:-}
+nn=${nn#ch}
+[[ $# -gt 0 ]] && shift
+if [[ ! $nn =~ ^[0-9]{2}$ ]]; then
+    echo "usage: $0 [--san] NN [bench options]   (bench options: build/bench/bench --help)" >&2
+    exit 2
+fi
+if ((san)); then
+    bin=build/san/ch$nn/mallbots tool=build/san/bench/bench
+else
+    bin=build/ch$nn/mallbots tool=build/bench/bench
+fi
+die() {
+    echo "bench: $*" >&2
+    exit 1
+}
+[[ -x $bin ]] || die "$bin not found; build it first: make ch$nn"
+[[ -x $tool ]] || die "$tool not found; build it first: make -f mk/bench.mk"
+
+if ! scripts/lab.sh status > /dev/null 2>&1; then
+    echo "bench: starting the lab (scripts/lab.sh up; make lab-down stops it)" >&2
+    scripts/lab.sh up > /dev/null || die "the lab did not start (scripts/lab.sh up)"
+fi
+eval "$(scripts/lab.sh env)" || die "scripts/lab.sh env failed"
+lab_conn=$PG_CONN # the lab's database: the load generator reads the statistics through it
+
+sql() { scripts/lab.sh psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+
+# scratch databases "bench_chNN_<pid>" of runs whose process is gone (a crash, a kill -9)
+for db in $(sql -c "select datname from pg_database where datname ~ '^bench_ch[0-9]+_[0-9]+$'"); do
+    pid=${db##*_}
+    [[ -e /proc/$pid ]] || sql -c "drop database if exists $db with (force)" > /dev/null
+done
+
+db=bench_ch${nn}_$$
+sql -c "create database $db" > /dev/null || die "cannot create database $db"
+app_pid=""
+cleanup() {
+    if [[ -n $app_pid ]] && kill -0 "$app_pid" 2> /dev/null; then
+        kill -KILL "$app_pid" 2> /dev/null
+        wait "$app_pid" 2> /dev/null
+    fi
+    sql -c "drop database if exists $db with (force)" > /dev/null ||
+        echo "bench: could not drop database $db" >&2
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [[ -n ${WEB_PORT:-} && -n ${RPC_PORT:-} ]]; then
+    web_port=${WEB_PORT#:} rpc_port=${RPC_PORT#:}
+else
+    read -r web_port rpc_port < <("$tool" --free-ports) || die "no free ports for the program"
+fi
+log=$(dirname "$tool")/ch$nn.app.log
+app_conn=$(sed -E "s/dbname=[^ ]*/dbname=$db/" <<< "$lab_conn")
+PG_CONN=$app_conn WEB_HOST=127.0.0.1 WEB_PORT=$web_port RPC_HOST=127.0.0.1 RPC_PORT=$rpc_port \
+    LOG_LEVEL=${BENCH_LOG_LEVEL:-INFO} SHUTDOWN_TIMEOUT=10s "$bin" > "$log" 2>&1 &
+app_pid=$!
+
+PG_CONN=$lab_conn "$tool" --port "$web_port" --pid "$app_pid" --stop --pg-db "$db" --label "ch$nn" "$@"
+rc=$?
+
+# gone or a zombie: the process has exited
+exited() { [[ ! -e /proc/$1 ]] || [[ $(sed 's/.*) //' "/proc/$1/stat" 2> /dev/null | cut -c1) == Z ]]; }
+if kill -INT "$app_pid" 2> /dev/null; then
+    for ((i = 0; i < 300; i++)); do
+        exited "$app_pid" && break
+        sleep 0.1
+    done
+fi
+if ! exited "$app_pid"; then
+    echo "bench: $bin did not exit within 30 s of SIGINT; killed (log: $log)" >&2
+    kill -KILL "$app_pid" 2> /dev/null
+    rc=1
+fi
+wait "$app_pid"
+app_rc=$?
+app_pid=""
+if ((app_rc != 0)); then
+    echo "bench: $bin exited with status $app_rc; last lines of $log:" >&2
+    tail -n 15 "$log" | sed 's/^/bench:   | /' >&2
+    rc=1
+fi
+exit "$rc"
