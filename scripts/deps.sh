@@ -22,7 +22,7 @@ PACKAGES=(
   libcivetweb-dev
   libpq-dev postgresql
   libcmocka-dev libjansson-dev uuid-dev
-  pkg-config curl gcc make
+  pkg-config curl gcc make patch clang-format
 )
 
 say() { printf 'deps: %s\n' "$*"; }
