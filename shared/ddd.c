@@ -1,4 +1,5 @@
 /* ddd.c -- see ddd.h. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -253,6 +254,19 @@ core_status ddd_dispatcher_subscribe(ddd_dispatcher *d, const char *event_name, 
     return CORE_OK;
 }
 
+/* Calls s's handler with ev; on failure err (not NULL) says why. Encloses the call in the enter
+ * and leave records of log.h: the book's logging decorator of the event handlers, here once for
+ * all of them. */
+static core_status call_handler(const struct subscription *s, const ddd_event *ev, core_err *err)
+{
+    struct log_call call;
+    log_call_enter(&call, "%s.On(%s) event_id=%s", s->label, ddd_event_name(ev), ddd_event_id(ev));
+    core_status st = s->fn(s->ud, ev, err);
+    if (st != CORE_OK && err->status != st) /* the handler forgot the detail */
+        core_err_set(err, st, "%s", core_status_text(st));
+    return log_call_leave(&call, st, err);
+}
+
 core_status ddd_dispatcher_publish(ddd_dispatcher *d, ddd_event *const *events, size_t n, core_err *err)
 {
     for (size_t e = 0; e < n; e++) {
@@ -260,13 +274,12 @@ core_status ddd_dispatcher_publish(ddd_dispatcher *d, ddd_event *const *events, 
         for (size_t i = 0; i < d->n; i++) {
             if (strcmp(d->subs[i].event_name, name) != 0)
                 continue;
-            log_debug("ddd", "dispatch event=%s id=%s handler=%s", name, ddd_event_id(events[e]),
-                      d->subs[i].label);
-            core_status st = d->subs[i].fn(d->subs[i].ud, events[e], err);
+            core_err local = CORE_ERR_INIT;
+            core_status st = call_handler(&d->subs[i], events[e], &local);
             if (st) {
-                if (err && err->status == CORE_OK)
-                    core_err_set(err, st, "%s", core_status_text(st));
-                core_err_wrap(err, "%s on %s", d->subs[i].label, name);
+                core_err_wrap(&local, "%s on %s", d->subs[i].label, name);
+                if (err)
+                    *err = local;
                 return st;
             }
         }

@@ -115,6 +115,46 @@ core_status rpc_empty_response(core_status st, const ProtobufCMessageDescriptor 
     return *resp ? CORE_OK : core_err_nomem(err);
 }
 
+/* "ordering" for the package "orderingpb": the module the service belongs to, in log records and
+ * messages. */
+static void module_name(const ProtobufCServiceDescriptor *svc, char *buf, size_t size)
+{
+    const char *pkg = svc->package && svc->package[0] ? svc->package : svc->name;
+    size_t len = strlen(pkg);
+    if (len > 2 && strcmp(pkg + len - 2, "pb") == 0)
+        len -= 2;
+    snprintf(buf, size, "%.*s", (int)len, pkg);
+}
+
+/* The call of the implementation fn of e's method md: everything rpc_invoke's log records enclose.
+ * err is not NULL. */
+static core_status run_method(const struct svc_entry *e, const ProtobufCMethodDescriptor *md, rpc_method_fn fn,
+                              const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+{
+    const char *service = e->svc->name, *method = md->name;
+    if (!req || req->descriptor != md->input)
+        return core_err_set(err, CORE_ERR_INVALID, "method %s.%s takes a %s, not a %s", service, method,
+                            md->input->name, req ? req->descriptor->name : "NULL message");
+
+    ProtobufCMessage *out = NULL;
+    core_status st = fn(e->ud, req, &out, err);
+    if (st != CORE_OK) {
+        pb_free(out); /* an implementation should not leave one, but must not leak either */
+        if (err->status != st) /* the implementation forgot the detail */
+            core_err_set(err, st, "%s.%s failed: %s", service, method, core_status_text(st));
+        return st;
+    }
+    if (!out || out->descriptor != md->output) {
+        const char *got = out ? out->descriptor->name : "nothing";
+        core_err_set(err, CORE_ERR_INTERNAL, "method %s.%s returned %s instead of a %s", service, method, got,
+                     md->output->name);
+        pb_free(out);
+        return CORE_ERR_INTERNAL;
+    }
+    *resp = out;
+    return CORE_OK;
+}
+
 core_status rpc_invoke(rpc_registry *reg, const char *service, const char *method, const ProtobufCMessage *req,
                        ProtobufCMessage **resp, core_err *err)
 {
@@ -129,30 +169,17 @@ core_status rpc_invoke(rpc_registry *reg, const char *service, const char *metho
     rpc_method_fn fn = e->fns[md - e->svc->methods];
     if (!fn)
         return core_err_set(err, CORE_ERR_NOT_FOUND, "method %s.%s is not implemented", service, method);
-    if (!req || req->descriptor != md->input)
-        return core_err_set(err, CORE_ERR_INVALID, "method %s.%s takes a %s, not a %s", service, method,
-                            md->input->name, req ? req->descriptor->name : "NULL message");
 
-    ProtobufCMessage *out = NULL;
+    /* the book's logging decorator of an application, here once for every module */
+    char module[64];
+    struct log_call call;
+    module_name(e->svc, module, sizeof module);
+    log_call_enter(&call, "%s.%s", module, md->name);
     core_err local = CORE_ERR_INIT;
-    core_status st = fn(e->ud, req, &out, &local);
-    if (st != CORE_OK) {
-        pb_free(out); /* an implementation should not leave one, but must not leak either */
-        if (local.status != st) /* the implementation forgot the detail */
-            core_err_set(&local, st, "%s.%s failed: %s", service, method, core_status_text(st));
-        if (err)
-            *err = local;
-        return st;
-    }
-    if (!out || out->descriptor != md->output) {
-        const char *got = out ? out->descriptor->name : "nothing";
-        core_err_set(err, CORE_ERR_INTERNAL, "method %s.%s returned %s instead of a %s", service, method, got,
-                     md->output->name);
-        pb_free(out);
-        return CORE_ERR_INTERNAL;
-    }
-    *resp = out;
-    return CORE_OK;
+    core_status st = log_call_leave(&call, run_method(e, md, fn, req, resp, &local), &local);
+    if (st != CORE_OK && err)
+        *err = local;
+    return st;
 }
 
 /* ---- server ------------------------------------------------------------------------------------ */
@@ -240,16 +267,6 @@ void rpc_client_free(rpc_client *c)
     core_free(c);
 }
 
-/* "stores" for package "storespb": the name of the server in messages. */
-static void server_label(const ProtobufCServiceDescriptor *svc, char *buf, size_t size)
-{
-    const char *pkg = svc->package && svc->package[0] ? svc->package : svc->name;
-    size_t len = strlen(pkg);
-    if (len > 2 && strcmp(pkg + len - 2, "pb") == 0)
-        len -= 2;
-    snprintf(buf, size, "%.*s", (int)len, pkg);
-}
-
 core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const char *method,
                      const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
 {
@@ -273,7 +290,7 @@ core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const
         headers[1] = id_header;
     }
 
-    server_label(svc, label, sizeof label);
+    module_name(svc, label, sizeof label);
     snprintf(path, sizeof path, "/rpc/%s/%s", svc->name, md->name);
     core_status st = pb_pack(req, &packed, &packed_len, err);
     if (st != CORE_OK)

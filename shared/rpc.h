@@ -20,6 +20,16 @@
  * web pages can make a browser post text/plain or forms to 127.0.0.1 without asking, but not
  * this type.
  *
+ * Logging: rpc_invoke(), the path of every call of a method (the RPC server's and the gateway's),
+ * writes a debug record when the method starts and one when it ends (log_call_enter/leave in
+ * log.h: the book's logging decorator of each module's application, here once for all of them),
+ * named by the module, i.e. the service's package without its "pb" ending, and the method:
+ *     DEBUG ordering: --> Ordering.CreateOrder req=<id>
+ *     DEBUG ordering: <-- Ordering.CreateOrder took=2.412ms req=<id>
+ *     DEBUG ordering: <-- Ordering.CreateOrder status=CORE_ERR_CONFLICT error="order 4f0... already
+ *                     exists" took=0.391ms req=<id>
+ * A call of an unknown or unimplemented method writes neither record.
+ *
  * Messages are heap trees (pb.h): requests are borrowed by the callee, responses are owned by the
  * caller, who frees them with pb_free().
  *
@@ -74,7 +84,8 @@ core_status rpc_empty_response(core_status st, const ProtobufCMessageDescriptor 
 /* In-process call: checks req's descriptor is the method's input type (else CORE_ERR_INVALID),
  * calls the implementation, checks *resp type (a wrong one is CORE_ERR_INTERNAL). Unknown
  * service or method -> CORE_ERR_NOT_FOUND. req is borrowed. On OK, caller frees *resp with
- * pb_free. Used by the REST gateway and the RPC server. */
+ * pb_free. Used by the REST gateway and the RPC server. Logs the call's start and end at debug
+ * level (see "Logging" above). */
 core_status rpc_invoke(rpc_registry *reg, const char *service, const char *method, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err);
 
 /* Serves the registry on a web server (before web_server_start()): POST /rpc/{service}/{method},

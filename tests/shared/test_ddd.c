@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "ddd.h"
+#include "log_capture.h"
 #include "pb.h"
 #include "rpc_test.pb-c.h"
 
@@ -198,6 +199,75 @@ static void failing_handler_is_reported_and_stops_delivery(void **state)
     ddd_dispatcher_free(d);
 }
 
+/* A handler that forgets the detail of its failure. */
+static core_status handler_silent(void *ud, const ddd_event *ev, core_err *err)
+{
+    (void)ud;
+    (void)ev;
+    (void)err;
+    return CORE_ERR_IO;
+}
+
+/* The dispatcher writes the book's "-->" and "<--" records around every handler (ddd.h). */
+static void dispatcher_logs_each_handler(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    ddd_dispatcher *d = NULL;
+    struct recorder r = {0};
+    struct log_capture cap;
+    char text[4096], want[1024];
+    assert_int_equal(ddd_dispatcher_new(&d, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "ordering.OrderReadied", "ordering.NotificationHandlers",
+                                              handler_a, &r, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "ordering.OrderReadied", "ordering.InvoiceHandlers", handler_b,
+                                              &r, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "x.Silent", "Plain", handler_silent, NULL, &err), CORE_OK);
+    struct ddd_event_list evs = DDD_EVENT_LIST_INIT;
+    new_events(&evs, "ordering.OrderReadied", "x.Silent");
+    const char *id = ddd_event_id(evs.items[0]), *id2 = ddd_event_id(evs.items[1]);
+    log_capture_start(&cap, LOG_LEVEL_DEBUG);
+
+    assert_int_equal(ddd_dispatcher_publish(d, evs.items, 1, &err), CORE_OK);
+    snprintf(want, sizeof want,
+             "DEBUG ordering: --> Ordering.NotificationHandlers.On(ordering.OrderReadied) event_id=%s\n"
+             "DEBUG ordering: <-- Ordering.NotificationHandlers.On(ordering.OrderReadied) took=Nms\n"
+             "DEBUG ordering: --> Ordering.InvoiceHandlers.On(ordering.OrderReadied) event_id=%s\n"
+             "DEBUG ordering: <-- Ordering.InvoiceHandlers.On(ordering.OrderReadied) took=Nms\n",
+             id, id);
+    assert_string_equal(log_capture_take(&cap, text, sizeof text), want);
+
+    /* a failure: the handler's own message (the caller's is wrapped), and the delivery stops */
+    r.fail_with = CORE_ERR_UNAVAILABLE;
+    assert_int_equal(ddd_dispatcher_publish(d, evs.items, 1, &err), CORE_ERR_UNAVAILABLE);
+    assert_string_equal(err.msg, "ordering.NotificationHandlers on ordering.OrderReadied: no invoice for you");
+    snprintf(want, sizeof want,
+             "DEBUG ordering: --> Ordering.NotificationHandlers.On(ordering.OrderReadied) event_id=%s\n"
+             "DEBUG ordering: <-- Ordering.NotificationHandlers.On(ordering.OrderReadied) "
+             "status=CORE_ERR_UNAVAILABLE error=\"no invoice for you\" took=Nms\n",
+             id);
+    assert_string_equal(log_capture_take(&cap, text, sizeof text), want);
+
+    /* a label without a module part, a handler without detail: the core's words */
+    assert_int_equal(ddd_dispatcher_publish(d, evs.items + 1, 1, &err), CORE_ERR_IO);
+    assert_string_equal(err.msg, "Plain on x.Silent: i/o error");
+    snprintf(want, sizeof want,
+             "DEBUG Plain: --> Plain.On(x.Silent) event_id=%s\n"
+             "DEBUG Plain: <-- Plain.On(x.Silent) status=CORE_ERR_IO error=\"i/o error\" took=Nms\n",
+             id2);
+    assert_string_equal(log_capture_take(&cap, text, sizeof text), want);
+
+    /* above debug level: no records */
+    r.fail_with = CORE_OK;
+    log_init(LOG_LEVEL_INFO);
+    assert_int_equal(ddd_dispatcher_publish(d, evs.items, 1, &err), CORE_OK);
+    assert_string_equal(log_capture_take(&cap, text, sizeof text), "");
+
+    log_capture_stop(&cap, LOG_LEVEL_INFO);
+    ddd_event_list_release(&evs);
+    ddd_dispatcher_free(d);
+}
+
 /* A publisher of another kind behind the same call: it keeps the names it was given. */
 struct names_seen {
     char names[4][DDD_NAME_MAX + 1];
@@ -294,6 +364,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dispatcher_delivers_in_registration_order, setup, teardown),
         cmocka_unit_test_setup_teardown(event_without_handler_is_fine, setup, teardown),
         cmocka_unit_test_setup_teardown(failing_handler_is_reported_and_stops_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(dispatcher_logs_each_handler, setup, teardown),
         cmocka_unit_test_setup_teardown(publishers_stand_behind_one_call, setup, teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_leak_nothing, setup, teardown),
     };

@@ -18,10 +18,13 @@
 #include "core.h"
 #include "httpc.h"
 #include "log.h"
+#include "log_capture.h"
 #include "pb.h"
 #include "rpc.h"
 #include "rpc_test.pb-c.h"
 #include "web.h"
+
+static log_level base_level; /* the level main() sets */
 
 /* ---- implementations ------------------------------------------------------------------------------ */
 
@@ -195,6 +198,74 @@ static void test_invoke(void **state)
     assert_int_equal(rpc_invoke(reg, "rpctest.OtherService", "Ping", &req.base, &resp, &err), CORE_ERR_INTERNAL);
     assert_null(resp);
 
+    rpc_registry_free(reg);
+    assert_int_equal(core_alloc_live(), live);
+}
+
+/* rpc_invoke writes the book's "-->" and "<--" records around every call, for every module (rpc.h,
+ * "Logging"); nothing for a call of no method, nothing above debug level. */
+static void test_invoke_logs(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    struct echo_state s = {0};
+    rpc_registry *reg = new_registry(&s);
+    core_err err = CORE_ERR_INIT;
+    ProtobufCMessage *resp = NULL;
+    struct log_capture cap;
+    char text[4096];
+    log_capture_start(&cap, LOG_LEVEL_DEBUG);
+
+    Rpctest__EchoRequest req = echo_req("ab", 1);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Echo", &req.base, &resp, &err), CORE_OK);
+    pb_free(resp);
+    resp = NULL;
+    assert_string_equal(log_capture_take(&cap, text, sizeof text),
+                        "DEBUG rpctest: --> Rpctest.Echo\n"
+                        "DEBUG rpctest: <-- Rpctest.Echo took=Nms\n");
+
+    /* a failure: its status and whole message, quoted so the record stays one line */
+    Rpctest__FailRequest freq = RPCTEST__FAIL_REQUEST__INIT;
+    freq.status = CORE_ERR_CONFLICT;
+    freq.message = "store \"Corner\"\nis already participating";
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err), CORE_ERR_CONFLICT);
+    assert_string_equal(err.msg, "store \"Corner\"\nis already participating"); /* the caller's is unchanged */
+    assert_string_equal(log_capture_take(&cap, text, sizeof text),
+                        "DEBUG rpctest: --> Rpctest.Fail\n"
+                        "DEBUG rpctest: <-- Rpctest.Fail status=CORE_ERR_CONFLICT "
+                        "error=\"store \\\"Corner\\\"\\nis already participating\" took=Nms\n");
+    /* the internal detail goes to the log, where the client gets the public words */
+    freq.status = CORE_ERR_UNAVAILABLE;
+    freq.message = "internal: connection to 10.0.0.7:5432 refused";
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err),
+                     CORE_ERR_UNAVAILABLE);
+    assert_string_equal(log_capture_take(&cap, text, sizeof text),
+                        "DEBUG rpctest: --> Rpctest.Fail\n"
+                        "DEBUG rpctest: <-- Rpctest.Fail status=CORE_ERR_UNAVAILABLE "
+                        "error=\"internal: connection to 10.0.0.7:5432 refused\" took=Nms\n");
+    /* checks of the core fail inside the records too */
+    assert_int_equal(rpc_invoke(reg, "rpctest.OtherService", "Ping", &req.base, &resp, &err), CORE_ERR_INTERNAL);
+    assert_string_equal(log_capture_take(&cap, text, sizeof text),
+                        "DEBUG rpctest: --> Rpctest.Ping\n"
+                        "DEBUG rpctest: <-- Rpctest.Ping status=CORE_ERR_INTERNAL error=\"method "
+                        "rpctest.OtherService.Ping returned rpctest.FailReply instead of a rpctest.EchoReply\" "
+                        "took=Nms\n");
+
+    /* no method is called: no records */
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Later", &req.base, &resp, &err), CORE_ERR_NOT_FOUND);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Nope", &req.base, &resp, &err), CORE_ERR_NOT_FOUND);
+    assert_int_equal(rpc_invoke(reg, "rpctest.Nope", "Echo", &req.base, &resp, &err), CORE_ERR_NOT_FOUND);
+    assert_string_equal(log_capture_take(&cap, text, sizeof text), "");
+
+    /* above debug level: the calls are not logged */
+    log_init(LOG_LEVEL_INFO);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Echo", &req.base, &resp, &err), CORE_OK);
+    pb_free(resp);
+    resp = NULL;
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err), CORE_ERR_UNAVAILABLE);
+    assert_string_equal(log_capture_take(&cap, text, sizeof text), "");
+
+    log_capture_stop(&cap, base_level);
     rpc_registry_free(reg);
     assert_int_equal(core_alloc_live(), live);
 }
@@ -388,6 +459,57 @@ static void test_wire_errors(void **state)
     assert_int_equal(core_alloc_live(), live);
 }
 
+/* A call over HTTP is logged once, by the server that runs the method (the RPC server calls
+ * rpc_invoke), with the request id the caller passed on. */
+static void test_call_logs_over_http(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    struct rig r;
+    struct log_capture cap;
+    char text[4096];
+    core_err err = CORE_ERR_INIT;
+    ProtobufCMessage *resp = NULL;
+    rig_start(&r);
+    log_capture_start(&cap, LOG_LEVEL_DEBUG);
+    log_request_id_set("req-logs-1");
+
+    Rpctest__EchoRequest req = echo_req("hi", 2);
+    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &req.base, &resp, &err), CORE_OK);
+    pb_free(resp);
+    resp = NULL;
+    Rpctest__FailRequest freq = RPCTEST__FAIL_REQUEST__INIT;
+    freq.status = CORE_ERR_NOT_FOUND;
+    freq.message = "no store 42";
+    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Fail", &freq.base, &resp, &err),
+                     CORE_ERR_NOT_FOUND);
+    log_request_id_set(NULL);
+    rig_stop(&r); /* no server thread logs any more */
+    const char *got = log_capture_take(&cap, text, sizeof text);
+    log_capture_stop(&cap, base_level);
+    /* the web server may log its start and stop too: only the method's records are checked */
+    const char *want[] = {
+        "DEBUG rpctest: --> Rpctest.Echo req=req-logs-1\n",
+        "DEBUG rpctest: <-- Rpctest.Echo took=Nms req=req-logs-1\n",
+        "DEBUG rpctest: --> Rpctest.Fail req=req-logs-1\n",
+        "DEBUG rpctest: <-- Rpctest.Fail status=CORE_ERR_NOT_FOUND error=\"no store 42\" took=Nms req=req-logs-1\n",
+    };
+    const char *at = got;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *found = strstr(at, want[i]);
+        if (!found)
+            fail_msg("record %s not found (in order) in:\n%s", want[i], got);
+        at = found + strlen(want[i]);
+    }
+    size_t arrows = 0;
+    for (const char *p = got; (p = strstr(p, "> Rpctest.")) != NULL; p++)
+        arrows++;
+    for (const char *p = got; (p = strstr(p, "<-- Rpctest.")) != NULL; p++)
+        arrows++;
+    assert_int_equal(arrows, 4); /* once each: the client side writes none */
+    assert_int_equal(core_alloc_live(), live);
+}
+
 static void test_unreachable(void **state)
 {
     (void)state;
@@ -472,12 +594,15 @@ static void test_concurrent_calls(void **state)
 
 int main(void)
 {
-    log_init(getenv("TEST_LOG_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
+    base_level = getenv("TEST_LOG_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR;
+    log_init(base_level);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_add),
         cmocka_unit_test(test_invoke),
+        cmocka_unit_test(test_invoke_logs),
         cmocka_unit_test(test_call_over_http),
         cmocka_unit_test(test_wire_errors),
+        cmocka_unit_test(test_call_logs_over_http),
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test(test_concurrent_calls),
     };

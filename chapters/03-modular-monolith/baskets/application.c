@@ -1,23 +1,5 @@
 /* application.c -- see application.h. */
 #include "baskets/application.h"
-#include "log.h"
-
-#define COMP "baskets"
-
-static void enter(const char *name)
-{
-    log_debug(COMP, "--> Baskets.%s", name);
-}
-
-/* Logs the exit of a command and returns st, so a command ends with `return leave(...)`. */
-static core_status leave(const char *name, core_status st, const core_err *err)
-{
-    if (st)
-        log_debug(COMP, "<-- Baskets.%s error=\"%s\"", name, err ? err->msg : core_status_text(st));
-    else
-        log_debug(COMP, "<-- Baskets.%s", name);
-    return st;
-}
 
 static core_status check_product_id(const char *product_id, core_err *err)
 {
@@ -31,24 +13,22 @@ core_status baskets_app_start_basket(struct baskets_app *app, const char *id, co
 {
     struct baskets_basket b = BASKETS_BASKET_INIT;
     core_status st;
-    enter("StartBasket");
     if ((st = baskets_basket_start(&b, id, customer_id, err)) == CORE_OK)
         st = app->baskets.save(app->baskets.self, &b, err);
     baskets_basket_release(&b);
-    return leave("StartBasket", st, err);
+    return st;
 }
 
 core_status baskets_app_cancel_basket(struct baskets_app *app, const char *id, core_err *err)
 {
     struct baskets_basket b = BASKETS_BASKET_INIT;
     core_status st;
-    enter("CancelBasket");
     if ((st = baskets_check_id(id, err)) == CORE_OK &&
         (st = app->baskets.find(app->baskets.self, id, &b, err)) == CORE_OK &&
         (st = baskets_basket_cancel(&b, err)) == CORE_OK)
         st = app->baskets.update(app->baskets.self, &b, err);
     baskets_basket_release(&b);
-    return leave("CancelBasket", st, err);
+    return st;
 }
 
 core_status baskets_app_checkout_basket(struct baskets_app *app, const char *id, const char *payment_id,
@@ -56,7 +36,6 @@ core_status baskets_app_checkout_basket(struct baskets_app *app, const char *id,
 {
     struct baskets_basket b = BASKETS_BASKET_INIT;
     core_status st;
-    enter("CheckoutBasket");
     /* The order is created before the basket is saved: if ordering refuses (customer not
      * authorized, payment not confirmed, ...) the basket stays open and can be fixed and retried. */
     if ((st = baskets_check_id(id, err)) == CORE_OK &&
@@ -65,7 +44,7 @@ core_status baskets_app_checkout_basket(struct baskets_app *app, const char *id,
         (st = app->ordering.create_order(app->ordering.self, &b, err)) == CORE_OK)
         st = app->baskets.update(app->baskets.self, &b, err);
     baskets_basket_release(&b);
-    return leave("CheckoutBasket", st, err);
+    return st;
 }
 
 core_status baskets_app_add_item(struct baskets_app *app, const char *id, const char *product_id, int quantity,
@@ -75,7 +54,6 @@ core_status baskets_app_add_item(struct baskets_app *app, const char *id, const 
     struct baskets_product product = BASKETS_PRODUCT_INIT;
     struct baskets_store store = BASKETS_STORE_INIT;
     core_status st;
-    enter("AddItem");
     if ((st = baskets_check_id(id, err)) == CORE_OK && (st = check_product_id(product_id, err)) == CORE_OK &&
         (st = app->baskets.find(app->baskets.self, id, &b, err)) == CORE_OK &&
         (st = app->stores.get_product(app->stores.self, product_id, &product, err)) == CORE_OK &&
@@ -85,7 +63,7 @@ core_status baskets_app_add_item(struct baskets_app *app, const char *id, const 
     baskets_store_release(&store);
     baskets_product_release(&product);
     baskets_basket_release(&b);
-    return leave("AddItem", st, err);
+    return st;
 }
 
 core_status baskets_app_remove_item(struct baskets_app *app, const char *id, const char *product_id,
@@ -93,23 +71,21 @@ core_status baskets_app_remove_item(struct baskets_app *app, const char *id, con
 {
     struct baskets_basket b = BASKETS_BASKET_INIT;
     core_status st;
-    enter("RemoveItem");
     if ((st = baskets_check_id(id, err)) == CORE_OK && (st = check_product_id(product_id, err)) == CORE_OK &&
         (st = app->baskets.find(app->baskets.self, id, &b, err)) == CORE_OK &&
         (st = baskets_basket_remove_item(&b, product_id, quantity, err)) == CORE_OK)
         st = app->baskets.update(app->baskets.self, &b, err);
     baskets_basket_release(&b);
-    return leave("RemoveItem", st, err);
+    return st;
 }
 
 core_status baskets_app_get_basket(struct baskets_app *app, const char *id, struct baskets_basket *out,
                                    core_err *err)
 {
     core_status st;
-    enter("GetBasket");
     if ((st = baskets_check_id(id, err)) == CORE_OK)
         st = app->baskets.find(app->baskets.self, id, out, err);
     if (st)
         baskets_basket_release(out);
-    return leave("GetBasket", st, err);
+    return st;
 }

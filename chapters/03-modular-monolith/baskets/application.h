@@ -11,8 +11,8 @@
  * errors of other modules (e.g. stores' CORE_ERR_NOT_FOUND "product <id> not found") are passed
  * up unchanged. When a step fails nothing is saved.
  *
- * Logging: each command logs "--> Baskets.<Name>" on entry and "<-- Baskets.<Name>" (with the
- * error, if any) on exit at debug level, like the book's logging decorator.
+ * Logging: the book's logging decorator ("-->" and "<--" records at debug level) is the core's:
+ * rpc_invoke() logs every call of the module's RPC methods (rpc.h, "Logging").
  *
  * Thread-safety: a struct baskets_app is read-only after set-up; its functions may run from any
  * number of threads at once if the ports allow it (the real ones do). Two concurrent changes of

@@ -1,26 +1,6 @@
 /* customers/application.c -- see customers/application.h. */
 #include "customers/application.h"
 
-#include "log.h"
-
-#define COMP "customers"
-
-/* The book's logging decorator, entry half. */
-static void enter(const char *name)
-{
-    log_debug(COMP, "--> Customers.%s", name);
-}
-
-/* The exit half: logs the outcome and passes st through. */
-static core_status leave(const char *name, core_status st, const core_err *err)
-{
-    if (st)
-        log_debug(COMP, "<-- Customers.%s error=\"%s\"", name, err ? err->msg : core_status_text(st));
-    else
-        log_debug(COMP, "<-- Customers.%s", name);
-    return st;
-}
-
 /* Loads customer id into the EMPTY *out (blank id -> CORE_ERR_INVALID). */
 static core_status load(struct customers_app *app, const char *id, struct customers_customer *out,
                         core_err *err)
@@ -34,33 +14,30 @@ core_status customers_app_register_customer(struct customers_app *app, const cha
                                             const char *sms_number, core_err *err)
 {
     struct customers_customer c = CUSTOMERS_CUSTOMER_INIT;
-    enter("RegisterCustomer");
     core_status st = customers_customer_register(&c, id, name, sms_number, err);
     if (!st)
         st = app->customers.save(app->customers.self, &c, err);
     customers_customer_release(&c);
-    return leave("RegisterCustomer", st, err);
+    return st;
 }
 
 core_status customers_app_authorize_customer(struct customers_app *app, const char *id, core_err *err)
 {
     struct customers_customer c = CUSTOMERS_CUSTOMER_INIT;
-    enter("AuthorizeCustomer");
     core_status st = load(app, id, &c, err);
     if (!st)
         st = customers_customer_authorize(&c, err);
     customers_customer_release(&c);
-    return leave("AuthorizeCustomer", st, err);
+    return st;
 }
 
 core_status customers_app_get_customer(struct customers_app *app, const char *id,
                                        struct customers_customer *out, core_err *err)
 {
-    enter("GetCustomer");
     core_status st = load(app, id, out, err);
     if (st)
         customers_customer_release(out);
-    return leave("GetCustomer", st, err);
+    return st;
 }
 
 /* Loads a customer, applies change to it and saves it (enable/disable). */
@@ -77,12 +54,10 @@ static core_status change(struct customers_app *app, const char *id,
 
 core_status customers_app_enable_customer(struct customers_app *app, const char *id, core_err *err)
 {
-    enter("EnableCustomer");
-    return leave("EnableCustomer", change(app, id, customers_customer_enable, err), err);
+    return change(app, id, customers_customer_enable, err);
 }
 
 core_status customers_app_disable_customer(struct customers_app *app, const char *id, core_err *err)
 {
-    enter("DisableCustomer");
-    return leave("DisableCustomer", change(app, id, customers_customer_disable, err), err);
+    return change(app, id, customers_customer_disable, err);
 }

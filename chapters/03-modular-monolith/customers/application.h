@@ -6,8 +6,8 @@
  * tests plug in a fake and the module plugs in PostgreSQL (customers/postgres.c). The customers
  * module calls no other module.
  *
- * Every command and query logs "--> Customers.X" on entry and "<-- Customers.X" on exit (with the
- * error, if any) at debug level, as the book's logging decorator does.
+ * Logging: the book's logging decorator ("-->" and "<--" records at debug level) is the core's:
+ * rpc_invoke() logs every call of the module's RPC methods (rpc.h, "Logging").
  *
  * Errors: domain rules give CORE_ERR_INVALID with the book's texts; a blank id gives
  * CORE_ERR_INVALID "the customer id cannot be blank"; an unknown id gives CORE_ERR_NOT_FOUND

@@ -1,21 +1,6 @@
 /* depot/application.c -- see application.h. */
 #include "depot/application.h"
 
-#include "log.h"
-
-#define COMP "depot"
-
-/* The exit half of the book's logging decorator. */
-static core_status leave(const char *name, core_status st, const core_err *err)
-{
-    if (st)
-        log_debug(COMP, "<-- Depot.%s status=%s error=\"%s\"", name, core_status_name(st),
-                  err ? err->msg : "");
-    else
-        log_debug(COMP, "<-- Depot.%s", name);
-    return st;
-}
-
 static core_status require_id(const char *id, const char *what, core_err *err)
 {
     if (core_str_blank(id))
@@ -56,8 +41,6 @@ core_status depot_app_create_shopping_list(struct depot_app *app, const char *or
                                            const struct depot_order_item *items, size_t n,
                                            char out_id[DEPOT_ID_MAX + 1], core_err *err)
 {
-    log_debug(COMP, "--> Depot.CreateShoppingList order_id=%s items=%zu", order_id ? order_id : "",
-              n);
     struct depot_shopping_list l = DEPOT_SHOPPING_LIST_INIT;
     char id[CORE_UUID_LEN + 1];
     core_uuid_new(id);
@@ -73,12 +56,11 @@ core_status depot_app_create_shopping_list(struct depot_app *app, const char *or
     if (!st && !(st = app->lists.save(app->lists.self, &l, err)))
         core_strlcpy(out_id, l.id, DEPOT_ID_MAX + 1);
     depot_shopping_list_release(&l);
-    return leave("CreateShoppingList", st, err);
+    return st;
 }
 
 core_status depot_app_cancel_shopping_list(struct depot_app *app, const char *id, core_err *err)
 {
-    log_debug(COMP, "--> Depot.CancelShoppingList");
     struct depot_shopping_list l = DEPOT_SHOPPING_LIST_INIT;
     core_status st;
     if (!(st = require_id(id, "shopping list", err)) &&
@@ -86,13 +68,12 @@ core_status depot_app_cancel_shopping_list(struct depot_app *app, const char *id
         !(st = depot_shopping_list_cancel(&l, err)))
         st = app->lists.update(app->lists.self, &l, err);
     depot_shopping_list_release(&l);
-    return leave("CancelShoppingList", st, err);
+    return st;
 }
 
 core_status depot_app_assign_shopping_list(struct depot_app *app, const char *id,
                                            const char *bot_id, core_err *err)
 {
-    log_debug(COMP, "--> Depot.AssignShoppingList");
     struct depot_shopping_list l = DEPOT_SHOPPING_LIST_INIT;
     core_status st;
     if (!(st = require_id(id, "shopping list", err)) &&
@@ -100,12 +81,11 @@ core_status depot_app_assign_shopping_list(struct depot_app *app, const char *id
         !(st = depot_shopping_list_assign(&l, bot_id, err)))
         st = app->lists.update(app->lists.self, &l, err);
     depot_shopping_list_release(&l);
-    return leave("AssignShoppingList", st, err);
+    return st;
 }
 
 core_status depot_app_complete_shopping_list(struct depot_app *app, const char *id, core_err *err)
 {
-    log_debug(COMP, "--> Depot.CompleteShoppingList");
     struct depot_shopping_list l = DEPOT_SHOPPING_LIST_INIT;
     core_status st;
     if (!(st = require_id(id, "shopping list", err)) &&
@@ -119,15 +99,14 @@ core_status depot_app_complete_shopping_list(struct depot_app *app, const char *
             st = app->lists.update(app->lists.self, &l, err);
     }
     depot_shopping_list_release(&l);
-    return leave("CompleteShoppingList", st, err);
+    return st;
 }
 
 core_status depot_app_get_shopping_list(struct depot_app *app, const char *id,
                                         struct depot_shopping_list *out, core_err *err)
 {
-    log_debug(COMP, "--> Depot.GetShoppingList");
     core_status st = require_id(id, "shopping list", err);
     if (!st)
         st = app->lists.find(app->lists.self, id, out, err);
-    return leave("GetShoppingList", st, err);
+    return st;
 }

@@ -3,8 +3,7 @@
  * Layer: application. Every dependency is a port: an ops struct { self, functions } for the
  * shopping-list repository, the stores module (store and product lookups) and the ordering module,
  * so unit tests pass fakes and the module wires the Postgres repository and the RPC clients
- * (adapters.h). Each call logs its entry and exit at debug level (the book's logging decorator),
- * component "depot".
+ * (adapters.h). The core logs the start and end of each call (rpc.h, "Logging").
  *
  * Errors of a port are passed up with their status; the message gets context where it helps
  * ("building shopping list: store 12 not found"). Nothing is saved when a rule or a port fails.

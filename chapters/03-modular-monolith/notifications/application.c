@@ -16,18 +16,12 @@ static core_status notify(struct notifications_app *app, const char *kind, const
                           const char *customer_id, core_err *err)
 {
     struct notifications_customer customer = NOTIFICATIONS_CUSTOMER_INIT;
-    log_debug(COMP, "--> Notifications.Notify%s", kind);
     core_status st = app->customers.find(app->customers.self, customer_id, &customer, err);
     if (st == CORE_OK)
         log_info(COMP, "sending SMS notification=%s order_id=%s customer_name=\"%s\" sms_number=%s",
                  kind, order_id ? order_id : "", customer.name ? customer.name : "",
                  customer.sms_number ? customer.sms_number : "");
     notifications_customer_release(&customer);
-    if (st)
-        log_debug(COMP, "<-- Notifications.Notify%s error=\"%s\"", kind,
-                  err ? err->msg : core_status_text(st));
-    else
-        log_debug(COMP, "<-- Notifications.Notify%s", kind);
     return st;
 }
 

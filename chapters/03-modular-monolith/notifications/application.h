@@ -7,8 +7,8 @@
  * either). An error of the customers port -- e.g. CORE_ERR_NOT_FOUND for an unknown customer -- is
  * passed up unchanged and nothing is logged at info level.
  *
- * Logging: "--> Notifications.X" / "<-- Notifications.X" at debug level around each command, as
- * the book's logging decorator does.
+ * Logging: the book's logging decorator ("-->" and "<--" records at debug level) is the core's:
+ * rpc_invoke() logs every call of the module's RPC methods (rpc.h, "Logging").
  *
  * Thread-safety: no state of its own; as thread-safe as its port (the real one is).
  */

@@ -4,22 +4,6 @@
 
 #define COMP "ordering"
 
-/* The book's logging decorator: one line on entry, one on exit. */
-static void log_enter(const char *what)
-{
-    log_debug(COMP, "--> Ordering.%s", what);
-}
-
-static core_status log_leave(const char *what, core_status st, const core_err *err)
-{
-    if (st)
-        log_debug(COMP, "<-- Ordering.%s error=\"%s\"", what,
-                  err ? err->msg : core_status_text(st));
-    else
-        log_debug(COMP, "<-- Ordering.%s", what);
-    return st;
-}
-
 /* Fails with CORE_ERR_CONFLICT when an order with this id is stored already. */
 static core_status check_new(struct ordering_app *app, const char *id, core_err *err)
 {
@@ -36,7 +20,7 @@ static core_status check_new(struct ordering_app *app, const char *id, core_err 
     return st;
 }
 
-/* Best effort: cancels the shopping list shopping_id that create_order had depot make for order
+/* Best effort: cancels the shopping list shopping_id that CreateOrder had depot make for order
  * order_id, after the order's save failed with save_st (detail in save_err, may be NULL). A
  * failed cancel is logged with both errors, not returned: the caller returns the save's error. */
 static void cancel_created_list(struct ordering_app *app, const char *order_id,
@@ -60,9 +44,10 @@ static void cancel_created_list(struct ordering_app *app, const char *order_id,
  * again through the depot port (cancel_created_list) and the save's error is returned unchanged.
  * This is a local compensation: the first hint of what the book's chapter 8 generalises as sagas
  * (each step that succeeded is undone when a later one fails). */
-static core_status create_order(struct ordering_app *app, const char *id, const char *customer_id,
-                                const char *payment_id, const struct ordering_item *items,
-                                size_t nitems, char *id_out, core_err *err)
+core_status ordering_app_create_order(struct ordering_app *app, const char *id,
+                                      const char *customer_id, const char *payment_id,
+                                      const struct ordering_item *items, size_t nitems,
+                                      char *id_out, core_err *err)
 {
     struct ordering_order order = ORDERING_ORDER_INIT;
     char new_id[CORE_UUID_LEN + 1];
@@ -101,17 +86,7 @@ done:
     return st;
 }
 
-core_status ordering_app_create_order(struct ordering_app *app, const char *id,
-                                      const char *customer_id, const char *payment_id,
-                                      const struct ordering_item *items, size_t nitems,
-                                      char *id_out, core_err *err)
-{
-    log_enter("CreateOrder");
-    core_status st = create_order(app, id, customer_id, payment_id, items, nitems, id_out, err);
-    return log_leave("CreateOrder", st, err);
-}
-
-static core_status cancel_order(struct ordering_app *app, const char *id, core_err *err)
+core_status ordering_app_cancel_order(struct ordering_app *app, const char *id, core_err *err)
 {
     struct ordering_order order = ORDERING_ORDER_INIT;
     core_status st;
@@ -133,13 +108,7 @@ done:
     return st;
 }
 
-core_status ordering_app_cancel_order(struct ordering_app *app, const char *id, core_err *err)
-{
-    log_enter("CancelOrder");
-    return log_leave("CancelOrder", cancel_order(app, id, err), err);
-}
-
-static core_status ready_order(struct ordering_app *app, const char *id, core_err *err)
+core_status ordering_app_ready_order(struct ordering_app *app, const char *id, core_err *err)
 {
     struct ordering_order order = ORDERING_ORDER_INIT;
     char invoice_id[ORDERING_ID_SIZE] = "";
@@ -165,14 +134,8 @@ done:
     return st;
 }
 
-core_status ordering_app_ready_order(struct ordering_app *app, const char *id, core_err *err)
-{
-    log_enter("ReadyOrder");
-    return log_leave("ReadyOrder", ready_order(app, id, err), err);
-}
-
-static core_status complete_order(struct ordering_app *app, const char *id, const char *invoice_id,
-                                  core_err *err)
+core_status ordering_app_complete_order(struct ordering_app *app, const char *id,
+                                        const char *invoice_id, core_err *err)
 {
     struct ordering_order order = ORDERING_ORDER_INIT;
     core_status st;
@@ -189,17 +152,8 @@ done:
     return st;
 }
 
-core_status ordering_app_complete_order(struct ordering_app *app, const char *id,
-                                        const char *invoice_id, core_err *err)
-{
-    log_enter("CompleteOrder");
-    return log_leave("CompleteOrder", complete_order(app, id, invoice_id, err), err);
-}
-
 core_status ordering_app_get_order(struct ordering_app *app, const char *id,
                                    struct ordering_order *out, core_err *err)
 {
-    log_enter("GetOrder");
-    core_status st = app->orders.find(app->orders.self, id, out, err);
-    return log_leave("GetOrder", st, err);
+    return app->orders.find(app->orders.self, id, out, err);
 }

@@ -11,8 +11,8 @@
  * Every port's `self` is passed back unchanged as the first argument. All strings a port
  * receives are borrowed for the call.
  *
- * Logging: every command and query logs "--> Ordering.X" on entry and "<-- Ordering.X" (with the
- * error, if any) on exit at debug level, as the book's logging decorator does.
+ * Logging: the book's logging decorator ("-->" and "<--" records at debug level) is the core's:
+ * rpc_invoke() logs every call of the module's RPC methods (rpc.h, "Logging").
  *
  * Thread-safety: the app keeps no state of its own; it is as thread-safe as its ports (the real
  * ones are: pg_pool and rpc_client are thread-safe).

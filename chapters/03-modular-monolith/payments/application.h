@@ -2,8 +2,8 @@
  *
  * Layer: application. Every dependency is a port: an ops struct { self, functions } for the two
  * repositories and for the ordering module, so unit tests pass fakes and the module wires the
- * Postgres repositories and the RPC client (adapters.h). Each command logs its entry and exit at
- * debug level (the book's logging decorator), component "payments".
+ * Postgres repositories and the RPC client (adapters.h). The core logs the start and end of each
+ * call (rpc.h, "Logging").
  *
  * Errors of a port (repository, ordering) are passed up with their status; the message is
  * prefixed with context only where it helps. Nothing is saved when a rule or a port fails.

@@ -1,26 +1,6 @@
 /* stores/application.c -- see stores/application.h. */
 #include "stores/application.h"
 
-#include "log.h"
-
-#define COMP "stores"
-
-/* The book's logging decorator, entry half. */
-static void enter(const char *name)
-{
-    log_debug(COMP, "--> Stores.%s", name);
-}
-
-/* The exit half: logs the outcome and passes st through. */
-static core_status leave(const char *name, core_status st, const core_err *err)
-{
-    if (st)
-        log_debug(COMP, "<-- Stores.%s error=\"%s\"", name, err ? err->msg : core_status_text(st));
-    else
-        log_debug(COMP, "<-- Stores.%s", name);
-    return st;
-}
-
 static core_status require_id(const char *id, const char *what, core_err *err)
 {
     if (core_str_blank(id))
@@ -34,12 +14,11 @@ core_status stores_app_create_store(struct stores_app *app, const char *id, cons
                                     const char *location, core_err *err)
 {
     struct stores_store store = STORES_STORE_INIT;
-    enter("CreateStore");
     core_status st = stores_store_create(&store, id, name, location, err);
     if (!st)
         st = app->stores.save(app->stores.self, &store, err);
     stores_store_release(&store);
-    return leave("CreateStore", st, err);
+    return st;
 }
 
 /* Loads a store, applies change to it and saves it (enable/disable participation). */
@@ -58,16 +37,12 @@ static core_status change_participation(struct stores_app *app, const char *id,
 
 core_status stores_app_enable_participation(struct stores_app *app, const char *id, core_err *err)
 {
-    enter("EnableParticipation");
-    core_status st = change_participation(app, id, stores_store_enable_participation, err);
-    return leave("EnableParticipation", st, err);
+    return change_participation(app, id, stores_store_enable_participation, err);
 }
 
 core_status stores_app_disable_participation(struct stores_app *app, const char *id, core_err *err)
 {
-    enter("DisableParticipation");
-    core_status st = change_participation(app, id, stores_store_disable_participation, err);
-    return leave("DisableParticipation", st, err);
+    return change_participation(app, id, stores_store_disable_participation, err);
 }
 
 core_status stores_app_add_product(struct stores_app *app, const struct stores_add_product *cmd,
@@ -76,7 +51,6 @@ core_status stores_app_add_product(struct stores_app *app, const struct stores_a
     struct stores_store store = STORES_STORE_INIT;
     struct stores_product product = STORES_PRODUCT_INIT;
     core_status st;
-    enter("AddProduct");
     /* The book looks the store up first: a product of an unknown store is a 404, not a 400. */
     if (!(st = require_id(cmd->store_id, "store", err)) &&
         !(st = app->stores.find(app->stores.self, cmd->store_id, &store, err)) &&
@@ -85,16 +59,15 @@ core_status stores_app_add_product(struct stores_app *app, const struct stores_a
         st = app->products.add(app->products.self, &product, err);
     stores_product_release(&product);
     stores_store_release(&store);
-    return leave("AddProduct", st, err);
+    return st;
 }
 
 core_status stores_app_remove_product(struct stores_app *app, const char *id, core_err *err)
 {
     core_status st;
-    enter("RemoveProduct");
     if (!(st = require_id(id, "product", err)))
         st = app->products.remove(app->products.self, id, err);
-    return leave("RemoveProduct", st, err);
+    return st;
 }
 
 /* ---- queries ------------------------------------------------------------------------------ */
@@ -103,31 +76,28 @@ core_status stores_app_get_store(struct stores_app *app, const char *id, struct 
                                  core_err *err)
 {
     core_status st;
-    enter("GetStore");
     if (!(st = require_id(id, "store", err)))
         st = app->stores.find(app->stores.self, id, out, err);
     if (st)
         stores_store_release(out);
-    return leave("GetStore", st, err);
+    return st;
 }
 
 core_status stores_app_get_stores(struct stores_app *app, struct stores_store_list *out, core_err *err)
 {
-    enter("GetStores");
     core_status st = app->stores.find_all(app->stores.self, out, err);
     if (st)
         stores_store_list_release(out);
-    return leave("GetStores", st, err);
+    return st;
 }
 
 core_status stores_app_get_participating_stores(struct stores_app *app, struct stores_store_list *out,
                                                 core_err *err)
 {
-    enter("GetParticipatingStores");
     core_status st = app->participating.find_all(app->participating.self, out, err);
     if (st)
         stores_store_list_release(out);
-    return leave("GetParticipatingStores", st, err);
+    return st;
 }
 
 core_status stores_app_get_catalog(struct stores_app *app, const char *store_id,
@@ -135,7 +105,6 @@ core_status stores_app_get_catalog(struct stores_app *app, const char *store_id,
 {
     struct stores_store store = STORES_STORE_INIT;
     core_status st;
-    enter("GetCatalog");
     /* An unknown store answers 404 rather than an empty catalog (docs/ERRATA.md, D16). */
     if (!(st = require_id(store_id, "store", err)) &&
         !(st = app->stores.find(app->stores.self, store_id, &store, err)))
@@ -143,17 +112,16 @@ core_status stores_app_get_catalog(struct stores_app *app, const char *store_id,
     if (st)
         stores_product_list_release(out);
     stores_store_release(&store);
-    return leave("GetCatalog", st, err);
+    return st;
 }
 
 core_status stores_app_get_product(struct stores_app *app, const char *id, struct stores_product *out,
                                    core_err *err)
 {
     core_status st;
-    enter("GetProduct");
     if (!(st = require_id(id, "product", err)))
         st = app->products.find(app->products.self, id, out, err);
     if (st)
         stores_product_release(out);
-    return leave("GetProduct", st, err);
+    return st;
 }

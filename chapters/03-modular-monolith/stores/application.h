@@ -5,8 +5,8 @@
  * plug in fakes and the module plugs in PostgreSQL (stores/postgres.c). The stores module calls
  * no other module.
  *
- * Every command and query logs "--> Stores.X" on entry and "<-- Stores.X" on exit (with the error,
- * if any) at debug level, as the book's logging decorator does.
+ * Logging: the book's logging decorator ("-->" and "<--" records at debug level) is the core's:
+ * rpc_invoke() logs every call of the module's RPC methods (rpc.h, "Logging").
  *
  * Errors: domain rules give CORE_ERR_INVALID with the book's texts; an unknown store or product
  * gives CORE_ERR_NOT_FOUND "store <id> not found" / "product <id> not found"; a repository's

@@ -1,24 +1,6 @@
 /* handlers.c -- see handlers.h. */
 #include "baskets/domain_events.pb-c.h"
 #include "baskets/handlers.h"
-#include "log.h"
-
-#define COMP "baskets"
-
-/* The book's logging decorator for event handlers, entry and exit halves. */
-static void enter(const char *name)
-{
-    log_debug(COMP, "--> Baskets.%s", name);
-}
-
-static core_status leave(const char *name, core_status st, const core_err *err)
-{
-    if (st)
-        log_debug(COMP, "<-- Baskets.%s error=\"%s\"", name, err ? err->msg : core_status_text(st));
-    else
-        log_debug(COMP, "<-- Baskets.%s", name);
-    return st;
-}
 
 /* Rebuilds the checked-out basket the event describes into the INIT basket *b, for the ordering
  * port (which takes a basket, as it did in chapter 03). */
@@ -52,11 +34,10 @@ static core_status on_basket_checked_out(void *ud, const ddd_event *event, core_
     struct baskets_order_handlers *h = ud;
     struct baskets_basket b = BASKETS_BASKET_INIT;
     core_status st;
-    enter("OnBasketCheckedOut");
     if ((st = checked_out_basket(event, &b, err)) == CORE_OK)
         st = h->ordering.create_order(h->ordering.self, &b, err);
     baskets_basket_release(&b);
-    return leave("OnBasketCheckedOut", st, err);
+    return st;
 }
 
 core_status baskets_register_order_handlers(ddd_dispatcher *d, struct baskets_order_handlers *h, core_err *err)

@@ -16,8 +16,8 @@
  * An event without its aggregate id or with a payload of another type is CORE_ERR_INTERNAL (a
  * programming error: the domain always records both).
  *
- * Logging: each handler logs "--> Baskets.OnBasketCheckedOut" on entry and "<-- Baskets.On..."
- * (with the error, if any) on exit at debug level, like the book's logging decorator.
+ * Logging: the book's logging decorator ("-->" and "<--" records at debug level) is the core's: the
+ * dispatcher logs every call of a handler (ddd.h).
  *
  * Thread-safety: a struct baskets_order_handlers is read-only after set-up; the handler may run
  * on many threads at once if the port allows it (the RPC client does).

@@ -1,15 +1,11 @@
 /* depot/handlers.c -- see handlers.h. */
 #include "depot/domain_events.pb-c.h"
 #include "depot/handlers.h"
-#include "log.h"
-
-#define COMP "depot"
 
 static core_status on_shopping_list_completed(void *ud, const ddd_event *ev, core_err *err)
 {
     struct depot_order_handlers *h = ud;
     core_status st = CORE_OK;
-    log_debug(COMP, "--> Depot.OrderHandlers.OnShoppingListCompleted");
     if (!ddd_event_payload_is(ev, &depot__domain__shopping_list_completed__descriptor)) {
         st = core_err_set(err, CORE_ERR_INTERNAL, "event %s carries no %s payload",
                           ddd_event_name(ev),
@@ -22,11 +18,6 @@ static core_status on_shopping_list_completed(void *ud, const ddd_event *ev, cor
         else if ((st = h->orders.ready(h->orders.self, p->order_id, err)))
             core_err_wrap(err, "readying order %s", p->order_id);
     }
-    if (st)
-        log_debug(COMP, "<-- Depot.OrderHandlers.OnShoppingListCompleted status=%s error=\"%s\"",
-                  core_status_name(st), err ? err->msg : "");
-    else
-        log_debug(COMP, "<-- Depot.OrderHandlers.OnShoppingListCompleted");
     return st;
 }
 

@@ -14,8 +14,8 @@
  * problem, solved by the book in chapter 09). An event whose payload is not a
  * ShoppingListCompleted, or carries no order id, is CORE_ERR_INTERNAL.
  *
- * Logging: the handler logs "--> Depot.OrderHandlers.OnShoppingListCompleted" on entry and
- * "<-- ..." (with the error, if any) on exit at debug level, as the book's logging decorator.
+ * Logging: the book's logging decorator ("-->" and "<--" records at debug level) is the core's: the
+ * dispatcher logs every call of a handler (ddd.h).
  *
  * Ownership and thread-safety: the handler struct is caller storage (module.c's state) and must
  * outlive the dispatcher it is registered with; the handler keeps no state of its own and is as

@@ -1,25 +1,6 @@
 /* handlers.c -- see handlers.h. */
-#include "log.h"
 #include "ordering/domain_events.pb-c.h"
 #include "ordering/handlers.h"
-
-#define COMP "ordering"
-
-/* The book's logging decorator for event handlers: one line on entry, one on exit. */
-static void enter(const char *what)
-{
-    log_debug(COMP, "--> Ordering.%s", what);
-}
-
-static core_status leave(const char *what, core_status st, const core_err *err)
-{
-    if (st)
-        log_debug(COMP, "<-- Ordering.%s error=\"%s\"", what,
-                  err ? err->msg : core_status_text(st));
-    else
-        log_debug(COMP, "<-- Ordering.%s", what);
-    return st;
-}
 
 /* The order id of ev (its metadata "aggregate-id") and its payload, which must be a desc
  * message; both borrowed from ev. */
@@ -45,14 +26,13 @@ static core_status on_order_created(void *ud, const ddd_event *ev, core_err *err
     struct ordering_notification_handlers *h = ud;
     const ProtobufCMessage *msg = NULL;
     const char *order_id = NULL;
-    enter("NotificationHandlers.OnOrderCreated");
     core_status st =
         event_data(ev, &ordering__domain__order_created__descriptor, &order_id, &msg, err);
     if (st == CORE_OK) {
         const Ordering__Domain__OrderCreated *p = (const void *)msg;
         st = h->notifications.order_created(h->notifications.self, order_id, p->customer_id, err);
     }
-    return leave("NotificationHandlers.OnOrderCreated", st, err);
+    return st;
 }
 
 static core_status on_order_readied_notify(void *ud, const ddd_event *ev, core_err *err)
@@ -60,14 +40,13 @@ static core_status on_order_readied_notify(void *ud, const ddd_event *ev, core_e
     struct ordering_notification_handlers *h = ud;
     const ProtobufCMessage *msg = NULL;
     const char *order_id = NULL;
-    enter("NotificationHandlers.OnOrderReadied");
     core_status st =
         event_data(ev, &ordering__domain__order_readied__descriptor, &order_id, &msg, err);
     if (st == CORE_OK) {
         const Ordering__Domain__OrderReadied *p = (const void *)msg;
         st = h->notifications.order_ready(h->notifications.self, order_id, p->customer_id, err);
     }
-    return leave("NotificationHandlers.OnOrderReadied", st, err);
+    return st;
 }
 
 static core_status on_order_canceled(void *ud, const ddd_event *ev, core_err *err)
@@ -75,14 +54,13 @@ static core_status on_order_canceled(void *ud, const ddd_event *ev, core_err *er
     struct ordering_notification_handlers *h = ud;
     const ProtobufCMessage *msg = NULL;
     const char *order_id = NULL;
-    enter("NotificationHandlers.OnOrderCanceled");
     core_status st =
         event_data(ev, &ordering__domain__order_canceled__descriptor, &order_id, &msg, err);
     if (st == CORE_OK) {
         const Ordering__Domain__OrderCanceled *p = (const void *)msg;
         st = h->notifications.order_canceled(h->notifications.self, order_id, p->customer_id, err);
     }
-    return leave("NotificationHandlers.OnOrderCanceled", st, err);
+    return st;
 }
 
 #define NOTIFICATIONS "ordering.NotificationHandlers"
@@ -110,7 +88,6 @@ static core_status on_order_readied_invoice(void *ud, const ddd_event *ev, core_
     const ProtobufCMessage *msg = NULL;
     const char *order_id = NULL;
     char invoice_id[ORDERING_ID_SIZE] = "";
-    enter("InvoiceHandlers.OnOrderReadied");
     core_status st =
         event_data(ev, &ordering__domain__order_readied__descriptor, &order_id, &msg, err);
     if (st == CORE_OK) {
@@ -120,7 +97,7 @@ static core_status on_order_readied_invoice(void *ud, const ddd_event *ev, core_
     }
     if (st == CORE_OK)
         st = ordering_app_record_invoice(h->app, order_id, invoice_id, err);
-    return leave("InvoiceHandlers.OnOrderReadied", st, err);
+    return st;
 }
 
 core_status ordering_register_invoice_handlers(ddd_dispatcher *d,

@@ -25,8 +25,8 @@
  * is saved already at that point (the dual-write problem, solved by the book in chapter 09). An
  * event without an "aggregate-id" or with a payload of another type is CORE_ERR_INTERNAL.
  *
- * Logging: every handler logs "--> Ordering.<Handlers>.On<Event>" on entry and "<-- ..." (with
- * the error, if any) on exit at debug level, as the book's logging decorator does.
+ * Logging: the book's logging decorator ("-->" and "<--" records at debug level) is the core's: the
+ * dispatcher logs every call of a handler (ddd.h).
  *
  * Ownership and thread-safety: the handler structs are caller storage (module.c's state) and
  * must outlive the dispatcher they are registered with; the handlers keep no state of their own

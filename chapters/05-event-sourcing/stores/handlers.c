@@ -1,28 +1,8 @@
 /* stores/handlers.c -- see stores/handlers.h. */
 #include <string.h>
 
-#include "log.h"
 #include "stores/domain_events.pb-c.h"
 #include "stores/handlers.h"
-
-#define COMP "stores"
-
-/* The book's logging decorator for event handlers, entry and exit halves. */
-static void enter(const char *handlers, const ddd_event *event)
-{
-    log_debug(COMP, "--> Stores.%s.On(%s)", handlers, ddd_event_name(event));
-}
-
-static core_status leave(const char *handlers, const ddd_event *event, core_status st,
-                         const core_err *err)
-{
-    if (st)
-        log_debug(COMP, "<-- Stores.%s.On(%s) error=\"%s\"", handlers, ddd_event_name(event),
-                  err ? err->msg : core_status_text(st));
-    else
-        log_debug(COMP, "<-- Stores.%s.On(%s)", handlers, ddd_event_name(event));
-    return st;
-}
 
 /* The aggregate id of event, which must carry a payload of type desc: *id is borrowed from the
  * event. A missing id or another payload type is a programming error. */
@@ -75,9 +55,7 @@ static core_status mall_handle(struct stores_mall_repo *mall, const ddd_event *e
 
 static core_status on_mall_event(void *ud, const ddd_event *event, core_err *err)
 {
-    enter("Mall", event);
-    core_status st = mall_handle(ud, event, err);
-    return leave("Mall", event, st, err);
+    return mall_handle(ud, event, err);
 }
 
 core_status stores_register_mall_handlers(ddd_dispatcher *d, struct stores_mall_repo *mall,
@@ -131,9 +109,7 @@ static core_status catalog_handle(struct stores_catalog_repo *catalog, const ddd
 
 static core_status on_catalog_event(void *ud, const ddd_event *event, core_err *err)
 {
-    enter("Catalog", event);
-    core_status st = catalog_handle(ud, event, err);
-    return leave("Catalog", event, st, err);
+    return catalog_handle(ud, event, err);
 }
 
 core_status stores_register_catalog_handlers(ddd_dispatcher *d, struct stores_catalog_repo *catalog,

@@ -24,8 +24,8 @@
  * dual-write problem of chapter 09). An event without its aggregate id or with a payload of
  * another type is CORE_ERR_INTERNAL (a programming error: the domain always raises both).
  *
- * Logging: each handler logs "--> Stores.Mall.On(<event name>)" on entry and "<-- ..." (with the
- * error, if any) on exit at debug level, like the book's logging decorator.
+ * Logging: the book's logging decorator ("-->" and "<--" records at debug level) is the core's: the
+ * dispatcher logs every call of a handler (ddd.h).
  *
  * Thread-safety: the ports are borrowed read-only; the handlers may run on many threads at once
  * if the ports allow it (the PostgreSQL ones do).
