@@ -554,16 +554,8 @@ static core_status subscribe_impl(am_stream *s, const char *subject, const struc
                              sub->group, s->subs[i]->subject, subject);
     if (st == CORE_OK && s->closed)
         st = core_err_set(err, CORE_ERR_UNAVAILABLE, "stream %s is closed", s->name);
-    if (st == CORE_OK && s->n_subs == s->cap_subs) {
-        size_t cap = s->cap_subs ? 2 * s->cap_subs : 4;
-        am_sub **grown = core_realloc(s->subs, cap * sizeof *grown);
-        if (!grown)
-            st = core_err_set(err, CORE_ERR_NOMEM, "out of memory subscribing");
-        else {
-            s->subs = grown;
-            s->cap_subs = cap;
-        }
-    }
+    if (st == CORE_OK && core_array_grow(&s->subs, &s->cap_subs, s->n_subs + 1, sizeof *s->subs))
+        st = core_err_set(err, CORE_ERR_NOMEM, "out of memory subscribing");
     if (st == CORE_OK)
         s->subs[s->n_subs++] = sub;
     pthread_mutex_unlock(&s->mu);

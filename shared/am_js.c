@@ -347,16 +347,7 @@ static core_status js_subscribe(void *impl, const struct am_consumer_cfg *cc, am
     js->front = sub;
     core_strlcpy(js->group, cc->group, sizeof js->group);
     pthread_mutex_lock(&ji->mu);
-    bool room = ji->n_subs < ji->cap_subs;
-    if (!room) {
-        size_t cap = ji->cap_subs ? 2 * ji->cap_subs : 4;
-        struct js_sub **grown = core_realloc(ji->subs, cap * sizeof *grown);
-        if (grown) {
-            ji->subs = grown;
-            ji->cap_subs = cap;
-            room = true;
-        }
-    }
+    bool room = !core_array_grow(&ji->subs, &ji->cap_subs, ji->n_subs + 1, sizeof *ji->subs);
     pthread_mutex_unlock(&ji->mu);
     if (!room) {
         core_free(js);

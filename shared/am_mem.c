@@ -79,20 +79,6 @@ struct mem_token {
     uint64_t seq;
 };
 
-/* Grows *arr (elements of size sz) so that one more fits. */
-static bool grow(void **arr, size_t *cap, size_t n, size_t sz)
-{
-    if (n < *cap)
-        return true;
-    size_t ncap = *cap ? 2 * *cap : 8;
-    void *p = core_realloc(*arr, ncap * sz);
-    if (!p)
-        return false;
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
 static core_status nomem(core_err *err)
 {
     return core_err_set(err, CORE_ERR_NOMEM, "out of memory in the memory broker");
@@ -191,7 +177,7 @@ static core_status store(am_mem_broker *b, struct mem_stream *st, const char *su
             }
         }
     }
-    if (!grow((void **)&st->msgs, &st->cap_msgs, st->n_msgs, sizeof *st->msgs))
+    if (core_array_grow(&st->msgs, &st->cap_msgs, st->n_msgs + 1, sizeof *st->msgs))
         return nomem(err);
     struct mem_msg *m = core_calloc(1, sizeof *m);
     bool ok = m && (m->subject = core_strdup(subject)) != NULL &&
@@ -283,7 +269,7 @@ static long next_due(struct mem_stream *st, struct mem_consumer *c)
         c->next_seq++;
         if (!am_subject_matches(c->filter, m->subject))
             continue;
-        if (!grow((void **)&c->pending, &c->cap_pending, c->n_pending, sizeof *c->pending)) {
+        if (core_array_grow(&c->pending, &c->cap_pending, c->n_pending + 1, sizeof *c->pending)) {
             c->next_seq--; /* try again next time */
             return -1;
         }
@@ -374,8 +360,8 @@ static core_status mem_subscribe(void *impl, const struct am_consumer_cfg *cc, a
         rc = core_err_set(err, CORE_ERR_CONFLICT, "group %s already consumes %.128s", cc->group,
                           c->filter);
     } else if (!c) {
-        if (!grow((void **)&st->consumers, &st->cap_consumers, st->n_consumers,
-                  sizeof *st->consumers) ||
+        if (core_array_grow(&st->consumers, &st->cap_consumers, st->n_consumers + 1,
+                            sizeof *st->consumers) ||
             !(c = core_calloc(1, sizeof *c)) || !(c->group = core_strdup(cc->group)) ||
             !(c->filter = core_strdup(cc->filter_subject))) {
             if (c)
@@ -389,7 +375,7 @@ static core_status mem_subscribe(void *impl, const struct am_consumer_cfg *cc, a
     }
     if (rc == CORE_OK) {
         c->ack_wait_ms = cc->ack_wait_ms; /* "updated to these options" */
-        if (!grow((void **)&c->attach, &c->cap_attach, c->n_attach, sizeof *c->attach))
+        if (core_array_grow(&c->attach, &c->cap_attach, c->n_attach + 1, sizeof *c->attach))
             rc = nomem(err);
         else
             c->attach[c->n_attach++] = (struct mem_attach){mi, sub};
@@ -570,7 +556,7 @@ core_status am_mem_stream_new(am_stream **out, am_mem_broker *b, const char *nam
     pthread_mutex_lock(&b->mu);
     struct mem_stream *s = find_stream(b, name);
     if (!s) {
-        if (!grow((void **)&b->streams, &b->cap_streams, b->n_streams, sizeof *b->streams) ||
+        if (core_array_grow(&b->streams, &b->cap_streams, b->n_streams + 1, sizeof *b->streams) ||
             !(s = core_calloc(1, sizeof *s)) || !(s->name = core_strdup(name))) {
             core_free(s);
             s = NULL;

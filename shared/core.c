@@ -1,5 +1,7 @@
 /* core.c -- status texts, error detail, counted allocation, UUIDs. See core.h. */
+#include <assert.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -226,6 +228,143 @@ long core_alloc_live(void)
 void core_alloc_fail_after(long n)
 {
     atomic_store(&fail_budget, n);
+}
+
+/* ---- growable arrays and buffers --------------------------------------------------------------- */
+
+core_status core_array_grow(void *items, size_t *cap, size_t needed, size_t elem_size)
+{
+    assert(items && cap && elem_size > 0);
+    void *old;
+    memcpy(&old, items, sizeof old); /* items points at a T *: read it as bytes, not as a void * */
+    if (!old)
+        *cap = 0; /* a NULL array has no room, whatever *cap says (e.g. after a move) */
+    if (needed <= *cap)
+        return CORE_OK;
+    size_t max = SIZE_MAX / elem_size; /* the most elements a size_t can measure */
+    if (needed > max)
+        return CORE_ERR_NOMEM;
+    size_t ncap = *cap < 4 ? 8 : *cap <= max / 2 ? *cap * 2 : max;
+    if (ncap < needed)
+        ncap = needed;
+    void *grown = core_realloc(old, ncap * elem_size);
+    if (!grown)
+        return CORE_ERR_NOMEM;
+    memcpy(items, &grown, sizeof grown); /* and written back the same way */
+    *cap = ncap;
+    return CORE_OK;
+}
+
+#define CORE_BUF_MIN 64 /* the first allocation of a buffer, in bytes */
+
+void core_buf_init(struct core_buf *b)
+{
+    *b = (struct core_buf)CORE_BUF_INIT;
+}
+
+void core_buf_release(struct core_buf *b)
+{
+    core_free(b->buf);
+    core_buf_init(b);
+}
+
+void core_buf_reset(struct core_buf *b)
+{
+    b->failed = false;
+    b->len = 0;
+    if (b->buf)
+        b->buf[0] = '\0';
+}
+
+core_status core_buf_grow(struct core_buf *b, size_t extra)
+{
+    if (b->failed)
+        return CORE_ERR_NOMEM;
+    if (extra > SIZE_MAX - b->len - 1) {
+        b->failed = true;
+        return CORE_ERR_NOMEM;
+    }
+    size_t needed = b->len + extra + 1; /* + the NUL */
+    if (needed <= b->cap)
+        return CORE_OK;
+    if (needed < CORE_BUF_MIN)
+        needed = CORE_BUF_MIN;
+    bool first = b->cap == 0;
+    if (core_array_grow(&b->buf, &b->cap, needed, 1)) {
+        b->failed = true;
+        return CORE_ERR_NOMEM;
+    }
+    if (first)
+        b->buf[0] = '\0';
+    return CORE_OK;
+}
+
+void core_buf_set_len(struct core_buf *b, size_t len)
+{
+    assert(len < b->cap || (len == 0 && b->cap == 0));
+    b->len = len;
+    if (b->buf)
+        b->buf[len] = '\0';
+}
+
+core_status core_buf_add(struct core_buf *b, const void *data, size_t n)
+{
+    if (core_buf_grow(b, n))
+        return CORE_ERR_NOMEM;
+    if (n > 0)
+        memcpy(b->buf + b->len, data, n);
+    core_buf_set_len(b, b->len + n);
+    return CORE_OK;
+}
+
+core_status core_buf_add_str(struct core_buf *b, const char *s)
+{
+    return core_buf_add(b, s, strlen(s));
+}
+
+core_status core_buf_add_fmt(struct core_buf *b, const char *fmt, ...)
+{
+    if (b->failed)
+        return CORE_ERR_NOMEM;
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    /* first into the room there is; when that is too small, grow by what it needs and again */
+    size_t room = b->cap - b->len; /* cap > len once allocated, both 0 before */
+    int n = vsnprintf(room ? b->buf + b->len : NULL, room, fmt, ap);
+    core_status st = CORE_OK;
+    if (n < 0) {
+        b->failed = true; /* a conversion the C library refuses (EILSEQ): nothing fits */
+        st = CORE_ERR_INTERNAL;
+    } else if ((size_t)n >= room && (st = core_buf_grow(b, (size_t)n)) == CORE_OK) {
+        vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, again);
+    }
+    va_end(again);
+    va_end(ap);
+    if (st == CORE_OK)
+        core_buf_set_len(b, b->len + (size_t)n);
+    else if (b->buf)
+        b->buf[b->len] = '\0'; /* the part written into the old room is not added */
+    return st;
+}
+
+const char *core_buf_str(const struct core_buf *b)
+{
+    return b->buf ? b->buf : "";
+}
+
+char *core_buf_detach(struct core_buf *b, size_t *len)
+{
+    if (!b->failed && !b->buf)
+        core_buf_grow(b, 0);
+    char *text = b->failed ? NULL : b->buf;
+    if (text && len)
+        *len = b->len;
+    if (text)
+        core_buf_init(b);
+    else
+        core_buf_release(b);
+    return text;
 }
 
 bool core_strlcpy(char *dst, const char *src, size_t dst_size)

@@ -17,8 +17,11 @@
  *
  * Allocation: every allocation of the project goes through core_malloc() and friends so tests can
  * count live allocations (leak checks) and make the Nth allocation fail (failure injection).
+ * Memory that grows as it fills goes through core_array_grow() (arrays) and struct core_buf
+ * (strings and byte buffers).
  *
- * Thread-safety: everything here is thread-safe. The failure-injection knob is global and meant for
+ * Thread-safety: everything here is thread-safe, except that one array or core_buf must not be
+ * changed by two threads at once. The failure-injection knob is global and meant for
  * single-threaded unit tests.
  *
  * Include order: system headers first, then project headers (core.h pulls in banned.h, which
@@ -129,6 +132,81 @@ long core_alloc_live(void);
 /* Failure injection for tests: the next `n` allocations succeed, every later one fails, until
  * core_alloc_fail_after(-1) switches it off. */
 void core_alloc_fail_after(long n);
+
+/* ---- growable arrays and buffers ----------------------------------------------------------
+ * The one way the project grows memory as it fills it (no hand-written core_realloc doubling).
+ * Both fail only for lack of memory, so they take no core_err: the caller says what it was doing
+ * (core_err_nomem(), or a message of its own). */
+
+/* Makes room for at least `needed` elements of elem_size bytes in an array. items is the address
+ * of the array's pointer (a T ** passed as void *; the pointer is NULL or from core_malloc & co)
+ * and *cap its allocated size in elements. When needed > *cap the array is reallocated to
+ * max(needed, 2 * *cap, 8) elements and *cap updated; the elements already there are kept, the
+ * new ones are uninitialised. needed <= *cap is a no-op. On CORE_ERR_NOMEM (also when the size
+ * would overflow a size_t) *items and *cap are unchanged. A *cap below the number of elements
+ * really allocated (e.g. 0 for an array from core_calloc) is safe: it only reallocates sooner;
+ * and a NULL *items counts as no room whatever *cap says (*cap is set to 0 first, also when
+ * the growth then fails).
+ *     if (core_array_grow(&l->items, &l->cap, l->len + 1, sizeof *l->items))
+ *         return core_err_nomem(err);
+ *     l->items[l->len++] = item; */
+core_status core_array_grow(void *items, size_t *cap, size_t needed, size_t elem_size);
+
+/* A byte string that grows as it is added to: the project's string builder. Caller storage,
+ * CORE_BUF_INIT (or core_buf_init()) before use, core_buf_release() or core_buf_detach() after.
+ *   - buf holds len bytes followed by a NUL once anything was allocated (buf is NULL before:
+ *     read the text with core_buf_str(), which is "" then); the bytes may contain NULs.
+ *   - Failure is sticky: an addition that cannot allocate returns CORE_ERR_NOMEM and marks the
+ *     buffer failed; from then on every addition does nothing and returns CORE_ERR_NOMEM, and
+ *     core_buf_detach() gives NULL. So a builder may add many times and check once, at the end
+ *     (core_buf_detach() or b->failed), or check every call. core_buf_reset() clears it.
+ * Thread-safety: none; one buffer belongs to one thread at a time. */
+struct core_buf {
+    char *buf;   /* core_malloc'd, or NULL before the first allocation */
+    size_t len;  /* bytes in use, not counting the NUL after them */
+    size_t cap;  /* bytes allocated (0 = none) */
+    bool failed; /* an allocation failed: additions are no-ops until core_buf_reset() */
+};
+/* clang-format off */
+#define CORE_BUF_INIT {NULL, 0, 0, false}
+/* clang-format on */
+
+void core_buf_init(struct core_buf *b);
+
+/* Frees the memory and makes b empty again (as core_buf_init()); the buffer may be used again. */
+void core_buf_release(struct core_buf *b);
+
+/* Empties b but keeps its memory for reuse, and clears a failure. */
+void core_buf_reset(struct core_buf *b);
+
+/* Makes room for `extra` more bytes after len (and the NUL after them), for a caller that writes
+ * into buf + len itself (e.g. recv()) and then calls core_buf_set_len(). */
+core_status core_buf_grow(struct core_buf *b, size_t extra);
+
+/* Sets len (at most cap - 1: within what was allocated) and writes the NUL after it; for bytes
+ * written straight into buf after core_buf_grow(), or to cut the text shorter. */
+void core_buf_set_len(struct core_buf *b, size_t len);
+
+/* Appends n bytes of data (n 0: nothing to do; data may then be NULL). */
+core_status core_buf_add(struct core_buf *b, const void *data, size_t n);
+
+/* Appends the string s. */
+core_status core_buf_add_str(struct core_buf *b, const char *s);
+
+/* Appends printf-style text. A conversion the C library refuses (vsnprintf() < 0, e.g. a wide
+ * string that has no multibyte form) marks b failed like a lack of memory, but returns
+ * CORE_ERR_INTERNAL. */
+core_status core_buf_add_fmt(struct core_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The text so far; "" when nothing was added. Borrowed from b, valid until its next change. */
+const char *core_buf_str(const struct core_buf *b);
+
+/* Hands the text over: returns it NUL-terminated (caller frees with core_free(); "" when nothing
+ * was added) and stores its length in *len (len may be NULL); b is empty afterwards, as after
+ * core_buf_release(). NULL (and b released) when b failed or the allocation of an empty text
+ * fails. */
+char *core_buf_detach(struct core_buf *b, size_t *len);
 
 /* Bounded string copy that always terminates dst (dst_size > 0). Returns true when all of src
  * fit. The project's replacement for strcpy/strncpy. */

@@ -139,16 +139,10 @@ core_status ddd_event_restore(ddd_event *ev, const char *id, struct timespec occ
 
 core_status ddd_event_list_push(struct ddd_event_list *list, ddd_event **event, core_err *err)
 {
-    if (list->n == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 4;
-        ddd_event **items = core_realloc(list->items, cap * sizeof *items);
-        if (!items) {
-            ddd_event_free(*event);
-            *event = NULL;
-            return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-        }
-        list->items = items;
-        list->cap = cap;
+    if (core_array_grow(&list->items, &list->cap, list->n + 1, sizeof *list->items)) {
+        ddd_event_free(*event);
+        *event = NULL;
+        return core_err_nomem(err);
     }
     list->items[list->n++] = *event;
     *event = NULL;
@@ -200,14 +194,8 @@ core_status ddd_aggregate_add_event(struct ddd_aggregate *agg, const char *event
 core_status ddd_aggregate_take_events(struct ddd_aggregate *agg, struct ddd_event_list *out, core_err *err)
 {
     /* Reserve first so that the hand-over itself cannot fail half-way. */
-    if (out->cap - out->n < agg->events.n) {
-        size_t cap = out->n + agg->events.n;
-        ddd_event **items = core_realloc(out->items, cap * sizeof *items);
-        if (!items)
-            return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-        out->items = items;
-        out->cap = cap;
-    }
+    if (core_array_grow(&out->items, &out->cap, out->n + agg->events.n, sizeof *out->items))
+        return core_err_nomem(err);
     for (size_t i = 0; i < agg->events.n; i++)
         out->items[out->n++] = agg->events.items[i];
     agg->events.n = 0;
@@ -257,14 +245,8 @@ void ddd_dispatcher_free(ddd_dispatcher *d)
 core_status ddd_dispatcher_subscribe(ddd_dispatcher *d, const char *event_name, const char *label,
                                      ddd_handler_fn fn, void *ud, core_err *err)
 {
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        struct subscription *subs = core_realloc(d->subs, cap * sizeof *subs);
-        if (!subs)
-            return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-        d->subs = subs;
-        d->cap = cap;
-    }
+    if (core_array_grow(&d->subs, &d->cap, d->n + 1, sizeof *d->subs))
+        return core_err_nomem(err);
     char *name = core_strdup(event_name);
     if (!name)
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory");

@@ -127,14 +127,8 @@ core_status es_registry_add(es_registry *reg, const char *name,
                             "registry: a name and a message type are required");
     if (es_registry_lookup(reg, name))
         return core_err_set(err, CORE_ERR_CONFLICT, "%s is already registered", name);
-    if (reg->n == reg->cap) {
-        size_t cap = reg->cap ? reg->cap * 2 : 16;
-        struct reg_entry *items = core_realloc(reg->items, cap * sizeof *items);
-        if (!items)
-            return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-        reg->items = items;
-        reg->cap = cap;
-    }
+    if (core_array_grow(&reg->items, &reg->cap, reg->n + 1, sizeof *reg->items))
+        return core_err_nomem(err);
     char *copy = core_strdup(name);
     if (!copy)
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
@@ -631,13 +625,9 @@ core_status es_repo_save_in(es_repo *repo, pg_conn *tx, void *entity, struct ddd
         return core_err_set(err, CORE_ERR_INVALID, "cannot save a %s without an id", type->name);
     /* Make room in *saved before the append, so nothing can fail between the append and the
      * hand-over. An empty *saved takes the pending list as it is (no allocation). */
-    if (saved->n > 0 && saved->cap - saved->n < n) {
-        ddd_event **items = core_realloc(saved->items, (saved->n + n) * sizeof *items);
-        if (!items)
-            return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-        saved->items = items;
-        saved->cap = saved->n + n;
-    }
+    if (saved->n > 0 &&
+        core_array_grow(&saved->items, &saved->cap, saved->n + n, sizeof *saved->items))
+        return core_err_nomem(err);
     core_status st = es_store_append_in(repo->store, tx, type->name, agg->base.id, agg->version,
                                         pending->items, n, err);
     if (st)

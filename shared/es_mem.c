@@ -83,14 +83,8 @@ static struct mem_stream *find_or_add_stream(struct mem_store *m, const char *na
     struct mem_stream *s = find_stream(m, name, id);
     if (s)
         return s;
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 8;
-        struct mem_stream **streams = core_realloc(m->streams, cap * sizeof *streams);
-        if (!streams)
-            return NULL;
-        m->streams = streams;
-        m->cap = cap;
-    }
+    if (core_array_grow(&m->streams, &m->cap, m->n + 1, sizeof *m->streams))
+        return NULL;
     s = core_calloc(1, sizeof *s);
     if (!s || !(s->name = core_strdup(name)) || !(s->id = core_strdup(id))) {
         mem_stream_free(s);
@@ -130,15 +124,8 @@ static core_status mem_append(void *impl, const char *stream_name, const char *s
         st = es_store_conflict(err, stream_name, stream_id, expected_version, stored);
     } else if (!(s = find_or_add_stream(m, stream_name, stream_id))) {
         st = core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-    } else if (s->cap - s->n < n) {
-        size_t cap = s->n + n > 2 * s->cap ? s->n + n : 2 * s->cap;
-        struct mem_event *events = core_realloc(s->events, cap * sizeof *events);
-        if (events) {
-            s->events = events;
-            s->cap = cap;
-        } else {
-            st = core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-        }
+    } else if (core_array_grow(&s->events, &s->cap, s->n + n, sizeof *s->events)) {
+        st = core_err_nomem(err);
     }
     if (!st) {
         memcpy(s->events + s->n, copies, n * sizeof *copies);

@@ -210,8 +210,7 @@ void httpc_free(httpc *c)
 struct exchange {
     httpc *c;
     int fd;
-    char *buf; /* raw response bytes */
-    size_t len, cap;
+    struct core_buf rx; /* raw response bytes: at most HTTPC_MAX_RESPONSE + 1 */
     bool stale;      /* failed before anything of the response arrived: retry may help */
     bool sent_all;   /* the whole request went out */
     bool received;   /* some response bytes arrived (a 1xx head dropped from buf counts too) */
@@ -253,27 +252,27 @@ static core_status send_request(struct exchange *x, const char *data, size_t len
     return CORE_OK;
 }
 
-/* Reads more bytes into x->buf. *eof set when the peer closed (or reset) the connection. */
+/* Reads more bytes into x->rx. *eof set when the peer closed (or reset) the connection. */
 static core_status fill(struct exchange *x, bool *eof, core_err *err)
 {
     *eof = false;
-    if (x->len == x->cap) {
-        if (x->cap >= HTTPC_MAX_RESPONSE + 1)
-            return core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes", x->c->where,
-                                HTTPC_MAX_RESPONSE);
-        size_t ncap = x->cap ? x->cap * 2 : 4096;
-        if (ncap > HTTPC_MAX_RESPONSE + 1)
-            ncap = HTTPC_MAX_RESPONSE + 1;
-        char *grown = core_realloc(x->buf, ncap);
-        if (!grown)
+    size_t left = HTTPC_MAX_RESPONSE + 1 - x->rx.len; /* one byte more than a response may have */
+    if (left == 0)
+        return core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes", x->c->where,
+                            HTTPC_MAX_RESPONSE);
+    size_t room = x->rx.cap ? x->rx.cap - x->rx.len - 1 : 0; /* - the NUL */
+    if (room == 0) {
+        size_t more = x->rx.len > 4096 ? x->rx.len : 4096; /* double it */
+        if (core_buf_grow(&x->rx, more < left ? more : left))
             return core_err_set(err, CORE_ERR_NOMEM, "out of memory reading a response from %s", x->c->where);
-        x->buf = grown;
-        x->cap = ncap;
+        room = x->rx.cap - x->rx.len - 1;
     }
+    if (room > left)
+        room = left;
     for (;;) {
-        ssize_t n = recv(x->fd, x->buf + x->len, x->cap - x->len, 0);
+        ssize_t n = recv(x->fd, x->rx.buf + x->rx.len, room, 0);
         if (n > 0) {
-            x->len += (size_t)n;
+            core_buf_set_len(&x->rx, x->rx.len + (size_t)n);
             x->received = true;
             return CORE_OK;
         }
@@ -294,10 +293,10 @@ static core_status fill(struct exchange *x, bool *eof, core_err *err)
     }
 }
 
-/* Makes sure x->buf holds at least `upto` bytes. */
+/* Makes sure x->rx holds at least `upto` bytes. */
 static core_status need(struct exchange *x, size_t upto, const char *what, core_err *err)
 {
-    while (x->len < upto) {
+    while (x->rx.len < upto) {
         bool eof;
         if (upto > HTTPC_MAX_RESPONSE)
             return core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes", x->c->where,
@@ -316,15 +315,15 @@ static core_status read_line(struct exchange *x, size_t from, size_t *eol, core_
 {
     size_t scanned = from;
     for (;;) {
-        for (; scanned + 1 < x->len; scanned++) {
-            if (x->buf[scanned] == '\r' && x->buf[scanned + 1] == '\n') {
+        for (; scanned + 1 < x->rx.len; scanned++) {
+            if (x->rx.buf[scanned] == '\r' && x->rx.buf[scanned + 1] == '\n') {
                 *eol = scanned;
                 return CORE_OK;
             }
         }
-        if (x->len - from > MAX_LINE)
+        if (x->rx.len - from > MAX_LINE)
             return core_err_set(err, CORE_ERR_IO, "malformed chunked response from %s (line too long)", x->c->where);
-        core_status st = need(x, x->len + 1, "a chunked body", err);
+        core_status st = need(x, x->rx.len + 1, "a chunked body", err);
         if (st != CORE_OK)
             return st;
     }
@@ -343,13 +342,13 @@ static core_status read_head(struct exchange *x, size_t *hdr_len, core_err *err)
 {
     size_t scanned = 0;
     for (;;) {
-        const char *end = find_crlfcrlf(x->buf, x->len, scanned);
+        const char *end = find_crlfcrlf(x->rx.buf, x->rx.len, scanned);
         if (end) {
-            *hdr_len = (size_t)(end - x->buf) + 4;
+            *hdr_len = (size_t)(end - x->rx.buf) + 4;
             return CORE_OK;
         }
-        scanned = x->len > 3 ? x->len - 3 : 0;
-        if (x->len > MAX_HEADER_BLOCK)
+        scanned = x->rx.len > 3 ? x->rx.len - 3 : 0;
+        if (x->rx.len > MAX_HEADER_BLOCK)
             return core_err_set(err, CORE_ERR_TOO_LARGE, "response header from %s larger than %d bytes", x->c->where,
                                 MAX_HEADER_BLOCK);
         bool eof;
@@ -481,8 +480,8 @@ static int hexval(char ch)
     return -1;
 }
 
-/* Decodes a chunked body starting at x->buf[start] in place. On OK *body_len is the decoded length
- * (stored at x->buf[start]) and *end the offset just after the last trailer line. */
+/* Decodes a chunked body starting at x->rx.buf[start] in place. On OK *body_len is the decoded length
+ * (stored at x->rx.buf[start]) and *end the offset just after the last trailer line. */
 static core_status read_chunked(struct exchange *x, size_t start, size_t *body_len, size_t *end, core_err *err)
 {
     size_t w = start, p = start;
@@ -493,13 +492,13 @@ static core_status read_chunked(struct exchange *x, size_t start, size_t *body_l
             return st;
         unsigned long long size = 0;
         size_t i = p, digits = 0;
-        for (; i < eol && hexval(x->buf[i]) >= 0; i++, digits++) {
+        for (; i < eol && hexval(x->rx.buf[i]) >= 0; i++, digits++) {
             if (digits >= 8)
                 return core_err_set(err, CORE_ERR_TOO_LARGE, "chunk from %s larger than %u bytes", x->c->where,
                                     HTTPC_MAX_RESPONSE);
-            size = size * 16 + (unsigned)hexval(x->buf[i]);
+            size = size * 16 + (unsigned)hexval(x->rx.buf[i]);
         }
-        if (digits == 0 || (i < eol && x->buf[i] != ';' && x->buf[i] != ' ' && x->buf[i] != '\t'))
+        if (digits == 0 || (i < eol && x->rx.buf[i] != ';' && x->rx.buf[i] != ' ' && x->rx.buf[i] != '\t'))
             return core_err_set(err, CORE_ERR_IO, "malformed chunk size from %s", x->c->where);
         p = eol + 2;
         if (size == 0)
@@ -510,10 +509,10 @@ static core_status read_chunked(struct exchange *x, size_t start, size_t *body_l
         st = need(x, p + (size_t)size + 2, "a chunked body", err);
         if (st != CORE_OK)
             return st;
-        memmove(x->buf + w, x->buf + p, (size_t)size);
+        memmove(x->rx.buf + w, x->rx.buf + p, (size_t)size);
         w += (size_t)size;
         p += (size_t)size;
-        if (x->buf[p] != '\r' || x->buf[p + 1] != '\n')
+        if (x->rx.buf[p] != '\r' || x->rx.buf[p + 1] != '\n')
             return core_err_set(err, CORE_ERR_IO, "malformed chunk from %s (no CRLF after the data)", x->c->where);
         p += 2;
     }
@@ -546,7 +545,7 @@ static core_status read_response(struct exchange *x, bool head_request, struct h
         st = read_head(x, &hdr_len, err);
         if (st != CORE_OK)
             return st;
-        st = parse_head(x->c, x->buf, hdr_len, &h, err);
+        st = parse_head(x->c, x->rx.buf, hdr_len, &h, err);
         if (st != CORE_OK)
             return st;
         if (h.status >= 200)
@@ -554,8 +553,8 @@ static core_status read_response(struct exchange *x, bool head_request, struct h
         /* 1xx interim response: drop it and read the next head */
         core_free(h.headers);
         h.headers = NULL;
-        memmove(x->buf, x->buf + hdr_len, x->len - hdr_len);
-        x->len -= hdr_len;
+        memmove(x->rx.buf, x->rx.buf + hdr_len, x->rx.len - hdr_len);
+        core_buf_set_len(&x->rx, x->rx.len - hdr_len);
     }
 
     body_start = hdr_len;
@@ -579,8 +578,8 @@ static core_status read_response(struct exchange *x, bool head_request, struct h
             if (st != CORE_OK || eof)
                 break;
         }
-        body_len = x->len - hdr_len;
-        end = x->len;
+        body_len = x->rx.len - hdr_len;
+        end = x->rx.len;
     }
     if (st != CORE_OK) {
         core_free(h.headers);
@@ -588,15 +587,13 @@ static core_status read_response(struct exchange *x, bool head_request, struct h
     }
 
     bool keep = h.minor == 1 ? !h.conn_close : h.conn_keep_alive;
-    *reusable = keep && !until_eof && x->sent_all && x->len == end;
+    *reusable = keep && !until_eof && x->sent_all && x->rx.len == end;
 
-    memmove(x->buf, x->buf + body_start, body_len);
-    x->buf[body_len] = '\0'; /* body_start > 0, so there is room */
+    memmove(x->rx.buf, x->rx.buf + body_start, body_len);
+    core_buf_set_len(&x->rx, body_len);
     resp->status = h.status;
-    resp->body = x->buf;
-    resp->body_len = body_len;
+    resp->body = core_buf_detach(&x->rx, &resp->body_len); /* not NULL: the head was read into it */
     resp->headers = h.headers;
-    x->buf = NULL;
     return CORE_OK;
 }
 
@@ -618,28 +615,23 @@ static core_status build_request(const httpc *c, const char *method, const char 
         return core_err_set(err, CORE_ERR_INVALID, "httpc_request: invalid method or path");
     if (body_len > 0 && !body)
         return core_err_set(err, CORE_ERR_INVALID, "httpc_request: body_len without a body");
-    size_t size = strlen(method) + strlen(path) + strlen(c->where) + 64;
+    size_t size = strlen(method) + strlen(path) + strlen(c->where) + 100 + body_len;
     for (size_t i = 0; extra_headers && extra_headers[i]; i++) {
         if (has_ctl(extra_headers[i]) || !strchr(extra_headers[i], ':'))
             return core_err_set(err, CORE_ERR_INVALID, "httpc_request: malformed header \"%s\"", extra_headers[i]);
         size += strlen(extra_headers[i]) + 2;
     }
-    bool with_length = body_len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-                       strcmp(method, "PATCH") == 0;
-    size += 40 + body_len;
-    char *buf = core_malloc(size);
-    if (!buf)
-        return core_err_set(err, CORE_ERR_NOMEM, "out of memory building a request to %s", c->where);
-    size_t n = (size_t)snprintf(buf, size, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, c->where);
+    struct core_buf b = CORE_BUF_INIT;
+    core_buf_grow(&b, size); /* all in one allocation; a failure shows at core_buf_detach() */
+    core_buf_add_fmt(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, c->where);
     for (size_t i = 0; extra_headers && extra_headers[i]; i++)
-        n += (size_t)snprintf(buf + n, size - n, "%s\r\n", extra_headers[i]);
-    if (with_length)
-        n += (size_t)snprintf(buf + n, size - n, "Content-Length: %zu\r\n", body_len);
-    n += (size_t)snprintf(buf + n, size - n, "\r\n");
-    if (body_len)
-        memcpy(buf + n, body, body_len);
-    *out = buf;
-    *out_len = n + body_len;
+        core_buf_add_fmt(&b, "%s\r\n", extra_headers[i]);
+    if (body_len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)
+        core_buf_add_fmt(&b, "Content-Length: %zu\r\n", body_len);
+    core_buf_add_str(&b, "\r\n");
+    core_buf_add(&b, body, body_len);
+    if (!(*out = core_buf_detach(&b, out_len)))
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory building a request to %s", c->where);
     return CORE_OK;
 }
 
@@ -669,7 +661,7 @@ core_status httpc_request(httpc *c, const char *method, const char *path, const 
         st = send_request(&x, req, req_len, &local);
         if (st == CORE_OK)
             st = read_response(&x, head_request, resp, &reusable, &local);
-        core_free(x.buf);
+        core_buf_release(&x.rx);
         if (st == CORE_OK && reusable)
             give_back(c, x.fd);
         else

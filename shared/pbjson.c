@@ -1674,37 +1674,21 @@ core_status pbjson_to_json(const ProtobufCMessage *msg, json_t **out, core_err *
 
 /* ==== serialiser =============================================================================== */
 
+/* The text goes into a core_buf, whose failure is sticky: the writers add without checking and
+ * pbjson_dump() checks once, at the end. */
 struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool failed;
-    bool too_deep; /* a value nested deeper than PBJSON_MAX_DEPTH: nothing is written */
+    struct core_buf text;
+    bool too_deep; /* a value nested deeper than PBJSON_MAX_DEPTH: nothing more is written */
 };
 
 static void sb_add(struct sbuf *b, const char *s, size_t n)
 {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = core_realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    core_buf_add(&b->text, s, n);
 }
 
 static void sb_str(struct sbuf *b, const char *s)
 {
-    sb_add(b, s, strlen(s));
+    core_buf_add_str(&b->text, s);
 }
 
 static void dump_string(struct sbuf *b, const char *s, size_t n)
@@ -1738,8 +1722,10 @@ static void dump_string(struct sbuf *b, const char *s, size_t n)
 static void dump_value(struct sbuf *b, const json_t *j, int depth)
 {
     char buf[64];
+    if (b->too_deep)
+        return;
     if ((json_is_object(j) || json_is_array(j)) && depth >= PBJSON_MAX_DEPTH) {
-        b->too_deep = b->failed = true;
+        b->too_deep = true;
         return;
     }
     switch (json_typeof(j)) {
@@ -1793,21 +1779,18 @@ static void dump_value(struct sbuf *b, const json_t *j, int depth)
 
 core_status pbjson_dump(const json_t *json, char **out, size_t *out_len, core_err *err)
 {
-    struct sbuf b = {0};
+    struct sbuf b = {CORE_BUF_INIT, false};
     if (!json)
         return core_err_set(err, CORE_ERR_INVALID, "no JSON value to serialise");
     dump_value(&b, json, 0);
     if (b.too_deep) {
-        core_free(b.p);
+        core_buf_release(&b.text);
         return core_err_set(err, CORE_ERR_INVALID, "JSON nested deeper than %d levels", PBJSON_MAX_DEPTH);
     }
-    if (b.failed) {
-        core_free(b.p);
+    char *text = core_buf_detach(&b.text, out_len);
+    if (!text)
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory serialising JSON");
-    }
-    *out = b.p;
-    if (out_len)
-        *out_len = b.len;
+    *out = text;
     return CORE_OK;
 }
 

@@ -24,7 +24,7 @@ struct svc_entry {
 
 struct rpc_registry {
     struct svc_entry *svcs;
-    size_t n;
+    size_t n, cap;
 };
 
 struct rpc_client {
@@ -90,12 +90,10 @@ core_status rpc_registry_add(rpc_registry *reg, const ProtobufCServiceDescriptor
         }
         fns[idx] = methods[i].fn;
     }
-    struct svc_entry *grown = core_realloc(reg->svcs, (reg->n + 1) * sizeof *grown);
-    if (!grown) {
+    if (core_array_grow(&reg->svcs, &reg->cap, reg->n + 1, sizeof *reg->svcs)) {
         core_free(fns);
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory registering %s", svc->name);
     }
-    reg->svcs = grown;
     reg->svcs[reg->n++] = (struct svc_entry){svc, fns, ud};
     return CORE_OK;
 }

@@ -137,14 +137,8 @@ struct run {
 
 static bool samples_add(struct samples *s, double us)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        uint32_t *p = core_realloc(s->us, cap * sizeof *p);
-        if (!p)
-            return false;
-        s->us = p;
-        s->cap = cap;
-    }
+    if (core_array_grow(&s->us, &s->cap, s->n + 1, sizeof *s->us))
+        return false;
     s->us[s->n++] = us < 0 ? 0 : us > 4e9 ? UINT32_MAX : (uint32_t)us;
     return true;
 }

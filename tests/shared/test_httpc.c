@@ -504,6 +504,59 @@ static void test_size_cap_over_chunks(void **state)
     assert_int_equal(core_alloc_live(), live);
 }
 
+/* A response delimited by the server's close, of exactly until_close_total bytes (head included). */
+static size_t until_close_total;
+static const char until_close_head[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
+
+static void script_until_close_sized(struct raw_srv *s)
+{
+    int fd = srv_accept(s);
+    if (fd < 0)
+        return;
+    if (srv_read_request(s, fd)) {
+        size_t head = strlen(until_close_head);
+        char *all = malloc(until_close_total + 1);
+        memcpy(all, until_close_head, head);
+        memset(all + head, 'y', until_close_total - head);
+        all[until_close_total] = '\0';
+        srv_write(fd, all);
+        free(all);
+    }
+    close(fd);
+}
+
+/* The cap is on the whole response: HTTPC_MAX_RESPONSE bytes are read, one more is refused. */
+static void test_size_cap_is_exact(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    size_t head = strlen(until_close_head);
+    for (size_t extra = 0; extra < 2; extra++) {
+        until_close_total = HTTPC_MAX_RESPONSE + extra;
+        struct raw_srv s;
+        srv_start(&s, script_until_close_sized);
+        httpc *c = client(s.port, 5000);
+        struct httpc_response resp = HTTPC_RESPONSE_INIT;
+        core_err err = CORE_ERR_INIT;
+        core_status st = httpc_request(c, "GET", "/", NULL, NULL, 0, &resp, &err);
+        if (extra == 0) {
+            assert_int_equal(st, CORE_OK);
+            assert_int_equal(resp.status, 200);
+            assert_int_equal(resp.body_len, HTTPC_MAX_RESPONSE - head);
+            assert_int_equal(resp.body[0], 'y');
+            assert_int_equal(resp.body[resp.body_len - 1], 'y');
+            assert_int_equal(resp.body[resp.body_len], '\0');
+        } else {
+            assert_int_equal(st, CORE_ERR_TOO_LARGE);
+            assert_non_null(strstr(err.msg, "larger than 16777216 bytes"));
+        }
+        httpc_response_release(&resp);
+        httpc_free(c);
+        srv_finish(&s);
+    }
+    assert_int_equal(core_alloc_live(), live);
+}
+
 /* The server answers before it has read the whole body (as web.c's 413) and then resets the
  * connection (close with unread data). The client must still read the answer, also when the reset
  * reaches it while it is sending rather than waiting (found by the e2e test of the 413 with the
@@ -778,6 +831,7 @@ int main(void)
         cmocka_unit_test(test_interim_response_then_close_is_not_retried),
         cmocka_unit_test(test_malformed_and_too_large),
         cmocka_unit_test(test_size_cap_over_chunks),
+        cmocka_unit_test(test_size_cap_is_exact),
         cmocka_unit_test(test_early_answer_then_reset),
         cmocka_unit_test(test_timeout),
         cmocka_unit_test(test_unreachable_and_invalid),

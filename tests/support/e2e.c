@@ -758,6 +758,60 @@ core_status e2e_close(e2e_app *app, int *exit_code, core_err *err)
     return st ? st : dst;
 }
 
+/* ---- one program for a whole test file ------------------------------------------------------- */
+
+static struct {
+    const char *name;
+    e2e_app **app;
+} group; /* the group of e2e_run_group() */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    if (e2e_open(group.app, group.name, &err)) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    int code = -1;
+    core_err err = CORE_ERR_INIT;
+    core_status st = e2e_close(*group.app, &code, &err);
+    *group.app = NULL;
+    if (st || code != 0) {
+        fprintf(stderr, "teardown: %s (exit code %d)\n", st ? err.msg : "unclean shutdown", code);
+        return -1;
+    }
+    return 0;
+}
+
+void e2e_shuts_down_cleanly(void **state)
+{
+    (void)state;
+    int code = -1;
+    core_err err = CORE_ERR_INIT;
+    assert_non_null(group.app);
+    core_status st = e2e_app_stop(*group.app, &code, &err);
+    if (st)
+        fprintf(stderr, "stop: %s\n", err.msg);
+    assert_int_equal(st, CORE_OK);
+    assert_int_equal(code, 0);
+}
+
+int e2e__run_group(const char *name, e2e_app **app, const struct CMUnitTest *tests, size_t n)
+{
+    group.name = name;
+    group.app = app;
+    int failed = _cmocka_run_group_tests("tests", tests, n, group_setup, group_teardown);
+    group.app = NULL;
+    return failed;
+}
+
 int e2e_app_web_port(const e2e_app *app)
 {
     return app->web_port;

@@ -4,15 +4,16 @@
  * Layer: test support of the core (tests/support/), linked into every core and chapter test.
  * Nothing here knows a chapter: the program comes from MALLBOTS_BIN, the database from PG_CONN.
  *
- * A test file's life cycle (one program and one database per cmocka group):
+ * A test file's life cycle (one program and one database per cmocka group), all of it done by
+ * e2e_run_group() (below):
  *
  *   group setup:    e2e_open(&app, "lifecycle", &err)
  *                   = e2e_db_create() + e2e_app_start(), the app owning the database
  *   tests:          json_t *j = e2e_call(app, "POST", "/api/stores", "{...}", &status);
  *                   char *v = e2e_sql_value(app, "select ... where id = $1", 1, params);
  *                   or the assertions at the end: e2e_expect_ok(), e2e_expect_error(), ...
- *   last test:      e2e_app_stop(app, &code, &err) and assert code == 0 (a clean shutdown;
- *                   under AddressSanitizer a leak makes the exit code non-zero)
+ *   last test:      e2e_shuts_down_cleanly: e2e_app_stop(app, &code, &err) and assert code == 0
+ *                   (under AddressSanitizer a leak makes the exit code non-zero)
  *   group teardown: e2e_close(app, &code, &err): stops it if still running, drops the database
  * (cmocka 1.1.5 does not count a failed group teardown as a failure, hence the last test.)
  *
@@ -159,6 +160,39 @@ bool e2e_app_running(e2e_app *app);               /* false once it exited (reaps
 
 /* Prints the last max_lines lines of the program's log on stderr, framed, for a failing test. */
 void e2e_app_dump_log(const e2e_app *app, int max_lines);
+
+/* ---- one program for a whole test file -------------------------------------------------------
+ * The life cycle above, for a test file whose tests share one program (file-level e2e_app *app):
+ *
+ *     static e2e_app *app;
+ *     static void store_is_created(void **state) { ... e2e_expect_id(app, ...) ... }
+ *     int main(void)
+ *     {
+ *         const struct CMUnitTest tests[] = {
+ *             cmocka_unit_test(store_is_created),
+ *             ...
+ *             cmocka_unit_test(e2e_shuts_down_cleanly),
+ *         };
+ *         return e2e_run_group("stores", &app, tests);
+ *     }
+ *
+ * The program inherits the test's environment: a test that needs a setting (e.g.
+ * ES_SNAPSHOT_EVERY) sets it with setenv() before e2e_run_group(). */
+
+/* Runs the cmocka tests (an array) as one group: the group setup opens *app with
+ * e2e_open(app, name) (a failure is printed, "setup: ...", and fails the group); the group
+ * teardown closes it with e2e_close(), sets *app to NULL and fails ("teardown: ...") when the
+ * close failed or the program's exit was not clean. Returns cmocka's result, for main(). One
+ * group at a time (not reentrant). */
+#define e2e_run_group(name, app, tests)                                                            \
+    e2e__run_group((name), (app), (tests), sizeof(tests) / sizeof((tests)[0]))
+
+/* The group's last test: stops the program of e2e_run_group() and expects a clean shutdown
+ * (e2e_app_stop() OK and exit code 0; under AddressSanitizer a leak makes it non-zero). */
+void e2e_shuts_down_cleanly(void **state);
+
+struct CMUnitTest;
+int e2e__run_group(const char *name, e2e_app **app, const struct CMUnitTest *tests, size_t n);
 
 /* ---- HTTP ------------------------------------------------------------------------------------ */
 

@@ -160,17 +160,10 @@ static core_status check_change(const struct baskets_basket *b, int quantity, co
     return CORE_OK;
 }
 
+/* Makes room for one more line. */
 static bool grow(struct baskets_basket *b)
 {
-    if (b->nitems < b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap * 2 : 4;
-    struct baskets_item *items = core_realloc(b->items, cap * sizeof *items);
-    if (!items)
-        return false;
-    b->items = items;
-    b->cap = cap;
-    return true;
+    return core_array_grow(&b->items, &b->cap, b->nitems + 1, sizeof *b->items) == CORE_OK;
 }
 
 static int str_cmp0(const char *a, const char *b)

@@ -147,31 +147,24 @@ core_status depot_shopping_list_add_item(struct depot_shopping_list *l,
     /* Everything new is built aside first, so a failed allocation leaves l unchanged. */
     struct depot_item item = {dup_or_empty(product->id), dup_or_empty(product->name), quantity};
     struct depot_stop fresh = {0};
-    struct depot_item *items = NULL;
-    struct depot_stop *stops = NULL;
     if (!item.product_id || !item.product_name)
         goto nomem;
     if (stop) {
-        if (!(items = core_realloc(stop->items, (stop->nitems + 1) * sizeof *items)))
+        if (core_array_grow(&stop->items, &stop->cap, stop->nitems + 1, sizeof *stop->items))
             goto nomem;
-        items[stop->nitems] = item;
-        stop->items = items;
-        stop->nitems++;
+        stop->items[stop->nitems++] = item;
         return CORE_OK;
     }
     fresh.store_id = dup_or_empty(store->id);
     fresh.store_name = dup_or_empty(store->name);
     fresh.store_location = dup_or_empty(store->location);
-    fresh.items = core_malloc(sizeof *fresh.items);
-    if (!fresh.store_id || !fresh.store_name || !fresh.store_location || !fresh.items)
-        goto nomem;
-    if (!(stops = core_realloc(l->stops, (l->nstops + 1) * sizeof *stops)))
+    if (!fresh.store_id || !fresh.store_name || !fresh.store_location ||
+        core_array_grow(&fresh.items, &fresh.cap, 1, sizeof *fresh.items) ||
+        core_array_grow(&l->stops, &l->cap, l->nstops + 1, sizeof *l->stops))
         goto nomem;
     fresh.items[0] = item;
     fresh.nitems = 1;
-    stops[l->nstops] = fresh;
-    l->stops = stops;
-    l->nstops++;
+    l->stops[l->nstops++] = fresh;
     return CORE_OK;
 
 nomem:

@@ -68,6 +68,7 @@ struct depot_stop {
     char *store_location;
     struct depot_item *items;
     size_t nitems;
+    size_t cap; /* allocated items */
 };
 
 struct depot_shopping_list {
@@ -77,11 +78,12 @@ struct depot_shopping_list {
     enum depot_list_status status;
     struct depot_stop *stops;
     size_t nstops;
+    size_t cap; /* allocated stops */
 };
 
 #define DEPOT_SHOPPING_LIST_INIT                                                                   \
     {                                                                                              \
-        {0}, {0}, {0}, DEPOT_LIST_AVAILABLE, NULL, 0                                               \
+        {0}, {0}, {0}, DEPOT_LIST_AVAILABLE, NULL, 0, 0                                            \
     }
 
 /* The status's stored text. Never NULL. */

@@ -143,20 +143,6 @@ core_status stores_product_create(struct stores_product *p, const char *id, cons
 
 /* ---- lists -------------------------------------------------------------------------------- */
 
-/* Makes room for one more element of size `size` in *items (len used of *cap). */
-static bool grow(void **items, size_t *cap, size_t len, size_t size)
-{
-    if (len < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *n = core_realloc(*items, ncap * size);
-    if (!n)
-        return false;
-    *items = n;
-    *cap = ncap;
-    return true;
-}
-
 void stores_store_list_init(struct stores_store_list *l)
 {
     memset(l, 0, sizeof *l);
@@ -174,10 +160,8 @@ void stores_store_list_release(struct stores_store_list *l)
 
 core_status stores_store_list_add(struct stores_store_list *l, struct stores_store *s, core_err *err)
 {
-    void *items = l->items;
-    if (!grow(&items, &l->cap, l->len, sizeof *l->items))
+    if (core_array_grow(&l->items, &l->cap, l->len + 1, sizeof *l->items))
         return core_err_nomem(err);
-    l->items = items;
     l->items[l->len++] = *s;
     stores_store_init(s); /* moved */
     return CORE_OK;
@@ -201,10 +185,8 @@ void stores_product_list_release(struct stores_product_list *l)
 core_status stores_product_list_add(struct stores_product_list *l, struct stores_product *p,
                                     core_err *err)
 {
-    void *items = l->items;
-    if (!grow(&items, &l->cap, l->len, sizeof *l->items))
+    if (core_array_grow(&l->items, &l->cap, l->len + 1, sizeof *l->items))
         return core_err_nomem(err);
-    l->items = items;
     l->items[l->len++] = *p;
     stores_product_init(p); /* moved */
     return CORE_OK;

@@ -272,43 +272,6 @@ static void unknown_orders_and_baskets(void **state)
                           "{\"paymentId\":\"p\"}", 404, "no-such-basket");
 }
 
-static void shuts_down_cleanly(void **state)
-{
-    (void)state;
-    int code = -1;
-    core_err err = CORE_ERR_INIT;
-    core_status st = e2e_app_stop(app, &code, &err);
-    if (st)
-        fprintf(stderr, "stop: %s\n", err.msg);
-    assert_int_equal(st, CORE_OK);
-    assert_int_equal(code, 0);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    core_err err = CORE_ERR_INIT;
-    if (e2e_open(&app, "cancellations", &err)) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    int code = -1;
-    core_err err = CORE_ERR_INIT;
-    core_status st = e2e_close(app, &code, &err);
-    app = NULL;
-    if (st || code != 0) {
-        fprintf(stderr, "teardown: %s (exit code %d)\n", st ? err.msg : "unclean shutdown", code);
-        return -1;
-    }
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,7 +284,7 @@ int main(void)
         cmocka_unit_test(completed_order_cannot_be_cancelled),
         cmocka_unit_test(shopping_list_rules),
         cmocka_unit_test(unknown_orders_and_baskets),
-        cmocka_unit_test(shuts_down_cleanly),
+        cmocka_unit_test(e2e_shuts_down_cleanly),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return e2e_run_group("cancellations", &app, tests);
 }

@@ -298,43 +298,6 @@ static void paying_the_invoice_completes_the_order(void **state)
     e2e_expect_sql(app, "1", "select count(*) from payments.invoices", NULL);
 }
 
-static void shuts_down_cleanly(void **state)
-{
-    (void)state;
-    int code = -1;
-    core_err err = CORE_ERR_INIT;
-    core_status st = e2e_app_stop(app, &code, &err);
-    if (st)
-        fprintf(stderr, "stop: %s\n", err.msg);
-    assert_int_equal(st, CORE_OK);
-    assert_int_equal(code, 0);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    core_err err = CORE_ERR_INIT;
-    if (e2e_open(&app, "lifecycle", &err)) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    int code = -1;
-    core_err err = CORE_ERR_INIT;
-    core_status st = e2e_close(app, &code, &err);
-    app = NULL;
-    if (st || code != 0) {
-        fprintf(stderr, "teardown: %s (exit code %d)\n", st ? err.msg : "unclean shutdown", code);
-        return -1;
-    }
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,7 +309,7 @@ int main(void)
         cmocka_unit_test(checkout_creates_a_pending_order),
         cmocka_unit_test(bot_shops_and_the_order_gets_ready),
         cmocka_unit_test(paying_the_invoice_completes_the_order),
-        cmocka_unit_test(shuts_down_cleanly),
+        cmocka_unit_test(e2e_shuts_down_cleanly),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return e2e_run_group("lifecycle", &app, tests);
 }

@@ -206,43 +206,6 @@ static void cannot_add_items_that_do_not_exist(void **state)
     json_decref(j);
 }
 
-static void shuts_down_cleanly(void **state)
-{
-    (void)state;
-    int code = -1;
-    core_err err = CORE_ERR_INIT;
-    core_status st = e2e_app_stop(app, &code, &err);
-    if (st)
-        fprintf(stderr, "stop: %s\n", err.msg);
-    assert_int_equal(st, CORE_OK);
-    assert_int_equal(code, 0);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    core_err err = CORE_ERR_INIT;
-    if (e2e_open(&app, "scenarios", &err)) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    int code = -1;
-    core_err err = CORE_ERR_INIT;
-    core_status st = e2e_close(app, &code, &err);
-    app = NULL;
-    if (st || code != 0) {
-        fprintf(stderr, "teardown: %s (exit code %d)\n", st ? err.msg : "unclean shutdown", code);
-        return -1;
-    }
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,7 +216,7 @@ int main(void)
         cmocka_unit_test(starting_a_basket),
         cmocka_unit_test(adding_items),
         cmocka_unit_test(cannot_add_items_that_do_not_exist),
-        cmocka_unit_test(shuts_down_cleanly),
+        cmocka_unit_test(e2e_shuts_down_cleanly),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return e2e_run_group("scenarios", &app, tests);
 }

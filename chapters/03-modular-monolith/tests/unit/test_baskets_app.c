@@ -1,7 +1,8 @@
-/* test_baskets_app.c -- unit tests of baskets/application.h with fake ports (no servers): every
- * command and query on success, unknown basket, broken rules and failing dependencies (the
- * error is passed up unchanged and nothing is saved). Also the items JSON codec of the
- * PostgreSQL adapter (adapters.h), which needs no server either. Every test checks for leaks. */
+/* test_baskets_app.c -- unit tests of baskets/application.h with fake ports
+ * (tests/support/baskets_fakes.h; no servers): every command and query on success, unknown
+ * basket, broken rules and failing dependencies (the error is passed up unchanged and nothing is
+ * saved). Also the items JSON codec of the PostgreSQL adapter (adapters.h), which needs no server
+ * either. Every test checks for leaks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,151 +12,15 @@
 
 #include "baskets/adapters.h"
 #include "baskets/application.h"
-
-/* ---- fake repository: baskets in an array --------------------------------------------------- */
-
-#define FAKE_MAX 4
-
-struct fake_repo {
-    struct baskets_basket rows[FAKE_MAX];
-    size_t n;
-    int finds, saves, updates;
-    core_status fail_find, fail_save, fail_update; /* CORE_OK = work normally */
-};
-
-static struct baskets_basket *repo_row(struct fake_repo *r, const char *id)
-{
-    for (size_t i = 0; i < r->n; i++)
-        if (strcmp(r->rows[i].id, id) == 0)
-            return &r->rows[i];
-    return NULL;
-}
-
-static core_status repo_find(void *self, const char *id, struct baskets_basket *out, core_err *err)
-{
-    struct fake_repo *r = self;
-    r->finds++;
-    if (r->fail_find)
-        return core_err_set(err, r->fail_find, "fake find failed");
-    struct baskets_basket *row = repo_row(r, id);
-    if (!row)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "basket %s not found", id);
-    return baskets_basket_copy(out, row, err);
-}
-
-static core_status repo_save(void *self, const struct baskets_basket *b, core_err *err)
-{
-    struct fake_repo *r = self;
-    r->saves++;
-    if (r->fail_save)
-        return core_err_set(err, r->fail_save, "fake save failed");
-    if (repo_row(r, b->id))
-        return core_err_set(err, CORE_ERR_CONFLICT, "basket %s already exists", b->id);
-    assert_true(r->n < FAKE_MAX);
-    core_status st = baskets_basket_copy(&r->rows[r->n], b, err);
-    if (st == CORE_OK)
-        r->n++;
-    return st;
-}
-
-static core_status repo_update(void *self, const struct baskets_basket *b, core_err *err)
-{
-    struct fake_repo *r = self;
-    r->updates++;
-    if (r->fail_update)
-        return core_err_set(err, r->fail_update, "fake update failed");
-    struct baskets_basket *row = repo_row(r, b->id);
-    if (!row)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "basket %s not found", b->id);
-    struct baskets_basket copy;
-    core_status st = baskets_basket_copy(&copy, b, err);
-    if (st == CORE_OK) {
-        baskets_basket_release(row);
-        *row = copy;
-    }
-    return st;
-}
-
-/* ---- fake stores: one store with two products ---------------------------------------------- */
-
-struct fake_stores {
-    int store_calls, product_calls;
-    core_status fail_store, fail_product;
-    char last_store_id[64];
-};
-
-static core_status stores_get_store(void *self, const char *id, struct baskets_store *out, core_err *err)
-{
-    struct fake_stores *f = self;
-    f->store_calls++;
-    core_strlcpy(f->last_store_id, id, sizeof f->last_store_id);
-    if (f->fail_store)
-        return core_err_set(err, f->fail_store, "stores RPC at 127.0.0.1:8085 unreachable: fake");
-    if (strcmp(id, "s-1") != 0)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "store %s not found", id);
-    out->id = core_strdup("s-1");
-    out->name = core_strdup("Waldorf Books");
-    out->location = core_strdup("West Upper Level");
-    if (out->id && out->name && out->location)
-        return CORE_OK;
-    baskets_store_release(out);
-    return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-}
-
-static core_status stores_get_product(void *self, const char *id, struct baskets_product *out, core_err *err)
-{
-    struct fake_stores *f = self;
-    f->product_calls++;
-    if (f->fail_product)
-        return core_err_set(err, f->fail_product, "fake product failure");
-    const char *name = strcmp(id, "p-1") == 0 ? "EDA with Golang" : strcmp(id, "p-2") == 0 ? "Wizard w/ crystal" : NULL;
-    if (!name)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "product %s not found", id);
-    out->id = core_strdup(id);
-    out->store_id = core_strdup("s-1");
-    out->name = core_strdup(name);
-    out->price = strcmp(id, "p-1") == 0 ? 49.99 : 9.99;
-    if (out->id && out->store_id && out->name)
-        return CORE_OK;
-    baskets_product_release(out);
-    return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-}
-
-/* ---- fake ordering: remembers the last order it was asked for -------------------------------- */
-
-struct fake_ordering {
-    int calls;
-    core_status fail;
-    char id[BASKETS_ID_MAX + 1], customer_id[BASKETS_ID_MAX + 1], payment_id[BASKETS_ID_MAX + 1];
-    size_t nitems;
-    int first_quantity;
-    double first_price;
-    enum baskets_status status_seen;
-};
-
-static core_status ordering_create(void *self, const struct baskets_basket *b, core_err *err)
-{
-    struct fake_ordering *f = self;
-    f->calls++;
-    if (f->fail)
-        return core_err_set(err, f->fail, "the customer is not authorized");
-    core_strlcpy(f->id, b->id, sizeof f->id);
-    core_strlcpy(f->customer_id, b->customer_id, sizeof f->customer_id);
-    core_strlcpy(f->payment_id, b->payment_id, sizeof f->payment_id);
-    f->nitems = b->nitems;
-    f->first_quantity = b->nitems ? b->items[0].quantity : 0;
-    f->first_price = b->nitems ? b->items[0].product_price : 0;
-    f->status_seen = b->status;
-    return CORE_OK;
-}
+#include "baskets_fakes.h"
 
 /* ---- fixture --------------------------------------------------------------------------------- */
 
 struct fixture {
     long live_before;
-    struct fake_repo repo;
-    struct fake_stores stores;
-    struct fake_ordering ordering;
+    struct baskets_fake_repo repo;
+    struct baskets_fake_stores stores;
+    struct baskets_fake_ordering ordering;
     struct baskets_app app;
 };
 
@@ -164,9 +29,9 @@ static int setup(void **state)
     struct fixture *fx = test_calloc(1, sizeof *fx);
     core_alloc_fail_after(-1);
     fx->live_before = core_alloc_live();
-    fx->app.baskets = (struct baskets_repo){&fx->repo, repo_find, repo_save, repo_update};
-    fx->app.stores = (struct baskets_stores_port){&fx->stores, stores_get_store, stores_get_product};
-    fx->app.ordering = (struct baskets_ordering_port){&fx->ordering, ordering_create};
+    baskets_fake_repo_port(&fx->app.baskets, &fx->repo);
+    baskets_fake_stores_port(&fx->app.stores, &fx->stores);
+    baskets_fake_ordering_port(&fx->app.ordering, &fx->ordering);
     *state = fx;
     return 0;
 }
@@ -175,8 +40,7 @@ static int teardown(void **state)
 {
     struct fixture *fx = *state;
     core_alloc_fail_after(-1);
-    for (size_t i = 0; i < fx->repo.n; i++)
-        baskets_basket_release(&fx->repo.rows[i]);
+    baskets_fake_repo_release(&fx->repo);
     assert_int_equal(core_alloc_live(), fx->live_before);
     test_free(fx);
     return 0;
@@ -195,7 +59,7 @@ static void given_basket(struct fixture *fx, int quantity)
 
 static const struct baskets_basket *stored(struct fixture *fx)
 {
-    const struct baskets_basket *b = repo_row(&fx->repo, "b-1");
+    const struct baskets_basket *b = baskets_fake_basket(&fx->repo, "b-1");
     assert_non_null(b);
     return b;
 }

@@ -1,7 +1,7 @@
 /* test_customers_app.c -- unit tests of customers/application.h with a fake (in-memory)
- * repository port: every command and query, success, not found, broken rules and a failing
- * repository (the error is passed up and nothing is saved). No servers. Every test checks it
- * leaks nothing. */
+ * repository port (tests/support/customers_fakes.h): every command and query, success, not
+ * found, broken rules and a failing repository (the error is passed up and nothing is saved). No
+ * servers. Every test checks it leaks nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,81 +11,15 @@
 
 #include "core.h"
 #include "customers/application.h"
+#include "customers_fakes.h"
 
-#define MAX_ROWS 8
-
-/* The fake table. fail_op ("save", "find", "update") fails with CORE_ERR_IO "db down". */
-struct fake_db {
-    struct customers_customer rows[MAX_ROWS];
-    size_t n;
-    const char *fail_op;
-    int writes; /* successful save/update calls */
-};
-
-static struct fake_db db;
+static struct customers_fake_repo db;
 static struct customers_app app;
 static long live_at_start;
 
-static core_status maybe_fail(const char *op, core_err *err)
-{
-    if (db.fail_op && strcmp(db.fail_op, op) == 0)
-        return core_err_set(err, CORE_ERR_IO, "db down");
-    return CORE_OK;
-}
-
 static struct customers_customer *row(const char *id)
 {
-    for (size_t i = 0; i < db.n; i++)
-        if (strcmp(db.rows[i].id, id) == 0)
-            return &db.rows[i];
-    return NULL;
-}
-
-static core_status copy(const struct customers_customer *from, struct customers_customer *to, core_err *err)
-{
-    return customers_customer_restore(to, from->id, from->name, from->sms_number, from->enabled, err);
-}
-
-static core_status fake_save(void *self, const struct customers_customer *c, core_err *err)
-{
-    core_status st;
-    assert_ptr_equal(self, &db);
-    if ((st = maybe_fail("save", err)))
-        return st;
-    if (row(c->id))
-        return core_err_set(err, CORE_ERR_CONFLICT, "customer %s exists", c->id);
-    assert_true(db.n < MAX_ROWS);
-    if ((st = copy(c, &db.rows[db.n], err)))
-        return st;
-    db.n++;
-    db.writes++;
-    return CORE_OK;
-}
-
-static core_status fake_find(void *self, const char *id, struct customers_customer *out, core_err *err)
-{
-    core_status st;
-    const struct customers_customer *r;
-    if ((st = maybe_fail("find", err)))
-        return st;
-    if (!(r = row(id)))
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "customer %s not found", id);
-    return copy(r, out, err);
-}
-
-static core_status fake_update(void *self, const struct customers_customer *c, core_err *err)
-{
-    core_status st;
-    struct customers_customer *r;
-    if ((st = maybe_fail("update", err)))
-        return st;
-    if (!(r = row(c->id)))
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "customer %s not found", c->id);
-    customers_customer_release(r);
-    if ((st = copy(c, r, err)))
-        return st;
-    db.writes++;
-    return CORE_OK;
+    return customers_fake_customer(&db, id);
 }
 
 static int setup(void **state)
@@ -93,7 +27,7 @@ static int setup(void **state)
     (void)state;
     live_at_start = core_alloc_live();
     memset(&db, 0, sizeof db);
-    app.customers = (struct customers_repo){&db, fake_save, fake_find, fake_update};
+    customers_fake_repo_port(&app.customers, &db);
     assert_int_equal(customers_customer_restore(&db.rows[0], "c-1", "Buyer #1", "555-1212", true, NULL), CORE_OK);
     assert_int_equal(customers_customer_restore(&db.rows[1], "c-2", "Sleeper", "555-0000", false, NULL), CORE_OK);
     db.n = 2;
@@ -104,8 +38,7 @@ static int teardown(void **state)
 {
     (void)state;
     core_alloc_fail_after(-1);
-    for (size_t i = 0; i < db.n; i++)
-        customers_customer_release(&db.rows[i]);
+    customers_fake_repo_release(&db);
     assert_int_equal(core_alloc_live(), live_at_start);
     return 0;
 }

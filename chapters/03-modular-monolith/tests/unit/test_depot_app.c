@@ -1,5 +1,5 @@
 /* test_depot_app.c -- unit tests of the depot module's application layer with a fake repository
- * and fake stores and ordering modules (no servers). */
+ * and fake stores and ordering modules (tests/support/depot_fakes.h; no servers). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,168 +8,12 @@
 #include <cmocka.h>
 
 #include "depot/application.h"
-
-/* ---- fakes ----------------------------------------------------------------------------------- */
-
-#define MAX_LISTS 4
-
-/* The repository keeps deep copies, as a database would. */
-struct fake_lists {
-    struct depot_shopping_list rows[MAX_LISTS];
-    size_t n;
-    int saves, updates;
-    core_status fail_save, fail_find, fail_update;
-};
-
-struct fake_stores {
-    int store_calls, product_calls;
-    core_status fail; /* returned by both lookups when set */
-};
-
-struct fake_orders {
-    int calls;
-    char order_id[DEPOT_ID_MAX + 1];
-    core_status fail;
-};
-
-static core_status copy_list(struct depot_shopping_list *dst, const struct depot_shopping_list *src,
-                             core_err *err)
-{
-    depot_shopping_list_init(dst);
-    core_status st = depot_shopping_list_create(dst, src->id, src->order_id, err);
-    for (size_t i = 0; !st && i < src->nstops; i++) {
-        const struct depot_stop *stop = &src->stops[i];
-        struct depot_store store = {stop->store_id, stop->store_name, stop->store_location};
-        for (size_t j = 0; !st && j < stop->nitems; j++) {
-            struct depot_product product = {stop->items[j].product_id, stop->store_id,
-                                            stop->items[j].product_name};
-            st = depot_shopping_list_add_item(dst, &store, &product, stop->items[j].quantity, err);
-        }
-    }
-    memcpy(dst->assigned_bot_id, src->assigned_bot_id, sizeof dst->assigned_bot_id);
-    dst->status = src->status;
-    if (st)
-        depot_shopping_list_release(dst);
-    return st;
-}
-
-static struct depot_shopping_list *row_of(struct fake_lists *f, const char *id)
-{
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->rows[i].id, id) == 0)
-            return &f->rows[i];
-    return NULL;
-}
-
-static core_status list_save(void *self, const struct depot_shopping_list *l, core_err *err)
-{
-    struct fake_lists *f = self;
-    if (f->fail_save)
-        return core_err_set(err, f->fail_save, "shopping lists table broken");
-    assert_true(f->n < MAX_LISTS);
-    core_status st = copy_list(&f->rows[f->n], l, err);
-    if (!st) {
-        f->n++;
-        f->saves++;
-    }
-    return st;
-}
-
-static core_status list_find(void *self, const char *id, struct depot_shopping_list *out,
-                             core_err *err)
-{
-    struct fake_lists *f = self;
-    if (f->fail_find)
-        return core_err_set(err, f->fail_find, "shopping lists table broken");
-    struct depot_shopping_list *row = row_of(f, id);
-    if (!row)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "shopping list %s not found", id);
-    return copy_list(out, row, err);
-}
-
-static core_status list_update(void *self, const struct depot_shopping_list *l, core_err *err)
-{
-    struct fake_lists *f = self;
-    if (f->fail_update)
-        return core_err_set(err, f->fail_update, "shopping lists table broken");
-    struct depot_shopping_list *row = row_of(f, l->id);
-    if (!row)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "shopping list %s not found", l->id);
-    struct depot_shopping_list copy;
-    core_status st = copy_list(&copy, l, err);
-    if (!st) {
-        depot_shopping_list_release(row);
-        *row = copy;
-        f->updates++;
-    }
-    return st;
-}
-
-/* The stores module knows s1 (p1, p2) and s2 (p3). */
-static const struct {
-    const char *id, *name, *location;
-} known_stores[] = {{"s1", "Waldorf Books", "West Upper Level"},
-                    {"s2", "Nic & Naks", "East Lower Level"}};
-static const struct {
-    const char *id, *store_id, *name;
-} known_products[] = {{"p1", "s1", "EDA with Golang"},
-                      {"p2", "s1", "C Interfaces"},
-                      {"p3", "s2", "Wizard w/ crystal"}};
-
-static core_status get_store(void *self, const char *id, struct depot_store *out, core_err *err)
-{
-    struct fake_stores *f = self;
-    f->store_calls++;
-    if (f->fail)
-        return core_err_set(err, f->fail, "stores RPC at 127.0.0.1:8085 unreachable");
-    for (size_t i = 0; i < sizeof known_stores / sizeof known_stores[0]; i++) {
-        if (strcmp(known_stores[i].id, id) == 0) {
-            out->id = core_strdup(known_stores[i].id);
-            out->name = core_strdup(known_stores[i].name);
-            out->location = core_strdup(known_stores[i].location);
-            if (out->id && out->name && out->location)
-                return CORE_OK;
-            depot_store_release(out);
-            return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-        }
-    }
-    return core_err_set(err, CORE_ERR_NOT_FOUND, "store %s not found", id);
-}
-
-static core_status get_product(void *self, const char *id, struct depot_product *out, core_err *err)
-{
-    struct fake_stores *f = self;
-    f->product_calls++;
-    if (f->fail)
-        return core_err_set(err, f->fail, "stores RPC at 127.0.0.1:8085 unreachable");
-    for (size_t i = 0; i < sizeof known_products / sizeof known_products[0]; i++) {
-        if (strcmp(known_products[i].id, id) == 0) {
-            out->id = core_strdup(known_products[i].id);
-            out->store_id = core_strdup(known_products[i].store_id);
-            out->name = core_strdup(known_products[i].name);
-            if (out->id && out->store_id && out->name)
-                return CORE_OK;
-            depot_product_release(out);
-            return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-        }
-    }
-    return core_err_set(err, CORE_ERR_NOT_FOUND, "product %s not found", id);
-}
-
-static core_status order_ready(void *self, const char *order_id, core_err *err)
-{
-    struct fake_orders *f = self;
-    f->calls++;
-    core_strlcpy(f->order_id, order_id, sizeof f->order_id);
-    if (f->fail)
-        return core_err_set(err, f->fail, "the order cannot be readied");
-    return CORE_OK;
-}
+#include "depot_fakes.h"
 
 struct fixture {
-    struct fake_lists lists;
-    struct fake_stores stores;
-    struct fake_orders orders;
+    struct depot_fake_lists lists;
+    struct depot_fake_stores stores;
+    struct depot_fake_orders orders;
     struct depot_app app;
     long live;
 };
@@ -177,9 +21,9 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *fx = test_calloc(1, sizeof *fx);
-    fx->app.lists = (struct depot_list_repo){&fx->lists, list_save, list_find, list_update};
-    fx->app.stores = (struct depot_stores_port){&fx->stores, get_store, get_product};
-    fx->app.orders = (struct depot_orders_port){&fx->orders, order_ready};
+    depot_fake_lists_port(&fx->app.lists, &fx->lists);
+    depot_fake_stores_port(&fx->app.stores, &fx->stores);
+    depot_fake_orders_port(&fx->app.orders, &fx->orders);
     fx->live = core_alloc_live();
     *state = fx;
     return 0;
@@ -188,8 +32,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    for (size_t i = 0; i < fx->lists.n; i++)
-        depot_shopping_list_release(&fx->lists.rows[i]);
+    depot_fake_lists_release(&fx->lists);
     assert_int_equal(core_alloc_live(), fx->live); /* leak check */
     test_free(fx);
     return 0;
@@ -205,7 +48,7 @@ static struct depot_shopping_list *given_list(struct fixture *fx, enum depot_lis
     char id[DEPOT_ID_MAX + 1];
     assert_int_equal(depot_app_create_shopping_list(&fx->app, "o1", order_items, NITEMS, id, NULL),
                      CORE_OK);
-    struct depot_shopping_list *row = row_of(&fx->lists, id);
+    struct depot_shopping_list *row = depot_fake_list(&fx->lists, id);
     assert_non_null(row);
     row->status = status;
     if (status != DEPOT_LIST_AVAILABLE)

@@ -1,7 +1,8 @@
 /* test_notifications_app.c -- unit tests of notifications/application.h with a fake customers
- * port: each notification looks the customer up and writes exactly one info log line naming the
- * notification, the order id, the customer's name and SMS number; a failing lookup (unknown
- * customer, unreachable module, no memory) is passed up unchanged and logs nothing.
+ * port (tests/support/notifications_fakes.h): each notification looks the customer up and writes
+ * exactly one info log line naming the notification, the order id, the customer's name and SMS
+ * number; a failing lookup (unknown customer, unreachable module, no memory) is passed up
+ * unchanged and logs nothing.
  * The log goes to stderr: the tests point file descriptor 2 at a temporary file while the
  * command runs and read the file back. */
 #include <setjmp.h>
@@ -16,39 +17,11 @@
 
 #include "log.h"
 #include "notifications/application.h"
+#include "notifications_fakes.h"
 
-/* ---- fake customers port -------------------------------------------------------------------- */
-
-struct fake_customers {
-    int calls;
-    char last_id[64];
-    core_status fail; /* CORE_OK = answer normally */
-};
-
-static struct fake_customers fc;
+static struct notifications_fake_customers fc;
+static struct notifications_app app;
 static long live_before;
-
-static core_status fake_find(void *self, const char *customer_id,
-                             struct notifications_customer *out, core_err *err)
-{
-    assert_ptr_equal(self, &fc);
-    fc.calls++;
-    core_strlcpy(fc.last_id, customer_id ? customer_id : "(null)", sizeof fc.last_id);
-    if (fc.fail)
-        return core_err_set(err, fc.fail, "customers RPC at 127.0.0.1:8085 unreachable");
-    if (!customer_id || strcmp(customer_id, "customer-1") != 0)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "customer %s not found",
-                            customer_id ? customer_id : "");
-    out->name = core_strdup("Buyer #1");
-    out->sms_number = core_strdup("555-1212");
-    if (!out->name || !out->sms_number) {
-        notifications_customer_release(out);
-        return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-    }
-    return CORE_OK;
-}
-
-static struct notifications_app app = {{&fc, fake_find}};
 
 /* ---- capturing the log ---------------------------------------------------------------------- */
 
@@ -94,6 +67,7 @@ static int setup(void **state)
     (void)state;
     live_before = core_alloc_live();
     memset(&fc, 0, sizeof fc);
+    notifications_fake_customers_port(&app.customers, &fc);
     return 0;
 }
 

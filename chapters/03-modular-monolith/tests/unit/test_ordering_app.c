@@ -1,9 +1,9 @@
 /* test_ordering_app.c -- unit tests of ordering/application.h with fake ports: the order
  * repository and the customers, payments, depot and notifications modules are in-memory fakes
- * that record their calls and can be told to fail. Checked for every command and query: the
- * flow (which ports are called, in which order, with what), not found, rule violations, and
- * that a failing dependency is passed up unchanged and nothing is saved (a failed save cancels the
- * shopping list that CreateOrder had depot create). */
+ * that record their calls and can be told to fail (tests/support/ordering_fakes.h). Checked for
+ * every command and query: the flow (which ports are called, in which order, with what), not found,
+ * rule violations, and that a failing dependency is passed up unchanged and nothing is saved (a
+ * failed save cancels the shopping list that CreateOrder had depot create). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,194 +14,20 @@
 
 #include "log.h"
 #include "ordering/application.h"
+#include "ordering_fakes.h"
 
-/* ---- the fakes ------------------------------------------------------------------------------ */
-
-#define MAX_ORDERS 4
-
-/* Which port should fail next. */
-enum fake_port {
-    PORT_NONE,
-    PORT_FIND,
-    PORT_SAVE,
-    PORT_UPDATE,
-    PORT_AUTHORIZE,
-    PORT_CONFIRM,
-    PORT_CREATE_INVOICE,
-    PORT_CREATE_LIST,
-    PORT_CANCEL_LIST,
-    PORT_NOTIFY_CREATED,
-    PORT_NOTIFY_CANCELED,
-    PORT_NOTIFY_READY,
-};
-
-struct fakes {
-    struct ordering_order orders[MAX_ORDERS]; /* the "table" */
-    size_t norders;
-    int writes;             /* successful saves + updates */
-    char calls[1024];       /* "find(o1) authorize(c1) ..." */
-    enum fake_port failing; /* this port fails with fail_status / fail_msg */
-    core_status fail_status;
-    const char *fail_msg;
-    void (*meddle)(void);  /* run inside the next save: someone else's change */
-    double invoice_amount; /* last create_invoice amount */
-};
-
-static struct fakes fk;
+static struct ordering_fakes fk;
+static struct ordering_app app;
 static long live_before;
-
-static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void record(const char *fmt, ...)
-{
-    size_t used = strlen(fk.calls);
-    va_list ap;
-    va_start(ap, fmt);
-    if (used > 0 && used < sizeof fk.calls - 1)
-        fk.calls[used++] = ' ';
-    vsnprintf(fk.calls + used, sizeof fk.calls - used, fmt, ap);
-    va_end(ap);
-}
-
-static bool fails(enum fake_port port, core_err *err)
-{
-    if (fk.failing != port)
-        return false;
-    core_err_set(err, fk.fail_status, "%s", fk.fail_msg);
-    return true;
-}
 
 static struct ordering_order *stored(const char *id)
 {
-    for (size_t i = 0; i < fk.norders; i++) {
-        if (strcmp(fk.orders[i].id, id) == 0)
-            return &fk.orders[i];
-    }
-    return NULL;
+    return ordering_fake_order(&fk, id);
 }
 
-static core_status fake_find(void *self, const char *id, struct ordering_order *out, core_err *err)
+static void fail_next(enum ordering_fake_port port, core_status st, const char *msg)
 {
-    assert_ptr_equal(self, &fk);
-    record("find(%s)", id);
-    if (fails(PORT_FIND, err))
-        return fk.fail_status;
-    struct ordering_order *o = stored(id);
-    if (!o)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "order %s not found", id);
-    return ordering_order_copy(out, o, err);
-}
-
-static core_status fake_save(void *self, const struct ordering_order *order, core_err *err)
-{
-    record("save(%s)", order->id);
-    void (*meddle)(void) = fk.meddle;
-    fk.meddle = NULL;
-    if (meddle)
-        meddle();
-    if (fails(PORT_SAVE, err))
-        return fk.fail_status;
-    if (stored(order->id))
-        return core_err_set(err, CORE_ERR_CONFLICT, "order %s already exists", order->id);
-    assert_true(fk.norders < MAX_ORDERS);
-    struct ordering_order *slot = &fk.orders[fk.norders];
-    core_status st = ordering_order_copy(slot, order, err);
-    if (st == CORE_OK) {
-        fk.norders++;
-        fk.writes++;
-    }
-    return st;
-}
-
-static core_status fake_update(void *self, const struct ordering_order *order, core_err *err)
-{
-    record("update(%s)", order->id);
-    if (fails(PORT_UPDATE, err))
-        return fk.fail_status;
-    struct ordering_order *o = stored(order->id);
-    if (!o)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "order %s not found", order->id);
-    core_status st = ordering_order_copy(o, order, err);
-    if (st == CORE_OK)
-        fk.writes++;
-    return st;
-}
-
-static core_status fake_authorize(void *self, const char *customer_id, core_err *err)
-{
-    assert_ptr_equal(self, &fk);
-    record("authorize(%s)", customer_id);
-    return fails(PORT_AUTHORIZE, err) ? fk.fail_status : CORE_OK;
-}
-
-static core_status fake_confirm(void *self, const char *payment_id, core_err *err)
-{
-    record("confirm(%s)", payment_id);
-    return fails(PORT_CONFIRM, err) ? fk.fail_status : CORE_OK;
-}
-
-static core_status fake_create_invoice(void *self, const char *order_id, const char *payment_id,
-                                       double amount, char *invoice_id, core_err *err)
-{
-    record("create_invoice(%s,%s)", order_id, payment_id);
-    if (fails(PORT_CREATE_INVOICE, err))
-        return fk.fail_status;
-    fk.invoice_amount = amount;
-    core_strlcpy(invoice_id, "invoice-1", ORDERING_ID_SIZE);
-    return CORE_OK;
-}
-
-static core_status fake_create_list(void *self, const struct ordering_order *order,
-                                    char *shopping_id, core_err *err)
-{
-    record("create_shopping_list(%s,%zu items,%s x%d)", order->id, order->nitems,
-           order->nitems ? order->items[0].product_id : "-",
-           order->nitems ? order->items[0].quantity : 0);
-    if (fails(PORT_CREATE_LIST, err))
-        return fk.fail_status;
-    core_strlcpy(shopping_id, "shopping-1", ORDERING_ID_SIZE);
-    return CORE_OK;
-}
-
-static core_status fake_cancel_list(void *self, const char *shopping_id, core_err *err)
-{
-    record("cancel_shopping_list(%s)", shopping_id);
-    return fails(PORT_CANCEL_LIST, err) ? fk.fail_status : CORE_OK;
-}
-
-static core_status fake_notify_created(void *self, const char *order_id, const char *customer_id,
-                                       core_err *err)
-{
-    record("notify_created(%s,%s)", order_id, customer_id);
-    return fails(PORT_NOTIFY_CREATED, err) ? fk.fail_status : CORE_OK;
-}
-
-static core_status fake_notify_canceled(void *self, const char *order_id, const char *customer_id,
-                                        core_err *err)
-{
-    record("notify_canceled(%s,%s)", order_id, customer_id);
-    return fails(PORT_NOTIFY_CANCELED, err) ? fk.fail_status : CORE_OK;
-}
-
-static core_status fake_notify_ready(void *self, const char *order_id, const char *customer_id,
-                                     core_err *err)
-{
-    record("notify_ready(%s,%s)", order_id, customer_id);
-    return fails(PORT_NOTIFY_READY, err) ? fk.fail_status : CORE_OK;
-}
-
-static struct ordering_app app = {
-    {&fk, fake_find, fake_save, fake_update},
-    {&fk, fake_authorize},
-    {&fk, fake_confirm, fake_create_invoice},
-    {&fk, fake_create_list, fake_cancel_list},
-    {&fk, fake_notify_created, fake_notify_canceled, fake_notify_ready},
-};
-
-static void fail_next(enum fake_port port, core_status st, const char *msg)
-{
-    fk.failing = port;
-    fk.fail_status = st;
-    fk.fail_msg = msg;
+    ordering_fake_fail_next(&fk, port, st, msg);
 }
 
 static int setup(void **state)
@@ -209,6 +35,7 @@ static int setup(void **state)
     (void)state;
     live_before = core_alloc_live();
     memset(&fk, 0, sizeof fk);
+    ordering_fake_app(&app, &fk);
     return 0;
 }
 
@@ -216,8 +43,7 @@ static int teardown(void **state)
 {
     (void)state;
     core_alloc_fail_after(-1);
-    for (size_t i = 0; i < fk.norders; i++)
-        ordering_order_release(&fk.orders[i]);
+    ordering_fake_release(&fk);
     assert_int_equal(core_alloc_live(), live_before);
     return 0;
 }
@@ -336,28 +162,28 @@ static void create_order_failing_dependency_saves_nothing(void **state)
 {
     (void)state;
     static const struct {
-        enum fake_port port;
+        enum ordering_fake_port port;
         core_status st;
         const char *msg;
         const char *calls; /* the calls made up to and including the failing one */
     } cases[] = {
-        {PORT_FIND, CORE_ERR_UNAVAILABLE, "no database connection free within 5000 ms",
+        {ORDERING_FAKE_FIND, CORE_ERR_UNAVAILABLE, "no database connection free within 5000 ms",
          "find(order-1)"},
-        {PORT_AUTHORIZE, CORE_ERR_NOT_FOUND, "customer customer-1 not found",
+        {ORDERING_FAKE_AUTHORIZE, CORE_ERR_NOT_FOUND, "customer customer-1 not found",
          "find(order-1) authorize(customer-1)"},
-        {PORT_AUTHORIZE, CORE_ERR_INVALID, "customer is not authorized",
+        {ORDERING_FAKE_AUTHORIZE, CORE_ERR_INVALID, "customer is not authorized",
          "find(order-1) authorize(customer-1)"},
-        {PORT_CONFIRM, CORE_ERR_NOT_FOUND, "payment payment-1 not found",
+        {ORDERING_FAKE_CONFIRM, CORE_ERR_NOT_FOUND, "payment payment-1 not found",
          "find(order-1) authorize(customer-1) confirm(payment-1)"},
-        {PORT_CREATE_LIST, CORE_ERR_NOT_FOUND, "product product-1 not found",
+        {ORDERING_FAKE_CREATE_LIST, CORE_ERR_NOT_FOUND, "product product-1 not found",
          "find(order-1) authorize(customer-1) confirm(payment-1) create_shopping_list(order-1,2 "
          "items,product-1 x2)"},
-        {PORT_NOTIFY_CREATED, CORE_ERR_UNAVAILABLE,
+        {ORDERING_FAKE_NOTIFY_CREATED, CORE_ERR_UNAVAILABLE,
          "notifications RPC at 127.0.0.1:8085 unreachable",
          "find(order-1) authorize(customer-1) confirm(payment-1) create_shopping_list(order-1,2 "
          "items,product-1 x2) "
          "notify_created(order-1,customer-1)"},
-        {PORT_SAVE, CORE_ERR_IO, "disk full (SQLSTATE 53100)",
+        {ORDERING_FAKE_SAVE, CORE_ERR_IO, "disk full (SQLSTATE 53100)",
          "find(order-1) authorize(customer-1) confirm(payment-1) create_shopping_list(order-1,2 "
          "items,product-1 x2) "
          "notify_created(order-1,customer-1) save(order-1) cancel_shopping_list(shopping-1)"},
@@ -410,7 +236,8 @@ static void create_order_failing_cancel_still_returns_the_save_error(void **stat
     char id[ORDERING_ID_SIZE] = "";
     core_err err = CORE_ERR_INIT;
     fk.meddle = create_order_1_meanwhile;
-    fail_next(PORT_CANCEL_LIST, CORE_ERR_UNAVAILABLE, "depot RPC at 127.0.0.1:8085 unreachable");
+    fail_next(ORDERING_FAKE_CANCEL_LIST, CORE_ERR_UNAVAILABLE,
+              "depot RPC at 127.0.0.1:8085 unreachable");
     assert_int_equal(
         ordering_app_create_order(&app, "order-1", "customer-1", "payment-1", items, 2, id, &err),
         CORE_ERR_CONFLICT);
@@ -490,7 +317,8 @@ static void cancel_order_unknown_id(void **state)
 static void cancel_order_failing_dependency_saves_nothing(void **state)
 {
     (void)state;
-    const enum fake_port ports[] = {PORT_FIND, PORT_CANCEL_LIST, PORT_NOTIFY_CANCELED, PORT_UPDATE};
+    const enum ordering_fake_port ports[] = {ORDERING_FAKE_FIND, ORDERING_FAKE_CANCEL_LIST,
+                                             ORDERING_FAKE_NOTIFY_CANCELED, ORDERING_FAKE_UPDATE};
     preload("order-1", ORDERING_STATUS_PENDING);
     for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
         core_err err = CORE_ERR_INIT;
@@ -532,7 +360,8 @@ static void ready_order_unknown_id(void **state)
 static void ready_order_failing_dependency_saves_nothing(void **state)
 {
     (void)state;
-    const enum fake_port ports[] = {PORT_FIND, PORT_NOTIFY_READY, PORT_CREATE_INVOICE, PORT_UPDATE};
+    const enum ordering_fake_port ports[] = {ORDERING_FAKE_FIND, ORDERING_FAKE_NOTIFY_READY,
+                                             ORDERING_FAKE_CREATE_INVOICE, ORDERING_FAKE_UPDATE};
     preload("order-1", ORDERING_STATUS_PENDING);
     for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
         core_err err = CORE_ERR_INIT;
@@ -614,7 +443,7 @@ static void complete_order_failures(void **state)
     assert_string_equal(err.msg, "the invoice id is too long");
 
     core_err_clear(&err);
-    fail_next(PORT_UPDATE, CORE_ERR_IO, "connection reset");
+    fail_next(ORDERING_FAKE_UPDATE, CORE_ERR_IO, "connection reset");
     assert_int_equal(ordering_app_complete_order(&app, "order-1", "invoice-1", &err), CORE_ERR_IO);
     assert_string_equal(err.msg, "connection reset");
     assert_int_equal(stored("order-1")->status, ORDERING_STATUS_READY);

@@ -1,5 +1,6 @@
 /* test_payments_app.c -- unit tests of the payments module's application layer and domain rules,
- * with fake repositories and a fake ordering module (no servers). */
+ * with fake repositories and a fake ordering module (tests/support/payments_fakes.h; no
+ * servers). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,116 +10,12 @@
 #include <cmocka.h>
 
 #include "payments/application.h"
-
-/* ---- fakes ----------------------------------------------------------------------------------- */
-
-#define MAX_ROWS 8
-
-struct fake_payments {
-    struct payments_payment rows[MAX_ROWS];
-    size_t n;
-    core_status fail_save, fail_find; /* CORE_OK = behave */
-};
-
-struct fake_invoices {
-    struct payments_invoice rows[MAX_ROWS];
-    size_t n;
-    int updates;
-    core_status fail_save, fail_find, fail_update;
-};
-
-struct fake_orders {
-    int calls;
-    char order_id[PAYMENTS_ID_MAX + 1];
-    char invoice_id[PAYMENTS_ID_MAX + 1];
-    core_status fail;
-};
-
-static core_status payment_save(void *self, const struct payments_payment *p, core_err *err)
-{
-    struct fake_payments *f = self;
-    if (f->fail_save)
-        return core_err_set(err, f->fail_save, "payments table broken");
-    assert_true(f->n < MAX_ROWS);
-    f->rows[f->n++] = *p;
-    return CORE_OK;
-}
-
-static core_status payment_find(void *self, const char *id, struct payments_payment *out,
-                                core_err *err)
-{
-    struct fake_payments *f = self;
-    if (f->fail_find)
-        return core_err_set(err, f->fail_find, "payments table broken");
-    for (size_t i = 0; i < f->n; i++) {
-        if (strcmp(f->rows[i].id, id) == 0) {
-            *out = f->rows[i];
-            return CORE_OK;
-        }
-    }
-    return core_err_set(err, CORE_ERR_NOT_FOUND, "payment %s not found", id);
-}
-
-static struct payments_invoice *invoice_row(struct fake_invoices *f, const char *id)
-{
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->rows[i].id, id) == 0)
-            return &f->rows[i];
-    return NULL;
-}
-
-static core_status invoice_save(void *self, const struct payments_invoice *inv, core_err *err)
-{
-    struct fake_invoices *f = self;
-    if (f->fail_save)
-        return core_err_set(err, f->fail_save, "invoices table broken");
-    assert_true(f->n < MAX_ROWS);
-    f->rows[f->n++] = *inv;
-    return CORE_OK;
-}
-
-static core_status invoice_find(void *self, const char *id, struct payments_invoice *out,
-                                core_err *err)
-{
-    struct fake_invoices *f = self;
-    if (f->fail_find)
-        return core_err_set(err, f->fail_find, "invoices table broken");
-    struct payments_invoice *row = invoice_row(f, id);
-    if (!row)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "invoice %s not found", id);
-    *out = *row;
-    return CORE_OK;
-}
-
-static core_status invoice_update(void *self, const struct payments_invoice *inv, core_err *err)
-{
-    struct fake_invoices *f = self;
-    if (f->fail_update)
-        return core_err_set(err, f->fail_update, "invoices table broken");
-    struct payments_invoice *row = invoice_row(f, inv->id);
-    if (!row)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "invoice %s not found", inv->id);
-    *row = *inv;
-    f->updates++;
-    return CORE_OK;
-}
-
-static core_status order_complete(void *self, const char *order_id, const char *invoice_id,
-                                  core_err *err)
-{
-    struct fake_orders *f = self;
-    f->calls++;
-    core_strlcpy(f->order_id, order_id, sizeof f->order_id);
-    core_strlcpy(f->invoice_id, invoice_id, sizeof f->invoice_id);
-    if (f->fail)
-        return core_err_set(err, f->fail, "the order cannot be completed");
-    return CORE_OK;
-}
+#include "payments_fakes.h"
 
 struct fixture {
-    struct fake_payments payments;
-    struct fake_invoices invoices;
-    struct fake_orders orders;
+    struct payments_fake_payments payments;
+    struct payments_fake_invoices invoices;
+    struct payments_fake_orders orders;
     struct payments_app app;
     long live;
 };
@@ -126,10 +23,9 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *fx = test_calloc(1, sizeof *fx);
-    fx->app.payments = (struct payments_payment_repo){&fx->payments, payment_save, payment_find};
-    fx->app.invoices =
-        (struct payments_invoice_repo){&fx->invoices, invoice_save, invoice_find, invoice_update};
-    fx->app.orders = (struct payments_orders_port){&fx->orders, order_complete};
+    payments_fake_payments_port(&fx->app.payments, &fx->payments);
+    payments_fake_invoices_port(&fx->app.invoices, &fx->invoices);
+    payments_fake_orders_port(&fx->app.orders, &fx->orders);
     fx->live = core_alloc_live();
     *state = fx;
     return 0;

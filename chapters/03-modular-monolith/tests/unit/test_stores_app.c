@@ -1,6 +1,7 @@
 /* test_stores_app.c -- unit tests of stores/application.h with fake (in-memory) repository
- * ports: every command and query, success, not found, broken rules and failing repositories
- * (the error is passed up and nothing is saved). No servers. Every test checks it leaks nothing. */
+ * ports (tests/support/stores_fakes.h): every command and query, success, not found, broken rules
+ * and failing repositories (the error is passed up and nothing is saved). No servers. Every test
+ * checks it leaks nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,180 +11,22 @@
 
 #include "core.h"
 #include "stores/application.h"
+#include "stores_fakes.h"
 
-/* ---- the fake repositories ---------------------------------------------------------------- */
-
-/* One in-memory "database" behind all three ports. fail_op names the port operation that fails
- * with CORE_ERR_IO "db down" ("store.save", "store.update", "store.find", "store.find_all",
- * "participating.find_all", "product.add", "product.remove", "product.find", "product.catalog"). */
-struct fake_db {
-    struct stores_store_list stores;
-    struct stores_product_list products;
-    const char *fail_op;
-    int writes; /* successful save/update/add/remove calls */
-};
-
-static struct fake_db db;
+static struct stores_fake_db db;
 static struct stores_app app;
 static long live_at_start;
 
-static core_status maybe_fail(const char *op, core_err *err)
-{
-    if (db.fail_op && strcmp(db.fail_op, op) == 0)
-        return core_err_set(err, CORE_ERR_IO, "db down");
-    return CORE_OK;
-}
-
 static struct stores_store *find_store(const char *id)
 {
-    for (size_t i = 0; i < db.stores.len; i++)
-        if (strcmp(db.stores.items[i].id, id) == 0)
-            return &db.stores.items[i];
-    return NULL;
+    return stores_fake_store(&db, id);
 }
 
+/* The index of product id in db.products, or SIZE_MAX. */
 static size_t find_product(const char *id)
 {
-    for (size_t i = 0; i < db.products.len; i++)
-        if (strcmp(db.products.items[i].id, id) == 0)
-            return i;
-    return SIZE_MAX;
-}
-
-static core_status copy_store(const struct stores_store *from, struct stores_store *to, core_err *err)
-{
-    return stores_store_restore(to, from->id, from->name, from->location, from->participating, err);
-}
-
-static core_status copy_product(const struct stores_product *from, struct stores_product *to, core_err *err)
-{
-    return stores_product_restore(to, from->id, from->store_id, from->name, from->description, from->sku,
-                                  from->price, err);
-}
-
-static core_status store_save(void *self, const struct stores_store *s, core_err *err)
-{
-    struct stores_store copy = STORES_STORE_INIT;
-    core_status st;
-    assert_ptr_equal(self, &db);
-    if ((st = maybe_fail("store.save", err)))
-        return st;
-    if (find_store(s->id))
-        return core_err_set(err, CORE_ERR_CONFLICT, "store %s exists", s->id);
-    if (!(st = copy_store(s, &copy, err)) && !(st = stores_store_list_add(&db.stores, &copy, err)))
-        db.writes++;
-    stores_store_release(&copy);
-    return st;
-}
-
-static core_status store_update(void *self, const struct stores_store *s, core_err *err)
-{
-    core_status st;
-    struct stores_store *row;
-    if ((st = maybe_fail("store.update", err)))
-        return st;
-    if (!(row = find_store(s->id)))
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "store %s not found", s->id);
-    stores_store_release(row);
-    if (!(st = copy_store(s, row, err)))
-        db.writes++;
-    return st;
-}
-
-static core_status store_find(void *self, const char *id, struct stores_store *out, core_err *err)
-{
-    core_status st;
-    const struct stores_store *row;
-    if ((st = maybe_fail("store.find", err)))
-        return st;
-    if (!(row = find_store(id)))
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "store %s not found", id);
-    return copy_store(row, out, err);
-}
-
-/* Appends the stores (all, or the participating ones) to out. A failure after the first store
- * leaves out partly filled: the application must clean that up. */
-static core_status list_stores(const char *op, bool only_participating, struct stores_store_list *out,
-                               core_err *err)
-{
-    core_status st = CORE_OK;
-    for (size_t i = 0; i < db.stores.len && !st; i++) {
-        struct stores_store copy = STORES_STORE_INIT;
-        if (only_participating && !db.stores.items[i].participating)
-            continue;
-        if (i > 0 && (st = maybe_fail(op, err)))
-            break;
-        if (!(st = copy_store(&db.stores.items[i], &copy, err)))
-            st = stores_store_list_add(out, &copy, err);
-        stores_store_release(&copy);
-    }
-    if (!st)
-        st = maybe_fail(op, err);
-    return st;
-}
-
-static core_status store_find_all(void *self, struct stores_store_list *out, core_err *err)
-{
-    return list_stores("store.find_all", false, out, err);
-}
-
-static core_status participating_find_all(void *self, struct stores_store_list *out, core_err *err)
-{
-    return list_stores("participating.find_all", true, out, err);
-}
-
-static core_status product_add(void *self, const struct stores_product *p, core_err *err)
-{
-    struct stores_product copy = STORES_PRODUCT_INIT;
-    core_status st;
-    if ((st = maybe_fail("product.add", err)))
-        return st;
-    if (!(st = copy_product(p, &copy, err)) && !(st = stores_product_list_add(&db.products, &copy, err)))
-        db.writes++;
-    stores_product_release(&copy);
-    return st;
-}
-
-static core_status product_remove(void *self, const char *id, core_err *err)
-{
-    core_status st;
-    size_t i;
-    if ((st = maybe_fail("product.remove", err)))
-        return st;
-    if ((i = find_product(id)) == SIZE_MAX)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "product %s not found", id);
-    stores_product_release(&db.products.items[i]);
-    db.products.items[i] = db.products.items[--db.products.len];
-    db.writes++;
-    return CORE_OK;
-}
-
-static core_status product_find(void *self, const char *id, struct stores_product *out, core_err *err)
-{
-    core_status st;
-    size_t i;
-    if ((st = maybe_fail("product.find", err)))
-        return st;
-    if ((i = find_product(id)) == SIZE_MAX)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "product %s not found", id);
-    return copy_product(&db.products.items[i], out, err);
-}
-
-static core_status product_catalog(void *self, const char *store_id, struct stores_product_list *out,
-                                   core_err *err)
-{
-    core_status st = CORE_OK;
-    for (size_t i = 0; i < db.products.len && !st; i++) {
-        struct stores_product copy = STORES_PRODUCT_INIT;
-        if (strcmp(db.products.items[i].store_id, store_id) != 0)
-            continue;
-        if (!(st = copy_product(&db.products.items[i], &copy, err)))
-            st = stores_product_list_add(out, &copy, err);
-        stores_product_release(&copy);
-    }
-    if (!st)
-        st = maybe_fail("product.catalog", err); /* fails after filling: the app must clean up */
-    return st;
+    const struct stores_product *p = stores_fake_product(&db, id);
+    return p ? (size_t)(p - db.products.items) : SIZE_MAX;
 }
 
 /* Puts a store straight into the fake database. */
@@ -205,10 +48,8 @@ static int setup(void **state)
 {
     (void)state;
     live_at_start = core_alloc_live();
-    memset(&db, 0, sizeof db);
-    app.stores = (struct stores_store_repo){&db, store_save, store_update, store_find, store_find_all};
-    app.participating = (struct stores_participating_repo){&db, participating_find_all};
-    app.products = (struct stores_product_repo){&db, product_add, product_remove, product_find, product_catalog};
+    stores_fake_init(&db);
+    stores_fake_repos(&app, &db);
     seed_store("s-1", "Waldorf Books", false);
     seed_store("s-2", "Nic & Naks", true);
     seed_product("p-1", "s-1", "EDA with Golang", 49.99);
@@ -222,8 +63,7 @@ static int teardown(void **state)
 {
     (void)state;
     core_alloc_fail_after(-1);
-    stores_store_list_release(&db.stores);
-    stores_product_list_release(&db.products);
+    stores_fake_release(&db);
     assert_int_equal(core_alloc_live(), live_at_start);
     return 0;
 }

@@ -1,9 +1,10 @@
 /* test_baskets_handlers.c -- unit tests of baskets/handlers.h (chapter 04) with a REAL
- * ddd_dispatcher and a fake ordering port (no servers): the OrderHandlers run for
- * "baskets.BasketCheckedOut" and for nothing else, call ordering.CreateOrder with the basket's id
- * (from the event's metadata) and the payload's customer, payment and items, and a failing port
- * comes back from the dispatcher with the handler's and the event's names. Events are made by the
- * real domain (baskets/domain.h), as the application publishes them. Every test checks for leaks. */
+ * ddd_dispatcher and a fake ordering port (tests/support/baskets_fakes.h; no servers): the
+ * OrderHandlers run for "baskets.BasketCheckedOut" and for nothing else, call
+ * ordering.CreateOrder with the basket's id (from the event's metadata) and the payload's
+ * customer, payment and items, and a failing port comes back from the dispatcher with the
+ * handler's and the event's names. Events are made by the real domain (baskets/domain.h), as the
+ * application publishes them. Every test checks for leaks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,34 +15,15 @@
 #include "baskets/domain.h"
 #include "baskets/domain_events.pb-c.h"
 #include "baskets/handlers.h"
+#include "baskets_fakes.h"
 #include "pb.h"
-
-/* ---- fake ordering: a copy of the last basket it was asked to order --------------------------- */
-
-struct fake_ordering {
-    int calls;
-    core_status fail;
-    bool count_only;            /* do not copy (the copy allocates) */
-    struct baskets_basket last; /* deep copy of the argument */
-};
-
-static core_status ordering_create(void *self, const struct baskets_basket *b, core_err *err)
-{
-    struct fake_ordering *f = self;
-    f->calls++;
-    if (f->fail)
-        return core_err_set(err, f->fail, "payment %s not found", b->payment_id);
-    if (f->count_only)
-        return CORE_OK;
-    baskets_basket_release(&f->last);
-    return baskets_basket_copy(&f->last, b, err);
-}
 
 /* ---- fixture ---------------------------------------------------------------------------------- */
 
 struct fixture {
     long live_before;
-    struct fake_ordering ordering;
+    struct baskets_fake_ordering ordering;
+    struct baskets_basket last; /* a copy of the last basket ordered */
     struct baskets_order_handlers handlers;
     ddd_dispatcher *d;
     struct ddd_event_list events; /* what a test publishes */
@@ -53,8 +35,9 @@ static int setup(void **state)
     core_err err = CORE_ERR_INIT;
     core_alloc_fail_after(-1);
     fx->live_before = core_alloc_live();
-    baskets_basket_init(&fx->ordering.last);
-    fx->handlers.ordering = (struct baskets_ordering_port){&fx->ordering, ordering_create};
+    baskets_basket_init(&fx->last);
+    fx->ordering.copy_to = &fx->last;
+    baskets_fake_ordering_port(&fx->handlers.ordering, &fx->ordering);
     assert_int_equal(ddd_dispatcher_new(&fx->d, &err), CORE_OK);
     assert_int_equal(baskets_register_order_handlers(fx->d, &fx->handlers, &err), CORE_OK);
     *state = fx;
@@ -66,7 +49,7 @@ static int teardown(void **state)
     struct fixture *fx = *state;
     core_alloc_fail_after(-1);
     ddd_event_list_release(&fx->events);
-    baskets_basket_release(&fx->ordering.last);
+    baskets_basket_release(&fx->last);
     ddd_dispatcher_free(fx->d);
     assert_int_equal(core_alloc_live(), fx->live_before);
     test_free(fx);
@@ -111,7 +94,7 @@ static void checked_out_basket_becomes_an_order(void **state)
     checked_out_basket_events(fx);
     assert_int_equal(ddd_dispatcher_publish(fx->d, fx->events.items, fx->events.n, &err), CORE_OK);
     assert_int_equal(fx->ordering.calls, 1); /* only the BasketCheckedOut reached ordering */
-    const struct baskets_basket *o = &fx->ordering.last;
+    const struct baskets_basket *o = &fx->last;
     assert_string_equal(o->id, "b-7"); /* order id = basket id, from "aggregate-id" */
     assert_string_equal(o->customer_id, "c-1");
     assert_string_equal(o->payment_id, "pay-1");
@@ -147,7 +130,8 @@ static void ordering_failure_is_reported(void **state)
     fx->ordering.fail = CORE_ERR_NOT_FOUND;
     assert_int_equal(ddd_dispatcher_publish(fx->d, fx->events.items, fx->events.n, &err), CORE_ERR_NOT_FOUND);
     assert_int_equal(err.status, CORE_ERR_NOT_FOUND);
-    assert_string_equal(err.msg, "baskets.OrderHandlers on baskets.BasketCheckedOut: payment pay-1 not found");
+    assert_string_equal(err.msg, "baskets.OrderHandlers on baskets.BasketCheckedOut: the customer is not "
+                                 "authorized");
     assert_int_equal(fx->ordering.calls, 1);
 }
 
@@ -181,11 +165,12 @@ static void handler_out_of_memory(void **state)
 {
     struct fixture *fx = *state;
     checked_out_basket_events(fx);
-    fx->ordering.count_only = true;
+    fx->ordering.copy_to = NULL; /* the copy allocates */
     int failures = 0;
     for (long n = 0; n < 30; n++) {
         core_err err = CORE_ERR_INIT;
         int calls = fx->ordering.calls;
+        fx->ordering.id[0] = '\0'; /* a new order each time, not the same one again */
         core_alloc_fail_after(n);
         core_status st = ddd_dispatcher_publish(fx->d, &fx->events.items[3], 1, &err);
         core_alloc_fail_after(-1);

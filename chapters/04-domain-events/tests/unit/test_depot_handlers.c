@@ -1,6 +1,7 @@
 /* test_depot_handlers.c -- unit tests of depot/handlers.h (chapter 04): the OrderHandlers
  * registered on a real ddd_dispatcher, fed with the events a real shopping list records
- * (domain.h); the ordering module is a fake that records its calls and can be told to fail.
+ * (domain.h); the ordering module is a fake that records its calls and can be told to fail
+ * (tests/support/depot_fakes.h).
  * Checked: only ShoppingListCompleted readies the order, with the list's order id; a failing
  * ordering module is reported through the dispatcher; malformed events are refused. */
 #include <setjmp.h>
@@ -14,36 +15,22 @@
 #include "ddd.h"
 #include "depot/domain_events.pb-c.h"
 #include "depot/handlers.h"
+#include "depot_fakes.h"
 #include "log.h"
 #include "pb.h"
 
-struct fake_orders {
-    char calls[256]; /* "ready(o1) ..." */
-    core_status fail;
-};
-
 struct fixture {
-    struct fake_orders orders;
+    struct depot_fake_orders orders;
     struct depot_order_handlers handlers;
     ddd_dispatcher *dispatcher;
     long live;
 };
 
-static core_status fake_ready(void *self, const char *order_id, core_err *err)
-{
-    struct fake_orders *f = self;
-    size_t used = strlen(f->calls);
-    snprintf(f->calls + used, sizeof f->calls - used, "%sready(%s)", used ? " " : "", order_id);
-    if (f->fail)
-        return core_err_set(err, f->fail, "the order cannot be readied");
-    return CORE_OK;
-}
-
 static int setup(void **state)
 {
     struct fixture *fx = test_calloc(1, sizeof *fx);
     fx->live = core_alloc_live();
-    fx->handlers.orders = (struct depot_orders_port){&fx->orders, fake_ready};
+    depot_fake_orders_port(&fx->handlers.orders, &fx->orders);
     assert_int_equal(ddd_dispatcher_new(&fx->dispatcher, NULL), CORE_OK);
     assert_int_equal(depot_register_order_handlers(fx->dispatcher, &fx->handlers, NULL), CORE_OK);
     *state = fx;
@@ -87,11 +74,11 @@ static void completing_a_list_readies_its_order(void **state)
     assert_int_equal(depot_shopping_list_create(&l, "l1", "o1", NULL), CORE_OK);
     assert_int_equal(depot_shopping_list_assign(&l, "bot-1", NULL), CORE_OK);
     assert_int_equal(publish(fx, &l, &err), CORE_OK); /* created + assigned: nobody called */
-    assert_string_equal(fx->orders.calls, "");
+    assert_string_equal(fx->orders.log, "");
 
     assert_int_equal(depot_shopping_list_complete(&l, NULL), CORE_OK);
     assert_int_equal(publish(fx, &l, &err), CORE_OK);
-    assert_string_equal(fx->orders.calls, "ready(o1)");
+    assert_string_equal(fx->orders.log, "ready(o1)");
     assert_int_equal(err.status, CORE_OK);
     depot_shopping_list_release(&l);
 }
@@ -104,7 +91,7 @@ static void a_cancelled_list_does_not_ready_its_order(void **state)
     assert_int_equal(depot_shopping_list_create(&l, "l1", "o1", NULL), CORE_OK);
     assert_int_equal(depot_shopping_list_cancel(&l, NULL), CORE_OK);
     assert_int_equal(publish(fx, &l, &err), CORE_OK);
-    assert_string_equal(fx->orders.calls, "");
+    assert_string_equal(fx->orders.log, "");
     depot_shopping_list_release(&l);
 }
 
@@ -120,7 +107,7 @@ static void a_failing_ordering_module_is_reported(void **state)
     assert_int_equal(publish(fx, &l, &err), CORE_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "depot.OrderHandlers on depot.ShoppingListCompleted: readying "
                                  "order o1: the order cannot be readied");
-    assert_string_equal(fx->orders.calls, "ready(o1)");
+    assert_string_equal(fx->orders.log, "ready(o1)");
     depot_shopping_list_release(&l);
 }
 
@@ -147,7 +134,7 @@ static void malformed_events_are_refused(void **state)
                                     "depot.ShoppingListCompleted carries no order id");
         ddd_event_free(ev);
     }
-    assert_string_equal(fx->orders.calls, "");
+    assert_string_equal(fx->orders.log, "");
 }
 
 static void registration_out_of_memory_is_reported(void **state)

@@ -1,9 +1,10 @@
 /* test_ordering_handlers.c -- unit tests of ordering/handlers.h (chapter 04): the
- * NotificationHandlers and InvoiceHandlers registered on a real ddd_dispatcher, fed with the
- * events a real order records (domain.h). The notifications and payments modules and the order
- * repository are fakes that record their calls and can be told to fail. Checked: the right
- * handler runs for the right event with the right data, in the book's order; a failing port is
- * reported through the dispatcher and stops the delivery; malformed events are refused. */
+ * NotificationHandlers and InvoiceHandlers registered on a real ddd_dispatcher, fed with the events
+ * a real order records (domain.h). The notifications and payments modules and the order repository
+ * are fakes that record their calls and can be told to fail (tests/support/ordering_fakes.h).
+ * Checked: the right handler runs for the right event with the right data, in the book's order; a
+ * failing port is reported through the dispatcher and stops the delivery; malformed events are
+ * refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,136 +17,29 @@
 #include "log.h"
 #include "ordering/domain_events.pb-c.h"
 #include "ordering/handlers.h"
+#include "ordering_fakes.h"
 #include "pb.h"
 
-/* ---- the fakes ------------------------------------------------------------------------------ */
-
-enum fake_port {
-    PORT_NONE,
-    PORT_NOTIFY_CREATED,
-    PORT_NOTIFY_CANCELED,
-    PORT_NOTIFY_READY,
-    PORT_CREATE_INVOICE,
-    PORT_UPDATE,
-};
-
-struct fakes {
-    struct ordering_order stored; /* the one order of the repository ("order-1") */
-    char calls[1024];
-    enum fake_port failing;
-    core_status fail_status;
-    const char *fail_msg;
-};
-
-static struct fakes fk;
+static struct ordering_fakes fk; /* every port; its table holds the one order "order-1" */
 static ddd_dispatcher *dispatcher;
 static long live_before;
 
-static void record(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void record(const char *fmt, ...)
-{
-    size_t used = strlen(fk.calls);
-    va_list ap;
-    va_start(ap, fmt);
-    if (used > 0 && used < sizeof fk.calls - 1)
-        fk.calls[used++] = ' ';
-    vsnprintf(fk.calls + used, sizeof fk.calls - used, fmt, ap);
-    va_end(ap);
-}
-
-static bool fails(enum fake_port port, core_err *err)
-{
-    if (fk.failing != port)
-        return false;
-    core_err_set(err, fk.fail_status, "%s", fk.fail_msg);
-    return true;
-}
-
-static void fail_next(enum fake_port port, core_status st, const char *msg)
-{
-    fk.failing = port;
-    fk.fail_status = st;
-    fk.fail_msg = msg;
-}
-
-static core_status fake_notify_created(void *self, const char *order_id, const char *customer_id,
-                                       core_err *err)
-{
-    assert_ptr_equal(self, &fk);
-    record("notify_created(%s,%s)", order_id, customer_id);
-    return fails(PORT_NOTIFY_CREATED, err) ? fk.fail_status : CORE_OK;
-}
-
-static core_status fake_notify_canceled(void *self, const char *order_id, const char *customer_id,
-                                        core_err *err)
-{
-    record("notify_canceled(%s,%s)", order_id, customer_id);
-    return fails(PORT_NOTIFY_CANCELED, err) ? fk.fail_status : CORE_OK;
-}
-
-static core_status fake_notify_ready(void *self, const char *order_id, const char *customer_id,
-                                     core_err *err)
-{
-    record("notify_ready(%s,%s)", order_id, customer_id);
-    return fails(PORT_NOTIFY_READY, err) ? fk.fail_status : CORE_OK;
-}
-
-static core_status fake_confirm(void *self, const char *payment_id, core_err *err)
-{
-    fail_msg("the handlers do not confirm payments");
-    return CORE_ERR_INTERNAL;
-}
-
-static core_status fake_create_invoice(void *self, const char *order_id, const char *payment_id,
-                                       double amount, char *invoice_id, core_err *err)
-{
-    assert_ptr_equal(self, &fk);
-    record("create_invoice(%s,%s,%.2f)", order_id, payment_id, amount);
-    if (fails(PORT_CREATE_INVOICE, err))
-        return fk.fail_status;
-    core_strlcpy(invoice_id, "invoice-1", ORDERING_ID_SIZE);
-    return CORE_OK;
-}
-
-static core_status fake_find(void *self, const char *id, struct ordering_order *out, core_err *err)
-{
-    record("find(%s)", id);
-    if (strcmp(id, fk.stored.id) != 0)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "order %s not found", id);
-    return ordering_order_copy(out, &fk.stored, err);
-}
-
-static core_status fake_save(void *self, const struct ordering_order *order, core_err *err)
-{
-    fail_msg("the handlers do not create orders");
-    return CORE_ERR_INTERNAL;
-}
-
-static core_status fake_update(void *self, const struct ordering_order *order, core_err *err)
-{
-    record("update(%s,invoice=%s)", order->id, order->invoice_id);
-    if (fails(PORT_UPDATE, err))
-        return fk.fail_status;
-    return ordering_order_copy(&fk.stored, order, err);
-}
-
 /* The application the InvoiceHandlers store the invoice id with: only its repository is used. */
-static struct ordering_app app = {
-    {&fk, fake_find, fake_save, fake_update},
-    {NULL, NULL},
-    {NULL, NULL, NULL},
-    {NULL, NULL, NULL},
-    {NULL, NULL}, /* publisher: set by setup() */
-};
+static struct ordering_app app;
+static struct ordering_notification_handlers notification_handlers;
+static struct ordering_invoice_handlers invoice_handlers = {{NULL, NULL, NULL}, &app};
 
-static struct ordering_notification_handlers notification_handlers = {
-    {&fk, fake_notify_created, fake_notify_canceled, fake_notify_ready},
-};
+static struct ordering_order *stored_order(void)
+{
+    struct ordering_order *o = ordering_fake_order(&fk, "order-1");
+    assert_non_null(o);
+    return o;
+}
 
-static struct ordering_invoice_handlers invoice_handlers = {
-    {&fk, fake_confirm, fake_create_invoice},
-    &app,
-};
+static void fail_next(enum ordering_fake_port port, core_status st, const char *msg)
+{
+    ordering_fake_fail_next(&fk, port, st, msg);
+}
 
 static const struct ordering_item items[] = {
     {"store-1", "product-1", "Waldorf Books", "EDA with Golang", 49.99, 2},
@@ -156,11 +50,14 @@ static int setup(void **state)
 {
     (void)state;
     memset(&fk, 0, sizeof fk);
-    ordering_order_init(&fk.stored);
-    assert_int_equal(
-        ordering_order_create(&fk.stored, "order-1", "customer-1", "payment-1", items, 2, NULL),
-        CORE_OK);
-    assert_int_equal(ordering_order_set_shopping_id(&fk.stored, "shopping-1", NULL), CORE_OK);
+    ordering_fake_app(&app, &fk);
+    ordering_fake_notifications_port(&notification_handlers.notifications, &fk);
+    ordering_fake_payments_port(&invoice_handlers.payments, &fk);
+    struct ordering_order *o = &fk.orders[fk.norders++];
+    ordering_order_init(o);
+    assert_int_equal(ordering_order_create(o, "order-1", "customer-1", "payment-1", items, 2, NULL),
+                     CORE_OK);
+    assert_int_equal(ordering_order_set_shopping_id(o, "shopping-1", NULL), CORE_OK);
     live_before = core_alloc_live();
     assert_int_equal(ddd_dispatcher_new(&dispatcher, NULL), CORE_OK);
     assert_int_equal(
@@ -179,7 +76,7 @@ static int teardown(void **state)
     dispatcher = NULL;
     app.publisher = (struct ddd_publisher){NULL, NULL};
     assert_int_equal(core_alloc_live(), live_before);
-    ordering_order_release(&fk.stored);
+    ordering_fake_release(&fk);
     return 0;
 }
 
@@ -191,7 +88,7 @@ static core_status publish_change(enum change change, core_err *err)
 {
     struct ordering_order order = ORDERING_ORDER_INIT;
     struct ddd_event_list events = DDD_EVENT_LIST_INIT;
-    assert_int_equal(ordering_order_copy(&order, &fk.stored, NULL), CORE_OK);
+    assert_int_equal(ordering_order_copy(&order, stored_order(), NULL), CORE_OK);
     /* each change starts from the status it needs */
     order.status = change == COMPLETED ? ORDERING_STATUS_READY : ORDERING_STATUS_PENDING;
     switch (change) {
@@ -208,7 +105,7 @@ static core_status publish_change(enum change change, core_err *err)
         assert_int_equal(ordering_order_complete(&order, "invoice-9", NULL), CORE_OK);
         break;
     }
-    fk.stored.status = order.status; /* the application updates the order, then publishes */
+    stored_order()->status = order.status; /* the application updates the order, then publishes */
     assert_int_equal(ddd_aggregate_take_events(&order.agg, &events, NULL), CORE_OK);
     assert_int_equal(events.n, 1);
     core_status st = ddd_dispatcher_publish(dispatcher, events.items, events.n, err);
@@ -248,15 +145,13 @@ static void order_readied_notifies_then_invoices_and_stores_the_invoice_id(void 
 {
     (void)state;
     core_err err = CORE_ERR_INIT;
-    char want[256];
-    snprintf(want, sizeof want,
-             "notify_ready(order-1,customer-1) create_invoice(order-1,payment-1,%.2f) "
-             "find(order-1) update(order-1,invoice=invoice-1)",
-             49.99 * 2 + 9.98 * 3);
     assert_int_equal(publish_change(READIED, &err), CORE_OK);
-    assert_string_equal(fk.calls, want);
-    assert_string_equal(fk.stored.invoice_id, "invoice-1");
-    assert_int_equal(fk.stored.agg.events.n, 0); /* storing the invoice id records nothing */
+    assert_string_equal(fk.calls,
+                        "notify_ready(order-1,customer-1) create_invoice(order-1,payment-1) "
+                        "find(order-1) update(order-1)");
+    assert_float_equal(fk.invoice_amount, 49.99 * 2 + 9.98 * 3, 1e-9);
+    assert_string_equal(stored_order()->invoice_id, "invoice-1");
+    assert_int_equal(stored_order()->agg.events.n, 0); /* storing the invoice id records nothing */
 }
 
 static void order_completed_has_no_subscriber(void **state)
@@ -271,21 +166,21 @@ static void a_failing_notification_is_reported_and_stops_the_delivery(void **sta
 {
     (void)state;
     core_err err = CORE_ERR_INIT;
-    fail_next(PORT_NOTIFY_READY, CORE_ERR_NOT_FOUND, "customer customer-1 not found");
+    fail_next(ORDERING_FAKE_NOTIFY_READY, CORE_ERR_NOT_FOUND, "customer customer-1 not found");
     assert_int_equal(publish_change(READIED, &err), CORE_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "ordering.NotificationHandlers on ordering.OrderReadied: "
                                  "customer customer-1 not found");
     assert_string_equal(fk.calls, "notify_ready(order-1,customer-1)"); /* no invoice */
-    assert_string_equal(fk.stored.invoice_id, "");
+    assert_string_equal(stored_order()->invoice_id, "");
 
     static const struct {
-        enum fake_port port;
+        enum ordering_fake_port port;
         enum change change;
         const char *msg;
     } others[] = {
-        {PORT_NOTIFY_CREATED, CREATED,
+        {ORDERING_FAKE_NOTIFY_CREATED, CREATED,
          "ordering.NotificationHandlers on ordering.OrderCreated: unreachable"},
-        {PORT_NOTIFY_CANCELED, CANCELED,
+        {ORDERING_FAKE_NOTIFY_CANCELED, CANCELED,
          "ordering.NotificationHandlers on ordering.OrderCanceled: unreachable"},
     };
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
@@ -300,20 +195,21 @@ static void a_failing_invoice_is_reported_and_nothing_is_stored(void **state)
 {
     (void)state;
     core_err err = CORE_ERR_INIT;
-    fail_next(PORT_CREATE_INVOICE, CORE_ERR_INVALID, "the invoice amount cannot be negative");
+    fail_next(ORDERING_FAKE_CREATE_INVOICE, CORE_ERR_INVALID,
+              "the invoice amount cannot be negative");
     assert_int_equal(publish_change(READIED, &err), CORE_ERR_INVALID);
     assert_string_equal(err.msg, "ordering.InvoiceHandlers on ordering.OrderReadied: the invoice "
                                  "amount cannot be negative");
     assert_null(strstr(fk.calls, "update("));
-    assert_string_equal(fk.stored.invoice_id, "");
+    assert_string_equal(stored_order()->invoice_id, "");
 
     core_err_clear(&err);
     fk.calls[0] = '\0';
-    fail_next(PORT_UPDATE, CORE_ERR_IO, "connection reset");
+    fail_next(ORDERING_FAKE_UPDATE, CORE_ERR_IO, "connection reset");
     assert_int_equal(publish_change(READIED, &err), CORE_ERR_IO);
     assert_string_equal(err.msg, "ordering.InvoiceHandlers on ordering.OrderReadied: connection "
                                  "reset");
-    assert_string_equal(fk.stored.invoice_id, "");
+    assert_string_equal(stored_order()->invoice_id, "");
 }
 
 static void malformed_events_are_refused(void **state)

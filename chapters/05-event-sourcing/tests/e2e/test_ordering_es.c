@@ -310,44 +310,6 @@ static void a_concurrent_basket_change_is_409(void **state)
                    basket);
 }
 
-static void shuts_down_cleanly(void **state)
-{
-    (void)state;
-    int code = -1;
-    core_err err = CORE_ERR_INIT;
-    core_status st = e2e_app_stop(app, &code, &err);
-    if (st)
-        fprintf(stderr, "stop: %s\n", err.msg);
-    assert_int_equal(st, CORE_OK);
-    assert_int_equal(code, 0);
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    core_err err = CORE_ERR_INIT;
-    setenv("ES_SNAPSHOT_EVERY", "3", 1); /* the program inherits the test's environment */
-    if (e2e_open(&app, "ordering-es", &err)) {
-        fprintf(stderr, "setup: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    int code = -1;
-    core_err err = CORE_ERR_INIT;
-    core_status st = e2e_close(app, &code, &err);
-    app = NULL;
-    if (st || code != 0) {
-        fprintf(stderr, "teardown: %s (exit code %d)\n", st ? err.msg : "unclean shutdown", code);
-        return -1;
-    }
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -357,7 +319,8 @@ int main(void)
         cmocka_unit_test(a_load_starts_from_the_snapshot),
         cmocka_unit_test(unknown_ids_are_404),
         cmocka_unit_test(a_concurrent_basket_change_is_409),
-        cmocka_unit_test(shuts_down_cleanly),
+        cmocka_unit_test(e2e_shuts_down_cleanly),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    setenv("ES_SNAPSHOT_EVERY", "3", 1); /* the program inherits the test's environment */
+    return e2e_run_group("ordering-es", &app, tests);
 }
