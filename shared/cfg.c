@@ -28,7 +28,8 @@ core_status cfg_parse_duration_ms(const char *text, int *out_ms, core_err *err)
     double v = text && *text && !isspace((unsigned char)*text) ? strtod(text, &end) : -1;
     double scale = 0;
     /* decimal digits and '.' only: strtod() would also take hex ("0x10"), exponents and signs */
-    if (text && end && end != text && !errno && v >= 0 && (size_t)(end - text) == strspn(text, "0123456789.")) {
+    if (text && end && end != text && !errno && v >= 0 &&
+        (size_t)(end - text) == strspn(text, "0123456789.")) {
         if (*end == '\0' || strcmp(end, "s") == 0)
             scale = 1000;
         else if (strcmp(end, "ms") == 0)
@@ -46,7 +47,8 @@ core_status cfg_parse_duration_ms(const char *text, int *out_ms, core_err *err)
     return CORE_OK;
 }
 
-static core_status copy_var(const char *name, const char *def, char *dst, size_t size, core_err *err)
+static core_status copy_var(const char *name, const char *def, char *dst, size_t size,
+                            core_err *err)
 {
     const char *v = getenv(name);
     if (!v || !*v)
@@ -68,8 +70,8 @@ core_status cfg_load(struct cfg_app *out, core_err *err)
         (st = copy_var("PG_CONN", CFG_DEFAULT_PG_CONN, out->pg_conn, sizeof out->pg_conn, err)) ||
         (st = copy_var("NATS_URL", CFG_DEFAULT_NATS_URL, out->nats_url, sizeof out->nats_url,
                        err)) ||
-        (st = copy_var("NATS_STREAM", "mallbots", out->nats_stream, sizeof out->nats_stream,
-                       err)) ||
+        (st =
+             copy_var("NATS_STREAM", "mallbots", out->nats_stream, sizeof out->nats_stream, err)) ||
         (st = copy_var("WEB_HOST", "127.0.0.1", out->web_host, sizeof out->web_host, err)) ||
         (st = copy_var("RPC_HOST", "127.0.0.1", out->rpc_host, sizeof out->rpc_host, err)))
         return st;

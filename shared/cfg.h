@@ -14,20 +14,20 @@
 #include "core.h"
 #include "log.h"
 
-#define CFG_DEFAULT_PG_CONN                                                                     \
+#define CFG_DEFAULT_PG_CONN                                                                        \
     "host=127.0.0.1 port=15432 dbname=mallbots user=mallbots_user password=mallbots_pass"
 #define CFG_DEFAULT_NATS_URL "nats://127.0.0.1:14222"
 
 struct cfg_app {
-    char environment[32];  /* ENVIRONMENT (development) */
-    log_level log_level;   /* LOG_LEVEL (DEBUG, as the book) */
-    char pg_conn[512];     /* PG_CONN (the lab's database) */
-    char nats_url[256];    /* NATS_URL (the lab's nats-server), used from chapter 06 */
-    char nats_stream[64];  /* NATS_STREAM (mallbots) */
-    char web_host[64];     /* WEB_HOST (127.0.0.1; the book: 0.0.0.0) */
-    int web_port;          /* WEB_PORT (8080) */
-    char rpc_host[64];     /* RPC_HOST (127.0.0.1; the book: 0.0.0.0) */
-    int rpc_port;          /* RPC_PORT (8085) */
+    char environment[32];    /* ENVIRONMENT (development) */
+    log_level log_level;     /* LOG_LEVEL (DEBUG, as the book) */
+    char pg_conn[512];       /* PG_CONN (the lab's database) */
+    char nats_url[256];      /* NATS_URL (the lab's nats-server), used from chapter 06 */
+    char nats_stream[64];    /* NATS_STREAM (mallbots) */
+    char web_host[64];       /* WEB_HOST (127.0.0.1; the book: 0.0.0.0) */
+    int web_port;            /* WEB_PORT (8080) */
+    char rpc_host[64];       /* RPC_HOST (127.0.0.1; the book: 0.0.0.0) */
+    int rpc_port;            /* RPC_PORT (8085) */
     int shutdown_timeout_ms; /* SHUTDOWN_TIMEOUT (30s) */
 };
 

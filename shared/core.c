@@ -77,12 +77,14 @@ static const struct {
 
 int core_refusal_http(enum core_refusal r)
 {
-    return (unsigned)r < sizeof refusal_table / sizeof refusal_table[0] ? refusal_table[r].http : 500;
+    return (unsigned)r < sizeof refusal_table / sizeof refusal_table[0] ? refusal_table[r].http
+                                                                        : 500;
 }
 
 int core_refusal_code(enum core_refusal r)
 {
-    return (unsigned)r < sizeof refusal_table / sizeof refusal_table[0] ? refusal_table[r].code : 13;
+    return (unsigned)r < sizeof refusal_table / sizeof refusal_table[0] ? refusal_table[r].code
+                                                                        : 13;
 }
 
 void core_err_clear(core_err *err)
@@ -230,7 +232,8 @@ void core_alloc_fail_after(long n)
     atomic_store(&fail_budget, n);
 }
 
-/* ---- growable arrays and buffers --------------------------------------------------------------- */
+/* ---- growable arrays and buffers ---------------------------------------------------------------
+ */
 
 core_status core_array_grow(void *items, size_t *cap, size_t needed, size_t elem_size)
 {
@@ -386,7 +389,8 @@ bool core_str_blank(const char *s)
     return true;
 }
 
-/* ---- identifiers ------------------------------------------------------------------------------ */
+/* ---- identifiers ------------------------------------------------------------------------------
+ */
 
 void core_uuid_new(char out[CORE_UUID_LEN + 1])
 {

@@ -68,7 +68,8 @@ int core_status_code(core_status st);
 enum core_refusal {
     CORE_REFUSE_METHOD,       /* a method the path does not take (HTTP 405, code 12) */
     CORE_REFUSE_MEDIA_TYPE,   /* a body in another format than the API takes (HTTP 415, code 3) */
-    CORE_REFUSE_UNKNOWN_VERB, /* a method the server does not implement, e.g. TRACE (HTTP 501, code 12) */
+    CORE_REFUSE_UNKNOWN_VERB, /* a method the server does not implement, e.g. TRACE (HTTP 501, code
+                                 12) */
     CORE_REFUSE_HTTP_VERSION, /* another HTTP version than 1.0/1.1 (HTTP 505, code 3) */
 };
 
@@ -82,11 +83,17 @@ int core_refusal_code(enum core_refusal r);
 /* Error detail. Caller storage; CORE_ERR_INIT or core_err_clear() before use. */
 typedef struct core_err {
     core_status status;
-    char msg[CORE_ERR_MSG_MAX];             /* the whole message, for callers and logs */
-    char public_msg[CORE_ERR_PUBLIC_MAX];   /* "" = msg may be shown to clients as it is */
+    char msg[CORE_ERR_MSG_MAX];           /* the whole message, for callers and logs */
+    char public_msg[CORE_ERR_PUBLIC_MAX]; /* "" = msg may be shown to clients as it is */
 } core_err;
 
-#define CORE_ERR_INIT {CORE_OK, {0}, {0}}
+#define CORE_ERR_INIT                                                                              \
+    {                                                                                              \
+        CORE_OK, {0},                                                                              \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 void core_err_clear(core_err *err);
 
@@ -103,13 +110,15 @@ core_status core_err_nomem(core_err *err);
 
 /* Prefixes the message already in err with "context: ". The public message, if any, stays as it
  * is. Returns err->status. */
-core_status core_err_wrap(core_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+core_status core_err_wrap(core_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Marks the message in err as internal and sets the printf-style text that clients get instead,
  * in the API's own words ("the database is unavailable, try again"); cut at
  * CORE_ERR_PUBLIC_MAX-1. Call it right after core_err_set(). Returns err->status (err NULL: a
  * no-op returning CORE_ERR_INTERNAL). */
-core_status core_err_public(core_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+core_status core_err_public(core_err *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The message a client may see: the public message when one was set, else msg. Borrowed from
  * err. */

@@ -21,9 +21,11 @@ struct ddd_event {
     size_t nmetadata;
 };
 
-/* ---- events ----------------------------------------------------------------------------------- */
+/* ---- events -----------------------------------------------------------------------------------
+ */
 
-core_status ddd_event_new(ddd_event **out, const char *name, ProtobufCMessage **payload, core_err *err)
+core_status ddd_event_new(ddd_event **out, const char *name, ProtobufCMessage **payload,
+                          core_err *err)
 {
     ddd_event *ev = core_calloc(1, sizeof *ev);
     if (!ev || !(ev->name = core_strdup(name))) {
@@ -129,7 +131,8 @@ void ddd_event_metadata_at(const ddd_event *ev, size_t i, const char **key, cons
     *value = ev->metadata[i].value;
 }
 
-core_status ddd_event_restore(ddd_event *ev, const char *id, struct timespec occurred_at, core_err *err)
+core_status ddd_event_restore(ddd_event *ev, const char *id, struct timespec occurred_at,
+                              core_err *err)
 {
     if (!core_strlcpy(ev->id, id, sizeof ev->id))
         return core_err_set(err, CORE_ERR_INVALID, "event id \"%.40s...\" is too long", id);
@@ -158,7 +161,8 @@ void ddd_event_list_release(struct ddd_event_list *list)
     list->n = list->cap = 0;
 }
 
-/* ---- aggregates ------------------------------------------------------------------------------- */
+/* ---- aggregates -------------------------------------------------------------------------------
+ */
 
 void ddd_aggregate_init(struct ddd_aggregate *agg, const char *name)
 {
@@ -191,7 +195,8 @@ core_status ddd_aggregate_add_event(struct ddd_aggregate *agg, const char *event
     return st;
 }
 
-core_status ddd_aggregate_take_events(struct ddd_aggregate *agg, struct ddd_event_list *out, core_err *err)
+core_status ddd_aggregate_take_events(struct ddd_aggregate *agg, struct ddd_event_list *out,
+                                      core_err *err)
 {
     /* Reserve first so that the hand-over itself cannot fail half-way. */
     if (core_array_grow(&out->items, &out->cap, out->n + agg->events.n, sizeof *out->items))
@@ -209,7 +214,8 @@ void ddd_aggregate_clear_events(struct ddd_aggregate *agg)
     agg->events.n = 0;
 }
 
-/* ---- dispatcher ------------------------------------------------------------------------------- */
+/* ---- dispatcher -------------------------------------------------------------------------------
+ */
 
 struct subscription {
     char *event_name;
@@ -267,7 +273,8 @@ static core_status call_handler(const struct subscription *s, const ddd_event *e
     return log_call_leave(&call, st, err);
 }
 
-core_status ddd_dispatcher_publish(ddd_dispatcher *d, ddd_event *const *events, size_t n, core_err *err)
+core_status ddd_dispatcher_publish(ddd_dispatcher *d, ddd_event *const *events, size_t n,
+                                   core_err *err)
 {
     for (size_t e = 0; e < n; e++) {
         const char *name = ddd_event_name(events[e]);
@@ -295,7 +302,8 @@ size_t ddd_dispatcher_count(const ddd_dispatcher *d, const char *event_name)
     return c;
 }
 
-/* ---- publishers ------------------------------------------------------------------------------- */
+/* ---- publishers -------------------------------------------------------------------------------
+ */
 
 core_status ddd_publish(const struct ddd_publisher *p, ddd_event *const *events, size_t n,
                         core_err *err)

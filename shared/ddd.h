@@ -37,18 +37,20 @@
 
 #include "core.h"
 
-#define DDD_ID_MAX 64       /* longest entity id, in bytes */
-#define DDD_NAME_MAX 96     /* longest event or aggregate name */
-#define DDD_METADATA_MAX 8  /* metadata entries per event */
+#define DDD_ID_MAX 64      /* longest entity id, in bytes */
+#define DDD_NAME_MAX 96    /* longest event or aggregate name */
+#define DDD_METADATA_MAX 8 /* metadata entries per event */
 
-/* ---- events ----------------------------------------------------------------------------------- */
+/* ---- events -----------------------------------------------------------------------------------
+ */
 
 typedef struct ddd_event ddd_event; /* opaque */
 
 /* A new event named `name` (copied) with a fresh UUID and the current time. Takes ownership of
  * *payload (set to NULL), which may be NULL for an event without data. Caller frees with
  * ddd_event_free(). On failure *payload is freed too. */
-core_status ddd_event_new(ddd_event **out, const char *name, ProtobufCMessage **payload, core_err *err);
+core_status ddd_event_new(ddd_event **out, const char *name, ProtobufCMessage **payload,
+                          core_err *err);
 
 /* Frees the event and its payload. NULL is a no-op. */
 void ddd_event_free(ddd_event *event);
@@ -67,7 +69,8 @@ bool ddd_event_payload_is(const ddd_event *event, const ProtobufCMessageDescript
 
 /* Sets (or replaces) metadata key to value (both copied). More than DDD_METADATA_MAX keys ->
  * CORE_ERR_TOO_LARGE. */
-core_status ddd_event_set_metadata(ddd_event *event, const char *key, const char *value, core_err *err);
+core_status ddd_event_set_metadata(ddd_event *event, const char *key, const char *value,
+                                   core_err *err);
 
 /* The value of a metadata key (borrowed), or NULL. */
 const char *ddd_event_metadata(const ddd_event *event, const char *key);
@@ -78,14 +81,18 @@ size_t ddd_event_metadata_count(const ddd_event *event);
 void ddd_event_metadata_at(const ddd_event *event, size_t i, const char **key, const char **value);
 
 /* Overrides id and time (used when an event is rebuilt from storage). id is copied. */
-core_status ddd_event_restore(ddd_event *event, const char *id, struct timespec occurred_at, core_err *err);
+core_status ddd_event_restore(ddd_event *event, const char *id, struct timespec occurred_at,
+                              core_err *err);
 
 /* A list of events that owns them. DDD_EVENT_LIST_INIT or zero-initialise. */
 struct ddd_event_list {
     ddd_event **items;
     size_t n, cap;
 };
-#define DDD_EVENT_LIST_INIT {NULL, 0, 0}
+#define DDD_EVENT_LIST_INIT                                                                        \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Appends an event; takes ownership of *event (set to NULL), also on failure (then freed). */
 core_status ddd_event_list_push(struct ddd_event_list *list, ddd_event **event, core_err *err);
@@ -93,17 +100,21 @@ core_status ddd_event_list_push(struct ddd_event_list *list, ddd_event **event, 
 /* Frees every event and the array; the list is empty (and reusable) afterwards. */
 void ddd_event_list_release(struct ddd_event_list *list);
 
-/* ---- aggregates ------------------------------------------------------------------------------- */
+/* ---- aggregates -------------------------------------------------------------------------------
+ */
 
 /* The part every aggregate embeds: identity plus the events recorded since the last hand-over.
  * Caller storage: DDD_AGGREGATE_INIT("baskets.Basket") or ddd_aggregate_init(); release with
  * ddd_aggregate_release(), which frees events never handed over. */
 struct ddd_aggregate {
     char id[DDD_ID_MAX + 1];
-    const char *name;              /* static string, e.g. "baskets.Basket" */
-    struct ddd_event_list events;  /* recorded, not yet handed over */
+    const char *name;             /* static string, e.g. "baskets.Basket" */
+    struct ddd_event_list events; /* recorded, not yet handed over */
 };
-#define DDD_AGGREGATE_INIT(aggregate_name) {{0}, aggregate_name, DDD_EVENT_LIST_INIT}
+#define DDD_AGGREGATE_INIT(aggregate_name)                                                         \
+    {                                                                                              \
+        {0}, aggregate_name, DDD_EVENT_LIST_INIT                                                   \
+    }
 
 void ddd_aggregate_init(struct ddd_aggregate *agg, const char *name);
 void ddd_aggregate_release(struct ddd_aggregate *agg);
@@ -118,12 +129,14 @@ core_status ddd_aggregate_add_event(struct ddd_aggregate *agg, const char *event
 
 /* Hands the recorded events over: appends them to *out (which takes ownership) and leaves the
  * aggregate with none. Call it only after the aggregate was saved. */
-core_status ddd_aggregate_take_events(struct ddd_aggregate *agg, struct ddd_event_list *out, core_err *err);
+core_status ddd_aggregate_take_events(struct ddd_aggregate *agg, struct ddd_event_list *out,
+                                      core_err *err);
 
 /* Forgets recorded events (e.g. after a failed save, so a retry does not publish them twice). */
 void ddd_aggregate_clear_events(struct ddd_aggregate *agg);
 
-/* ---- dispatcher ------------------------------------------------------------------------------- */
+/* ---- dispatcher -------------------------------------------------------------------------------
+ */
 
 typedef struct ddd_dispatcher ddd_dispatcher; /* opaque */
 
@@ -147,7 +160,8 @@ core_status ddd_dispatcher_subscribe(ddd_dispatcher *d, const char *event_name, 
  * event; the leave record has the handler's own message:
  *     DEBUG ordering: --> Ordering.NotificationHandlers.On(ordering.OrderCreated) event_id=<id>
  *     DEBUG ordering: <-- Ordering.NotificationHandlers.On(ordering.OrderCreated) took=1.208ms */
-core_status ddd_dispatcher_publish(ddd_dispatcher *d, ddd_event *const *events, size_t n, core_err *err);
+core_status ddd_dispatcher_publish(ddd_dispatcher *d, ddd_event *const *events, size_t n,
+                                   core_err *err);
 
 /* Number of handlers subscribed to event_name (for tests and start-up checks). */
 size_t ddd_dispatcher_count(const ddd_dispatcher *d, const char *event_name);

@@ -102,10 +102,10 @@
  * that committed in between) maps to CORE_ERR_CONFLICT as well.
  *
  * Stored metadata: every metadata entry of the event, as a JSON object, with the three keys above
- * ("aggregate-name", "aggregate-id", "aggregate-version") set by the store. occurred_at is kept to the microsecond (PostgreSQL's precision; the in-memory store
- * truncates the same way).
- * jsonb keeps numbers as exact decimals, so a double of 1e18 or more in a payload comes back as
- * a long integer literal that pbjson (jansson) refuses on load: keep such values out of events.
+ * ("aggregate-name", "aggregate-id", "aggregate-version") set by the store. occurred_at is kept to
+ * the microsecond (PostgreSQL's precision; the in-memory store truncates the same way). jsonb keeps
+ * numbers as exact decimals, so a double of 1e18 or more in a payload comes back as a long integer
+ * literal that pbjson (jansson) refuses on load: keep such values out of events.
  *
  * Errors: CORE_ERR_CONFLICT (someone else saved first / the stream exists), CORE_ERR_NOT_FOUND
  * (no such aggregate), CORE_ERR_INTERNAL (programmer errors: unregistered name, wrong payload
@@ -389,8 +389,7 @@ core_status es_snapshot_every_from_env(int *out, core_err *err);
  * ES_SNAPSHOT_EVERY_DEFAULT, < 0 -> CORE_ERR_INVALID; ignored when type->snapshot_name is NULL.
  * Caller frees with es_repo_free(). */
 core_status es_repo_new(es_repo **out, const struct es_aggregate_type *type, es_store *store,
-                        const struct ddd_publisher *publisher, int snapshot_every,
-                        core_err *err);
+                        const struct ddd_publisher *publisher, int snapshot_every, core_err *err);
 void es_repo_free(es_repo *repo); /* NULL is a no-op */
 
 /* Loads aggregate id into entity (caller-initialised and empty: no id, version 0, no pending

@@ -2,8 +2,8 @@
  *
  * gw_mount() checks the route table against the service descriptor, then adds one web route per
  * table entry whose handler data is a struct gw_route_ctx inside a per-mount record, which the web
- * server owns (web_server_keep) and frees with itself. handle() is the whole request path: content type, JSON body, path parameters, the RPC
- * call, the JSON answer.
+ * server owns (web_server_keep) and frees with itself. handle() is the whole request path: content
+ * type, JSON body, path parameters, the RPC call, the JSON answer.
  */
 #include <stdint.h>
 #include <string.h>
@@ -34,7 +34,8 @@ struct gw_mount_rec {
     struct gw_route_ctx routes[];
 };
 
-/* ---- request path ------------------------------------------------------------------------------ */
+/* ---- request path ------------------------------------------------------------------------------
+ */
 
 /* "application/json", "application/problem+json", with or without "; charset=...". */
 static bool json_content_type(const char *ct)
@@ -46,7 +47,8 @@ static bool json_content_type(const char *ct)
         n--;
     if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
         return true;
-    return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+           strncasecmp(ct + n - 5, "+json", 5) == 0;
 }
 
 /* Any web page can make a browser send a body cross-site, without asking first, as
@@ -60,10 +62,15 @@ static const char *content_type_problem(const struct web_request *req, char *buf
     if (req->body_len == 0) /* nothing is decoded: the type does not matter */
         return NULL;
     if (ct && !json_content_type(ct))
-        snprintf(buf, size, "unsupported Content-Type \"%.100s\": send the body as JSON with -H 'Content-Type: "
-                 "application/json'", ct);
+        snprintf(
+            buf, size,
+            "unsupported Content-Type \"%.100s\": send the body as JSON with -H 'Content-Type: "
+            "application/json'",
+            ct);
     else if (!ct)
-        snprintf(buf, size, "missing Content-Type: send the body as JSON with -H 'Content-Type: application/json'");
+        snprintf(
+            buf, size,
+            "missing Content-Type: send the body as JSON with -H 'Content-Type: application/json'");
     else
         return NULL;
     return buf;
@@ -84,7 +91,8 @@ static void handle(void *ud, const struct web_request *req, struct web_response 
     core_status st = CORE_OK;
     for (size_t i = 0; st == CORE_OK && i < req->nparams; i++) /* before any layer stores it */
         if (!pbjson_utf8_valid(req->param_values[i], strlen(req->param_values[i])))
-            st = core_err_set(&err, CORE_ERR_INVALID, "the %s is not valid UTF-8", req->param_names[i]);
+            st = core_err_set(&err, CORE_ERR_INVALID, "the %s is not valid UTF-8",
+                              req->param_names[i]);
     if (st == CORE_OK)
         st = pbjson_decode(rc->md->input, req->body, req->body_len, &in, &err);
     for (size_t i = 0; st == CORE_OK && i < req->nparams; i++)
@@ -98,17 +106,21 @@ static void handle(void *ud, const struct web_request *req, struct web_response 
         web_respond(resp, 200, "application/json", body, strlen(body));
     } else {
         char what[160];
-        snprintf(what, sizeof what, "%s %.60s (%s.%s)", req->method, req->path, m->svc->name, rc->md->name);
-        web_respond_failure(resp, &err, what); /* internal detail to the log, the API's words to the client */
+        snprintf(what, sizeof what, "%s %.60s (%s.%s)", req->method, req->path, m->svc->name,
+                 rc->md->name);
+        web_respond_failure(resp, &err,
+                            what); /* internal detail to the log, the API's words to the client */
     }
     pb_free(in);
     pb_free(out);
 }
 
-/* ---- mounting ---------------------------------------------------------------------------------- */
+/* ---- mounting ----------------------------------------------------------------------------------
+ */
 
 /* Checks every {param} of route->path against the input message md->input. */
-static core_status check_params(const struct gw_route *route, const ProtobufCMethodDescriptor *md, core_err *err)
+static core_status check_params(const struct gw_route *route, const ProtobufCMethodDescriptor *md,
+                                core_err *err)
 {
     const char *p = route->path;
     while ((p = strchr(p, '{')) != NULL) {
@@ -118,14 +130,14 @@ static core_status check_params(const struct gw_route *route, const ProtobufCMet
         char name[128];
         size_t len = (size_t)(end - p - 1);
         if (len >= sizeof name)
-            return core_err_set(err, CORE_ERR_INVALID, "route %s %s: path parameter name too long", route->method,
-                                route->path);
+            return core_err_set(err, CORE_ERR_INVALID, "route %s %s: path parameter name too long",
+                                route->method, route->path);
         memcpy(name, p + 1, len);
         name[len] = '\0';
         core_err local = CORE_ERR_INIT;
         if (pbjson_check_text_field(md->input, name, &local) != CORE_OK)
-            return core_err_set(err, CORE_ERR_INVALID, "route %s %s: path parameter {%s}: %s", route->method,
-                                route->path, name, local.msg);
+            return core_err_set(err, CORE_ERR_INVALID, "route %s %s: path parameter {%s}: %s",
+                                route->method, route->path, name, local.msg);
         p = end + 1;
     }
     return CORE_OK;
@@ -135,18 +147,22 @@ core_status gw_mount(web_server *srv, rpc_registry *reg, const ProtobufCServiceD
                      const struct gw_route *routes, size_t n, core_err *err)
 {
     if (!srv || !reg || !svc || (n > 0 && !routes))
-        return core_err_set(err, CORE_ERR_INVALID, "gw_mount: missing server, registry, service or routes");
+        return core_err_set(err, CORE_ERR_INVALID,
+                            "gw_mount: missing server, registry, service or routes");
 
     /* check the whole table first: a broken table mounts nothing */
     for (size_t i = 0; i < n; i++) {
         const struct gw_route *r = &routes[i];
         if (!r->method || !r->path || !r->rpc)
-            return core_err_set(err, CORE_ERR_INVALID, "gw_mount: route %zu of %s has a NULL method, path or rpc", i,
+            return core_err_set(err, CORE_ERR_INVALID,
+                                "gw_mount: route %zu of %s has a NULL method, path or rpc", i,
                                 svc->name);
-        const ProtobufCMethodDescriptor *md = protobuf_c_service_descriptor_get_method_by_name(svc, r->rpc);
+        const ProtobufCMethodDescriptor *md =
+            protobuf_c_service_descriptor_get_method_by_name(svc, r->rpc);
         if (!md)
-            return core_err_set(err, CORE_ERR_INVALID, "route %s %s: rpc \"%s\" is not a method of %s", r->method,
-                                r->path, r->rpc, svc->name);
+            return core_err_set(err, CORE_ERR_INVALID,
+                                "route %s %s: rpc \"%s\" is not a method of %s", r->method, r->path,
+                                r->rpc, svc->name);
         core_status st = check_params(r, md, err);
         if (st != CORE_OK)
             return st;
@@ -154,7 +170,8 @@ core_status gw_mount(web_server *srv, rpc_registry *reg, const ProtobufCServiceD
 
     struct gw_mount_rec *rec = core_calloc(1, sizeof *rec + n * sizeof rec->routes[0]);
     if (!rec)
-        return core_err_set(err, CORE_ERR_NOMEM, "out of memory mounting the routes of %s", svc->name);
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory mounting the routes of %s",
+                            svc->name);
     rec->srv = srv;
     rec->reg = reg;
     rec->svc = svc;

@@ -45,8 +45,8 @@
  * it over to the web server (web_server_keep), which frees it in web_server_free(). Nothing is
  * kept in process-wide state.
  *
- * Thread-safety: gw_mount() is a setup call (like web_route()). Request handling runs on web.h's worker threads and is
- * thread-safe as long as the RPC implementations are.
+ * Thread-safety: gw_mount() is a setup call (like web_route()). Request handling runs on web.h's
+ * worker threads and is thread-safe as long as the RPC implementations are.
  */
 #ifndef GATEWAY_H
 #define GATEWAY_H

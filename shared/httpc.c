@@ -71,21 +71,25 @@ static core_status connect_one(httpc *c, const struct addrinfo *ai, int *out, co
 {
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot create a socket for %s: %s", c->where, strerror(errno));
+        return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot create a socket for %s: %s",
+                            c->where, strerror(errno));
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
         if (errno != EINPROGRESS) {
             int e = errno;
             close(fd);
-            return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot connect to %s: %s", c->where, strerror(e));
+            return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot connect to %s: %s", c->where,
+                                strerror(e));
         }
         int n = wait_fd(fd, POLLOUT, c->timeout_ms, NULL);
         if (n <= 0) {
             int e = errno;
             close(fd);
             if (n == 0)
-                return core_err_set(err, CORE_ERR_UNAVAILABLE, "timeout connecting to %s after %d ms", c->where,
+                return core_err_set(err, CORE_ERR_UNAVAILABLE,
+                                    "timeout connecting to %s after %d ms", c->where,
                                     c->timeout_ms);
-            return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot connect to %s: %s", c->where, strerror(e));
+            return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot connect to %s: %s", c->where,
+                                strerror(e));
         }
         int soerr = 0;
         socklen_t len = sizeof soerr;
@@ -112,7 +116,8 @@ static core_status conn_open(httpc *c, int *out, core_err *err)
     snprintf(port, sizeof port, "%d", c->port);
     int rc = getaddrinfo(c->host, port, &hints, &res);
     if (rc != 0)
-        return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot resolve %s: %s", c->where, gai_strerror(rc));
+        return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot resolve %s: %s", c->where,
+                            gai_strerror(rc));
     core_status st = CORE_ERR_UNAVAILABLE;
     for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         st = connect_one(c, ai, out, err);
@@ -211,9 +216,9 @@ struct exchange {
     httpc *c;
     int fd;
     struct core_buf rx; /* raw response bytes: at most HTTPC_MAX_RESPONSE + 1 */
-    bool stale;      /* failed before anything of the response arrived: retry may help */
-    bool sent_all;   /* the whole request went out */
-    bool received;   /* some response bytes arrived (a 1xx head dropped from buf counts too) */
+    bool stale;         /* failed before anything of the response arrived: retry may help */
+    bool sent_all;      /* the whole request went out */
+    bool received;      /* some response bytes arrived (a 1xx head dropped from buf counts too) */
 };
 
 /* Sends the request. Stops early (sent_all false, OK) when the server already answers, or closes
@@ -233,8 +238,8 @@ static core_status send_request(struct exchange *x, const char *data, size_t len
             short rev = 0;
             int w = wait_fd(x->fd, POLLOUT | POLLIN, x->c->timeout_ms, &rev);
             if (w == 0)
-                return core_err_set(err, CORE_ERR_UNAVAILABLE, "timeout sending to %s after %d ms", x->c->where,
-                                    x->c->timeout_ms);
+                return core_err_set(err, CORE_ERR_UNAVAILABLE, "timeout sending to %s after %d ms",
+                                    x->c->where, x->c->timeout_ms);
             if (w > 0 && (rev & POLLIN))
                 return CORE_OK; /* an early answer (e.g. 413) or a close: the reader decides */
             if (w > 0)
@@ -246,7 +251,8 @@ static core_status send_request(struct exchange *x, const char *data, size_t len
          * reset. The reader decides: the answer, or "closed without a response" (stale). */
         if (e == EPIPE || e == ECONNRESET)
             return CORE_OK;
-        return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot send to %s: %s", x->c->where, strerror(e));
+        return core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot send to %s: %s", x->c->where,
+                            strerror(e));
     }
     x->sent_all = true;
     return CORE_OK;
@@ -258,13 +264,14 @@ static core_status fill(struct exchange *x, bool *eof, core_err *err)
     *eof = false;
     size_t left = HTTPC_MAX_RESPONSE + 1 - x->rx.len; /* one byte more than a response may have */
     if (left == 0)
-        return core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes", x->c->where,
-                            HTTPC_MAX_RESPONSE);
+        return core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes",
+                            x->c->where, HTTPC_MAX_RESPONSE);
     size_t room = x->rx.cap ? x->rx.cap - x->rx.len - 1 : 0; /* - the NUL */
     if (room == 0) {
         size_t more = x->rx.len > 4096 ? x->rx.len : 4096; /* double it */
         if (core_buf_grow(&x->rx, more < left ? more : left))
-            return core_err_set(err, CORE_ERR_NOMEM, "out of memory reading a response from %s", x->c->where);
+            return core_err_set(err, CORE_ERR_NOMEM, "out of memory reading a response from %s",
+                                x->c->where);
         room = x->rx.cap - x->rx.len - 1;
     }
     if (room > left)
@@ -283,13 +290,15 @@ static core_status fill(struct exchange *x, bool *eof, core_err *err)
         if (errno == EINTR)
             continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return core_err_set(err, CORE_ERR_IO, "cannot read from %s: %s", x->c->where, strerror(errno));
+            return core_err_set(err, CORE_ERR_IO, "cannot read from %s: %s", x->c->where,
+                                strerror(errno));
         int w = wait_fd(x->fd, POLLIN, x->c->timeout_ms, NULL);
         if (w == 0)
-            return core_err_set(err, CORE_ERR_UNAVAILABLE, "timeout waiting for %s after %d ms", x->c->where,
-                                x->c->timeout_ms);
+            return core_err_set(err, CORE_ERR_UNAVAILABLE, "timeout waiting for %s after %d ms",
+                                x->c->where, x->c->timeout_ms);
         if (w < 0)
-            return core_err_set(err, CORE_ERR_IO, "cannot wait for %s: %s", x->c->where, strerror(errno));
+            return core_err_set(err, CORE_ERR_IO, "cannot wait for %s: %s", x->c->where,
+                                strerror(errno));
     }
 }
 
@@ -299,13 +308,14 @@ static core_status need(struct exchange *x, size_t upto, const char *what, core_
     while (x->rx.len < upto) {
         bool eof;
         if (upto > HTTPC_MAX_RESPONSE)
-            return core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes", x->c->where,
-                                HTTPC_MAX_RESPONSE);
+            return core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes",
+                                x->c->where, HTTPC_MAX_RESPONSE);
         core_status st = fill(x, &eof, err);
         if (st != CORE_OK)
             return st;
         if (eof)
-            return core_err_set(err, CORE_ERR_IO, "%s closed the connection in the middle of %s", x->c->where, what);
+            return core_err_set(err, CORE_ERR_IO, "%s closed the connection in the middle of %s",
+                                x->c->where, what);
     }
     return CORE_OK;
 }
@@ -322,7 +332,8 @@ static core_status read_line(struct exchange *x, size_t from, size_t *eol, core_
             }
         }
         if (x->rx.len - from > MAX_LINE)
-            return core_err_set(err, CORE_ERR_IO, "malformed chunked response from %s (line too long)", x->c->where);
+            return core_err_set(err, CORE_ERR_IO,
+                                "malformed chunked response from %s (line too long)", x->c->where);
         core_status st = need(x, x->rx.len + 1, "a chunked body", err);
         if (st != CORE_OK)
             return st;
@@ -349,7 +360,8 @@ static core_status read_head(struct exchange *x, size_t *hdr_len, core_err *err)
         }
         scanned = x->rx.len > 3 ? x->rx.len - 3 : 0;
         if (x->rx.len > MAX_HEADER_BLOCK)
-            return core_err_set(err, CORE_ERR_TOO_LARGE, "response header from %s larger than %d bytes", x->c->where,
+            return core_err_set(err, CORE_ERR_TOO_LARGE,
+                                "response header from %s larger than %d bytes", x->c->where,
                                 MAX_HEADER_BLOCK);
         bool eof;
         core_status st = fill(x, &eof, err);
@@ -358,10 +370,11 @@ static core_status read_head(struct exchange *x, size_t *hdr_len, core_err *err)
         if (eof) {
             if (!x->received) {
                 x->stale = true;
-                return core_err_set(err, CORE_ERR_UNAVAILABLE, "%s closed the connection without a response",
-                                    x->c->where);
+                return core_err_set(err, CORE_ERR_UNAVAILABLE,
+                                    "%s closed the connection without a response", x->c->where);
             }
-            return core_err_set(err, CORE_ERR_IO, "%s closed the connection in the middle of the response header",
+            return core_err_set(err, CORE_ERR_IO,
+                                "%s closed the connection in the middle of the response header",
                                 x->c->where);
         }
     }
@@ -369,21 +382,23 @@ static core_status read_head(struct exchange *x, size_t *hdr_len, core_err *err)
 
 struct head {
     int status;
-    int minor;          /* HTTP/1.minor */
+    int minor; /* HTTP/1.minor */
     bool chunked;
     bool has_length;
     unsigned long long length;
     bool conn_close, conn_keep_alive;
-    char *headers;      /* name\0value\0...\0 */
+    char *headers; /* name\0value\0...\0 */
 };
 
 static bool token_in(const char *value, size_t len, const char *token)
 {
     size_t tl = strlen(token);
     for (size_t i = 0; i + tl <= len; i++) {
-        bool start_ok = i == 0 || value[i - 1] == ',' || value[i - 1] == ' ' || value[i - 1] == '\t';
+        bool start_ok =
+            i == 0 || value[i - 1] == ',' || value[i - 1] == ' ' || value[i - 1] == '\t';
         size_t e = i + tl;
-        bool end_ok = e == len || value[e] == ',' || value[e] == ' ' || value[e] == '\t' || value[e] == ';';
+        bool end_ok =
+            e == len || value[e] == ',' || value[e] == ' ' || value[e] == '\t' || value[e] == ';';
         if (start_ok && end_ok && strncasecmp(value + i, token, tl) == 0)
             return true;
     }
@@ -391,20 +406,22 @@ static bool token_in(const char *value, size_t len, const char *token)
 }
 
 /* Parses the header block buf[0..hdr_len). */
-static core_status parse_head(const httpc *c, const char *buf, size_t hdr_len, struct head *h, core_err *err)
+static core_status parse_head(const httpc *c, const char *buf, size_t hdr_len, struct head *h,
+                              core_err *err)
 {
     core_status st;
     memset(h, 0, sizeof *h);
-    if (hdr_len < 16 || memcmp(buf, "HTTP/1.", 7) != 0 || (buf[7] != '0' && buf[7] != '1') || buf[8] != ' ' ||
-        buf[9] < '1' || buf[9] > '5' || buf[10] < '0' || buf[10] > '9' || buf[11] < '0' || buf[11] > '9' ||
-        (buf[12] != ' ' && buf[12] != '\r'))
+    if (hdr_len < 16 || memcmp(buf, "HTTP/1.", 7) != 0 || (buf[7] != '0' && buf[7] != '1') ||
+        buf[8] != ' ' || buf[9] < '1' || buf[9] > '5' || buf[10] < '0' || buf[10] > '9' ||
+        buf[11] < '0' || buf[11] > '9' || (buf[12] != ' ' && buf[12] != '\r'))
         return core_err_set(err, CORE_ERR_IO, "malformed status line from %s", c->where);
     h->minor = buf[7] - '0';
     h->status = (buf[9] - '0') * 100 + (buf[10] - '0') * 10 + (buf[11] - '0');
 
     h->headers = core_malloc(hdr_len + 1);
     if (!h->headers)
-        return core_err_set(err, CORE_ERR_NOMEM, "out of memory reading a response from %s", c->where);
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory reading a response from %s",
+                            c->where);
     size_t out = 0;
     const char *p = memchr(buf, '\n', hdr_len) + 1;
     const char *end = buf + hdr_len - 2; /* the final empty line */
@@ -414,7 +431,8 @@ static core_status parse_head(const httpc *c, const char *buf, size_t hdr_len, s
             goto malformed;
         const char *line_end = eol - 1;
         const char *colon = memchr(p, ':', (size_t)(line_end - p));
-        if (!colon || colon == p || *p == ' ' || *p == '\t' || colon[-1] == ' ' || colon[-1] == '\t')
+        if (!colon || colon == p || *p == ' ' || *p == '\t' || colon[-1] == ' ' ||
+            colon[-1] == '\t')
             goto malformed;
         const char *v = colon + 1, *ve = line_end;
         while (v < ve && (*v == ' ' || *v == '\t'))
@@ -448,8 +466,9 @@ static core_status parse_head(const httpc *c, const char *buf, size_t hdr_len, s
             if (vlen == 7 && strncasecmp(v, "chunked", 7) == 0)
                 h->chunked = true;
             else if (!(vlen == 8 && strncasecmp(v, "identity", 8) == 0)) {
-                st = core_err_set(err, CORE_ERR_IO, "unsupported Transfer-Encoding \"%.*s\" from %s", (int)vlen, v,
-                                  c->where);
+                st =
+                    core_err_set(err, CORE_ERR_IO, "unsupported Transfer-Encoding \"%.*s\" from %s",
+                                 (int)vlen, v, c->where);
                 goto fail;
             }
         } else if (nlen == 10 && strncasecmp(p, "Connection", 10) == 0) {
@@ -480,9 +499,10 @@ static int hexval(char ch)
     return -1;
 }
 
-/* Decodes a chunked body starting at x->rx.buf[start] in place. On OK *body_len is the decoded length
- * (stored at x->rx.buf[start]) and *end the offset just after the last trailer line. */
-static core_status read_chunked(struct exchange *x, size_t start, size_t *body_len, size_t *end, core_err *err)
+/* Decodes a chunked body starting at x->rx.buf[start] in place. On OK *body_len is the decoded
+ * length (stored at x->rx.buf[start]) and *end the offset just after the last trailer line. */
+static core_status read_chunked(struct exchange *x, size_t start, size_t *body_len, size_t *end,
+                                core_err *err)
 {
     size_t w = start, p = start;
     for (;;) {
@@ -494,18 +514,19 @@ static core_status read_chunked(struct exchange *x, size_t start, size_t *body_l
         size_t i = p, digits = 0;
         for (; i < eol && hexval(x->rx.buf[i]) >= 0; i++, digits++) {
             if (digits >= 8)
-                return core_err_set(err, CORE_ERR_TOO_LARGE, "chunk from %s larger than %u bytes", x->c->where,
-                                    HTTPC_MAX_RESPONSE);
+                return core_err_set(err, CORE_ERR_TOO_LARGE, "chunk from %s larger than %u bytes",
+                                    x->c->where, HTTPC_MAX_RESPONSE);
             size = size * 16 + (unsigned)hexval(x->rx.buf[i]);
         }
-        if (digits == 0 || (i < eol && x->rx.buf[i] != ';' && x->rx.buf[i] != ' ' && x->rx.buf[i] != '\t'))
+        if (digits == 0 ||
+            (i < eol && x->rx.buf[i] != ';' && x->rx.buf[i] != ' ' && x->rx.buf[i] != '\t'))
             return core_err_set(err, CORE_ERR_IO, "malformed chunk size from %s", x->c->where);
         p = eol + 2;
         if (size == 0)
             break;
         if (size > HTTPC_MAX_RESPONSE)
-            return core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes", x->c->where,
-                                HTTPC_MAX_RESPONSE);
+            return core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes",
+                                x->c->where, HTTPC_MAX_RESPONSE);
         st = need(x, p + (size_t)size + 2, "a chunked body", err);
         if (st != CORE_OK)
             return st;
@@ -513,7 +534,8 @@ static core_status read_chunked(struct exchange *x, size_t start, size_t *body_l
         w += (size_t)size;
         p += (size_t)size;
         if (x->rx.buf[p] != '\r' || x->rx.buf[p + 1] != '\n')
-            return core_err_set(err, CORE_ERR_IO, "malformed chunk from %s (no CRLF after the data)", x->c->where);
+            return core_err_set(err, CORE_ERR_IO,
+                                "malformed chunk from %s (no CRLF after the data)", x->c->where);
         p += 2;
     }
     /* trailer lines until an empty one */
@@ -533,8 +555,8 @@ static core_status read_chunked(struct exchange *x, size_t start, size_t *body_l
 }
 
 /* Reads one complete response. *reusable tells whether the connection may serve another request. */
-static core_status read_response(struct exchange *x, bool head_request, struct httpc_response *resp, bool *reusable,
-                                 core_err *err)
+static core_status read_response(struct exchange *x, bool head_request, struct httpc_response *resp,
+                                 bool *reusable, core_err *err)
 {
     struct head h = {0};
     size_t hdr_len = 0, body_start = 0, body_len = 0, end = 0;
@@ -564,8 +586,8 @@ static core_status read_response(struct exchange *x, bool head_request, struct h
         st = read_chunked(x, hdr_len, &body_len, &end, err);
     } else if (h.has_length) {
         if (h.length > HTTPC_MAX_RESPONSE - hdr_len)
-            st = core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes", x->c->where,
-                              HTTPC_MAX_RESPONSE);
+            st = core_err_set(err, CORE_ERR_TOO_LARGE, "response from %s larger than %u bytes",
+                              x->c->where, HTTPC_MAX_RESPONSE);
         else
             st = need(x, hdr_len + (size_t)h.length, "the response body", err);
         body_len = (size_t)h.length;
@@ -608,17 +630,19 @@ static bool has_ctl(const char *s)
 }
 
 static core_status build_request(const httpc *c, const char *method, const char *path,
-                                 const char *const *extra_headers, const void *body, size_t body_len, char **out,
-                                 size_t *out_len, core_err *err)
+                                 const char *const *extra_headers, const void *body,
+                                 size_t body_len, char **out, size_t *out_len, core_err *err)
 {
-    if (core_str_blank(method) || !path || path[0] == '\0' || strpbrk(method, " \t\r\n") || strpbrk(path, " \t\r\n"))
+    if (core_str_blank(method) || !path || path[0] == '\0' || strpbrk(method, " \t\r\n") ||
+        strpbrk(path, " \t\r\n"))
         return core_err_set(err, CORE_ERR_INVALID, "httpc_request: invalid method or path");
     if (body_len > 0 && !body)
         return core_err_set(err, CORE_ERR_INVALID, "httpc_request: body_len without a body");
     size_t size = strlen(method) + strlen(path) + strlen(c->where) + 100 + body_len;
     for (size_t i = 0; extra_headers && extra_headers[i]; i++) {
         if (has_ctl(extra_headers[i]) || !strchr(extra_headers[i], ':'))
-            return core_err_set(err, CORE_ERR_INVALID, "httpc_request: malformed header \"%s\"", extra_headers[i]);
+            return core_err_set(err, CORE_ERR_INVALID, "httpc_request: malformed header \"%s\"",
+                                extra_headers[i]);
         size += strlen(extra_headers[i]) + 2;
     }
     struct core_buf b = CORE_BUF_INIT;
@@ -626,21 +650,25 @@ static core_status build_request(const httpc *c, const char *method, const char 
     core_buf_add_fmt(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, path, c->where);
     for (size_t i = 0; extra_headers && extra_headers[i]; i++)
         core_buf_add_fmt(&b, "%s\r\n", extra_headers[i]);
-    if (body_len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0)
+    if (body_len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+        strcmp(method, "PATCH") == 0)
         core_buf_add_fmt(&b, "Content-Length: %zu\r\n", body_len);
     core_buf_add_str(&b, "\r\n");
     core_buf_add(&b, body, body_len);
     if (!(*out = core_buf_detach(&b, out_len)))
-        return core_err_set(err, CORE_ERR_NOMEM, "out of memory building a request to %s", c->where);
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory building a request to %s",
+                            c->where);
     return CORE_OK;
 }
 
-core_status httpc_request(httpc *c, const char *method, const char *path, const char *const *extra_headers,
-                          const void *body, size_t body_len, struct httpc_response *resp, core_err *err)
+core_status httpc_request(httpc *c, const char *method, const char *path,
+                          const char *const *extra_headers, const void *body, size_t body_len,
+                          struct httpc_response *resp, core_err *err)
 {
     char *req = NULL;
     size_t req_len = 0;
-    core_status st = build_request(c, method, path, extra_headers, body, body_len, &req, &req_len, err);
+    core_status st =
+        build_request(c, method, path, extra_headers, body, body_len, &req, &req_len, err);
     if (st != CORE_OK)
         return st;
     bool head_request = strcmp(method, "HEAD") == 0;

@@ -18,7 +18,8 @@
 
 #include "core.h"
 
-typedef struct httpc httpc;   /* thread-safe: an internal pool of keep-alive connections to ONE host:port */
+typedef struct httpc
+    httpc; /* thread-safe: an internal pool of keep-alive connections to ONE host:port */
 
 #define HTTPC_MAX_RESPONSE (16u * 1024u * 1024u) /* header block + body */
 
@@ -30,8 +31,16 @@ core_status httpc_new(httpc **out, const char *host, int port, int timeout_ms, c
 void httpc_free(httpc *c);
 
 /* A response. Caller storage: HTTPC_RESPONSE_INIT, release with httpc_response_release(). */
-struct httpc_response { int status; char *body; size_t body_len; char *headers; /* raw header block, internal */ };
-#define HTTPC_RESPONSE_INIT {0, NULL, 0, NULL}
+struct httpc_response {
+    int status;
+    char *body;
+    size_t body_len;
+    char *headers; /* raw header block, internal */
+};
+#define HTTPC_RESPONSE_INIT                                                                        \
+    {                                                                                              \
+        0, NULL, 0, NULL                                                                           \
+    }
 
 /* Sends one request and reads the whole response.
  * method "GET", "POST", ...; path like "/api/baskets?x=1" (borrowed). extra_headers: NULL or a
@@ -45,11 +54,14 @@ struct httpc_response { int status; char *body; size_t body_len; char *headers; 
  * A server may answer before it has read the whole body (e.g. 413) and close or reset the
  * connection: the answer is still read and returned, also when the close stopped the sending.
  * On failure resp is left empty. */
-core_status httpc_request(httpc *c, const char *method, const char *path, const char *const *extra_headers, const void *body, size_t body_len, struct httpc_response *resp, core_err *err);
+core_status httpc_request(httpc *c, const char *method, const char *path,
+                          const char *const *extra_headers, const void *body, size_t body_len,
+                          struct httpc_response *resp, core_err *err);
 
 /* The value of a response header (case-insensitive name), leading/trailing blanks removed; NULL
  * if absent. Borrowed: valid until httpc_response_release(). */
-const char *httpc_response_header(const struct httpc_response *resp, const char *name);  /* case-insensitive; NULL if absent */
+const char *httpc_response_header(const struct httpc_response *resp,
+                                  const char *name); /* case-insensitive; NULL if absent */
 
 /* Frees what resp holds and resets it to HTTPC_RESPONSE_INIT. Safe on an INIT or released
  * response. */

@@ -76,8 +76,11 @@ bool log_level_parse(const char *text, log_level *out)
     static const struct {
         const char *name;
         log_level level;
-    } names[] = {{"DEBUG", LOG_LEVEL_DEBUG}, {"INFO", LOG_LEVEL_INFO}, {"WARN", LOG_LEVEL_WARN},
-                 {"WARNING", LOG_LEVEL_WARN}, {"ERROR", LOG_LEVEL_ERROR}};
+    } names[] = {{"DEBUG", LOG_LEVEL_DEBUG},
+                 {"INFO", LOG_LEVEL_INFO},
+                 {"WARN", LOG_LEVEL_WARN},
+                 {"WARNING", LOG_LEVEL_WARN},
+                 {"ERROR", LOG_LEVEL_ERROR}};
     for (size_t i = 0; text && i < sizeof names / sizeof names[0]; i++) {
         if (strcasecmp(text, names[i].name) == 0) {
             *out = names[i].level;
@@ -106,8 +109,9 @@ void log_write(log_level level, const char *component, const char *fmt, ...)
     struct tm tm;
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+    int n = snprintf(line, sizeof line,
+                     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                      (long)(tv.tv_usec / 1000), level_names[level], component);
     va_list ap;
     va_start(ap, fmt);

@@ -21,7 +21,12 @@
 
 #include "core.h"
 
-typedef enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR } log_level;
+typedef enum log_level {
+    LOG_LEVEL_DEBUG,
+    LOG_LEVEL_INFO,
+    LOG_LEVEL_WARN,
+    LOG_LEVEL_ERROR
+} log_level;
 
 /* Sets the minimum level written (default LOG_LEVEL_INFO). */
 void log_init(log_level min_level);

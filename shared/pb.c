@@ -62,11 +62,12 @@ bool pb_depth_ok(const ProtobufCMessage *msg, int max)
     return true;
 }
 
-core_status pb_pack(const ProtobufCMessage *msg, unsigned char **out, size_t *out_len, core_err *err)
+core_status pb_pack(const ProtobufCMessage *msg, unsigned char **out, size_t *out_len,
+                    core_err *err)
 {
     if (!pb_depth_ok(msg, PB_MAX_DEPTH))
-        return core_err_set(err, CORE_ERR_INVALID, "message %s nests deeper than %d levels", msg->descriptor->name,
-                            PB_MAX_DEPTH);
+        return core_err_set(err, CORE_ERR_INVALID, "message %s nests deeper than %d levels",
+                            msg->descriptor->name, PB_MAX_DEPTH);
     size_t len = protobuf_c_message_get_packed_size(msg);
     unsigned char *buf = core_malloc(len);
     if (!buf)
@@ -242,11 +243,11 @@ static core_status check_packed(const ProtobufCMessageDescriptor *desc, const un
             return core_err_set(err, CORE_ERR_INVALID, "field \"%s\": %s", path, problem);
         }
         if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-            continue; /* bytes, packed numbers */
+            continue;                 /* bytes, packed numbers */
         if (depth + 2 > PB_MAX_DEPTH) /* stack[depth] is level depth + 1 */
             return core_err_set(err, CORE_ERR_INVALID,
-                                "protobuf data for %s nests messages deeper than %d levels", desc->name,
-                                PB_MAX_DEPTH);
+                                "protobuf data for %s nests messages deeper than %d levels",
+                                desc->name, PB_MAX_DEPTH);
         stack[++depth] = (struct walk_frame){f->descriptor, val, val, val + n, f, tag_at};
     }
     return CORE_OK;

@@ -52,7 +52,8 @@ bool pb_depth_ok(const ProtobufCMessage *msg, int max);
 
 /* Serialises msg into a new core_malloc'd buffer (*out, caller frees with core_free). A tree
  * deeper than PB_MAX_DEPTH -> CORE_ERR_INVALID "message X nests deeper than 32 levels". */
-core_status pb_pack(const ProtobufCMessage *msg, unsigned char **out, size_t *out_len, core_err *err);
+core_status pb_pack(const ProtobufCMessage *msg, unsigned char **out, size_t *out_len,
+                    core_err *err);
 
 /* Parses len bytes as a desc message into a new heap tree (*out, caller frees with pb_free).
  * Malformed input gives CORE_ERR_INVALID ("malformed protobuf data for <type>"). So do, before

@@ -55,13 +55,14 @@ union val {
 /* Transcoding state: where we are (for error messages) and how text is judged. */
 struct ctx {
     core_err *err;
-    bool text;       /* values come as plain text (path parameter, map key), not as JSON */
-    int depth;       /* nested dec_message/dec_pbvalue calls: bounds the recursion */
-    size_t len;      /* strlen(path) */
-    char path[200];  /* "items[1].quantity" */
+    bool text;      /* values come as plain text (path parameter, map key), not as JSON */
+    int depth;      /* nested dec_message/dec_pbvalue calls: bounds the recursion */
+    size_t len;     /* strlen(path) */
+    char path[200]; /* "items[1].quantity" */
 };
 
-/* ---- errors and the field path ---------------------------------------------------------------- */
+/* ---- errors and the field path ----------------------------------------------------------------
+ */
 
 static core_status bad(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -140,28 +141,46 @@ static const char *json_kind(const json_t *j)
 static const char *type_name(ProtobufCType t)
 {
     switch (t) {
-    case PROTOBUF_C_TYPE_INT32: return "int32";
-    case PROTOBUF_C_TYPE_SINT32: return "sint32";
-    case PROTOBUF_C_TYPE_SFIXED32: return "sfixed32";
-    case PROTOBUF_C_TYPE_INT64: return "int64";
-    case PROTOBUF_C_TYPE_SINT64: return "sint64";
-    case PROTOBUF_C_TYPE_SFIXED64: return "sfixed64";
-    case PROTOBUF_C_TYPE_UINT32: return "uint32";
-    case PROTOBUF_C_TYPE_FIXED32: return "fixed32";
-    case PROTOBUF_C_TYPE_UINT64: return "uint64";
-    case PROTOBUF_C_TYPE_FIXED64: return "fixed64";
-    case PROTOBUF_C_TYPE_FLOAT: return "float";
-    case PROTOBUF_C_TYPE_DOUBLE: return "double";
-    case PROTOBUF_C_TYPE_BOOL: return "bool";
-    case PROTOBUF_C_TYPE_ENUM: return "enum";
-    case PROTOBUF_C_TYPE_STRING: return "string";
-    case PROTOBUF_C_TYPE_BYTES: return "bytes";
-    case PROTOBUF_C_TYPE_MESSAGE: return "message";
+    case PROTOBUF_C_TYPE_INT32:
+        return "int32";
+    case PROTOBUF_C_TYPE_SINT32:
+        return "sint32";
+    case PROTOBUF_C_TYPE_SFIXED32:
+        return "sfixed32";
+    case PROTOBUF_C_TYPE_INT64:
+        return "int64";
+    case PROTOBUF_C_TYPE_SINT64:
+        return "sint64";
+    case PROTOBUF_C_TYPE_SFIXED64:
+        return "sfixed64";
+    case PROTOBUF_C_TYPE_UINT32:
+        return "uint32";
+    case PROTOBUF_C_TYPE_FIXED32:
+        return "fixed32";
+    case PROTOBUF_C_TYPE_UINT64:
+        return "uint64";
+    case PROTOBUF_C_TYPE_FIXED64:
+        return "fixed64";
+    case PROTOBUF_C_TYPE_FLOAT:
+        return "float";
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return "double";
+    case PROTOBUF_C_TYPE_BOOL:
+        return "bool";
+    case PROTOBUF_C_TYPE_ENUM:
+        return "enum";
+    case PROTOBUF_C_TYPE_STRING:
+        return "string";
+    case PROTOBUF_C_TYPE_BYTES:
+        return "bytes";
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return "message";
     }
     return "?";
 }
 
-/* ---- descriptors ------------------------------------------------------------------------------ */
+/* ---- descriptors ------------------------------------------------------------------------------
+ */
 
 enum int_kind { IK_NONE, IK_I32, IK_U32, IK_I64, IK_U64 };
 
@@ -269,7 +288,8 @@ static bool json_name_equals(const char *proto, const char *key)
     return *key == '\0';
 }
 
-const ProtobufCFieldDescriptor *pbjson_find_field(const ProtobufCMessageDescriptor *desc, const char *name)
+const ProtobufCFieldDescriptor *pbjson_find_field(const ProtobufCMessageDescriptor *desc,
+                                                  const char *name)
 {
     const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, name);
     for (unsigned i = 0; !f && i < desc->n_fields; i++)
@@ -302,11 +322,12 @@ static bool is_map(const ProtobufCMessageDescriptor *parent, const ProtobufCFiel
     if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
         return false;
     const ProtobufCMessageDescriptor *e = f->descriptor;
-    if (e->n_fields != 2 || e->fields[0].id != 1 || e->fields[1].id != 2 || strcmp(e->fields[0].name, "key") != 0 ||
-        strcmp(e->fields[1].name, "value") != 0)
+    if (e->n_fields != 2 || e->fields[0].id != 1 || e->fields[1].id != 2 ||
+        strcmp(e->fields[0].name, "key") != 0 || strcmp(e->fields[1].name, "value") != 0)
         return false;
     size_t pl = strlen(parent->name);
-    return strncmp(e->name, parent->name, pl) == 0 && e->name[pl] == '.' && entry_name_matches(e->name + pl + 1, f->name);
+    return strncmp(e->name, parent->name, pl) == 0 && e->name[pl] == '.' &&
+           entry_name_matches(e->name + pl + 1, f->name);
 }
 
 /* Frees what a slot of type t holds (not the slot). */
@@ -328,7 +349,8 @@ static void free_slot(ProtobufCType t, void *slot, const void *default_value)
     }
 }
 
-/* ---- numbers ---------------------------------------------------------------------------------- */
+/* ---- numbers ----------------------------------------------------------------------------------
+ */
 
 /* -?[0-9]+ */
 static bool is_int_syntax(const char *s)
@@ -434,7 +456,8 @@ static core_status int_from_ll(struct ctx *c, ProtobufCType t, long long x, unio
 }
 
 /* shown: how the value is quoted in error messages. */
-static core_status int_from_double(struct ctx *c, ProtobufCType t, double d, const char *shown, union val *v)
+static core_status int_from_double(struct ctx *c, ProtobufCType t, double d, const char *shown,
+                                   union val *v)
 {
     bool ok = false;
     if (!isfinite(d))
@@ -487,7 +510,8 @@ static core_status int_from_text(struct ctx *c, ProtobufCType t, const char *s, 
     return bad(c, "expected an integer, got a string");
 }
 
-static core_status set_float(struct ctx *c, ProtobufCType t, double d, const char *shown, union val *v)
+static core_status set_float(struct ctx *c, ProtobufCType t, double d, const char *shown,
+                             union val *v)
 {
     if (t == PROTOBUF_C_TYPE_DOUBLE) {
         v->d = d;
@@ -520,7 +544,8 @@ static core_status float_from_text(struct ctx *c, ProtobufCType t, const char *s
     return set_float(c, t, d, s, v);
 }
 
-static core_status enum_from_number(struct ctx *c, const ProtobufCEnumDescriptor *ed, long long x, union val *v)
+static core_status enum_from_number(struct ctx *c, const ProtobufCEnumDescriptor *ed, long long x,
+                                    union val *v)
 {
     if (x < INT32_MIN || x > INT32_MAX || !protobuf_c_enum_descriptor_get_value(ed, (int)x))
         return bad(c, "unknown enum value %lld for %s", x, ed->name);
@@ -528,7 +553,8 @@ static core_status enum_from_number(struct ctx *c, const ProtobufCEnumDescriptor
     return CORE_OK;
 }
 
-static core_status enum_from_name(struct ctx *c, const ProtobufCEnumDescriptor *ed, const char *s, union val *v)
+static core_status enum_from_name(struct ctx *c, const ProtobufCEnumDescriptor *ed, const char *s,
+                                  union val *v)
 {
     const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value_by_name(ed, s);
     if (ev) {
@@ -544,7 +570,8 @@ static core_status enum_from_name(struct ctx *c, const ProtobufCEnumDescriptor *
     return bad(c, "unknown enum value \"" SHOWN "\" for %s", s, ed->name);
 }
 
-/* ---- base64 ----------------------------------------------------------------------------------- */
+/* ---- base64 -----------------------------------------------------------------------------------
+ */
 
 static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -623,7 +650,8 @@ static char *b64_encode(const unsigned char *data, size_t n, size_t *out_len)
     return out;
 }
 
-/* ---- UTF-8 ------------------------------------------------------------------------------------ */
+/* ---- UTF-8 ------------------------------------------------------------------------------------
+ */
 
 /* Length of the valid UTF-8 sequence at s (n bytes available), 0 if there is none. Strict: no
  * overlong forms, no surrogates, nothing above U+10FFFF. */
@@ -653,7 +681,8 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
             return 0;
         cp = (cp << 6) | (s[k] & 0x3F);
     }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
         return 0;
     return len;
 }
@@ -682,7 +711,8 @@ void pbjson_make_utf8(char *text)
         }
 }
 
-/* ---- RFC 3339 --------------------------------------------------------------------------------- */
+/* ---- RFC 3339 ---------------------------------------------------------------------------------
+ */
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
 static int64_t days_from_civil(int64_t y, int m, int d)
@@ -736,9 +766,10 @@ static bool parse_rfc3339(const char *s, int64_t *seconds, int32_t *nanos)
     const char *p = s;
     int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
     int32_t ns = 0;
-    if (!take_digits(&p, 4, &y) || !take_char(&p, "-") || !take_digits(&p, 2, &mo) || !take_char(&p, "-") ||
-        !take_digits(&p, 2, &d) || !take_char(&p, "Tt") || !take_digits(&p, 2, &h) || !take_char(&p, ":") ||
-        !take_digits(&p, 2, &mi) || !take_char(&p, ":") || !take_digits(&p, 2, &sec))
+    if (!take_digits(&p, 4, &y) || !take_char(&p, "-") || !take_digits(&p, 2, &mo) ||
+        !take_char(&p, "-") || !take_digits(&p, 2, &d) || !take_char(&p, "Tt") ||
+        !take_digits(&p, 2, &h) || !take_char(&p, ":") || !take_digits(&p, 2, &mi) ||
+        !take_char(&p, ":") || !take_digits(&p, 2, &sec))
         return false;
     if (*p == '.') {
         p++;
@@ -757,7 +788,8 @@ static bool parse_rfc3339(const char *s, int64_t *seconds, int32_t *nanos)
         sign = 0;
     } else if (*p == '+' || *p == '-') {
         sign = *p++ == '+' ? 1 : -1;
-        if (!take_digits(&p, 2, &oh) || !take_char(&p, ":") || !take_digits(&p, 2, &om) || oh > 23 || om > 59)
+        if (!take_digits(&p, 2, &oh) || !take_char(&p, ":") || !take_digits(&p, 2, &om) ||
+            oh > 23 || om > 59)
             return false;
     } else {
         return false;
@@ -767,7 +799,8 @@ static bool parse_rfc3339(const char *s, int64_t *seconds, int32_t *nanos)
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > mdays[mo - 1] + (mo == 2 && leap))
         return false;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
+    int64_t secs =
+        days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
     if (secs < TS_MIN_SECONDS || secs > TS_MAX_SECONDS)
         return false;
     *seconds = secs;
@@ -775,10 +808,12 @@ static bool parse_rfc3339(const char *s, int64_t *seconds, int32_t *nanos)
     return true;
 }
 
-core_status pbjson_timestamp_parse(const char *text, int64_t *seconds, int32_t *nanos, core_err *err)
+core_status pbjson_timestamp_parse(const char *text, int64_t *seconds, int32_t *nanos,
+                                   core_err *err)
 {
     if (!text || !parse_rfc3339(text, seconds, nanos)) {
-        core_err_set(err, CORE_ERR_INVALID, "invalid timestamp \"" SHOWN "\" (want RFC 3339, e.g. 2026-11-26T13:04:05Z)",
+        core_err_set(err, CORE_ERR_INVALID,
+                     "invalid timestamp \"" SHOWN "\" (want RFC 3339, e.g. 2026-11-26T13:04:05Z)",
                      text ? text : "");
         if (err)
             pbjson_make_utf8(err->msg);
@@ -787,12 +822,14 @@ core_status pbjson_timestamp_parse(const char *text, int64_t *seconds, int32_t *
     return CORE_OK;
 }
 
-core_status pbjson_timestamp_format(int64_t seconds, int32_t nanos, char out[PBJSON_TIMESTAMP_MAX], core_err *err)
+core_status pbjson_timestamp_format(int64_t seconds, int32_t nanos, char out[PBJSON_TIMESTAMP_MAX],
+                                    core_err *err)
 {
     if (seconds < TS_MIN_SECONDS || seconds > TS_MAX_SECONDS || nanos < 0 || nanos > 999999999)
         return core_err_set(err, CORE_ERR_INVALID,
-                            "timestamp %" PRId64 "s %" PRId32 "ns is outside 0001-01-01..9999-12-31 (RFC 3339)", seconds,
-                            nanos);
+                            "timestamp %" PRId64 "s %" PRId32
+                            "ns is outside 0001-01-01..9999-12-31 (RFC 3339)",
+                            seconds, nanos);
     int64_t days = seconds / 86400, rem = seconds % 86400;
     if (rem < 0) {
         rem += 86400;
@@ -808,14 +845,16 @@ core_status pbjson_timestamp_format(int64_t seconds, int32_t nanos, char out[PBJ
         snprintf(frac, sizeof frac, ".%06" PRId32, nanos / 1000);
     else if (nanos != 0)
         snprintf(frac, sizeof frac, ".%09" PRId32, nanos);
-    snprintf(out, PBJSON_TIMESTAMP_MAX, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", (int)y, m, d, (int)(rem / 3600),
-             (int)(rem / 60 % 60), (int)(rem % 60), frac);
+    snprintf(out, PBJSON_TIMESTAMP_MAX, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", (int)y, m, d,
+             (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac);
     return CORE_OK;
 }
 
-/* ==== decoding: JSON -> message ================================================================ */
+/* ==== decoding: JSON -> message ================================================================
+ */
 
-static core_status dec_message(struct ctx *c, const ProtobufCMessageDescriptor *desc, json_t *j, ProtobufCMessage **out);
+static core_status dec_message(struct ctx *c, const ProtobufCMessageDescriptor *desc, json_t *j,
+                               ProtobufCMessage **out);
 static core_status dec_pbvalue(struct ctx *c, json_t *j, ProtobufCMessage **out);
 
 /* Every recursion of the decoder passes through dec_message() or dec_pbvalue(), each at least one
@@ -828,7 +867,8 @@ static bool too_deep(struct ctx *c)
 
 /* A value of type t given as plain text (path parameter or map key; c->text) or as the content
  * of a JSON string (only for types that accept strings). */
-static core_status dec_text(struct ctx *c, ProtobufCType t, const void *desc, const char *s, size_t n, union val *v)
+static core_status dec_text(struct ctx *c, ProtobufCType t, const void *desc, const char *s,
+                            size_t n, union val *v)
 {
     switch (t) {
     case PROTOBUF_C_TYPE_STRING:
@@ -842,7 +882,8 @@ static core_status dec_text(struct ctx *c, ProtobufCType t, const void *desc, co
             v->b = s[0] == 't';
             return CORE_OK;
         }
-        return c->text ? bad(c, "\"" SHOWN "\" is not a boolean", s) : bad(c, "expected a boolean, got a string");
+        return c->text ? bad(c, "\"" SHOWN "\" is not a boolean", s)
+                       : bad(c, "expected a boolean, got a string");
     case PROTOBUF_C_TYPE_ENUM:
         return enum_from_name(c, desc, s, v);
     case PROTOBUF_C_TYPE_FLOAT:
@@ -856,7 +897,8 @@ static core_status dec_text(struct ctx *c, ProtobufCType t, const void *desc, co
 }
 
 /* A value of type t (not null) from JSON. */
-static core_status dec_json(struct ctx *c, ProtobufCType t, const void *desc, json_t *j, union val *v)
+static core_status dec_json(struct ctx *c, ProtobufCType t, const void *desc, json_t *j,
+                            union val *v)
 {
     char shown[64];
     if (t == PROTOBUF_C_TYPE_MESSAGE)
@@ -901,8 +943,8 @@ static core_status dec_json(struct ctx *c, ProtobufCType t, const void *desc, js
 }
 
 /* An element of a list or a map value: null only for google.protobuf.Value. */
-static core_status dec_element(struct ctx *c, ProtobufCType t, const void *desc, json_t *j, union val *v,
-                               const char *null_what)
+static core_status dec_element(struct ctx *c, ProtobufCType t, const void *desc, json_t *j,
+                               union val *v, const char *null_what)
 {
     if (json_is_null(j)) {
         if (is_value_msg(t, desc))
@@ -914,7 +956,8 @@ static core_status dec_element(struct ctx *c, ProtobufCType t, const void *desc,
 
 /* Allocates a zeroed array of n slots and hangs it on the message at once (count included), so
  * pb_free() releases whatever was filled in when a later element fails. */
-static core_status attach_array(struct ctx *c, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, size_t n, void **arr)
+static core_status attach_array(struct ctx *c, ProtobufCMessage *msg,
+                                const ProtobufCFieldDescriptor *f, size_t n, void **arr)
 {
     if (!(*arr = core_calloc(n, elt_size(f->type))))
         return oom(c);
@@ -923,7 +966,8 @@ static core_status attach_array(struct ctx *c, ProtobufCMessage *msg, const Prot
     return CORE_OK;
 }
 
-static core_status dec_map(struct ctx *c, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, json_t *j)
+static core_status dec_map(struct ctx *c, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+                           json_t *j)
 {
     if (!json_is_object(j))
         return bad(c, "expected an object, got %s", json_kind(j));
@@ -937,7 +981,8 @@ static core_status dec_map(struct ctx *c, ProtobufCMessage *msg, const ProtobufC
     size_t i = 0;
     const char *key;
     json_t *jv;
-    json_object_foreach(j, key, jv) {
+    json_object_foreach(j, key, jv)
+    {
         if (st != CORE_OK)
             break;
         size_t mark = path_push(c, "[%s]", key);
@@ -966,7 +1011,8 @@ static core_status dec_map(struct ctx *c, ProtobufCMessage *msg, const ProtobufC
     return st;
 }
 
-static core_status dec_list(struct ctx *c, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, json_t *j)
+static core_status dec_list(struct ctx *c, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f,
+                            json_t *j)
 {
     if (!json_is_array(j))
         return bad(c, "expected an array, got %s", json_kind(j));
@@ -995,7 +1041,8 @@ static void store_singular(ProtobufCMessage *msg, const ProtobufCFieldDescriptor
     void *slot = member_of(msg, f->offset);
     if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
         uint32_t *cs = member_of(msg, f->quantifier_offset);
-        const ProtobufCFieldDescriptor *cur = *cs ? protobuf_c_message_descriptor_get_field(msg->descriptor, *cs) : NULL;
+        const ProtobufCFieldDescriptor *cur =
+            *cs ? protobuf_c_message_descriptor_get_field(msg->descriptor, *cs) : NULL;
         if (cur)
             free_slot(cur->type, slot, cur->default_value);
         *cs = f->id;
@@ -1007,7 +1054,8 @@ static void store_singular(ProtobufCMessage *msg, const ProtobufCFieldDescriptor
     memcpy(slot, v, elt_size(f->type));
 }
 
-static core_status dec_field(struct ctx *c, ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, json_t *j)
+static core_status dec_field(struct ctx *c, ProtobufCMessage *msg,
+                             const ProtobufCFieldDescriptor *f, json_t *j)
 {
     if (json_is_null(j))
         return CORE_OK; /* the default */
@@ -1015,7 +1063,8 @@ static core_status dec_field(struct ctx *c, ProtobufCMessage *msg, const Protobu
         return is_map(msg->descriptor, f) ? dec_map(c, msg, f, j) : dec_list(c, msg, f, j);
     if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
         uint32_t cs = *(uint32_t *)member_of(msg, f->quantifier_offset);
-        const ProtobufCFieldDescriptor *cur = cs ? protobuf_c_message_descriptor_get_field(msg->descriptor, cs) : NULL;
+        const ProtobufCFieldDescriptor *cur =
+            cs ? protobuf_c_message_descriptor_get_field(msg->descriptor, cs) : NULL;
         char name[128];
         if (cur && cur != f)
             return bad(c, "only one member of a oneof may be set, and \"%s\" is set too",
@@ -1040,11 +1089,12 @@ static core_status dec_fields(struct ctx *c, ProtobufCMessage *msg, json_t *j)
     core_status st = CORE_OK;
     const char *key;
     json_t *jv;
-    json_object_foreach(j, key, jv) {
+    json_object_foreach(j, key, jv)
+    {
         const ProtobufCFieldDescriptor *f = pbjson_find_field(desc, key);
         if (!f) {
-            st = core_err_set(c->err, CORE_ERR_INVALID, "unknown field \"%s%s" SHOWN "\" in %s", c->path,
-                              c->len ? "." : "", key, desc->name);
+            st = core_err_set(c->err, CORE_ERR_INVALID, "unknown field \"%s%s" SHOWN "\" in %s",
+                              c->path, c->len ? "." : "", key, desc->name);
             if (c->err)
                 pbjson_make_utf8(c->err->msg);
             break;
@@ -1073,7 +1123,8 @@ static core_status dec_timestamp(struct ctx *c, json_t *j, ProtobufCMessage **ou
     int64_t secs;
     int32_t nanos;
     if (!parse_rfc3339(json_string_value(j), &secs, &nanos))
-        return bad(c, "invalid timestamp \"" SHOWN "\" (want RFC 3339, e.g. 2026-11-26T13:04:05Z)", json_string_value(j));
+        return bad(c, "invalid timestamp \"" SHOWN "\" (want RFC 3339, e.g. 2026-11-26T13:04:05Z)",
+                   json_string_value(j));
     Google__Protobuf__Timestamp *ts = pb_new_of(google__protobuf__timestamp);
     if (!ts)
         return oom(c);
@@ -1101,11 +1152,13 @@ static core_status dec_struct(struct ctx *c, json_t *j, ProtobufCMessage **out)
     size_t i = 0;
     const char *key;
     json_t *jv;
-    json_object_foreach(j, key, jv) {
+    json_object_foreach(j, key, jv)
+    {
         if (st != CORE_OK)
             break;
         size_t mark = path_push(c, "[%s]", key);
-        Google__Protobuf__Struct__FieldsEntry *e = pb_new_of(google__protobuf__struct__fields_entry);
+        Google__Protobuf__Struct__FieldsEntry *e =
+            pb_new_of(google__protobuf__struct__fields_entry);
         if (!e) {
             st = oom(c);
             break;
@@ -1225,7 +1278,8 @@ static core_status dec_pbvalue_at(struct ctx *c, json_t *j, ProtobufCMessage **o
 static core_status dec_message_at(struct ctx *c, const ProtobufCMessageDescriptor *desc, json_t *j,
                                   ProtobufCMessage **out);
 
-static core_status dec_message(struct ctx *c, const ProtobufCMessageDescriptor *desc, json_t *j, ProtobufCMessage **out)
+static core_status dec_message(struct ctx *c, const ProtobufCMessageDescriptor *desc, json_t *j,
+                               ProtobufCMessage **out)
 {
     c->depth++;
     core_status st = too_deep(c) ? bad(c, "JSON nested deeper than %d levels", PBJSON_MAX_DEPTH)
@@ -1259,7 +1313,8 @@ static core_status dec_message_at(struct ctx *c, const ProtobufCMessageDescripto
     return CORE_OK;
 }
 
-core_status pbjson_from_json(const ProtobufCMessageDescriptor *desc, json_t *obj, ProtobufCMessage **out, core_err *err)
+core_status pbjson_from_json(const ProtobufCMessageDescriptor *desc, json_t *obj,
+                             ProtobufCMessage **out, core_err *err)
 {
     struct ctx c = {.err = err};
     if (!obj)
@@ -1268,8 +1323,8 @@ core_status pbjson_from_json(const ProtobufCMessageDescriptor *desc, json_t *obj
     core_status st = dec_message(&c, desc, obj, &msg);
     if (st == CORE_OK && !pb_depth_ok(msg, PB_MAX_DEPTH)) {
         pb_free(msg);
-        return core_err_set(err, CORE_ERR_INVALID, "%s: messages nested deeper than %d levels", desc->name,
-                            PB_MAX_DEPTH);
+        return core_err_set(err, CORE_ERR_INVALID, "%s: messages nested deeper than %d levels",
+                            desc->name, PB_MAX_DEPTH);
     }
     if (st == CORE_OK)
         *out = msg;
@@ -1302,8 +1357,8 @@ static int json_text_depth(const char *s, size_t n, int max)
     return deepest;
 }
 
-core_status pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, size_t len, ProtobufCMessage **out,
-                          core_err *err)
+core_status pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, size_t len,
+                          ProtobufCMessage **out, core_err *err)
 {
     size_t i = 0;
     while (i < len && (json[i] == ' ' || json[i] == '\t' || json[i] == '\r' || json[i] == '\n'))
@@ -1315,37 +1370,45 @@ core_status pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *js
         *out = msg;
         return CORE_OK;
     }
-    /* jansson parses recursively, up to 2,048 levels: far more than a 100 KiB request thread holds */
+    /* jansson parses recursively, up to 2,048 levels: far more than a 100 KiB request thread holds
+     */
     if (json_text_depth(json, len, PBJSON_MAX_DEPTH) > PBJSON_MAX_DEPTH)
-        return core_err_set(err, CORE_ERR_INVALID, "JSON nested deeper than %d levels", PBJSON_MAX_DEPTH);
+        return core_err_set(err, CORE_ERR_INVALID, "JSON nested deeper than %d levels",
+                            PBJSON_MAX_DEPTH);
     json_error_t je;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!root) {
-        core_err_set(err, CORE_ERR_INVALID, "invalid JSON at line %d, column %d: %s", je.line, je.column, je.text);
+        core_err_set(err, CORE_ERR_INVALID, "invalid JSON at line %d, column %d: %s", je.line,
+                     je.column, je.text);
         if (err) /* jansson quotes the input near the error, cut anywhere */
             pbjson_make_utf8(err->msg);
         return CORE_ERR_INVALID;
     }
     core_status st;
     if (!json_is_object(root))
-        st = core_err_set(err, CORE_ERR_INVALID, "expected a JSON object for %s, got %s", desc->name, json_kind(root));
+        st = core_err_set(err, CORE_ERR_INVALID, "expected a JSON object for %s, got %s",
+                          desc->name, json_kind(root));
     else
         st = pbjson_from_json(desc, root, out, err);
     json_decref(root);
     return st;
 }
 
-core_status pbjson_check_text_field(const ProtobufCMessageDescriptor *desc, const char *field_name, core_err *err)
+core_status pbjson_check_text_field(const ProtobufCMessageDescriptor *desc, const char *field_name,
+                                    core_err *err)
 {
     const ProtobufCFieldDescriptor *f = pbjson_find_field(desc, field_name);
     if (!f)
-        return core_err_set(err, CORE_ERR_INVALID, "unknown field \"%s\" in %s", field_name, desc->name);
+        return core_err_set(err, CORE_ERR_INVALID, "unknown field \"%s\" in %s", field_name,
+                            desc->name);
     if (f->label == PROTOBUF_C_LABEL_REPEATED || f->type == PROTOBUF_C_TYPE_MESSAGE)
-        return core_err_set(err, CORE_ERR_INVALID, "field \"%s\" of %s cannot be set from text", field_name, desc->name);
+        return core_err_set(err, CORE_ERR_INVALID, "field \"%s\" of %s cannot be set from text",
+                            field_name, desc->name);
     return CORE_OK;
 }
 
-core_status pbjson_set_field_text(ProtobufCMessage *msg, const char *field_name, const char *text, core_err *err)
+core_status pbjson_set_field_text(ProtobufCMessage *msg, const char *field_name, const char *text,
+                                  core_err *err)
 {
     core_status st = pbjson_check_text_field(msg->descriptor, field_name, err);
     if (st != CORE_OK)
@@ -1359,7 +1422,8 @@ core_status pbjson_set_field_text(ProtobufCMessage *msg, const char *field_name,
     return st;
 }
 
-/* ==== encoding: message -> JSON ================================================================ */
+/* ==== encoding: message -> JSON ================================================================
+ */
 
 static core_status enc_message(struct ctx *c, const ProtobufCMessage *m, json_t **out);
 
@@ -1393,7 +1457,8 @@ static core_status enc_string(struct ctx *c, const char *s, size_t n, json_t **o
 }
 
 /* A value of type t stored at p. */
-static core_status enc_value(struct ctx *c, ProtobufCType t, const void *desc, const void *p, json_t **out)
+static core_status enc_value(struct ctx *c, ProtobufCType t, const void *desc, const void *p,
+                             json_t **out)
 {
     char buf[32];
     switch (t) {
@@ -1455,7 +1520,8 @@ static core_status put(struct ctx *c, json_t *obj, const char *key, json_t *val)
     return json_object_set_new(obj, key, val) == 0 ? CORE_OK : oom(c);
 }
 
-static core_status enc_map(struct ctx *c, const ProtobufCFieldDescriptor *f, const void *member, size_t n, json_t **out)
+static core_status enc_map(struct ctx *c, const ProtobufCFieldDescriptor *f, const void *member,
+                           size_t n, json_t **out)
 {
     const ProtobufCMessageDescriptor *ed = f->descriptor;
     const ProtobufCFieldDescriptor *kf = &ed->fields[0], *vf = &ed->fields[1];
@@ -1478,10 +1544,18 @@ static core_status enc_map(struct ctx *c, const ProtobufCFieldDescriptor *f, con
             break;
         default:
             switch (int_kind(kf->type)) {
-            case IK_I32: snprintf(kbuf, sizeof kbuf, "%" PRId32, *(const int32_t *)kp); break;
-            case IK_U32: snprintf(kbuf, sizeof kbuf, "%" PRIu32, *(const uint32_t *)kp); break;
-            case IK_I64: snprintf(kbuf, sizeof kbuf, "%" PRId64, *(const int64_t *)kp); break;
-            default: snprintf(kbuf, sizeof kbuf, "%" PRIu64, *(const uint64_t *)kp); break;
+            case IK_I32:
+                snprintf(kbuf, sizeof kbuf, "%" PRId32, *(const int32_t *)kp);
+                break;
+            case IK_U32:
+                snprintf(kbuf, sizeof kbuf, "%" PRIu32, *(const uint32_t *)kp);
+                break;
+            case IK_I64:
+                snprintf(kbuf, sizeof kbuf, "%" PRId64, *(const int64_t *)kp);
+                break;
+            default:
+                snprintf(kbuf, sizeof kbuf, "%" PRIu64, *(const uint64_t *)kp);
+                break;
             }
         }
         if (!utf8_valid((const unsigned char *)key, strlen(key))) {
@@ -1492,7 +1566,8 @@ static core_status enc_map(struct ctx *c, const ProtobufCFieldDescriptor *f, con
         json_t *jv = NULL;
         const void *vp = member_of(e, vf->offset);
         ProtobufCMessage *def = NULL;
-        if (vf->type == PROTOBUF_C_TYPE_MESSAGE && !*(ProtobufCMessage *const *)vp && !is_value_msg(vf->type, vf->descriptor)) {
+        if (vf->type == PROTOBUF_C_TYPE_MESSAGE && !*(ProtobufCMessage *const *)vp &&
+            !is_value_msg(vf->type, vf->descriptor)) {
             /* an entry without its message value stands for the empty message */
             if (!(def = pb_new(vf->descriptor)))
                 st = oom(c);
@@ -1515,7 +1590,8 @@ static core_status enc_map(struct ctx *c, const ProtobufCFieldDescriptor *f, con
     return CORE_OK;
 }
 
-static core_status enc_field(struct ctx *c, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, json_t **out)
+static core_status enc_field(struct ctx *c, const ProtobufCMessage *m,
+                             const ProtobufCFieldDescriptor *f, json_t **out)
 {
     const void *member = member_of(m, f->offset);
     if (f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -1542,8 +1618,8 @@ static core_status enc_field(struct ctx *c, const ProtobufCMessage *m, const Pro
     }
     if (has_flag(f) && !*(const protobuf_c_boolean *)member_of(m, f->quantifier_offset))
         return made(c, json_null(), out);
-    if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type == PROTOBUF_C_TYPE_STRING && !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-        !*(char *const *)member)
+    if (f->label == PROTOBUF_C_LABEL_OPTIONAL && f->type == PROTOBUF_C_TYPE_STRING &&
+        !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && !*(char *const *)member)
         return made(c, json_null(), out);
     return enc_value(c, f->type, f->descriptor, member, out);
 }
@@ -1552,8 +1628,9 @@ static core_status enc_timestamp(struct ctx *c, const Google__Protobuf__Timestam
 {
     char buf[PBJSON_TIMESTAMP_MAX];
     if (pbjson_timestamp_format(ts->seconds, ts->nanos, buf, NULL) != CORE_OK)
-        return bad(c, "timestamp %" PRId64 "s %" PRId32 "ns is outside 0001-01-01..9999-12-31 (RFC 3339)", ts->seconds,
-                   ts->nanos);
+        return bad(
+            c, "timestamp %" PRId64 "s %" PRId32 "ns is outside 0001-01-01..9999-12-31 (RFC 3339)",
+            ts->seconds, ts->nanos);
     return made(c, json_string(buf), out);
 }
 
@@ -1574,7 +1651,8 @@ static core_status enc_struct(struct ctx *c, const Google__Protobuf__Struct *s, 
         }
         size_t mark = path_push(c, "[%s]", key);
         json_t *jv = NULL;
-        if ((st = enc_pbvalue(c, e->value, &jv)) == CORE_OK && (st = put(c, obj, key, jv)) == CORE_OK)
+        if ((st = enc_pbvalue(c, e->value, &jv)) == CORE_OK &&
+            (st = put(c, obj, key, jv)) == CORE_OK)
             path_pop(c, mark);
     }
     if (st != CORE_OK) {
@@ -1615,7 +1693,8 @@ static core_status enc_pbvalue(struct ctx *c, const Google__Protobuf__Value *v, 
             return bad(c, "a google.protobuf.Value cannot hold NaN or Infinity");
         return made(c, json_real(v->number_value), out);
     case GOOGLE__PROTOBUF__VALUE__KIND_STRING_VALUE:
-        return v->string_value ? enc_string(c, v->string_value, strlen(v->string_value), out) : made(c, json_string(""), out);
+        return v->string_value ? enc_string(c, v->string_value, strlen(v->string_value), out)
+                               : made(c, json_string(""), out);
     case GOOGLE__PROTOBUF__VALUE__KIND_BOOL_VALUE:
         return made(c, json_boolean(v->bool_value), out);
     case GOOGLE__PROTOBUF__VALUE__KIND_STRUCT_VALUE:
@@ -1646,7 +1725,8 @@ static core_status enc_message(struct ctx *c, const ProtobufCMessage *m, json_t 
     core_status st = obj ? CORE_OK : oom(c);
     for (unsigned i = 0; st == CORE_OK && i < desc->n_fields; i++) {
         const ProtobufCFieldDescriptor *f = &desc->fields[i];
-        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && *(const uint32_t *)member_of(m, f->quantifier_offset) != f->id)
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *)member_of(m, f->quantifier_offset) != f->id)
             continue; /* of a oneof only the member that is set */
         char name[128];
         const char *key = json_name(f->name, name, sizeof name);
@@ -1667,12 +1747,13 @@ core_status pbjson_to_json(const ProtobufCMessage *msg, json_t **out, core_err *
 {
     struct ctx c = {.err = err};
     if (!pb_depth_ok(msg, PB_MAX_DEPTH)) /* enc_* recurse once per level */
-        return core_err_set(err, CORE_ERR_INVALID, "message %s nests deeper than %d levels", msg->descriptor->name,
-                            PB_MAX_DEPTH);
+        return core_err_set(err, CORE_ERR_INVALID, "message %s nests deeper than %d levels",
+                            msg->descriptor->name, PB_MAX_DEPTH);
     return enc_message(&c, msg, out);
 }
 
-/* ==== serialiser =============================================================================== */
+/* ==== serialiser ===============================================================================
+ */
 
 /* The text goes into a core_buf, whose failure is sticky: the writers add without checking and
  * pbjson_dump() checks once, at the end. */
@@ -1703,13 +1784,27 @@ static void dump_string(struct sbuf *b, const char *s, size_t n)
         sb_add(b, s + run, i - run);
         run = i + 1;
         switch (ch) {
-        case '"': sb_str(b, "\\\""); break;
-        case '\\': sb_str(b, "\\\\"); break;
-        case '\n': sb_str(b, "\\n"); break;
-        case '\r': sb_str(b, "\\r"); break;
-        case '\t': sb_str(b, "\\t"); break;
-        case '\b': sb_str(b, "\\b"); break;
-        case '\f': sb_str(b, "\\f"); break;
+        case '"':
+            sb_str(b, "\\\"");
+            break;
+        case '\\':
+            sb_str(b, "\\\\");
+            break;
+        case '\n':
+            sb_str(b, "\\n");
+            break;
+        case '\r':
+            sb_str(b, "\\r");
+            break;
+        case '\t':
+            sb_str(b, "\\t");
+            break;
+        case '\b':
+            sb_str(b, "\\b");
+            break;
+        case '\f':
+            sb_str(b, "\\f");
+            break;
         default:
             snprintf(esc, sizeof esc, "\\u%04x", ch);
             sb_str(b, esc);
@@ -1734,7 +1829,8 @@ static void dump_value(struct sbuf *b, const json_t *j, int depth)
         json_t *v;
         bool first = true;
         sb_add(b, "{", 1);
-        json_object_foreach((json_t *)j, key, v) {
+        json_object_foreach((json_t *)j, key, v)
+        {
             if (!first)
                 sb_add(b, ",", 1);
             first = false;
@@ -1785,7 +1881,8 @@ core_status pbjson_dump(const json_t *json, char **out, size_t *out_len, core_er
     dump_value(&b, json, 0);
     if (b.too_deep) {
         core_buf_release(&b.text);
-        return core_err_set(err, CORE_ERR_INVALID, "JSON nested deeper than %d levels", PBJSON_MAX_DEPTH);
+        return core_err_set(err, CORE_ERR_INVALID, "JSON nested deeper than %d levels",
+                            PBJSON_MAX_DEPTH);
     }
     char *text = core_buf_detach(&b.text, out_len);
     if (!text)

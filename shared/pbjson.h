@@ -72,23 +72,25 @@
 /* Parses len bytes of JSON text (need not be NUL-terminated; len 0 = {}) into a new message of
  * type desc. On OK the caller frees *out with pb_free(). Malformed JSON gives
  * 'invalid JSON at line 1, column 12: <jansson text>'. */
-core_status pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, size_t len, ProtobufCMessage **out,
-                          core_err *err);
+core_status pbjson_decode(const ProtobufCMessageDescriptor *desc, const char *json, size_t len,
+                          ProtobufCMessage **out, core_err *err);
 
 /* Like pbjson_decode() from an already parsed JSON value (borrowed). For a well-known type
  * (Timestamp, Struct, Value, ListValue) the value takes that type's JSON form; for any other type
  * it must be an object. On OK the caller frees *out with pb_free(). */
-core_status pbjson_from_json(const ProtobufCMessageDescriptor *desc, json_t *obj, ProtobufCMessage **out,
-                             core_err *err);
+core_status pbjson_from_json(const ProtobufCMessageDescriptor *desc, json_t *obj,
+                             ProtobufCMessage **out, core_err *err);
 
 /* Finds a field of desc by proto name ("customer_id") or JSON name ("customerId"); NULL if none.
  * The descriptor is static (generated code). */
-const ProtobufCFieldDescriptor *pbjson_find_field(const ProtobufCMessageDescriptor *desc, const char *name);
+const ProtobufCFieldDescriptor *pbjson_find_field(const ProtobufCMessageDescriptor *desc,
+                                                  const char *name);
 
 /* Checks that field_name names a field of desc that pbjson_set_field_text() can set: a singular,
  * non-message field. Otherwise CORE_ERR_INVALID ('unknown field "x" in pkg.Msg' or
  * 'field "x" of pkg.Msg cannot be set from text'). */
-core_status pbjson_check_text_field(const ProtobufCMessageDescriptor *desc, const char *field_name, core_err *err);
+core_status pbjson_check_text_field(const ProtobufCMessageDescriptor *desc, const char *field_name,
+                                    core_err *err);
 
 /* Sets one top-level singular scalar field of msg (a heap tree) from text, as for an URL path
  * parameter. field_name is the proto or the JSON name. text (borrowed, used as is) is parsed by
@@ -97,7 +99,8 @@ core_status pbjson_check_text_field(const ProtobufCMessageDescriptor *desc, cons
  * 'field "quantity": "abc" is not an integer'), bytes as base64. Replaces (and frees) the old
  * value; for a oneof member, clears the member that was set. A name check_text_field refuses ->
  * CORE_ERR_INVALID (a programmer error in a route table). On failure msg is unchanged. */
-core_status pbjson_set_field_text(ProtobufCMessage *msg, const char *field_name, const char *text, core_err *err);
+core_status pbjson_set_field_text(ProtobufCMessage *msg, const char *field_name, const char *text,
+                                  core_err *err);
 
 /* Converts msg (borrowed) into a new JSON value (*out, a new reference: json_decref it), in the
  * output form described at the top. A string that is not valid UTF-8, a Timestamp out of the
@@ -134,10 +137,12 @@ void pbjson_make_utf8(char *text);
 /* Parses RFC 3339 text ("2026-11-26T13:04:05Z", "2026-11-26T14:04:05.5+01:00") into seconds
  * since the Unix epoch (UTC) and nanoseconds (0..999999999). Years 0001-9999. Bad text ->
  * CORE_ERR_INVALID 'invalid timestamp "..." (want RFC 3339, e.g. 2026-11-26T13:04:05Z)'. */
-core_status pbjson_timestamp_parse(const char *text, int64_t *seconds, int32_t *nanos, core_err *err);
+core_status pbjson_timestamp_parse(const char *text, int64_t *seconds, int32_t *nanos,
+                                   core_err *err);
 
 /* Formats seconds/nanos as RFC 3339 UTC with 0, 3, 6 or 9 fraction digits into out. Out of the
  * years 0001-9999 or nanos outside 0..999999999 -> CORE_ERR_INVALID. */
-core_status pbjson_timestamp_format(int64_t seconds, int32_t nanos, char out[PBJSON_TIMESTAMP_MAX], core_err *err);
+core_status pbjson_timestamp_format(int64_t seconds, int32_t nanos, char out[PBJSON_TIMESTAMP_MAX],
+                                    core_err *err);
 
 #endif /* PBJSON_H */

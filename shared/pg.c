@@ -312,7 +312,8 @@ core_status pg_acquire(pg_pool *pool, pg_conn **out, core_err *err)
         int rc = pthread_cond_timedwait(&pool->cv, &pool->mu, &deadline);
         if (rc == ETIMEDOUT && !pool->idle && pool->open >= pool->size) {
             pthread_mutex_unlock(&pool->mu);
-            core_err_set(err, CORE_ERR_UNAVAILABLE, "no database connection free within %d ms", pool->timeout_ms);
+            core_err_set(err, CORE_ERR_UNAVAILABLE, "no database connection free within %d ms",
+                         pool->timeout_ms);
             return core_err_public(err, "the database is busy, try again");
         }
     }
@@ -421,11 +422,13 @@ static const char *pg_public_text(core_status st, const char *sqlstate)
 {
     switch (st) {
     case CORE_ERR_CONFLICT:
-        return sqlstate && strcmp(sqlstate, "23505") == 0 ? "the record already exists"
-                                                          : "a concurrent change got in the way, try again";
+        return sqlstate && strcmp(sqlstate, "23505") == 0
+                   ? "the record already exists"
+                   : "a concurrent change got in the way, try again";
     case CORE_ERR_INVALID:
-        return sqlstate && strncmp(sqlstate, "22", 2) == 0 ? "the database cannot store a value of this request"
-                                                           : "the request breaks a rule of the database";
+        return sqlstate && strncmp(sqlstate, "22", 2) == 0
+                   ? "the database cannot store a value of this request"
+                   : "the request breaks a rule of the database";
     case CORE_ERR_UNAVAILABLE:
         return PG_UNAVAILABLE;
     default:
@@ -511,8 +514,8 @@ core_status pg_rollback(pg_conn *conn, core_err *err)
     return pg_exec(conn, "ROLLBACK", 0, NULL, NULL, err);
 }
 
-core_status pg_run(pg_pool *pool, const char *sql, int nparams, const char *const *params, PGresult **res,
-                   core_err *err)
+core_status pg_run(pg_pool *pool, const char *sql, int nparams, const char *const *params,
+                   PGresult **res, core_err *err)
 {
     pg_conn *conn = NULL;
     core_status st = pg_acquire(pool, &conn, err);

@@ -119,8 +119,8 @@ core_status pg_rollback(pg_conn *conn, core_err *err);
  * (NULL: the result is discarded). For a repository method that runs a single statement; several
  * statements that must commit together belong in pg_with_tx(). Errors: pg_acquire's and
  * pg_exec's. */
-core_status pg_run(pg_pool *pool, const char *sql, int nparams, const char *const *params, PGresult **res,
-                   core_err *err);
+core_status pg_run(pg_pool *pool, const char *sql, int nparams, const char *const *params,
+                   PGresult **res, core_err *err);
 
 typedef core_status (*pg_tx_fn)(pg_conn *conn, void *ctx, core_err *err);
 

@@ -61,13 +61,15 @@ static const struct svc_entry *find_service(const rpc_registry *reg, const char 
     return NULL;
 }
 
-core_status rpc_registry_add(rpc_registry *reg, const ProtobufCServiceDescriptor *svc, const struct rpc_method *methods,
-                             size_t n, void *ud, core_err *err)
+core_status rpc_registry_add(rpc_registry *reg, const ProtobufCServiceDescriptor *svc,
+                             const struct rpc_method *methods, size_t n, void *ud, core_err *err)
 {
     if (!reg || !svc || (n > 0 && !methods))
-        return core_err_set(err, CORE_ERR_INVALID, "rpc_registry_add: missing registry, service or methods");
+        return core_err_set(err, CORE_ERR_INVALID,
+                            "rpc_registry_add: missing registry, service or methods");
     if (find_service(reg, svc->name))
-        return core_err_set(err, CORE_ERR_CONFLICT, "RPC service %s is already registered", svc->name);
+        return core_err_set(err, CORE_ERR_CONFLICT, "RPC service %s is already registered",
+                            svc->name);
 
     rpc_method_fn *fns = core_calloc(svc->n_methods ? svc->n_methods : 1, sizeof *fns);
     if (!fns)
@@ -75,15 +77,19 @@ core_status rpc_registry_add(rpc_registry *reg, const ProtobufCServiceDescriptor
     for (size_t i = 0; i < n; i++) {
         const char *name = methods[i].name ? methods[i].name : "(null)";
         const ProtobufCMethodDescriptor *md =
-            methods[i].name ? protobuf_c_service_descriptor_get_method_by_name(svc, methods[i].name) : NULL;
+            methods[i].name ? protobuf_c_service_descriptor_get_method_by_name(svc, methods[i].name)
+                            : NULL;
         size_t idx = md ? (size_t)(md - svc->methods) : 0;
         core_status st = CORE_OK;
         if (!md)
-            st = core_err_set(err, CORE_ERR_INVALID, "service %s has no method %s", svc->name, name);
+            st =
+                core_err_set(err, CORE_ERR_INVALID, "service %s has no method %s", svc->name, name);
         else if (!methods[i].fn)
-            st = core_err_set(err, CORE_ERR_INVALID, "method %s.%s has no implementation function", svc->name, name);
+            st = core_err_set(err, CORE_ERR_INVALID, "method %s.%s has no implementation function",
+                              svc->name, name);
         else if (fns[idx])
-            st = core_err_set(err, CORE_ERR_INVALID, "method %s.%s is listed twice", svc->name, name);
+            st = core_err_set(err, CORE_ERR_INVALID, "method %s.%s is listed twice", svc->name,
+                              name);
         if (st != CORE_OK) {
             core_free(fns);
             return st;
@@ -98,7 +104,8 @@ core_status rpc_registry_add(rpc_registry *reg, const ProtobufCServiceDescriptor
     return CORE_OK;
 }
 
-const ProtobufCMethodDescriptor *rpc_registry_method(const rpc_registry *reg, const char *service, const char *method)
+const ProtobufCMethodDescriptor *rpc_registry_method(const rpc_registry *reg, const char *service,
+                                                     const char *method)
 {
     const struct svc_entry *e = reg ? find_service(reg, service) : NULL;
     if (!e || !method)
@@ -106,8 +113,8 @@ const ProtobufCMethodDescriptor *rpc_registry_method(const rpc_registry *reg, co
     return protobuf_c_service_descriptor_get_method_by_name(e->svc, method);
 }
 
-core_status rpc_empty_response(core_status st, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **resp,
-                               core_err *err)
+core_status rpc_empty_response(core_status st, const ProtobufCMessageDescriptor *desc,
+                               ProtobufCMessage **resp, core_err *err)
 {
     if (st != CORE_OK)
         return st;
@@ -128,13 +135,14 @@ static void module_name(const ProtobufCServiceDescriptor *svc, char *buf, size_t
 
 /* The call of the implementation fn of e's method md: everything rpc_invoke's log records enclose.
  * err is not NULL. */
-static core_status run_method(const struct svc_entry *e, const ProtobufCMethodDescriptor *md, rpc_method_fn fn,
-                              const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status run_method(const struct svc_entry *e, const ProtobufCMethodDescriptor *md,
+                              rpc_method_fn fn, const ProtobufCMessage *req,
+                              ProtobufCMessage **resp, core_err *err)
 {
     const char *service = e->svc->name, *method = md->name;
     if (!req || req->descriptor != md->input)
-        return core_err_set(err, CORE_ERR_INVALID, "method %s.%s takes a %s, not a %s", service, method,
-                            md->input->name, req ? req->descriptor->name : "NULL message");
+        return core_err_set(err, CORE_ERR_INVALID, "method %s.%s takes a %s, not a %s", service,
+                            method, md->input->name, req ? req->descriptor->name : "NULL message");
 
     ProtobufCMessage *out = NULL;
     core_status st = fn(e->ud, req, &out, err);
@@ -146,8 +154,8 @@ static core_status run_method(const struct svc_entry *e, const ProtobufCMethodDe
     }
     if (!out || out->descriptor != md->output) {
         const char *got = out ? out->descriptor->name : "nothing";
-        core_err_set(err, CORE_ERR_INTERNAL, "method %s.%s returned %s instead of a %s", service, method, got,
-                     md->output->name);
+        core_err_set(err, CORE_ERR_INTERNAL, "method %s.%s returned %s instead of a %s", service,
+                     method, got, md->output->name);
         pb_free(out);
         return CORE_ERR_INTERNAL;
     }
@@ -155,12 +163,13 @@ static core_status run_method(const struct svc_entry *e, const ProtobufCMethodDe
     return CORE_OK;
 }
 
-core_status rpc_invoke(rpc_registry *reg, const char *service, const char *method, const ProtobufCMessage *req,
-                       ProtobufCMessage **resp, core_err *err)
+core_status rpc_invoke(rpc_registry *reg, const char *service, const char *method,
+                       const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
 {
     const struct svc_entry *e = find_service(reg, service);
     if (!e)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "no RPC service %s", service ? service : "(null)");
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "no RPC service %s",
+                            service ? service : "(null)");
     const ProtobufCMethodDescriptor *md =
         method ? protobuf_c_service_descriptor_get_method_by_name(e->svc, method) : NULL;
     if (!md)
@@ -168,7 +177,8 @@ core_status rpc_invoke(rpc_registry *reg, const char *service, const char *metho
                             method ? method : "(null)");
     rpc_method_fn fn = e->fns[md - e->svc->methods];
     if (!fn)
-        return core_err_set(err, CORE_ERR_NOT_FOUND, "method %s.%s is not implemented", service, method);
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "method %s.%s is not implemented", service,
+                            method);
 
     /* the book's logging decorator of an application, here once for every module */
     char module[64];
@@ -182,13 +192,16 @@ core_status rpc_invoke(rpc_registry *reg, const char *service, const char *metho
     return st;
 }
 
-/* ---- server ------------------------------------------------------------------------------------ */
+/* ---- server ------------------------------------------------------------------------------------
+ */
 
 static void respond_rpc_error(struct web_response *resp, core_status st, const char *message)
 {
     char *body = core_strdup(message);
-    snprintf(resp->extra_headers, sizeof resp->extra_headers, "Rpc-Status: %s\r\n", core_status_name(st));
-    web_respond(resp, core_status_http(st), "text/plain; charset=utf-8", body, body ? strlen(body) : 0);
+    snprintf(resp->extra_headers, sizeof resp->extra_headers, "Rpc-Status: %s\r\n",
+             core_status_name(st));
+    web_respond(resp, core_status_http(st), "text/plain; charset=utf-8", body,
+                body ? strlen(body) : 0);
 }
 
 static void rpc_handler(void *ud, const struct web_request *req, struct web_response *resp)
@@ -204,13 +217,14 @@ static void rpc_handler(void *ud, const struct web_request *req, struct web_resp
     const ProtobufCMethodDescriptor *md = rpc_registry_method(reg, service, method);
     const char *ct = web_request_header(req, "Content-Type");
     core_status st = CORE_OK;
-    if (!ct || strncasecmp(ct, CONTENT_TYPE, strlen(CONTENT_TYPE)) != 0 || (ct[strlen(CONTENT_TYPE)] != '\0' &&
-                                                                         ct[strlen(CONTENT_TYPE)] != ';')) {
+    if (!ct || strncasecmp(ct, CONTENT_TYPE, strlen(CONTENT_TYPE)) != 0 ||
+        (ct[strlen(CONTENT_TYPE)] != '\0' && ct[strlen(CONTENT_TYPE)] != ';')) {
         /* a web page can make a browser post text/plain or a form here without asking first */
         snprintf(resp->extra_headers, sizeof resp->extra_headers, "Rpc-Status: %s\r\n",
                  core_status_name(CORE_ERR_INVALID));
         char *text = core_strdup("an RPC body must be sent as " CONTENT_TYPE);
-        web_respond(resp, core_refusal_http(CORE_REFUSE_MEDIA_TYPE), "text/plain; charset=utf-8", text, text ? strlen(text) : 0);
+        web_respond(resp, core_refusal_http(CORE_REFUSE_MEDIA_TYPE), "text/plain; charset=utf-8",
+                    text, text ? strlen(text) : 0);
         return;
     }
     if (!md)
@@ -228,7 +242,8 @@ static void rpc_handler(void *ud, const struct web_request *req, struct web_resp
         /* the caller is another module, but still gets no internal detail: that goes to the log,
          * under the request id the caller passed on */
         if (core_status_http(st) >= 500 || err.public_msg[0])
-            log_warn(COMP, "%s/%s failed: %s status=%s", service, method, err.msg, core_status_name(st));
+            log_warn(COMP, "%s/%s failed: %s status=%s", service, method, err.msg,
+                     core_status_name(st));
         respond_rpc_error(resp, st, core_err_client_msg(&err));
     }
     pb_free(in);
@@ -242,9 +257,11 @@ core_status rpc_server_mount(rpc_registry *reg, web_server *srv, core_err *err)
     return web_route(srv, "POST", "/rpc/{service}/{method}", rpc_handler, reg, err);
 }
 
-/* ---- client ------------------------------------------------------------------------------------- */
+/* ---- client -------------------------------------------------------------------------------------
+ */
 
-core_status rpc_client_new(rpc_client **out, const char *host, int port, int timeout_ms, core_err *err)
+core_status rpc_client_new(rpc_client **out, const char *host, int port, int timeout_ms,
+                           core_err *err)
 {
     rpc_client *c = core_calloc(1, sizeof *c);
     if (!c)
@@ -272,12 +289,14 @@ core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const
 {
     if (!c || !svc || !method)
         return core_err_set(err, CORE_ERR_INVALID, "rpc_call: missing client, service or method");
-    const ProtobufCMethodDescriptor *md = protobuf_c_service_descriptor_get_method_by_name(svc, method);
+    const ProtobufCMethodDescriptor *md =
+        protobuf_c_service_descriptor_get_method_by_name(svc, method);
     if (!md)
-        return core_err_set(err, CORE_ERR_INVALID, "service %s has no method %s", svc->name, method);
+        return core_err_set(err, CORE_ERR_INVALID, "service %s has no method %s", svc->name,
+                            method);
     if (!req || req->descriptor != md->input)
-        return core_err_set(err, CORE_ERR_INVALID, "method %s.%s takes a %s, not a %s", svc->name, method,
-                            md->input->name, req ? req->descriptor->name : "NULL message");
+        return core_err_set(err, CORE_ERR_INVALID, "method %s.%s takes a %s, not a %s", svc->name,
+                            method, md->input->name, req ? req->descriptor->name : "NULL message");
 
     char label[64], path[512], id_header[32 + LOG_REQUEST_ID_MAX];
     unsigned char *packed = NULL;
@@ -285,7 +304,8 @@ core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const
     struct httpc_response hr = HTTPC_RESPONSE_INIT;
     core_err herr = CORE_ERR_INIT;
     const char *headers[] = {"Content-Type: " CONTENT_TYPE, NULL, NULL};
-    if (log_request_id()) { /* the request this call serves: its log lines there carry the same id */
+    if (log_request_id()) { /* the request this call serves: its log lines there carry the same id
+                             */
         snprintf(id_header, sizeof id_header, "X-Request-Id: %s", log_request_id());
         headers[1] = id_header;
     }
@@ -312,7 +332,8 @@ core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const
     if (hr.status == 200) {
         st = pb_unpack(md->output, (const unsigned char *)hr.body, hr.body_len, resp, NULL);
         if (st != CORE_OK) {
-            st = core_err_set(err, CORE_ERR_IO, "malformed %s from %s RPC at %s", md->output->name, label, c->where);
+            st = core_err_set(err, CORE_ERR_IO, "malformed %s from %s RPC at %s", md->output->name,
+                              label, c->where);
             core_err_public(err, "the %s module did not answer properly", label);
         }
     } else {
@@ -322,14 +343,16 @@ core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const
             if (st == CORE_OK)
                 st = CORE_ERR_INTERNAL;
             /* the remote message, unchanged, so errors cross process boundaries as they are */
-            core_err_set(err, st, "%.*s", (int)(hr.body_len < CORE_ERR_MSG_MAX ? hr.body_len : CORE_ERR_MSG_MAX),
+            core_err_set(err, st, "%.*s",
+                         (int)(hr.body_len < CORE_ERR_MSG_MAX ? hr.body_len : CORE_ERR_MSG_MAX),
                          hr.body);
         } else if (hr.status == 503) {
-            st = core_err_set(err, CORE_ERR_UNAVAILABLE, "%s RPC at %s unavailable (HTTP 503)", label, c->where);
+            st = core_err_set(err, CORE_ERR_UNAVAILABLE, "%s RPC at %s unavailable (HTTP 503)",
+                              label, c->where);
             core_err_public(err, "the %s module is unavailable, try again", label);
         } else {
-            st = core_err_set(err, CORE_ERR_IO, "%s RPC at %s answered HTTP %d to %s", label, c->where, hr.status,
-                              path);
+            st = core_err_set(err, CORE_ERR_IO, "%s RPC at %s answered HTTP %d to %s", label,
+                              c->where, hr.status, path);
             core_err_public(err, "the %s module did not answer properly", label);
         }
     }

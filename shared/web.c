@@ -41,10 +41,10 @@
 
 struct route {
     char *method;
-    char *tmpl;                     /* the template as given */
+    char *tmpl; /* the template as given */
     size_t nseg;
-    char **segs;                    /* literal text, or the parameter name for a parameter */
-    unsigned char *is_param;        /* per segment */
+    char **segs;             /* literal text, or the parameter name for a parameter */
+    unsigned char *is_param; /* per segment */
     web_handler_fn fn;
     void *ud;
 };
@@ -70,7 +70,8 @@ struct web_server {
     atomic_bool stopping;
     atomic_int open_conns; /* connections a worker thread is bound to (civetweb callbacks) */
     int crowded_at;        /* from this many open connections on, responses close them */
-    atomic_bool starting;  /* inside mg_start2(): civetweb's first complaint is the cause of a failure */
+    atomic_bool
+        starting; /* inside mg_start2(): civetweb's first complaint is the cause of a failure */
     char start_cause[160];
 };
 
@@ -116,20 +117,25 @@ static core_status parse_template(struct route *r, const char *tmpl, core_err *e
     size_t nparams = 0;
 
     if (tmpl[0] != '/')
-        return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" must start with '/'", tmpl);
+        return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" must start with '/'",
+                            tmpl);
     int n = split_path(tmpl, strlen(tmpl), starts, lens, MAX_SEGMENTS);
     if (n < 0)
-        return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" has too many segments", tmpl);
+        return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" has too many segments",
+                            tmpl);
     for (int i = 0; i < n; i++) {
         if (lens[i] == 0)
-            return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" has an empty segment", tmpl);
+            return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" has an empty segment",
+                                tmpl);
         bool open = starts[i][0] == '{', close = starts[i][lens[i] - 1] == '}';
-        if (open != close || (open && lens[i] < 3) ||
-            memchr(starts[i] + 1, '{', lens[i] - 1) || memchr(starts[i], '}', lens[i] - 1))
-            return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" has a malformed {parameter}", tmpl);
+        if (open != close || (open && lens[i] < 3) || memchr(starts[i] + 1, '{', lens[i] - 1) ||
+            memchr(starts[i], '}', lens[i] - 1))
+            return core_err_set(err, CORE_ERR_INVALID,
+                                "route template \"%s\" has a malformed {parameter}", tmpl);
         if (open && ++nparams > WEB_MAX_PARAMS)
-            return core_err_set(err, CORE_ERR_INVALID, "route template \"%s\" has more than %d parameters",
-                                tmpl, WEB_MAX_PARAMS);
+            return core_err_set(err, CORE_ERR_INVALID,
+                                "route template \"%s\" has more than %d parameters", tmpl,
+                                WEB_MAX_PARAMS);
     }
 
     r->nseg = (size_t)n;
@@ -142,14 +148,16 @@ static core_status parse_template(struct route *r, const char *tmpl, core_err *e
     for (int i = 0; i < n; i++) {
         bool param = starts[i][0] == '{';
         r->is_param[i] = param;
-        r->segs[i] = param ? core_strndup(starts[i] + 1, lens[i] - 2) : core_strndup(starts[i], lens[i]);
+        r->segs[i] =
+            param ? core_strndup(starts[i] + 1, lens[i] - 2) : core_strndup(starts[i], lens[i]);
         if (!r->segs[i])
             return core_err_set(err, CORE_ERR_NOMEM, "out of memory adding route %s", tmpl);
     }
     return CORE_OK;
 }
 
-static bool route_matches(const struct route *r, int n, const char *const *starts, const size_t *lens)
+static bool route_matches(const struct route *r, int n, const char *const *starts,
+                          const size_t *lens)
 {
     if ((size_t)n != r->nseg)
         return false;
@@ -180,7 +188,8 @@ static bool same_shape(const struct route *a, const struct route *b)
     if (a->nseg != b->nseg)
         return false;
     for (size_t i = 0; i < a->nseg; i++)
-        if (a->is_param[i] != b->is_param[i] || (!a->is_param[i] && strcmp(a->segs[i], b->segs[i]) != 0))
+        if (a->is_param[i] != b->is_param[i] ||
+            (!a->is_param[i] && strcmp(a->segs[i], b->segs[i]) != 0))
             return false;
     return true;
 }
@@ -196,7 +205,8 @@ static const struct route *route_by_case(const web_server *srv, const char *meth
         bool same = (size_t)n == r->nseg;
         for (int k = 0; same && k < n; k++)
             same = r->is_param[k] ? lens[k] > 0
-                                  : strlen(r->segs[k]) == lens[k] && strncasecmp(r->segs[k], starts[k], lens[k]) == 0;
+                                  : strlen(r->segs[k]) == lens[k] &&
+                                        strncasecmp(r->segs[k], starts[k], lens[k]) == 0;
         if (!same)
             continue;
         bool mine = strcmp(r->method, method) == 0;
@@ -211,7 +221,8 @@ static const struct route *route_by_case(const web_server *srv, const char *meth
 
 core_status web_server_new(web_server **out, const struct web_opts *opts, core_err *err)
 {
-    if (!opts || core_str_blank(opts->host) || opts->port < 0 || opts->port > 65535 || opts->threads < 1)
+    if (!opts || core_str_blank(opts->host) || opts->port < 0 || opts->port > 65535 ||
+        opts->threads < 1)
         return core_err_set(err, CORE_ERR_INVALID, "invalid web server options");
     web_server *srv = core_calloc(1, sizeof *srv);
     if (!srv)
@@ -230,23 +241,27 @@ core_status web_server_new(web_server **out, const struct web_opts *opts, core_e
     return CORE_OK;
 }
 
-core_status web_route(web_server *srv, const char *method, const char *path_template, web_handler_fn fn, void *ud,
-                      core_err *err)
+core_status web_route(web_server *srv, const char *method, const char *path_template,
+                      web_handler_fn fn, void *ud, core_err *err)
 {
     if (!srv || core_str_blank(method) || !path_template || !fn)
-        return core_err_set(err, CORE_ERR_INVALID, "web_route: missing method, template or handler");
+        return core_err_set(err, CORE_ERR_INVALID,
+                            "web_route: missing method, template or handler");
     if (srv->started)
-        return core_err_set(err, CORE_ERR_INVALID, "web_route: routes must be added before the server starts");
+        return core_err_set(err, CORE_ERR_INVALID,
+                            "web_route: routes must be added before the server starts");
     for (size_t i = 0; i < srv->nroutes; i++)
-        if (strcmp(srv->routes[i].method, method) == 0 && strcmp(srv->routes[i].tmpl, path_template) == 0)
-            return core_err_set(err, CORE_ERR_CONFLICT, "route %s %s is already registered", method, path_template);
+        if (strcmp(srv->routes[i].method, method) == 0 &&
+            strcmp(srv->routes[i].tmpl, path_template) == 0)
+            return core_err_set(err, CORE_ERR_CONFLICT, "route %s %s is already registered", method,
+                                path_template);
 
     struct route r = {0};
     core_status st = parse_template(&r, path_template, err);
     for (size_t i = 0; st == CORE_OK && i < srv->nroutes; i++)
         if (strcmp(srv->routes[i].method, method) == 0 && same_shape(&srv->routes[i], &r))
-            st = core_err_set(err, CORE_ERR_CONFLICT, "route %s %s duplicates %s", method, path_template,
-                              srv->routes[i].tmpl);
+            st = core_err_set(err, CORE_ERR_CONFLICT, "route %s %s duplicates %s", method,
+                              path_template, srv->routes[i].tmpl);
     if (st == CORE_OK) {
         r.method = core_strdup(method);
         r.tmpl = core_strdup(path_template);
@@ -271,7 +286,8 @@ core_status web_route(web_server *srv, const char *method, const char *path_temp
 
 /* ---- responses ------------------------------------------------------------------------------- */
 
-void web_respond(struct web_response *resp, int status, const char *content_type, char *body, size_t len)
+void web_respond(struct web_response *resp, int status, const char *content_type, char *body,
+                 size_t len)
 {
     if (resp->body != body)
         core_free(resp->body);
@@ -302,7 +318,8 @@ void web_respond_json(struct web_response *resp, int status, json_t *json)
 /* The error JSON with an HTTP status and code, both from core.c's tables (or, for an error page
  * civetweb chose, its status); with_id adds the request id (the detail of this error is in the
  * log under it). */
-static void respond_error_code(struct web_response *resp, int http, int code, const char *message, bool with_id)
+static void respond_error_code(struct web_response *resp, int http, int code, const char *message,
+                               bool with_id)
 {
     /* json_pack refuses text that is not UTF-8, which would turn any status into a bare 500: a
      * handler may quote a decoded path parameter ("%FF") or user text cut inside a character */
@@ -333,9 +350,10 @@ void web_respond_failure(struct web_response *resp, const core_err *err, const c
     int http = core_status_http(err->status);
     bool hidden = err->public_msg[0] != '\0';
     if (http >= 500 || hidden)
-        log_write(http >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, COMP, "%s: %s status=%s", what, err->msg,
-                  core_status_name(err->status));
-    respond_error_code(resp, http, core_status_code(err->status), core_err_client_msg(err), http >= 500 || hidden);
+        log_write(http >= 500 ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, COMP, "%s: %s status=%s", what,
+                  err->msg, core_status_name(err->status));
+    respond_error_code(resp, http, core_status_code(err->status), core_err_client_msg(err),
+                       http >= 500 || hidden);
 }
 
 /* printf-style errors of the web layer: respond_status for a core_status, respond_refused for a
@@ -467,8 +485,8 @@ enum body_result { BODY_OK, BODY_TOO_LARGE, BODY_BROKEN, BODY_NOMEM };
 
 /* Reads the whole request body (Content-Length or chunked) into a NUL-terminated buffer, stopping
  * as soon as it exceeds limit. */
-static enum body_result read_body(struct mg_connection *conn, const struct mg_request_info *ri, size_t limit,
-                                  char **out, size_t *out_len)
+static enum body_result read_body(struct mg_connection *conn, const struct mg_request_info *ri,
+                                  size_t limit, char **out, size_t *out_len)
 {
     long long cl = ri->content_length;
     size_t cap = cl >= 0 ? (size_t)cl + 1 : 4096;
@@ -488,7 +506,7 @@ static enum body_result read_body(struct mg_connection *conn, const struct mg_re
         if (len + 1 == cap) {
             if (cl >= 0 && len == (size_t)cl)
                 break;
-            if (len >= limit) {  /* chunked body already at the limit and more may follow */
+            if (len >= limit) { /* chunked body already at the limit and more may follow */
                 char probe;
                 int n = mg_read(conn, &probe, 1);
                 if (n == 0)
@@ -524,27 +542,28 @@ static enum body_result read_body(struct mg_connection *conn, const struct mg_re
     return BODY_OK;
 }
 
-static void send_response(struct mg_connection *conn, const struct mg_request_info *ri, struct web_response *resp,
-                          bool keep_alive)
+static void send_response(struct mg_connection *conn, const struct mg_request_info *ri,
+                          struct web_response *resp, bool keep_alive)
 {
     char head[1024];
     const char *reason = mg_get_response_code_text(conn, resp->status);
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\n"
-                     "%s%s%s"
-                     "Content-Length: %zu\r\n"
-                     "%s"
-                     "%s%s%s"
-                     "%s\r\n",
-                     resp->status, reason ? reason : "",
-                     resp->content_type ? "Content-Type: " : "", resp->content_type ? resp->content_type : "",
-                     resp->content_type ? "\r\n" : "", resp->body_len,
-                     keep_alive ? (strcmp(ri->http_version ? ri->http_version : "", "1.1") == 0
-                                       ? ""
-                                       : "Connection: keep-alive\r\n")
-                                : "Connection: close\r\n",
-                     log_request_id() ? "X-Request-Id: " : "", log_request_id() ? log_request_id() : "",
-                     log_request_id() ? "\r\n" : "", resp->extra_headers);
+    int n =
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 %d %s\r\n"
+                 "%s%s%s"
+                 "Content-Length: %zu\r\n"
+                 "%s"
+                 "%s%s%s"
+                 "%s\r\n",
+                 resp->status, reason ? reason : "", resp->content_type ? "Content-Type: " : "",
+                 resp->content_type ? resp->content_type : "", resp->content_type ? "\r\n" : "",
+                 resp->body_len,
+                 keep_alive ? (strcmp(ri->http_version ? ri->http_version : "", "1.1") == 0
+                                   ? ""
+                                   : "Connection: keep-alive\r\n")
+                            : "Connection: close\r\n",
+                 log_request_id() ? "X-Request-Id: " : "", log_request_id() ? log_request_id() : "",
+                 log_request_id() ? "\r\n" : "", resp->extra_headers);
     if (n < 0 || (size_t)n >= sizeof head) {
         log_error(COMP, "response header too long status=%d", resp->status);
         return;
@@ -625,7 +644,8 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
     if (!best) {
         char allow[160];
         build_allow(srv, n, starts, lens, resp, allow, sizeof allow);
-        respond_refused(resp, CORE_REFUSE_METHOD, "method %s not allowed on %s (allowed: %s)", method, path, allow);
+        respond_refused(resp, CORE_REFUSE_METHOD, "method %s not allowed on %s (allowed: %s)",
+                        method, path, allow);
         return;
     }
 
@@ -648,8 +668,7 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
         if (!best->is_param[i])
             continue;
         if (!percent_decode(starts[i], lens[i], decoded + off)) {
-            respond_status(resp, CORE_ERR_INVALID, "malformed percent-encoding in path %s",
-                           path);
+            respond_status(resp, CORE_ERR_INVALID, "malformed percent-encoding in path %s", path);
             goto done;
         }
         req.param_names[req.nparams] = best->segs[i];
@@ -678,10 +697,12 @@ static void dispatch(web_server *srv, struct mg_connection *conn, const struct m
 
     best->fn(best->ud, &req, resp);
     if (resp->status < 100 || resp->status > 599) {
-        log_error(COMP, "handler for %s %s left an invalid status %d", best->method, best->tmpl, resp->status);
+        log_error(COMP, "handler for %s %s left an invalid status %d", best->method, best->tmpl,
+                  resp->status);
         resp->extra_headers[0] = '\0';
-        respond_error_code(resp, core_status_http(CORE_ERR_INTERNAL), core_status_code(CORE_ERR_INTERNAL),
-                           "handler produced no response", true);
+        respond_error_code(resp, core_status_http(CORE_ERR_INTERNAL),
+                           core_status_code(CORE_ERR_INTERNAL), "handler produced no response",
+                           true);
     }
 
 done:
@@ -695,8 +716,9 @@ static void take_request_id(struct mg_connection *conn, char id[LOG_REQUEST_ID_M
 {
     const char *h = mg_get_header(conn, "X-Request-Id");
     size_t n = h ? strlen(h) : 0;
-    bool ok = n > 0 && n <= LOG_REQUEST_ID_MAX && strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                            "0123456789._-") == n;
+    bool ok = n > 0 && n <= LOG_REQUEST_ID_MAX &&
+              strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                        "0123456789._-") == n;
     if (ok)
         memcpy(id, h, n + 1);
     else
@@ -745,13 +767,15 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
     const char *method = status == 400 && ri ? ri->request_method : NULL;
     /* the methods civetweb 1.15 accepts; its parser stops at a method word it does not know, and
      * that word is then NUL-terminated in civetweb's request buffer */
-    static const char known[] = " GET POST PUT DELETE HEAD OPTIONS CONNECT PATCH PROPFIND MKCOL LOCK UNLOCK "
-                                "PROPPATCH REPORT ";
+    static const char known[] =
+        " GET POST PUT DELETE HEAD OPTIONS CONNECT PATCH PROPFIND MKCOL LOCK UNLOCK "
+        "PROPPATCH REPORT ";
     char id[LOG_REQUEST_ID_MAX + 1], refused[40] = "";
     struct web_response resp = {0};
     core_uuid_new(id);
     log_request_id_set(id);
-    if (method && method[0] && strlen(method) <= 32 && strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(method)) {
+    if (method && method[0] && strlen(method) <= 32 &&
+        strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(method)) {
         snprintf(refused, sizeof refused, " %s ", method);
         if (strstr(known, refused))
             refused[0] = '\0';
@@ -762,21 +786,26 @@ static int on_http_error(struct mg_connection *conn, int status, const char *err
     if (status == 400 && errmsg && strcmp(errmsg, "Malformed message") == 0) {
         /* civetweb 1.15 says this both for a head that outgrew its buffer and for control bytes */
         respond_status(&resp, CORE_ERR_INVALID,
-                       "malformed request head, or request line and headers larger than %s bytes", max ? max : "16384");
+                       "malformed request head, or request line and headers larger than %s bytes",
+                       max ? max : "16384");
     } else if (refused[0]) {
         respond_refused(&resp, CORE_REFUSE_UNKNOWN_VERB, "method %s is not supported", refused);
     } else if (status == 505) {
-        respond_refused(&resp, CORE_REFUSE_HTTP_VERSION, "HTTP version not supported (use HTTP/1.1)");
+        respond_refused(&resp, CORE_REFUSE_HTTP_VERSION,
+                        "HTTP version not supported (use HTTP/1.1)");
     } else if (status == 411 || status == 400) {
         respond_status(&resp, CORE_ERR_INVALID, "malformed HTTP request");
     } else {
         /* another error page of civetweb's: its status stays, with our format */
-        respond_error_code(&resp, status >= 400 && status <= 599 ? status : 500, core_status_code(CORE_ERR_INTERNAL),
-                           "the request could not be read", false);
+        respond_error_code(&resp, status >= 400 && status <= 599 ? status : 500,
+                           core_status_code(CORE_ERR_INTERNAL), "the request could not be read",
+                           false);
     }
-    log_debug(COMP, "civetweb refused a request: %d %s -> %d", status, errmsg ? errmsg : "", resp.status);
+    log_debug(COMP, "civetweb refused a request: %d %s -> %d", status, errmsg ? errmsg : "",
+              resp.status);
     struct mg_request_info none = {0}; /* all send_response() needs: HEAD gets no body */
-    none.request_method = ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0 ? "HEAD" : "";
+    none.request_method =
+        ri && ri->request_method && strcmp(ri->request_method, "HEAD") == 0 ? "HEAD" : "";
     send_response(conn, &none, &resp, false);
     core_free(resp.body);
     log_request_id_set(NULL);
@@ -834,13 +863,20 @@ core_status web_server_start(web_server *srv, core_err *err)
     snprintf(timeout, sizeof timeout, "%d",
              srv->opts.header_timeout_ms > 0 ? srv->opts.header_timeout_ms : WEB_HEADER_TIMEOUT_MS);
     const char *options[] = {
-        "listening_ports", ports,
-        "num_threads", threads,
-        "tcp_nodelay", "1",
-        "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", "500",
-        "request_timeout_ms", timeout,
-        "decode_url", "no", /* we decode path parameters ourselves, after splitting at '/' */
+        "listening_ports",
+        ports,
+        "num_threads",
+        threads,
+        "tcp_nodelay",
+        "1",
+        "enable_keep_alive",
+        "yes",
+        "keep_alive_timeout_ms",
+        "500",
+        "request_timeout_ms",
+        timeout,
+        "decode_url",
+        "no", /* we decode path parameters ourselves, after splitting at '/' */
         NULL,
     };
     struct mg_callbacks callbacks;
@@ -932,7 +968,8 @@ void web_server_stop(web_server *srv)
     }
     int left = atomic_load(&srv->inflight);
     if (left > 0)
-        log_warn(COMP, "stopping with %d request(s) still running after %d ms", left, srv->opts.drain_timeout_ms);
+        log_warn(COMP, "stopping with %d request(s) still running after %d ms", left,
+                 srv->opts.drain_timeout_ms);
     long long t0 = now_us();
     struct poker pk;
     pthread_t poker_th;
@@ -940,7 +977,8 @@ void web_server_stop(web_server *srv)
     atomic_init(&pk.done, false);
     pk.addr.sin_family = AF_INET;
     pk.addr.sin_port = htons((uint16_t)srv->port);
-    if (inet_pton(AF_INET, srv->host, &pk.addr.sin_addr) != 1 || pk.addr.sin_addr.s_addr == htonl(INADDR_ANY))
+    if (inet_pton(AF_INET, srv->host, &pk.addr.sin_addr) != 1 ||
+        pk.addr.sin_addr.s_addr == htonl(INADDR_ANY))
         pk.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bool poking = pthread_create(&poker_th, NULL, poke_thread, &pk) == 0;
     mg_stop(srv->ctx);
@@ -949,7 +987,8 @@ void web_server_stop(web_server *srv)
         pthread_join(poker_th, NULL);
     srv->ctx = NULL;
     srv->stopped = true;
-    log_info(COMP, "stopped %s:%d (civetweb stop took %lld ms)", srv->host, srv->port, (now_us() - t0) / 1000);
+    log_info(COMP, "stopped %s:%d (civetweb stop took %lld ms)", srv->host, srv->port,
+             (now_us() - t0) / 1000);
 }
 
 void web_server_free(web_server *srv)

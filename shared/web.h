@@ -13,12 +13,10 @@
  * "/api/stores/participating" beats "/api/stores/{id}"). The query string takes no part in
  * matching. A trailing slash makes a different path: "/api/baskets/" does not match "/api/baskets"
  * (404), and "//" gives an empty segment that no parameter matches. Outcomes decided here:
- *   - no template matches the path         -> 404 {"code":5,"message":"no route for GET /api/nope"};
- *                                             when a template matches once upper and lower case
- *                                             are not told apart, the message names it: "no route
- *                                             for PUT /api/baskets/x/additem; did you mean
- *                                             /api/baskets/{id}/addItem?" (with its method in front
- *                                             when only a route of another method matches so)
+ *   - no template matches the path         -> 404 {"code":5,"message":"no route for GET
+ * /api/nope"}; when a template matches once upper and lower case are not told apart, the message
+ * names it: "no route for PUT /api/baskets/x/additem; did you mean /api/baskets/{id}/addItem?"
+ * (with its method in front when only a route of another method matches so)
  *   - templates match, none for the method -> 405 with "Allow: POST, PUT" (the methods of the
  *                                             matching templates) and
  *                                             {"code":12,"message":"method DELETE not allowed on
@@ -93,23 +91,35 @@ struct web_opts {
 };
 
 #define WEB_HEADER_TIMEOUT_MS 10000
-#define WEB_OPTS_INIT {"127.0.0.1", 8080, 1024 * 1024, 8, 5000, WEB_HEADER_TIMEOUT_MS}
+#define WEB_OPTS_INIT                                                                              \
+    {                                                                                              \
+        "127.0.0.1", 8080, 1024 * 1024, 8, 5000, WEB_HEADER_TIMEOUT_MS                             \
+    }
 
 #define WEB_MAX_PARAMS 8
 
 /* What a handler sees. Everything is borrowed and valid only during the handler call. */
 struct web_request {
-    const char *method, *path, *query;      /* query may be NULL */
-    const char *body; size_t body_len;      /* body is NUL-terminated; "" when none */
-    size_t nparams; const char *param_names[WEB_MAX_PARAMS]; const char *param_values[WEB_MAX_PARAMS]; /* path template params, percent-decoded */
-    const void *internal;                   /* do not touch (civetweb connection, for headers) */
+    const char *method, *path, *query; /* query may be NULL */
+    const char *body;
+    size_t body_len; /* body is NUL-terminated; "" when none */
+    size_t nparams;
+    const char *param_names[WEB_MAX_PARAMS];
+    const char *param_values[WEB_MAX_PARAMS]; /* path template params, percent-decoded */
+    const void *internal;                     /* do not touch (civetweb connection, for headers) */
 };
 
 /* What a handler fills, preferably with web_respond*(). status 0 = not filled (-> 500).
  * body is owned by the response (core_malloc'd); the server frees it after sending.
  * content_type is borrowed and must be a static string. extra_headers: zero or more complete
  * "Name: value\r\n" lines. */
-struct web_response { int status; const char *content_type; char *body; size_t body_len; char extra_headers[256]; };
+struct web_response {
+    int status;
+    const char *content_type;
+    char *body;
+    size_t body_len;
+    char extra_headers[256];
+};
 
 /* A route handler. Runs on a worker thread; must fill resp. ud is the pointer given to
  * web_route(). */
@@ -125,7 +135,8 @@ core_status web_server_new(web_server **out, const struct web_opts *opts, core_e
  * exactly the same paths ("/a/{x}" after "/a/{id}") -> CORE_ERR_CONFLICT;
  * a malformed template (not starting with '/', empty or unclosed "{}", more than WEB_MAX_PARAMS
  * parameters) -> CORE_ERR_INVALID. */
-core_status web_route(web_server *srv, const char *method, const char *path_template, web_handler_fn fn, void *ud, core_err *err);
+core_status web_route(web_server *srv, const char *method, const char *path_template,
+                      web_handler_fn fn, void *ud, core_err *err);
 
 /* Hands ptr over to the server: web_server_free() calls free_fn(ptr) after the server stopped, in
  * the reverse order of the calls. For handler data that must live as long as the routes that
@@ -161,14 +172,16 @@ const char *web_request_param(const struct web_request *req, const char *name);
 
 /* Fills resp. Takes ownership of body (core_malloc'd, may be NULL when len is 0), freeing a body
  * resp already held. content_type is borrowed (static string). */
-void web_respond(struct web_response *resp, int status, const char *content_type, char *body /* takes ownership, core_malloc'd */, size_t len);
+void web_respond(struct web_response *resp, int status, const char *content_type,
+                 char *body /* takes ownership, core_malloc'd */, size_t len);
 
 /* Fills resp with the compact serialisation of json and Content-Type application/json. Takes
  * the reference to json (NULL or out of memory -> 500). */
-void web_respond_json(struct web_response *resp, int status, json_t *json /* takes the reference */);
+void web_respond_json(struct web_response *resp, int status,
+                      json_t *json /* takes the reference */);
 
-/* Error response: HTTP core_status_http(st), JSON {"code": core_status_code(st), "message": message}.
- * message is borrowed; bytes of it that are not valid UTF-8 are sent as '?'. */
+/* Error response: HTTP core_status_http(st), JSON {"code": core_status_code(st), "message":
+ * message}. message is borrowed; bytes of it that are not valid UTF-8 are sent as '?'. */
 void web_respond_error(struct web_response *resp, core_status st, const char *message);
 
 /* Error response for a refusal of the HTTP layer (core.h): HTTP core_refusal_http(r), JSON

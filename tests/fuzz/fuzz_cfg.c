@@ -24,8 +24,9 @@
 #define FUZZ_NAME "fuzz_cfg"
 #include "fuzz_common.h"
 
-static const char *const VARS[] = {"ENVIRONMENT", "LOG_LEVEL", "PG_CONN",  "NATS_URL", "NATS_STREAM",
-                                   "WEB_HOST",    "WEB_PORT",  "RPC_HOST", "RPC_PORT", "SHUTDOWN_TIMEOUT"};
+static const char *const VARS[] = {"ENVIRONMENT", "LOG_LEVEL",       "PG_CONN",  "NATS_URL",
+                                   "NATS_STREAM", "WEB_HOST",        "WEB_PORT", "RPC_HOST",
+                                   "RPC_PORT",    "SHUTDOWN_TIMEOUT"};
 #define NVARS (sizeof VARS / sizeof VARS[0])
 
 static void check_line(const char *line)
@@ -38,7 +39,8 @@ static void check_line(const char *line)
         CHECK(strlen(line) > 0 && line[strlen(line) - 1] >= '0' && line[strlen(line) - 1] <= '9',
               "port text \"%s\" does not end in a digit", line);
     } else {
-        CHECK(st == CORE_ERR_INVALID && err.status == st && err.msg[0], "port \"%s\": status %d", line, (int)st);
+        CHECK(st == CORE_ERR_INVALID && err.status == st && err.msg[0], "port \"%s\": status %d",
+              line, (int)st);
         CHECK(port == -1, "a failed parse wrote the port");
     }
     core_err_clear(&err);
@@ -46,11 +48,12 @@ static void check_line(const char *line)
     if (st == CORE_OK) {
         CHECK(ms >= 0, "duration %d ms from \"%s\"", ms, line);
         const char *unit = line + strspn(line, "0123456789.");
-        CHECK(unit > line && (!*unit || !strcmp(unit, "s") || !strcmp(unit, "ms") || !strcmp(unit, "m") ||
-                              !strcmp(unit, "h")),
+        CHECK(unit > line && (!*unit || !strcmp(unit, "s") || !strcmp(unit, "ms") ||
+                              !strcmp(unit, "m") || !strcmp(unit, "h")),
               "duration text \"%s\" is not decimal digits and a unit", line);
     } else {
-        CHECK(st == CORE_ERR_INVALID && err.status == st && err.msg[0], "duration \"%s\": status %d", line, (int)st);
+        CHECK(st == CORE_ERR_INVALID && err.status == st && err.msg[0],
+              "duration \"%s\": status %d", line, (int)st);
         CHECK(ms == -1, "a failed parse wrote the duration");
     }
 }
@@ -86,13 +89,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     core_err err = CORE_ERR_INIT;
     core_status st = cfg_load(&app, &err);
     if (st == CORE_OK) {
-        CHECK(app.web_port >= 1 && app.web_port <= 65535 && app.rpc_port >= 1 && app.rpc_port <= 65535,
+        CHECK(app.web_port >= 1 && app.web_port <= 65535 && app.rpc_port >= 1 &&
+                  app.rpc_port <= 65535,
               "ports %d %d", app.web_port, app.rpc_port);
         CHECK(app.shutdown_timeout_ms >= 0, "timeout %d", app.shutdown_timeout_ms);
-        CHECK(memchr(app.environment, 0, sizeof app.environment) && memchr(app.pg_conn, 0, sizeof app.pg_conn) &&
+        CHECK(memchr(app.environment, 0, sizeof app.environment) &&
+                  memchr(app.pg_conn, 0, sizeof app.pg_conn) &&
                   memchr(app.nats_url, 0, sizeof app.nats_url) &&
                   memchr(app.nats_stream, 0, sizeof app.nats_stream) &&
-                  memchr(app.web_host, 0, sizeof app.web_host) && memchr(app.rpc_host, 0, sizeof app.rpc_host),
+                  memchr(app.web_host, 0, sizeof app.web_host) &&
+                  memchr(app.rpc_host, 0, sizeof app.rpc_host),
               "a string field is not terminated");
         CHECK(app.log_level >= LOG_LEVEL_DEBUG && app.log_level <= LOG_LEVEL_ERROR, "log level %d",
               (int)app.log_level);
@@ -100,7 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         bool named = false;
         for (size_t i = 0; i < NVARS; i++)
             named = named || strncmp(err.msg, VARS[i], strlen(VARS[i])) == 0;
-        CHECK(st == CORE_ERR_INVALID && named, "cfg_load: status %d, message \"%s\"", (int)st, err.msg);
+        CHECK(st == CORE_ERR_INVALID && named, "cfg_load: status %d, message \"%s\"", (int)st,
+              err.msg);
     }
     free(text);
     CHECK(core_alloc_live() == live, "%ld allocation(s) leaked", core_alloc_live() - live);

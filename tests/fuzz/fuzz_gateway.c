@@ -42,7 +42,8 @@ static rpc_registry *reg;
 static httpc *client;
 static long base_live;
 
-static core_status echo(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status echo(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                        core_err *err)
 {
     (void)ud;
     unsigned char *packed = NULL;
@@ -65,12 +66,16 @@ static void start(void)
     opts.threads = 2;
     opts.body_limit = BODY_LIMIT;
     CHECK(rpc_registry_new(&reg, &err) == CORE_OK, "%s", err.msg);
-    CHECK(rpc_registry_add(reg, &pbjsontest__everything_service__descriptor, methods, 1, NULL, &err) == CORE_OK, "%s",
-          err.msg);
+    CHECK(rpc_registry_add(reg, &pbjsontest__everything_service__descriptor, methods, 1, NULL,
+                           &err) == CORE_OK,
+          "%s", err.msg);
     CHECK(web_server_new(&srv, &opts, &err) == CORE_OK, "%s", err.msg);
-    CHECK(gw_mount(srv, reg, &pbjsontest__everything_service__descriptor, routes, 1, &err) == CORE_OK, "%s", err.msg);
+    CHECK(gw_mount(srv, reg, &pbjsontest__everything_service__descriptor, routes, 1, &err) ==
+              CORE_OK,
+          "%s", err.msg);
     CHECK(web_server_start(srv, &err) == CORE_OK, "%s", err.msg);
-    CHECK(httpc_new(&client, "127.0.0.1", web_server_port(srv), 10000, &err) == CORE_OK, "%s", err.msg);
+    CHECK(httpc_new(&client, "127.0.0.1", web_server_port(srv), 10000, &err) == CORE_OK, "%s",
+          err.msg);
     base_live = core_alloc_live();
 }
 
@@ -120,13 +125,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *want_body = predict(body, len, ct, &want);
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     core_err err = CORE_ERR_INIT;
-    core_status st = httpc_request(client, "POST", "/echo", ct < 2 ? json_ct : ct == 2 ? text_ct : NULL, body, len,
-                                   &resp, &err);
+    core_status st = httpc_request(client, "POST", "/echo",
+                                   ct < 2    ? json_ct
+                                   : ct == 2 ? text_ct
+                                             : NULL,
+                                   body, len, &resp, &err);
     CHECK(st == CORE_OK, "the server did not answer (crashed?): %s", err.msg);
-    CHECK(resp.status == want, "status %d, want %d; body %.*s", resp.status, want, (int)resp.body_len, resp.body);
+    CHECK(resp.status == want, "status %d, want %d; body %.*s", resp.status, want,
+          (int)resp.body_len, resp.body);
     if (want_body)
-        CHECK(strcmp(resp.body, want_body) == 0, "status %d: body\n  %s\nwant\n  %s", resp.status, resp.body,
-              want_body);
+        CHECK(strcmp(resp.body, want_body) == 0, "status %d: body\n  %s\nwant\n  %s", resp.status,
+              resp.body, want_body);
     core_free(want_body);
     httpc_response_release(&resp);
     /* as in fuzz_web: the server frees a response just after sending it; one idle connection */
@@ -134,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct timespec ts = {0, 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    CHECK(core_alloc_live() <= base_live + 1, "%ld allocation(s) leaked", core_alloc_live() - base_live - 1);
+    CHECK(core_alloc_live() <= base_live + 1, "%ld allocation(s) leaked",
+          core_alloc_live() - base_live - 1);
     return 0;
 }

@@ -118,7 +118,11 @@ static void start_server(void)
 
 /* What a complete response (all bytes, then the close) means under httpc.h's rules, written
  * independently of httpc.c for a differential check. */
-enum ref_result { REF_OK, REF_BAD, REF_EITHER /* a line over httpc's 4096-byte limit: depends on timing */ };
+enum ref_result {
+    REF_OK,
+    REF_BAD,
+    REF_EITHER /* a line over httpc's 4096-byte limit: depends on timing */
+};
 
 struct ref_resp {
     int status;
@@ -132,7 +136,8 @@ static bool ci_eq(const char *a, size_t n, const char *lit)
 }
 
 /* Parses the head in d[0..n) (ending with the blank line). */
-static bool ref_head(const char *d, size_t n, int *status, bool *chunked, bool *has_len, unsigned long long *len)
+static bool ref_head(const char *d, size_t n, int *status, bool *chunked, bool *has_len,
+                     unsigned long long *len)
 {
     *chunked = *has_len = false;
     *len = 0;
@@ -154,8 +159,8 @@ static bool ref_head(const char *d, size_t n, int *status, bool *chunked, bool *
         const char *line = d + i;
         size_t ll = e - 1 - i;
         const char *colon = memchr(line, ':', ll);
-        if (!colon || colon == line || line[0] == ' ' || line[0] == '\t' || colon[-1] == ' ' || colon[-1] == '\t' ||
-            memchr(line, '\0', ll))
+        if (!colon || colon == line || line[0] == ' ' || line[0] == '\t' || colon[-1] == ' ' ||
+            colon[-1] == '\t' || memchr(line, '\0', ll))
             return false;
         size_t nl = (size_t)(colon - line);
         const char *v = colon + 1, *ve = line + ll;
@@ -243,7 +248,8 @@ static enum ref_result ref_parse(const char *d, size_t n, bool head_req, struct 
             size_t k = p, digits = 0;
             for (; k < le - 2 && hexdig(d[k]) >= 0; k++, digits++)
                 sz = sz * 16 + (unsigned)hexdig(d[k]);
-            if (digits == 0 || digits > 8 || (k < le - 2 && d[k] != ';' && d[k] != ' ' && d[k] != '\t'))
+            if (digits == 0 || digits > 8 ||
+                (k < le - 2 && d[k] != ';' && d[k] != ' ' && d[k] != '\t'))
                 return too_long ? REF_EITHER : REF_BAD;
             p = le;
             if (sz == 0)
@@ -301,26 +307,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rr == REF_OK)
         CHECK(st == CORE_OK && resp.status == ref.status && resp.body_len == ref.body_len &&
                   memcmp(resp.body, ref.body, ref.body_len) == 0,
-              "the reference parser reads status %d and a %zu-byte body; httpc: status %d (%s), %d, %zu bytes",
+              "the reference parser reads status %d and a %zu-byte body; httpc: status %d (%s), "
+              "%d, %zu bytes",
               ref.status, ref.body_len, (int)st, st ? err.msg : "ok", resp.status, resp.body_len);
     else if (rr == REF_BAD)
-        CHECK(st != CORE_OK, "httpc accepted what the reference parser refuses (status %d, %zu bytes)", resp.status,
-              resp.body_len);
+        CHECK(st != CORE_OK,
+              "httpc accepted what the reference parser refuses (status %d, %zu bytes)",
+              resp.status, resp.body_len);
     free(ref.body);
     if (st == CORE_OK) {
         CHECK(resp.status >= 200 && resp.status <= 599, "status %d", resp.status);
         CHECK(resp.body != NULL, "no body buffer");
-        CHECK(resp.body_len <= size - 1, "body_len %zu from %zu input bytes", resp.body_len, size - 1);
+        CHECK(resp.body_len <= size - 1, "body_len %zu from %zu input bytes", resp.body_len,
+              size - 1);
         CHECK(resp.body[resp.body_len] == '\0', "body not NUL-terminated");
         const char *cl = httpc_response_header(&resp, "content-length");
         const char *te = httpc_response_header(&resp, "Transfer-Encoding");
         (void)httpc_response_header(&resp, "Connection");
         if (cl && !te && !head && resp.status != 204 && resp.status != 304)
-            CHECK(resp.body_len == strtoull(cl, NULL, 10), "body_len %zu, Content-Length %s", resp.body_len, cl);
+            CHECK(resp.body_len == strtoull(cl, NULL, 10), "body_len %zu, Content-Length %s",
+                  resp.body_len, cl);
     } else {
         CHECK(err.status == st, "err.status %d, returned %d", (int)err.status, (int)st);
-        CHECK(strncmp(err.msg, "timeout ", 8) != 0, "the client timed out although the server closed: %s", err.msg);
-        CHECK(st == CORE_ERR_IO || st == CORE_ERR_TOO_LARGE || (st == CORE_ERR_UNAVAILABLE && size == 1),
+        CHECK(strncmp(err.msg, "timeout ", 8) != 0,
+              "the client timed out although the server closed: %s", err.msg);
+        CHECK(st == CORE_ERR_IO || st == CORE_ERR_TOO_LARGE ||
+                  (st == CORE_ERR_UNAVAILABLE && size == 1),
               "status %d: %s", (int)st, err.msg);
         CHECK(resp.body == NULL && resp.headers == NULL, "a failed request left a response");
     }

@@ -82,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto done;
     }
     CHECK(pb_pack(m2, &p2, &n2, &err) == CORE_OK, "pack: %s", err.msg);
-    CHECK(n1 == n2 && memcmp(p1, p2, n1) == 0, "packing is not a fixed point (%zu vs %zu bytes)", n1, n2);
+    CHECK(n1 == n2 && memcmp(p1, p2, n1) == 0, "packing is not a fixed point (%zu vs %zu bytes)",
+          n1, n2);
 
     core_err_clear(&err);
     st = pbjson_encode(m, &json, &err);

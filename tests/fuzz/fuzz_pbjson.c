@@ -73,17 +73,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st = pbjson_decode(DESC, text1, strlen(text1), &again, &err);
     CHECK(st == CORE_OK, "decoding our own encoding failed: %s\n  text: %s", err.msg, text1);
     text2 = encode_ok(again, "the re-decoded message");
-    CHECK(fuzz_same_but_zero_sign(text1, text2), "encoding is not stable\n  first:  %s\n  second: %s", text1, text2);
+    CHECK(fuzz_same_but_zero_sign(text1, text2),
+          "encoding is not stable\n  first:  %s\n  second: %s", text1, text2);
 
     /* the wire form agrees */
     core_err_clear(&err);
     CHECK(pb_pack(m, &packed, &packed_len, &err) == CORE_OK, "pack failed: %s", err.msg);
     st = pb_unpack(DESC, packed, packed_len, &unpacked, &err);
     if (st == CORE_ERR_INVALID && strstr(err.msg, "nests messages deeper than"))
-        goto done; /* JSON may nest google.protobuf.Value deeper than pb_unpack() reads (PB_MAX_DEPTH) */
+        goto done; /* JSON may nest google.protobuf.Value deeper than pb_unpack() reads
+                      (PB_MAX_DEPTH) */
     CHECK(st == CORE_OK, "unpack of our own packing failed: %s", err.msg);
     text3 = encode_ok(unpacked, "the unpacked message");
-    CHECK(fuzz_same_but_zero_sign(text1, text3), "pack/unpack changed the message\n  before: %s\n  after:  %s", text1, text3);
+    CHECK(fuzz_same_but_zero_sign(text1, text3),
+          "pack/unpack changed the message\n  before: %s\n  after:  %s", text1, text3);
 
     /* the same input with an allocation failing part-way through */
     {
@@ -96,7 +99,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (st == CORE_OK)
             pb_free(partial);
         else
-            CHECK(st == CORE_ERR_NOMEM, "with allocation %ld failing: status %d (%s)", n, (int)st, err.msg);
+            CHECK(st == CORE_ERR_NOMEM, "with allocation %ld failing: status %d (%s)", n, (int)st,
+                  err.msg);
     }
 
 done:

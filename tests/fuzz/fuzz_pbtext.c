@@ -77,14 +77,15 @@ static void fuzz_timestamp(const char *text)
         char copy[CORE_ERR_MSG_MAX];
         core_strlcpy(copy, err.msg, sizeof copy);
         pbjson_make_utf8(copy);
-        CHECK(err.status == CORE_ERR_INVALID && strcmp(copy, err.msg) == 0, "bad timestamp error: %s", err.msg);
+        CHECK(err.status == CORE_ERR_INVALID && strcmp(copy, err.msg) == 0,
+              "bad timestamp error: %s", err.msg);
         return;
     }
     CHECK(nanos >= 0 && nanos <= 999999999, "nanos %d from \"%s\"", (int)nanos, text);
-    CHECK(pbjson_timestamp_format(secs, nanos, out, &err) == CORE_OK, "\"%s\" parsed but does not format: %s", text,
-          err.msg);
-    CHECK(pbjson_timestamp_parse(out, &secs2, &nanos2, &err) == CORE_OK, "\"%s\" formatted as \"%s\" does not parse",
-          text, out);
+    CHECK(pbjson_timestamp_format(secs, nanos, out, &err) == CORE_OK,
+          "\"%s\" parsed but does not format: %s", text, err.msg);
+    CHECK(pbjson_timestamp_parse(out, &secs2, &nanos2, &err) == CORE_OK,
+          "\"%s\" formatted as \"%s\" does not parse", text, out);
     CHECK(secs == secs2 && nanos == nanos2, "\"%s\" -> \"%s\" changed the instant", text, out);
 }
 
@@ -105,27 +106,31 @@ static void fuzz_field(const struct target *t, const char *text)
         char copy[CORE_ERR_MSG_MAX];
         core_strlcpy(copy, err.msg, sizeof copy);
         pbjson_make_utf8(copy);
-        CHECK(st == CORE_ERR_INVALID && err.status == st, "%s \"%s\": status %d", t->field, text, (int)st);
+        CHECK(st == CORE_ERR_INVALID && err.status == st, "%s \"%s\": status %d", t->field, text,
+              (int)st);
         CHECK(strcmp(copy, err.msg) == 0, "error message is not valid UTF-8: %s", err.msg);
-        CHECK(strcmp(before, after) == 0, "a failed set changed the message\n  before: %s\n  after:  %s", before,
-              after);
+        CHECK(strcmp(before, after) == 0,
+              "a failed set changed the message\n  before: %s\n  after:  %s", before, after);
         goto done;
     }
     const ProtobufCFieldDescriptor *f = pbjson_find_field(t->desc, t->field);
     CHECK(f != NULL, "find_field");
     if (f->type == PROTOBUF_C_TYPE_STRING)
-        CHECK(strcmp(*(char **)((char *)m + f->offset), text) == 0, "string field holds another text");
+        CHECK(strcmp(*(char **)((char *)m + f->offset), text) == 0,
+              "string field holds another text");
     if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
         CHECK(*(uint32_t *)((char *)m + f->quantifier_offset) == f->id, "oneof case not moved");
     /* a string that is not UTF-8 cannot be encoded as JSON; anything else must round-trip */
     if (pbjson_encode(m, &after, &err) != CORE_OK) {
-        CHECK(f->type == PROTOBUF_C_TYPE_STRING && strstr(err.msg, "UTF-8"), "encode failed: %s", err.msg);
+        CHECK(f->type == PROTOBUF_C_TYPE_STRING && strstr(err.msg, "UTF-8"), "encode failed: %s",
+              err.msg);
         goto done;
     }
-    CHECK(pbjson_decode(t->desc, after, strlen(after), &back, &err) == CORE_OK, "our encoding does not decode: %s\n  %s",
-          err.msg, after);
+    CHECK(pbjson_decode(t->desc, after, strlen(after), &back, &err) == CORE_OK,
+          "our encoding does not decode: %s\n  %s", err.msg, after);
     again = encode_ok(back);
-    CHECK(fuzz_same_but_zero_sign(after, again), "round trip changed the value\n  first:  %s\n  second: %s", after, again);
+    CHECK(fuzz_same_but_zero_sign(after, again),
+          "round trip changed the value\n  first:  %s\n  second: %s", after, again);
 
 done:
     pb_free(m);

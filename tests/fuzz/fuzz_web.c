@@ -4,15 +4,15 @@
  * A web_server with a route table like the chapters' (literal and {param} segments, overlapping
  * templates, 8 parameters) runs on 127.0.0.1 (ephemeral port); one httpc client with keep-alive
  * sends one request per input. Input byte 0 picks the method; the rest, with the bytes that cannot
- * appear in a request line removed (NUL, blanks, CR, LF), is the request target after a leading '/'.
- * The handler echoes what it got (route index, parameters, query) in a binary body.
+ * appear in a request line removed (NUL, blanks, CR, LF), is the request target after a leading
+ * '/'. The handler echoes what it got (route index, parameters, query) in a binary body.
  *
  * Oracle: a small reference router written from web.h's rules (split at '/', literal segments
- * compared raw, a parameter takes one non-empty segment, the earliest literal wins, percent-decoding
- * with "%00" and bad escapes refused) predicts status, route, parameters and Allow header; a
- * target that civetweb refuses before routing (control or non-ASCII bytes) must get web.c's JSON
- * 400 (the http_error callback). Every JSON error body must parse and carry the expected "code".
- * core_alloc_live() must not grow.
+ * compared raw, a parameter takes one non-empty segment, the earliest literal wins,
+ * percent-decoding with "%00" and bad escapes refused) predicts status, route, parameters and Allow
+ * header; a target that civetweb refuses before routing (control or non-ASCII bytes) must get
+ * web.c's JSON 400 (the http_error callback). Every JSON error body must parse and carry the
+ * expected "code". core_alloc_live() must not grow.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -58,7 +58,8 @@ static const struct troute ROUTES[] = {
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
-static const char *const METHODS[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "GET"};
+static const char *const METHODS[] = {"GET",   "POST", "PUT",     "DELETE",
+                                      "PATCH", "HEAD", "OPTIONS", "GET"};
 
 static web_server *srv;
 static httpc *client;
@@ -110,11 +111,13 @@ static void start(void)
     CHECK(web_server_new(&srv, &opts, &err) == CORE_OK, "%s", err.msg);
     for (size_t i = 0; i < NROUTES; i++) {
         route_index[i] = i;
-        CHECK(web_route(srv, ROUTES[i].method, ROUTES[i].tmpl, echo, &route_index[i], &err) == CORE_OK, "%s: %s",
-              ROUTES[i].tmpl, err.msg);
+        CHECK(web_route(srv, ROUTES[i].method, ROUTES[i].tmpl, echo, &route_index[i], &err) ==
+                  CORE_OK,
+              "%s: %s", ROUTES[i].tmpl, err.msg);
     }
     CHECK(web_server_start(srv, &err) == CORE_OK, "%s", err.msg);
-    CHECK(httpc_new(&client, "127.0.0.1", web_server_port(srv), 5000, &err) == CORE_OK, "%s", err.msg);
+    CHECK(httpc_new(&client, "127.0.0.1", web_server_port(srv), 5000, &err) == CORE_OK, "%s",
+          err.msg);
     base_live = core_alloc_live();
 }
 
@@ -213,17 +216,20 @@ static bool ref_decode(const char *s, size_t n, char *out)
 
 /* ---- checks -------------------------------------------------------------------------------- */
 
-static void check_error_json(const struct httpc_response *resp, int code, bool head, const char *target)
+static void check_error_json(const struct httpc_response *resp, int code, bool head,
+                             const char *target)
 {
     if (head)
         return;
     json_error_t je;
     json_t *j = json_loadb(resp->body, resp->body_len, 0, &je);
-    CHECK(j != NULL, "status %d body is not JSON (%s) for target \"%s\": %.*s", resp->status, je.text, target,
-          (int)resp->body_len, resp->body);
-    CHECK(json_is_integer(json_object_get(j, "code")) && json_integer_value(json_object_get(j, "code")) == code,
+    CHECK(j != NULL, "status %d body is not JSON (%s) for target \"%s\": %.*s", resp->status,
+          je.text, target, (int)resp->body_len, resp->body);
+    CHECK(json_is_integer(json_object_get(j, "code")) &&
+              json_integer_value(json_object_get(j, "code")) == code,
           "status %d: want code %d in %.*s", resp->status, code, (int)resp->body_len, resp->body);
-    CHECK(json_is_string(json_object_get(j, "message")), "no message in %.*s", (int)resp->body_len, resp->body);
+    CHECK(json_is_string(json_object_get(j, "message")), "no message in %.*s", (int)resp->body_len,
+          resp->body);
     json_decref(j);
 }
 
@@ -233,7 +239,8 @@ static void check_echo(const struct httpc_response *resp, size_t best, const str
     struct seg ts[MAX_SEG];
     int nt = ref_split(ROUTES[best].tmpl, strlen(ROUTES[best].tmpl), ts);
     const char *b = resp->body, *end = resp->body + resp->body_len;
-    CHECK(resp->body_len >= 1 && (size_t)(unsigned char)b[0] == best, "target \"%s\": route %d, want %zu (%s)", target,
+    CHECK(resp->body_len >= 1 && (size_t)(unsigned char)b[0] == best,
+          "target \"%s\": route %d, want %zu (%s)", target,
           resp->body_len ? (int)(unsigned char)b[0] : -1, best, ROUTES[best].tmpl);
     b++;
     for (int i = 0; i < nt && i < np; i++) {
@@ -241,24 +248,25 @@ static void check_echo(const struct httpc_response *resp, size_t best, const str
             continue;
         char want[4096];
         CHECK(ps[i].n < sizeof want, "segment too long");
-        CHECK(ref_decode(ps[i].p, ps[i].n, want), "target \"%s\": handler ran although segment %d is malformed",
-              target, i);
+        CHECK(ref_decode(ps[i].p, ps[i].n, want),
+              "target \"%s\": handler ran although segment %d is malformed", target, i);
         CHECK(b < end && strlen(b) == ts[i].n - 2 && memcmp(b, ts[i].p + 1, ts[i].n - 2) == 0,
               "target \"%s\": parameter %d name", target, i);
         b += strlen(b) + 1;
-        CHECK(b < end && strcmp(b, want) == 0, "target \"%s\": parameter %d is \"%s\", want \"%s\"", target, i,
-              b < end ? b : "(missing)", want);
+        CHECK(b < end && strcmp(b, want) == 0, "target \"%s\": parameter %d is \"%s\", want \"%s\"",
+              target, i, b < end ? b : "(missing)", want);
         b += strlen(b) + 1;
     }
     if (query) {
-        CHECK(b < end && *b == '?' && strcmp(b + 1, query) == 0, "target \"%s\": query \"%s\", want \"%s\"", target,
-              b < end ? b : "(missing)", query);
+        CHECK(b < end && *b == '?' && strcmp(b + 1, query) == 0,
+              "target \"%s\": query \"%s\", want \"%s\"", target, b < end ? b : "(missing)", query);
         b += strlen(b) + 1;
     }
     CHECK(b == end, "target \"%s\": %zu unexpected byte(s) in the echo", target, (size_t)(end - b));
 }
 
-static void check_allow(const struct httpc_response *resp, const struct seg *ps, int np, const char *target)
+static void check_allow(const struct httpc_response *resp, const struct seg *ps, int np,
+                        const char *target)
 {
     char want[256] = "";
     size_t used = 0;
@@ -267,10 +275,12 @@ static void check_allow(const struct httpc_response *resp, const struct seg *ps,
             continue;
         bool seen = false;
         for (size_t j = 0; j < i; j++)
-            seen = seen || (strcmp(ROUTES[j].method, ROUTES[i].method) == 0 && ref_match(j, ps, np));
+            seen =
+                seen || (strcmp(ROUTES[j].method, ROUTES[i].method) == 0 && ref_match(j, ps, np));
         if (seen)
             continue;
-        used += (size_t)snprintf(want + used, sizeof want - used, "%s%s", used ? ", " : "", ROUTES[i].method);
+        used += (size_t)snprintf(want + used, sizeof want - used, "%s%s", used ? ", " : "",
+                                 ROUTES[i].method);
     }
     const char *allow = httpc_response_header(resp, "Allow");
     CHECK(allow && strcmp(allow, want) == 0, "target \"%s\": Allow \"%s\", want \"%s\"", target,
@@ -307,7 +317,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < tl; i++)
         refused |= (unsigned char)target[i] < 0x21 || (unsigned char)target[i] > 0x7e;
     if (refused) {
-        CHECK(resp.status == 400, "target \"%s\": civetweb refused it, status %d, want 400", target, resp.status);
+        CHECK(resp.status == 400, "target \"%s\": civetweb refused it, status %d, want 400", target,
+              resp.status);
         check_error_json(&resp, 3, head, target);
     } else {
         const char *q = strchr(target, '?');
@@ -333,8 +344,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     params_ok = false;
         }
         int want = !matched ? 404 : best == NROUTES ? 405 : !params_ok ? 400 : 200;
-        CHECK(resp.status == want, "%s \"%s\": status %d, want %d; body %.*s", method, target, resp.status, want,
-              (int)resp.body_len, resp.body);
+        CHECK(resp.status == want, "%s \"%s\": status %d, want %d; body %.*s", method, target,
+              resp.status, want, (int)resp.body_len, resp.body);
         if (want == 404)
             check_error_json(&resp, 5, head, target);
         else if (want == 405) {
@@ -353,6 +364,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct timespec ts = {0, 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    CHECK(core_alloc_live() <= base_live + 1, "%ld allocation(s) leaked", core_alloc_live() - base_live - 1);
+    CHECK(core_alloc_live() <= base_live + 1, "%ld allocation(s) leaked",
+          core_alloc_live() - base_live - 1);
     return 0;
 }

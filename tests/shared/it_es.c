@@ -521,8 +521,8 @@ static void conflicts_are_clear_and_store_nothing(void **state)
     es_repo_free(repo);
 }
 
-
-/* ---- transactions the caller owns ----------------------------------------------------------------
+/* ---- transactions the caller owns
+ * ----------------------------------------------------------------
  */
 
 /* A row of another table, written in the same transaction as the events (as chapter 09's outbox
@@ -550,8 +550,9 @@ static core_status side_and_save_body(pg_conn *tx, void *vctx, core_err *err)
     if (!st)
         st = es_repo_save_in(c->repo, tx, c->thing, &c->saved, err);
     if (!st)
-        c->visible_outside = query_long(c->pool, "SELECT count(*) FROM estest.events WHERE stream_id = $1",
-                                        c->thing->agg.base.id, NULL);
+        c->visible_outside =
+            query_long(c->pool, "SELECT count(*) FROM estest.events WHERE stream_id = $1",
+                       c->thing->agg.base.id, NULL);
     if (!st && c->then_fail)
         st = core_err_set(err, CORE_ERR_INVALID, "the caller changed its mind");
     return st;
@@ -594,16 +595,16 @@ static void append_inside_the_callers_transaction(void **state)
     assert_int_equal(c.visible_outside, 0);
     assert_int_equal(c.saved.n, 2);
     ddd_event_list_release(&c.saved);
-    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.events WHERE stream_id = $1",
-                                "tx1", NULL),
-                     2);
+    assert_int_equal(
+        query_long(f->pool, "SELECT count(*) FROM estest.events WHERE stream_id = $1", "tx1", NULL),
+        2);
     assert_int_equal(query_long(f->pool,
                                 "SELECT stream_version FROM estest.snapshots WHERE stream_id = $1",
                                 "tx1", NULL),
                      2);
-    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.side WHERE note = $1",
-                                "committed", NULL),
-                     1);
+    assert_int_equal(
+        query_long(f->pool, "SELECT count(*) FROM estest.side WHERE note = $1", "committed", NULL),
+        1);
     thing_init(&u);
     assert_int_equal(es_repo_load(repo, "tx1", &u, &err), CORE_OK);
     thing_assert_same(&u, &t);
@@ -643,8 +644,8 @@ static void *tx_writer_main(void *arg)
     if (w->after_st)
         return NULL;
     if (!(w->after_st = pg_begin(tx, &w->after_err))) {
-        w->append_st = es_store_append_in(w->store, tx, "test.Thing", "tx2", 1, &w->ev, 1,
-                                          &w->append_err);
+        w->append_st =
+            es_store_append_in(w->store, tx, "test.Thing", "tx2", 1, &w->ev, 1, &w->append_err);
         if (!(w->after_st = insert_side(tx, "after the conflict", &w->after_err)))
             w->after_st = pg_commit(tx, &w->after_err);
     }
@@ -718,9 +719,9 @@ static void conflict_leaves_the_callers_transaction_usable(void **state)
     assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.side WHERE note = $1",
                                 "after the conflict", NULL),
                      1);
-    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.events WHERE stream_id = $1",
-                                "tx2", NULL),
-                     2);
+    assert_int_equal(
+        query_long(f->pool, "SELECT count(*) FROM estest.events WHERE stream_id = $1", "tx2", NULL),
+        2);
     es_repo_free(repo);
 }
 

@@ -160,13 +160,16 @@ static void errors_map_to_statuses(void **state)
     assert_non_null(strstr(err.msg, "duplicate key value violates unique constraint"));
     assert_non_null(strstr(err.msg, "23505"));
     assert_null(strchr(err.msg, '\n'));
-    assert_string_equal(core_err_client_msg(&err), "the record already exists"); /* no table or key names */
+    assert_string_equal(core_err_client_msg(&err),
+                        "the record already exists"); /* no table or key names */
     /* bytes that are not UTF-8: SQLSTATE 22021, which a client must not see */
     must_exec(f->pool, "CREATE TABLE texts (t text)");
-    assert_int_equal(pg_exec(c, "INSERT INTO texts (t) VALUES ($1)", 1, (const char *[]){"\xff\xfe"}, NULL, &err),
+    assert_int_equal(pg_exec(c, "INSERT INTO texts (t) VALUES ($1)", 1,
+                             (const char *[]){"\xff\xfe"}, NULL, &err),
                      CORE_ERR_INVALID);
     assert_non_null(strstr(err.msg, "22021"));
-    assert_string_equal(core_err_client_msg(&err), "the database cannot store a value of this request");
+    assert_string_equal(core_err_client_msg(&err),
+                        "the database cannot store a value of this request");
 
     assert_int_equal(pg_exec(c, ins, 2, (const char *[]){"2", NULL}, NULL, &err), CORE_ERR_INVALID);
     assert_non_null(strstr(err.msg, "23502")); /* not null */

@@ -9,9 +9,9 @@
 
 #include "cfg.h"
 
-static const char *const vars[] = {"ENVIRONMENT", "LOG_LEVEL", "PG_CONN", "NATS_URL", "NATS_STREAM",
-                                   "WEB_HOST", "WEB_PORT", "RPC_HOST", "RPC_PORT",
-                                   "SHUTDOWN_TIMEOUT"};
+static const char *const vars[] = {"ENVIRONMENT", "LOG_LEVEL",       "PG_CONN",  "NATS_URL",
+                                   "NATS_STREAM", "WEB_HOST",        "WEB_PORT", "RPC_HOST",
+                                   "RPC_PORT",    "SHUTDOWN_TIMEOUT"};
 
 static int clear_env(void **state)
 {
@@ -94,7 +94,8 @@ static void bad_values_name_the_variable(void **state)
 static void durations_are_decimal(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"0Xf", "0x10s", "1e3", "1e3ms", "-0", "+5s", "1.2.3s", ".", "s", "inf", "nan"};
+    static const char *const bad[] = {"0Xf",    "0x10s", "1e3", "1e3ms", "-0", "+5s",
+                                      "1.2.3s", ".",     "s",   "inf",   "nan"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int ms = -1;
         core_err err = CORE_ERR_INIT;

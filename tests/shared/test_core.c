@@ -69,14 +69,18 @@ static void public_messages(void **state)
     core_err err = CORE_ERR_INIT;
     core_err_set(&err, CORE_ERR_INVALID, "the basket id cannot be blank");
     assert_string_equal(core_err_client_msg(&err), "the basket id cannot be blank");
-    core_err_set(&err, CORE_ERR_UNAVAILABLE, "cannot connect to PostgreSQL at %s: refused", "10.0.0.7:5432");
-    assert_int_equal(core_err_public(&err, "the %s is unavailable, try again", "database"), CORE_ERR_UNAVAILABLE);
+    core_err_set(&err, CORE_ERR_UNAVAILABLE, "cannot connect to PostgreSQL at %s: refused",
+                 "10.0.0.7:5432");
+    assert_int_equal(core_err_public(&err, "the %s is unavailable, try again", "database"),
+                     CORE_ERR_UNAVAILABLE);
     assert_string_equal(core_err_client_msg(&err), "the database is unavailable, try again");
     assert_string_equal(err.msg, "cannot connect to PostgreSQL at 10.0.0.7:5432: refused");
     core_err_wrap(&err, "loading basket %s", "b-1");
-    assert_string_equal(err.msg, "loading basket b-1: cannot connect to PostgreSQL at 10.0.0.7:5432: refused");
+    assert_string_equal(
+        err.msg, "loading basket b-1: cannot connect to PostgreSQL at 10.0.0.7:5432: refused");
     assert_string_equal(core_err_client_msg(&err), "the database is unavailable, try again");
-    core_err_set(&err, CORE_ERR_NOT_FOUND, "basket b-1 not found"); /* a new message is public again */
+    core_err_set(&err, CORE_ERR_NOT_FOUND,
+                 "basket b-1 not found"); /* a new message is public again */
     assert_string_equal(core_err_client_msg(&err), "basket b-1 not found");
     core_err_public(&err, "x");
     core_err_clear(&err);
@@ -389,12 +393,17 @@ static void buf_failure_is_sticky(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(status_mapping_is_one_table), cmocka_unit_test(err_set_fills_and_wraps),
-        cmocka_unit_test(allocations_are_counted),     cmocka_unit_test(failure_injection),
-        cmocka_unit_test(strings),                     cmocka_unit_test(uuids),
-        cmocka_unit_test(public_messages),             cmocka_unit_test(array_grow_keeps_elements),
+        cmocka_unit_test(status_mapping_is_one_table),
+        cmocka_unit_test(err_set_fills_and_wraps),
+        cmocka_unit_test(allocations_are_counted),
+        cmocka_unit_test(failure_injection),
+        cmocka_unit_test(strings),
+        cmocka_unit_test(uuids),
+        cmocka_unit_test(public_messages),
+        cmocka_unit_test(array_grow_keeps_elements),
         cmocka_unit_test(array_grow_failure_changes_nothing),
-        cmocka_unit_test(buf_builds_text),             cmocka_unit_test(buf_reset_grow_and_set_len),
+        cmocka_unit_test(buf_builds_text),
+        cmocka_unit_test(buf_reset_grow_and_set_len),
         cmocka_unit_test(buf_failure_is_sticky),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);

@@ -187,8 +187,9 @@ static void failing_handler_is_reported_and_stops_delivery(void **state)
     ddd_dispatcher *d = NULL;
     struct recorder r = {.fail_with = CORE_ERR_UNAVAILABLE};
     assert_int_equal(ddd_dispatcher_new(&d, &err), CORE_OK);
-    assert_int_equal(ddd_dispatcher_subscribe(d, "x.One", "ordering.InvoiceHandlers", handler_a, &r, &err),
-                     CORE_OK);
+    assert_int_equal(
+        ddd_dispatcher_subscribe(d, "x.One", "ordering.InvoiceHandlers", handler_a, &r, &err),
+        CORE_OK);
     assert_int_equal(ddd_dispatcher_subscribe(d, "x.One", "B", handler_b, &r, &err), CORE_OK);
     struct ddd_event_list evs = DDD_EVENT_LIST_INIT;
     new_events(&evs, "x.One", "x.One");
@@ -218,43 +219,50 @@ static void dispatcher_logs_each_handler(void **state)
     struct log_capture cap;
     char text[4096], want[1024];
     assert_int_equal(ddd_dispatcher_new(&d, &err), CORE_OK);
-    assert_int_equal(ddd_dispatcher_subscribe(d, "ordering.OrderReadied", "ordering.NotificationHandlers",
-                                              handler_a, &r, &err), CORE_OK);
-    assert_int_equal(ddd_dispatcher_subscribe(d, "ordering.OrderReadied", "ordering.InvoiceHandlers", handler_b,
-                                              &r, &err), CORE_OK);
-    assert_int_equal(ddd_dispatcher_subscribe(d, "x.Silent", "Plain", handler_silent, NULL, &err), CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "ordering.OrderReadied",
+                                              "ordering.NotificationHandlers", handler_a, &r, &err),
+                     CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "ordering.OrderReadied",
+                                              "ordering.InvoiceHandlers", handler_b, &r, &err),
+                     CORE_OK);
+    assert_int_equal(ddd_dispatcher_subscribe(d, "x.Silent", "Plain", handler_silent, NULL, &err),
+                     CORE_OK);
     struct ddd_event_list evs = DDD_EVENT_LIST_INIT;
     new_events(&evs, "ordering.OrderReadied", "x.Silent");
     const char *id = ddd_event_id(evs.items[0]), *id2 = ddd_event_id(evs.items[1]);
     log_capture_start(&cap, LOG_LEVEL_DEBUG);
 
     assert_int_equal(ddd_dispatcher_publish(d, evs.items, 1, &err), CORE_OK);
-    snprintf(want, sizeof want,
-             "DEBUG ordering: --> Ordering.NotificationHandlers.On(ordering.OrderReadied) event_id=%s\n"
-             "DEBUG ordering: <-- Ordering.NotificationHandlers.On(ordering.OrderReadied) took=Nms\n"
-             "DEBUG ordering: --> Ordering.InvoiceHandlers.On(ordering.OrderReadied) event_id=%s\n"
-             "DEBUG ordering: <-- Ordering.InvoiceHandlers.On(ordering.OrderReadied) took=Nms\n",
-             id, id);
+    snprintf(
+        want, sizeof want,
+        "DEBUG ordering: --> Ordering.NotificationHandlers.On(ordering.OrderReadied) event_id=%s\n"
+        "DEBUG ordering: <-- Ordering.NotificationHandlers.On(ordering.OrderReadied) took=Nms\n"
+        "DEBUG ordering: --> Ordering.InvoiceHandlers.On(ordering.OrderReadied) event_id=%s\n"
+        "DEBUG ordering: <-- Ordering.InvoiceHandlers.On(ordering.OrderReadied) took=Nms\n",
+        id, id);
     assert_string_equal(log_capture_take(&cap, text, sizeof text), want);
 
     /* a failure: the handler's own message (the caller's is wrapped), and the delivery stops */
     r.fail_with = CORE_ERR_UNAVAILABLE;
     assert_int_equal(ddd_dispatcher_publish(d, evs.items, 1, &err), CORE_ERR_UNAVAILABLE);
-    assert_string_equal(err.msg, "ordering.NotificationHandlers on ordering.OrderReadied: no invoice for you");
-    snprintf(want, sizeof want,
-             "DEBUG ordering: --> Ordering.NotificationHandlers.On(ordering.OrderReadied) event_id=%s\n"
-             "DEBUG ordering: <-- Ordering.NotificationHandlers.On(ordering.OrderReadied) "
-             "status=CORE_ERR_UNAVAILABLE error=\"no invoice for you\" took=Nms\n",
-             id);
+    assert_string_equal(
+        err.msg, "ordering.NotificationHandlers on ordering.OrderReadied: no invoice for you");
+    snprintf(
+        want, sizeof want,
+        "DEBUG ordering: --> Ordering.NotificationHandlers.On(ordering.OrderReadied) event_id=%s\n"
+        "DEBUG ordering: <-- Ordering.NotificationHandlers.On(ordering.OrderReadied) "
+        "status=CORE_ERR_UNAVAILABLE error=\"no invoice for you\" took=Nms\n",
+        id);
     assert_string_equal(log_capture_take(&cap, text, sizeof text), want);
 
     /* a label without a module part, a handler without detail: the core's words */
     assert_int_equal(ddd_dispatcher_publish(d, evs.items + 1, 1, &err), CORE_ERR_IO);
     assert_string_equal(err.msg, "Plain on x.Silent: i/o error");
-    snprintf(want, sizeof want,
-             "DEBUG Plain: --> Plain.On(x.Silent) event_id=%s\n"
-             "DEBUG Plain: <-- Plain.On(x.Silent) status=CORE_ERR_IO error=\"i/o error\" took=Nms\n",
-             id2);
+    snprintf(
+        want, sizeof want,
+        "DEBUG Plain: --> Plain.On(x.Silent) event_id=%s\n"
+        "DEBUG Plain: <-- Plain.On(x.Silent) status=CORE_ERR_IO error=\"i/o error\" took=Nms\n",
+        id2);
     assert_string_equal(log_capture_take(&cap, text, sizeof text), want);
 
     /* above debug level: no records */
@@ -286,7 +294,8 @@ static core_status remember(void *impl, ddd_event *const *events, size_t n, core
     return CORE_OK;
 }
 
-static const struct ddd_publisher_ops remembering_ops = {.kind = "remembering", .publish = remember};
+static const struct ddd_publisher_ops remembering_ops = {.kind = "remembering",
+                                                         .publish = remember};
 static const struct ddd_publisher_ops unfinished_ops = {.kind = "unfinished"}; /* no publish */
 
 /* ddd_publish reaches the dispatcher and any other implementation the same way; a publisher that
@@ -314,7 +323,7 @@ static void publishers_stand_behind_one_call(void **state)
     assert_int_equal(seen.n, 2);
     assert_string_equal(seen.names[1], "t.B");
     assert_int_equal(ddd_publish(&other, events.items, 0, &err), CORE_OK);
-    assert_int_equal(seen.calls, 1); /* nothing to publish: not called */
+    assert_int_equal(seen.calls, 1);   /* nothing to publish: not called */
     new_events(&events, "t.C", "t.D"); /* 4 events: more than it takes */
     assert_int_equal(ddd_publish(&other, events.items, events.n, &err), CORE_ERR_UNAVAILABLE);
     assert_string_equal(err.msg, "the stream is full");
@@ -363,7 +372,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(aggregate_records_and_hands_over_events, setup, teardown),
         cmocka_unit_test_setup_teardown(dispatcher_delivers_in_registration_order, setup, teardown),
         cmocka_unit_test_setup_teardown(event_without_handler_is_fine, setup, teardown),
-        cmocka_unit_test_setup_teardown(failing_handler_is_reported_and_stops_delivery, setup, teardown),
+        cmocka_unit_test_setup_teardown(failing_handler_is_reported_and_stops_delivery, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(dispatcher_logs_each_handler, setup, teardown),
         cmocka_unit_test_setup_teardown(publishers_stand_behind_one_call, setup, teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_leak_nothing, setup, teardown),

@@ -822,7 +822,6 @@ static void snapshot_every_comes_from_the_environment(void **state)
     unsetenv("ES_SNAPSHOT_EVERY");
 }
 
-
 /* ---- transactions the caller owns, and ops structs that grow -----------------------------------
  */
 
@@ -1046,9 +1045,9 @@ static void older_store_ops_still_work(void **state)
     assert_string_equal(err.msg, "the old store cannot append inside a caller's transaction");
     assert_int_equal(old.appends, 2); /* the backend was not called */
     assert_int_equal(t.agg.base.events.n, 1);
-    assert_int_equal(es_store_append_in(store, some_tx, "test.Thing", "o1", 3,
-                                        t.agg.base.events.items, 1, &err),
-                     CORE_ERR_INTERNAL);
+    assert_int_equal(
+        es_store_append_in(store, some_tx, "test.Thing", "o1", 3, t.agg.base.events.items, 1, &err),
+        CORE_ERR_INTERNAL);
     assert_int_equal(old.n, 3);
 
     /* append_in provided, save_snapshot_in not: the save goes through, the snapshot is skipped */

@@ -20,7 +20,8 @@
 
 #define BODY_LIMIT 4096
 
-/* ---- the things service ------------------------------------------------------------------------- */
+/* ---- the things service -------------------------------------------------------------------------
+ */
 
 #define MAX_THINGS 16
 
@@ -67,7 +68,8 @@ static core_status thing_to_pb(const struct thing *th, Pbjsontest__Thing **out, 
     return CORE_OK;
 }
 
-static core_status create_thing(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status create_thing(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                core_err *err)
 {
     struct things *t = ud;
     const Pbjsontest__CreateThingRequest *in = (const Pbjsontest__CreateThingRequest *)req;
@@ -98,7 +100,8 @@ static core_status create_thing(void *ud, const ProtobufCMessage *req, ProtobufC
     return CORE_OK;
 }
 
-static core_status get_thing(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status get_thing(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                             core_err *err)
 {
     struct things *t = ud;
     const Pbjsontest__GetThingRequest *in = (const Pbjsontest__GetThingRequest *)req;
@@ -107,7 +110,8 @@ static core_status get_thing(void *ud, const ProtobufCMessage *req, ProtobufCMes
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
     pthread_mutex_lock(&t->lock);
     const struct thing *th = find(t, in->id);
-    core_status st = th ? thing_to_pb(th, &out->thing, err) : core_err_set(err, CORE_ERR_NOT_FOUND, "thing %s not found", in->id);
+    core_status st = th ? thing_to_pb(th, &out->thing, err)
+                        : core_err_set(err, CORE_ERR_NOT_FOUND, "thing %s not found", in->id);
     pthread_mutex_unlock(&t->lock);
     if (st != CORE_OK) {
         pb_free(&out->base);
@@ -117,7 +121,8 @@ static core_status get_thing(void *ud, const ProtobufCMessage *req, ProtobufCMes
     return CORE_OK;
 }
 
-static core_status update_thing(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status update_thing(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                core_err *err)
 {
     struct things *t = ud;
     const Pbjsontest__UpdateThingRequest *in = (const Pbjsontest__UpdateThingRequest *)req;
@@ -148,7 +153,8 @@ static core_status update_thing(void *ud, const ProtobufCMessage *req, ProtobufC
     return CORE_OK;
 }
 
-static core_status delete_thing(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status delete_thing(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                core_err *err)
 {
     (void)ud;
     const Pbjsontest__DeleteThingRequest *in = (const Pbjsontest__DeleteThingRequest *)req;
@@ -182,7 +188,8 @@ static const struct gw_route routes[] = {
     {"PUT", "/api/things/{id}/status/{status}", "UpdateThing"},
 };
 
-/* ---- fixture ------------------------------------------------------------------------------------ */
+/* ---- fixture ------------------------------------------------------------------------------------
+ */
 
 struct fixture {
     long live_before;
@@ -207,11 +214,11 @@ static int setup(void **state)
     opts.threads = 4;
     opts.drain_timeout_ms = 2000;
     if (rpc_registry_new(&fx->reg, &err) != CORE_OK ||
-        rpc_registry_add(fx->reg, &pbjsontest__things_service__descriptor, methods, sizeof methods / sizeof methods[0],
-                         &fx->things, &err) != CORE_OK ||
+        rpc_registry_add(fx->reg, &pbjsontest__things_service__descriptor, methods,
+                         sizeof methods / sizeof methods[0], &fx->things, &err) != CORE_OK ||
         web_server_new(&fx->srv, &opts, &err) != CORE_OK ||
-        gw_mount(fx->srv, fx->reg, &pbjsontest__things_service__descriptor, routes, sizeof routes / sizeof routes[0],
-                 &err) != CORE_OK ||
+        gw_mount(fx->srv, fx->reg, &pbjsontest__things_service__descriptor, routes,
+                 sizeof routes / sizeof routes[0], &err) != CORE_OK ||
         web_server_start(fx->srv, &err) != CORE_OK ||
         httpc_new(&fx->http, "127.0.0.1", web_server_port(fx->srv), 5000, &err) != CORE_OK) {
         fprintf(stderr, "setup: %s\n", err.msg);
@@ -240,23 +247,24 @@ static int teardown(void **state)
 static const char *const json_headers[] = {"Content-Type: application/json", NULL};
 
 /* Sends a request (body with Content-Type application/json unless headers given). */
-static void call(struct fixture *fx, const char *method, const char *path, const char *const *headers, const char *body,
-                 struct httpc_response *resp)
+static void call(struct fixture *fx, const char *method, const char *path,
+                 const char *const *headers, const char *body, struct httpc_response *resp)
 {
     core_err err = CORE_ERR_INIT;
     httpc_response_release(resp);
-    if (httpc_request(fx->http, method, path, headers, body, body ? strlen(body) : 0, resp, &err) != CORE_OK)
+    if (httpc_request(fx->http, method, path, headers, body, body ? strlen(body) : 0, resp, &err) !=
+        CORE_OK)
         fail_msg("%s %s: %s", method, path, err.msg);
 }
 
-static void expect(struct fixture *fx, const char *method, const char *path, const char *body, int status,
-                   const char *want_body)
+static void expect(struct fixture *fx, const char *method, const char *path, const char *body,
+                   int status, const char *want_body)
 {
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     call(fx, method, path, body ? json_headers : NULL, body, &resp);
     if (resp.status != status || (want_body && strcmp(resp.body, want_body) != 0))
-        fail_msg("%s %s %s: got %d %s, want %d %s", method, path, body ? body : "", resp.status, resp.body, status,
-                 want_body ? want_body : "(any)");
+        fail_msg("%s %s %s: got %d %s, want %d %s", method, path, body ? body : "", resp.status,
+                 resp.body, status, want_body ? want_body : "(any)");
     const char *ct = httpc_response_header(&resp, "Content-Type");
     assert_non_null(ct);
     assert_string_equal(ct, "application/json");
@@ -264,24 +272,28 @@ static void expect(struct fixture *fx, const char *method, const char *path, con
 }
 
 /* Same, checking that the body starts with want_prefix. */
-static void expect_prefix(struct fixture *fx, const char *method, const char *path, const char *body, int status,
-                          const char *want_prefix)
+static void expect_prefix(struct fixture *fx, const char *method, const char *path,
+                          const char *body, int status, const char *want_prefix)
 {
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     call(fx, method, path, body ? json_headers : NULL, body, &resp);
     if (resp.status != status || strncmp(resp.body, want_prefix, strlen(want_prefix)) != 0)
-        fail_msg("%s %s: got %d %s, want %d %s...", method, path, resp.status, resp.body, status, want_prefix);
+        fail_msg("%s %s: got %d %s, want %d %s...", method, path, resp.status, resp.body, status,
+                 want_prefix);
     httpc_response_release(&resp);
 }
 
-/* ---- tests -------------------------------------------------------------------------------------- */
+/* ---- tests --------------------------------------------------------------------------------------
+ */
 
 static void post_with_json_body_answers_json(void **state)
 {
     struct fixture *fx = *state;
-    expect(fx, "POST", "/api/things", "{\"name\":\"bolt\",\"size\":3,\"weight\":\"12\"}", 200, "{\"id\":\"thing-1\"}");
+    expect(fx, "POST", "/api/things", "{\"name\":\"bolt\",\"size\":3,\"weight\":\"12\"}", 200,
+           "{\"id\":\"thing-1\"}");
     expect(fx, "GET", "/api/things/thing-1", NULL, 200,
-           "{\"thing\":{\"id\":\"thing-1\",\"name\":\"bolt\",\"size\":3,\"weight\":\"12\",\"status\":\"STATUS_UNKNOWN\"}}");
+           "{\"thing\":{\"id\":\"thing-1\",\"name\":\"bolt\",\"size\":3,\"weight\":\"12\","
+           "\"status\":\"STATUS_UNKNOWN\"}}");
     /* snake_case input and a charset parameter are fine too */
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     static const char *const charset[] = {"Content-Type: application/json; charset=utf-8", NULL};
@@ -295,69 +307,87 @@ static void path_parameters_fill_fields_and_win_over_the_body(void **state)
 {
     struct fixture *fx = *state;
     expect(fx, "POST", "/api/things", "{\"name\":\"gear\"}", 200, "{\"id\":\"thing-1\"}");
-    expect(fx, "PUT", "/api/things/thing-1", "{\"id\":\"thing-99\",\"name\":\"cog\",\"status\":\"STATUS_ACTIVE\"}", 200,
-           "{\"thing\":{\"id\":\"thing-1\",\"name\":\"cog\",\"size\":0,\"weight\":\"0\",\"status\":\"STATUS_ACTIVE\"}}");
+    expect(fx, "PUT", "/api/things/thing-1",
+           "{\"id\":\"thing-99\",\"name\":\"cog\",\"status\":\"STATUS_ACTIVE\"}", 200,
+           "{\"thing\":{\"id\":\"thing-1\",\"name\":\"cog\",\"size\":0,\"weight\":\"0\",\"status\":"
+           "\"STATUS_ACTIVE\"}}");
     assert_string_equal(fx->things.last_update_id, "thing-1");
     assert_string_equal(fx->things.last_update_name, "cog");
     /* an int32 and an enum from the path, no body at all */
     expect(fx, "PUT", "/api/things/thing-1/size/7", NULL, 200,
-           "{\"thing\":{\"id\":\"thing-1\",\"name\":\"cog\",\"size\":7,\"weight\":\"0\",\"status\":\"STATUS_UNKNOWN\"}}");
+           "{\"thing\":{\"id\":\"thing-1\",\"name\":\"cog\",\"size\":7,\"weight\":\"0\",\"status\":"
+           "\"STATUS_UNKNOWN\"}}");
     expect(fx, "PUT", "/api/things/thing-1/status/STATUS_RETIRED", "{\"size\":8}", 200,
-           "{\"thing\":{\"id\":\"thing-1\",\"name\":\"cog\",\"size\":8,\"weight\":\"0\",\"status\":\"STATUS_RETIRED\"}}");
+           "{\"thing\":{\"id\":\"thing-1\",\"name\":\"cog\",\"size\":8,\"weight\":\"0\",\"status\":"
+           "\"STATUS_RETIRED\"}}");
     /* the path wins over the body for the same field */
     expect(fx, "PUT", "/api/things/thing-1/size/9", "{\"size\":100}", 200,
-           "{\"thing\":{\"id\":\"thing-1\",\"name\":\"cog\",\"size\":9,\"weight\":\"0\",\"status\":\"STATUS_UNKNOWN\"}}");
+           "{\"thing\":{\"id\":\"thing-1\",\"name\":\"cog\",\"size\":9,\"weight\":\"0\",\"status\":"
+           "\"STATUS_UNKNOWN\"}}");
     /* percent-decoded parameter */
-    expect(fx, "GET", "/api/things/a%20b", NULL, 404, "{\"code\":5,\"message\":\"thing a b not found\"}");
+    expect(fx, "GET", "/api/things/a%20b", NULL, 404,
+           "{\"code\":5,\"message\":\"thing a b not found\"}");
     /* a path value that does not parse */
     expect(fx, "PUT", "/api/things/thing-1/size/abc", NULL, 400,
            "{\"code\":3,\"message\":\"field \\\"size\\\": \\\"abc\\\" is not an integer\"}");
     expect(fx, "PUT", "/api/things/thing-1/status/NOPE", NULL, 400,
-           "{\"code\":3,\"message\":\"field \\\"status\\\": unknown enum value \\\"NOPE\\\" for pbjsontest.Status\"}");
+           "{\"code\":3,\"message\":\"field \\\"status\\\": unknown enum value \\\"NOPE\\\" for "
+           "pbjsontest.Status\"}");
 }
 
 static void bad_bodies_answer_400_naming_the_problem(void **state)
 {
     struct fixture *fx = *state;
-    expect(fx, "POST", "/api/things", "{\"nmae\":\"bolt\"}", 400,
-           "{\"code\":3,\"message\":\"unknown field \\\"nmae\\\" in pbjsontest.CreateThingRequest\"}");
-    expect_prefix(fx, "POST", "/api/things", "{\"name\":", 400, "{\"code\":3,\"message\":\"invalid JSON at line 1, column");
-    expect_prefix(fx, "POST", "/api/things", "{\"name\":\"a\"} trailing", 400, "{\"code\":3,\"message\":\"invalid JSON");
-    expect_prefix(fx, "POST", "/api/things", "{\"name\":\"a\",\"name\":\"b\"}", 400, "{\"code\":3,\"message\":\"invalid JSON");
+    expect(
+        fx, "POST", "/api/things", "{\"nmae\":\"bolt\"}", 400,
+        "{\"code\":3,\"message\":\"unknown field \\\"nmae\\\" in pbjsontest.CreateThingRequest\"}");
+    expect_prefix(fx, "POST", "/api/things", "{\"name\":", 400,
+                  "{\"code\":3,\"message\":\"invalid JSON at line 1, column");
+    expect_prefix(fx, "POST", "/api/things", "{\"name\":\"a\"} trailing", 400,
+                  "{\"code\":3,\"message\":\"invalid JSON");
+    expect_prefix(fx, "POST", "/api/things", "{\"name\":\"a\",\"name\":\"b\"}", 400,
+                  "{\"code\":3,\"message\":\"invalid JSON");
     expect(fx, "POST", "/api/things", "[]", 400,
-           "{\"code\":3,\"message\":\"expected a JSON object for pbjsontest.CreateThingRequest, got an array\"}");
+           "{\"code\":3,\"message\":\"expected a JSON object for pbjsontest.CreateThingRequest, "
+           "got an array\"}");
     expect(fx, "POST", "/api/things", "{\"name\":\"bolt\",\"size\":\"big\"}", 400,
            "{\"code\":3,\"message\":\"field \\\"size\\\": expected an integer, got a string\"}");
     expect(fx, "POST", "/api/things", "{\"name\":\"bolt\",\"size\":2.5}", 400,
            "{\"code\":3,\"message\":\"field \\\"size\\\": 2.5 is not an integer\"}");
     /* a body on GET is decoded too */
-    expect(fx, "GET", "/api/things/x", "{\"bogus\":1}", 400,
-           "{\"code\":3,\"message\":\"unknown field \\\"bogus\\\" in pbjsontest.GetThingRequest\"}");
+    expect(
+        fx, "GET", "/api/things/x", "{\"bogus\":1}", 400,
+        "{\"code\":3,\"message\":\"unknown field \\\"bogus\\\" in pbjsontest.GetThingRequest\"}");
     /* a body that is not JSON by its Content-Type */
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     static const char *const text_plain[] = {"Content-Type: text/plain", NULL};
     call(fx, "POST", "/api/things", text_plain, "{\"name\":\"bolt\"}", &resp);
     assert_int_equal(resp.status, 415);
-    assert_string_equal(resp.body, "{\"code\":3,\"message\":\"unsupported Content-Type \\\"text/plain\\\": send the body "
-                                   "as JSON with -H 'Content-Type: application/json'\"}");
+    assert_string_equal(
+        resp.body,
+        "{\"code\":3,\"message\":\"unsupported Content-Type \\\"text/plain\\\": send the body "
+        "as JSON with -H 'Content-Type: application/json'\"}");
     /* what `curl -d` and an HTML form send, and a body with no type (fetch() with a Blob): any web
      * page can make a browser post those cross-site */
     static const char *const form[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
     call(fx, "POST", "/api/things", form, "{\"name\":\"bolt\"}", &resp);
     assert_int_equal(resp.status, 415);
-    assert_string_equal(resp.body, "{\"code\":3,\"message\":\"unsupported Content-Type "
-                                   "\\\"application/x-www-form-urlencoded\\\": send the body as JSON with -H "
-                                   "'Content-Type: application/json'\"}");
+    assert_string_equal(resp.body,
+                        "{\"code\":3,\"message\":\"unsupported Content-Type "
+                        "\\\"application/x-www-form-urlencoded\\\": send the body as JSON with -H "
+                        "'Content-Type: application/json'\"}");
     call(fx, "POST", "/api/things", NULL, "{\"name\":\"bolt\"}", &resp);
     assert_int_equal(resp.status, 415);
-    assert_string_equal(resp.body, "{\"code\":3,\"message\":\"missing Content-Type: send the body as JSON with -H "
-                                   "'Content-Type: application/json'\"}");
+    assert_string_equal(
+        resp.body, "{\"code\":3,\"message\":\"missing Content-Type: send the body as JSON with -H "
+                   "'Content-Type: application/json'\"}");
     /* nesting beyond what any message needs, before anything recursive parses it */
     char deep[2 * 1000 + 1];
     memset(deep, '[', 1000);
     memset(deep + 1000, ']', 1000);
     deep[2000] = '\0';
-    expect(fx, "POST", "/api/things", deep, 400, "{\"code\":3,\"message\":\"JSON nested deeper than 64 levels\"}");
+    expect(fx, "POST", "/api/things", deep, 400,
+           "{\"code\":3,\"message\":\"JSON nested deeper than 64 levels\"}");
     static const char *const problem[] = {"Content-Type: application/merge-patch+json", NULL};
     call(fx, "POST", "/api/things", problem, "{\"name\":\"bolt\"}", &resp);
     assert_int_equal(resp.status, 200);
@@ -371,18 +401,26 @@ static void bad_bodies_answer_400_naming_the_problem(void **state)
 static void implementation_errors_map_to_http(void **state)
 {
     struct fixture *fx = *state;
-    expect(fx, "GET", "/api/things/nope", NULL, 404, "{\"code\":5,\"message\":\"thing nope not found\"}");
-    expect(fx, "DELETE", "/api/things/nope", NULL, 404, "{\"code\":5,\"message\":\"thing nope not found\"}");
-    expect(fx, "POST", "/api/things", "{\"name\":\"  \"}", 400, "{\"code\":3,\"message\":\"the thing name cannot be blank\"}");
-    expect(fx, "POST", "/api/things", "", 400, "{\"code\":3,\"message\":\"the thing name cannot be blank\"}");
+    expect(fx, "GET", "/api/things/nope", NULL, 404,
+           "{\"code\":5,\"message\":\"thing nope not found\"}");
+    expect(fx, "DELETE", "/api/things/nope", NULL, 404,
+           "{\"code\":5,\"message\":\"thing nope not found\"}");
+    expect(fx, "POST", "/api/things", "{\"name\":\"  \"}", 400,
+           "{\"code\":3,\"message\":\"the thing name cannot be blank\"}");
+    expect(fx, "POST", "/api/things", "", 400,
+           "{\"code\":3,\"message\":\"the thing name cannot be blank\"}");
     /* 5xx details are logged under the request id, which the body carries */
     expect_prefix(fx, "DELETE", "/api/things/boom", NULL, 500,
                   "{\"code\":13,\"message\":\"the thing store is on fire\",\"requestId\":\"");
-    expect_prefix(fx, "DELETE", "/api/things/wrong-type", NULL, 500, "{\"code\":13,\"message\":\"method pbjsontest.ThingsService.DeleteThing returned pbjsontest.Thing");
+    expect_prefix(fx, "DELETE", "/api/things/wrong-type", NULL, 500,
+                  "{\"code\":13,\"message\":\"method pbjsontest.ThingsService.DeleteThing returned "
+                  "pbjsontest.Thing");
     expect(fx, "GET", "/api/things", NULL, 404,
-           "{\"code\":5,\"message\":\"method pbjsontest.ThingsService.ListThings is not implemented\"}");
+           "{\"code\":5,\"message\":\"method pbjsontest.ThingsService.ListThings is not "
+           "implemented\"}");
     /* a path parameter that is not UTF-8 never reaches the implementation (nor a database) */
-    expect(fx, "GET", "/api/things/%FF%FE", NULL, 400, "{\"code\":3,\"message\":\"the id is not valid UTF-8\"}");
+    expect(fx, "GET", "/api/things/%FF%FE", NULL, 400,
+           "{\"code\":3,\"message\":\"the id is not valid UTF-8\"}");
 }
 
 static void routing_errors_come_from_the_web_server(void **state)
@@ -418,26 +456,32 @@ static void mount_rejects_broken_route_tables(void **state)
     assert_int_equal(rpc_registry_new(&reg, &err), CORE_OK);
     const ProtobufCServiceDescriptor *svc = &pbjsontest__things_service__descriptor;
 
-    static const struct gw_route unknown_rpc[] = {{"GET", "/api/a/{id}", "GetThing"}, {"GET", "/api/b", "Nope"}};
+    static const struct gw_route unknown_rpc[] = {{"GET", "/api/a/{id}", "GetThing"},
+                                                  {"GET", "/api/b", "Nope"}};
     assert_int_equal(gw_mount(srv, reg, svc, unknown_rpc, 2, &err), CORE_ERR_INVALID);
-    assert_string_equal(err.msg, "route GET /api/b: rpc \"Nope\" is not a method of pbjsontest.ThingsService");
+    assert_string_equal(
+        err.msg, "route GET /api/b: rpc \"Nope\" is not a method of pbjsontest.ThingsService");
 
     static const struct gw_route unknown_field[] = {{"PUT", "/api/things/{idx}/x", "UpdateThing"}};
     assert_int_equal(gw_mount(srv, reg, svc, unknown_field, 1, &err), CORE_ERR_INVALID);
-    assert_string_equal(err.msg, "route PUT /api/things/{idx}/x: path parameter {idx}: unknown field \"idx\" in "
-                                 "pbjsontest.UpdateThingRequest");
+    assert_string_equal(
+        err.msg, "route PUT /api/things/{idx}/x: path parameter {idx}: unknown field \"idx\" in "
+                 "pbjsontest.UpdateThingRequest");
 
-    static const struct gw_route second_bad[] = {{"GET", "/api/c/{id}", "GetThing"}, {"GET", "/api/d/{id}/{name}", "GetThing"}};
+    static const struct gw_route second_bad[] = {{"GET", "/api/c/{id}", "GetThing"},
+                                                 {"GET", "/api/d/{id}/{name}", "GetThing"}};
     assert_int_equal(gw_mount(srv, reg, svc, second_bad, 2, &err), CORE_ERR_INVALID);
-    assert_string_equal(err.msg, "route GET /api/d/{id}/{name}: path parameter {name}: unknown field \"name\" in "
-                                 "pbjsontest.GetThingRequest");
+    assert_string_equal(
+        err.msg, "route GET /api/d/{id}/{name}: path parameter {name}: unknown field \"name\" in "
+                 "pbjsontest.GetThingRequest");
 
     static const struct gw_route null_rpc[] = {{"GET", "/api/e", NULL}};
     assert_int_equal(gw_mount(srv, reg, svc, null_rpc, 1, &err), CORE_ERR_INVALID);
     assert_int_equal(gw_mount(NULL, reg, svc, routes, 1, &err), CORE_ERR_INVALID);
 
     /* JSON names work as parameter names too; a duplicate route is the web server's conflict */
-    static const struct gw_route ok[] = {{"GET", "/api/f/{id}", "GetThing"}, {"PUT", "/api/f/{id}/{size}", "UpdateThing"}};
+    static const struct gw_route ok[] = {{"GET", "/api/f/{id}", "GetThing"},
+                                         {"PUT", "/api/f/{id}/{size}", "UpdateThing"}};
     assert_int_equal(gw_mount(srv, reg, svc, ok, 2, &err), CORE_OK);
     static const struct gw_route dup[] = {{"GET", "/api/f/{id}", "GetThing"}};
     assert_int_equal(gw_mount(srv, reg, svc, dup, 1, &err), CORE_ERR_CONFLICT);
@@ -457,7 +501,8 @@ static void mount_rejects_broken_route_tables(void **state)
     /* the service is mounted but not registered: 404 from the registry */
     assert_int_equal(httpc_request(http, "GET", "/api/f/1", NULL, NULL, 0, &resp, &err), CORE_OK);
     assert_int_equal(resp.status, 404);
-    assert_string_equal(resp.body, "{\"code\":5,\"message\":\"no RPC service pbjsontest.ThingsService\"}");
+    assert_string_equal(resp.body,
+                        "{\"code\":5,\"message\":\"no RPC service pbjsontest.ThingsService\"}");
     httpc_response_release(&resp);
 
     httpc_free(http);
@@ -471,7 +516,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(post_with_json_body_answers_json, setup, teardown),
-        cmocka_unit_test_setup_teardown(path_parameters_fill_fields_and_win_over_the_body, setup, teardown),
+        cmocka_unit_test_setup_teardown(path_parameters_fill_fields_and_win_over_the_body, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(bad_bodies_answer_400_naming_the_problem, setup, teardown),
         cmocka_unit_test_setup_teardown(implementation_errors_map_to_http, setup, teardown),
         cmocka_unit_test_setup_teardown(routing_errors_come_from_the_web_server, setup, teardown),

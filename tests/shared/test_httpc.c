@@ -24,7 +24,8 @@
 #include "log.h"
 #include "web.h"
 
-/* ---- scripted raw server ----------------------------------------------------------------------- */
+/* ---- scripted raw server -----------------------------------------------------------------------
+ */
 
 struct raw_srv {
     int lfd;
@@ -32,8 +33,9 @@ struct raw_srv {
     pthread_t th;
     void (*script)(struct raw_srv *s);
     atomic_int accepts;
-    pthread_mutex_t mu;      /* guards last_request: the server thread writes it, the test reads it */
-    char last_request[4096]; /* the last COMPLETE request, so reading the next one cannot clobber it */
+    pthread_mutex_t mu; /* guards last_request: the server thread writes it, the test reads it */
+    char last_request[4096]; /* the last COMPLETE request, so reading the next one cannot clobber it
+                              */
 };
 
 static void sleep_ms(int ms)
@@ -174,7 +176,8 @@ static httpc *client(int port, int timeout_ms)
 
 #define RESET_ROUNDS 20
 
-/* ---- scripts ------------------------------------------------------------------------------------- */
+/* ---- scripts
+ * ------------------------------------------------------------------------------------- */
 
 static void script_chunked(struct raw_srv *s)
 {
@@ -182,12 +185,13 @@ static void script_chunked(struct raw_srv *s)
     if (fd < 0)
         return;
     if (srv_read_request(s, fd))
-        srv_write_slowly(fd,
-                         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Name:  spaced value \r\n"
-                         "Content-Type: text/plain\r\n\r\n"
-                         "5;ext=1\r\nhello\r\n7\r\n, world\r\n"
-                         "1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nTrailer-A: x\r\n\r\n",
-                         7);
+        srv_write_slowly(
+            fd,
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Name:  spaced value \r\n"
+            "Content-Type: text/plain\r\n\r\n"
+            "5;ext=1\r\nhello\r\n7\r\n, world\r\n"
+            "1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nTrailer-A: x\r\n\r\n",
+            7);
     /* the connection is reused for the second request */
     if (srv_read_request(s, fd))
         srv_write(fd, "HTTP/1.1 201 Created\r\nContent-Length: 6\r\n\r\nsecond");
@@ -273,7 +277,8 @@ static void script_silent(struct raw_srv *s)
     close(fd);
 }
 
-/* ---- tests ----------------------------------------------------------------------------------------- */
+/* ---- tests
+ * ----------------------------------------------------------------------------------------- */
 
 static void test_chunked_and_reuse(void **state)
 {
@@ -372,7 +377,8 @@ static void test_stale_connection_retry(void **state)
     assert_string_equal(resp.body, "last");
     httpc_response_release(&resp);
     /* a fresh connection that closes without an answer is not retried */
-    assert_int_equal(httpc_request(c, "GET", "/d", NULL, NULL, 0, &resp, &err), CORE_ERR_UNAVAILABLE);
+    assert_int_equal(httpc_request(c, "GET", "/d", NULL, NULL, 0, &resp, &err),
+                     CORE_ERR_UNAVAILABLE);
     assert_non_null(strstr(err.msg, "closed the connection without a response"));
     assert_int_equal(resp.status, 0);
     assert_null(resp.body);
@@ -394,8 +400,8 @@ static void expect_bad(const char *response, core_status want_st, const char *wa
     core_err err = CORE_ERR_INIT;
     core_status st = httpc_request(c, "GET", "/", NULL, NULL, 0, &resp, &err);
     if (st != want_st || !strstr(err.msg, want_msg))
-        fail_msg("response %.40s: got %s \"%s\", want %s \"%s\"", response, core_status_name(st), err.msg,
-                 core_status_name(want_st), want_msg);
+        fail_msg("response %.40s: got %s \"%s\", want %s \"%s\"", response, core_status_name(st),
+                 err.msg, core_status_name(want_st), want_msg);
     assert_null(resp.body);
     httpc_free(c);
     srv_finish(&s);
@@ -456,18 +462,24 @@ static void test_malformed_and_too_large(void **state)
     (void)state;
     expect_bad("HTTX/1.1 200 OK\r\n\r\n", CORE_ERR_IO, "malformed status line");
     expect_bad("HTTP/1.1 2x0 OK\r\n\r\n", CORE_ERR_IO, "malformed status line");
-    expect_bad("HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n", CORE_ERR_IO, "malformed response header");
-    expect_bad("HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n\r\n", CORE_ERR_IO, "malformed response header");
+    expect_bad("HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n", CORE_ERR_IO,
+               "malformed response header");
+    expect_bad("HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n\r\n", CORE_ERR_IO,
+               "malformed response header");
     expect_bad("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", CORE_ERR_IO,
                "malformed response header");
-    expect_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", CORE_ERR_IO, "unsupported Transfer-Encoding");
-    expect_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", CORE_ERR_IO, "malformed chunk size");
-    expect_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n", CORE_ERR_IO,
-               "no CRLF after the data");
-    expect_bad("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", CORE_ERR_UNAVAILABLE, "timeout");
-    expect_bad("HTTP/1.1 200 OK\r\nContent-Length: 20000000\r\n\r\n", CORE_ERR_TOO_LARGE, "larger than 16777216");
-    expect_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1FFFFFFFF\r\n", CORE_ERR_TOO_LARGE,
-               "larger than");
+    expect_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", CORE_ERR_IO,
+               "unsupported Transfer-Encoding");
+    expect_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", CORE_ERR_IO,
+               "malformed chunk size");
+    expect_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n",
+               CORE_ERR_IO, "no CRLF after the data");
+    expect_bad("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", CORE_ERR_UNAVAILABLE,
+               "timeout");
+    expect_bad("HTTP/1.1 200 OK\r\nContent-Length: 20000000\r\n\r\n", CORE_ERR_TOO_LARGE,
+               "larger than 16777216");
+    expect_bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1FFFFFFFF\r\n",
+               CORE_ERR_TOO_LARGE, "larger than");
 }
 
 static void script_big_chunks(struct raw_srv *s)
@@ -504,7 +516,8 @@ static void test_size_cap_over_chunks(void **state)
     assert_int_equal(core_alloc_live(), live);
 }
 
-/* A response delimited by the server's close, of exactly until_close_total bytes (head included). */
+/* A response delimited by the server's close, of exactly until_close_total bytes (head included).
+ */
 static size_t until_close_total;
 static const char until_close_head[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
 
@@ -623,7 +636,8 @@ static void test_timeout(void **state)
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     core_err err = CORE_ERR_INIT;
     long long t0 = now_ms();
-    assert_int_equal(httpc_request(c, "GET", "/", NULL, NULL, 0, &resp, &err), CORE_ERR_UNAVAILABLE);
+    assert_int_equal(httpc_request(c, "GET", "/", NULL, NULL, 0, &resp, &err),
+                     CORE_ERR_UNAVAILABLE);
     long long took = now_ms() - t0;
     assert_true(took >= 190 && took < 2000);
     char want[64];
@@ -653,7 +667,8 @@ static void test_unreachable_and_invalid(void **state)
     httpc *c = client(port, 1000);
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     core_err err = CORE_ERR_INIT;
-    assert_int_equal(httpc_request(c, "GET", "/", NULL, NULL, 0, &resp, &err), CORE_ERR_UNAVAILABLE);
+    assert_int_equal(httpc_request(c, "GET", "/", NULL, NULL, 0, &resp, &err),
+                     CORE_ERR_UNAVAILABLE);
     char want[96];
     snprintf(want, sizeof want, "cannot connect to 127.0.0.1:%d: Connection refused", port);
     assert_string_equal(err.msg, want);
@@ -672,14 +687,16 @@ static void test_unreachable_and_invalid(void **state)
     assert_int_equal(httpc_new(&bad, "", 80, 1000, &err), CORE_ERR_INVALID);
     assert_int_equal(httpc_new(&bad, "127.0.0.1", 80, 0, &err), CORE_ERR_INVALID);
     assert_int_equal(httpc_new(&bad, "no-such-host.invalid", 80, 1000, &err), CORE_OK);
-    assert_int_equal(httpc_request(bad, "GET", "/", NULL, NULL, 0, &resp, &err), CORE_ERR_UNAVAILABLE);
+    assert_int_equal(httpc_request(bad, "GET", "/", NULL, NULL, 0, &resp, &err),
+                     CORE_ERR_UNAVAILABLE);
     assert_non_null(strstr(err.msg, "cannot resolve no-such-host.invalid:80"));
     httpc_free(bad);
     httpc_free(NULL);
     assert_int_equal(core_alloc_live(), live);
 }
 
-/* ---- against the web server: concurrency through one client ---------------------------------------- */
+/* ---- against the web server: concurrency through one client
+ * ---------------------------------------- */
 
 static void hello_handler(void *ud, const struct web_request *req, struct web_response *resp)
 {
@@ -726,8 +743,9 @@ static void *worker_main(void *arg)
  * sending. */
 static void script_early_answer(struct raw_srv *s)
 {
-    static const char answer[] = "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
-                                 "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+    static const char answer[] =
+        "HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\n"
+        "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
     for (int i = 0; i < EARLY_ROUNDS; i++) {
         int fd = srv_accept(s);
         if (fd < 0)

@@ -151,7 +151,8 @@ static void strings_are_checked_at_every_depth(void **state)
 
     put_message(&w, 4, &item); /* items[0] fine, items[1] not */
     put_message(&w, 4, &bad_item);
-    expect_refused(everything, &w, "field \"items[1].product_id\": string contains a NUL character");
+    expect_refused(everything, &w,
+                   "field \"items[1].product_id\": string contains a NUL character");
 
     w.n = 0;
     put_message(&w, 3, &bad_item);
@@ -189,7 +190,8 @@ static void strings_must_be_utf8(void **state)
         "\xed\xa0\x80",     /* a surrogate */
         "\xf4\x90\x80\x80", /* above U+10FFFF */
         "\xe2\x82",         /* cut off */
-        "a\x80" "b",        /* a lone continuation byte */
+        "a\x80"
+        "b", /* a lone continuation byte */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct wire w = {{0}, 0};
@@ -197,8 +199,8 @@ static void strings_must_be_utf8(void **state)
         expect_refused(&rpctest__echo_request__descriptor, &w,
                        "field \"text\": string is not valid UTF-8");
     }
-    static const char *const good[] = {"", "plain", "h\xc3\xa9llo", "\xe2\x82\xac",
-                                       "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"};
+    static const char *const good[] = {
+        "", "plain", "h\xc3\xa9llo", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xf4\x8f\xbf\xbf"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         struct wire w = {{0}, 0};
         core_err err = CORE_ERR_INIT;
@@ -288,8 +290,8 @@ static unsigned char *nested_values(unsigned char *buf, size_t size, int levels)
 }
 
 /* Nesting is bounded (protobuf-c itself would recurse once per level): PB_MAX_DEPTH levels (the
- * outermost message and PB_MAX_DEPTH - 1 below it) are read, one more is refused, and so is a nesting as deep as a big body allows, without running
- * out of stack. */
+ * outermost message and PB_MAX_DEPTH - 1 below it) are read, one more is refused, and so is a
+ * nesting as deep as a big body allows, without running out of stack. */
 static void nesting_is_bounded(void **state)
 {
     (void)state;
@@ -302,9 +304,9 @@ static void nesting_is_bounded(void **state)
 
     const int deepest = PB_MAX_DEPTH - 1;
     unsigned char *p = nested_values(buf, size, deepest);
-    assert_int_equal(pb_unpack(&pbjsontest__everything__descriptor, p, (size_t)(buf + size - p), &m,
-                               &err),
-                     CORE_OK);
+    assert_int_equal(
+        pb_unpack(&pbjsontest__everything__descriptor, p, (size_t)(buf + size - p), &m, &err),
+        CORE_OK);
     const Google__Protobuf__Value *v = ((const Pbjsontest__Everything *)m)->extra;
     int level = 1;
     for (; level + 2 <= deepest; level += 2)
@@ -319,16 +321,17 @@ static void nesting_is_bounded(void **state)
     m = NULL;
 
     p = nested_values(buf, size, deepest + 1);
-    assert_int_equal(pb_unpack(&pbjsontest__everything__descriptor, p, (size_t)(buf + size - p), &m,
-                               &err),
-                     CORE_ERR_INVALID);
-    assert_string_equal(err.msg, "protobuf data for pbjsontest.Everything nests messages deeper than 32 levels");
+    assert_int_equal(
+        pb_unpack(&pbjsontest__everything__descriptor, p, (size_t)(buf + size - p), &m, &err),
+        CORE_ERR_INVALID);
+    assert_string_equal(
+        err.msg, "protobuf data for pbjsontest.Everything nests messages deeper than 32 levels");
     assert_null(m);
 
     p = nested_values(buf, size, 400000 - 1);
-    assert_int_equal(pb_unpack(&pbjsontest__everything__descriptor, p, (size_t)(buf + size - p), &m,
-                               &err),
-                     CORE_ERR_INVALID);
+    assert_int_equal(
+        pb_unpack(&pbjsontest__everything__descriptor, p, (size_t)(buf + size - p), &m, &err),
+        CORE_ERR_INVALID);
     assert_null(m);
     core_free(buf);
     assert_int_equal(core_alloc_live(), live);

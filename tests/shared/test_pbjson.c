@@ -25,7 +25,8 @@
 /* 2026-11-26T13:04:05Z */
 #define TS_2026 INT64_C(1795698245)
 
-/* ---- building messages by hand ---------------------------------------------------------------- */
+/* ---- building messages by hand ----------------------------------------------------------------
+ */
 
 static char *dup(const char *s)
 {
@@ -106,7 +107,8 @@ static Google__Protobuf__Value *value_null(void)
     return v;
 }
 
-static Google__Protobuf__Struct__FieldsEntry *struct_entry(const char *key, Google__Protobuf__Value *v)
+static Google__Protobuf__Struct__FieldsEntry *struct_entry(const char *key,
+                                                           Google__Protobuf__Value *v)
 {
     Google__Protobuf__Struct__FieldsEntry *e = pb_new_of(google__protobuf__struct__fields_entry);
     assert_non_null(e);
@@ -272,7 +274,8 @@ static Pbjsontest__Everything *build_everything(void)
     return e;
 }
 
-/* ---- helpers ---------------------------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------------------------
+ */
 
 static void assert_same_bytes(const ProtobufCMessage *a, const ProtobufCMessage *b)
 {
@@ -293,14 +296,16 @@ static void assert_contains(const char *haystack, const char *needle)
 }
 
 /* Decodes text as desc; expects CORE_ERR_INVALID with want in the message, no output, no leak. */
-static void assert_decode_fails(const ProtobufCMessageDescriptor *desc, const char *text, const char *want)
+static void assert_decode_fails(const ProtobufCMessageDescriptor *desc, const char *text,
+                                const char *want)
 {
     long live = core_alloc_live();
     core_err err = CORE_ERR_INIT;
     ProtobufCMessage *out = NULL;
     core_status st = pbjson_decode(desc, text, strlen(text), &out, &err);
     if (st != CORE_ERR_INVALID)
-        fail_msg("decoding %s: status %d (%s), expected CORE_ERR_INVALID with \"%s\"", text, st, err.msg, want);
+        fail_msg("decoding %s: status %d (%s), expected CORE_ERR_INVALID with \"%s\"", text, st,
+                 err.msg, want);
     assert_null(out);
     assert_contains(err.msg, want);
     assert_int_equal(core_alloc_live(), live);
@@ -326,7 +331,8 @@ static char *encode_ok(const ProtobufCMessage *msg)
     return text;
 }
 
-/* ---- tests ------------------------------------------------------------------------------------ */
+/* ---- tests ------------------------------------------------------------------------------------
+ */
 
 static void everything_round_trips_through_text_and_json_t(void **state)
 {
@@ -344,7 +350,8 @@ static void everything_round_trips_through_text_and_json_t(void **state)
     json_t *j = NULL;
     ProtobufCMessage *back2 = NULL;
     assert_int_equal(pbjson_to_json(&e->base, &j, NULL), CORE_OK);
-    assert_int_equal(pbjson_from_json(&pbjsontest__everything__descriptor, j, &back2, NULL), CORE_OK);
+    assert_int_equal(pbjson_from_json(&pbjsontest__everything__descriptor, j, &back2, NULL),
+                     CORE_OK);
     assert_same_bytes(&e->base, back2);
 
     json_decref(j);
@@ -363,12 +370,18 @@ static void output_follows_grpc_gateway_conventions(void **state)
     Pbjsontest__Everything *e = build_everything();
     char *text = encode_ok(&e->base);
 
-    const char *start = "{\"id\":\"thing-1\",\"scalars\":{\"fDouble\":9.99,\"fFloat\":1.1,\"fInt32\":-42,";
+    const char *start =
+        "{\"id\":\"thing-1\",\"scalars\":{\"fDouble\":9.99,\"fFloat\":1.1,\"fInt32\":-42,";
     assert_int_equal(strncmp(text, start, strlen(start)), 0);
-    assert_contains(text, "\"fInt64\":\"-9000000000\",\"fUint32\":4000000000,\"fUint64\":\"18446744073709551615\"");
-    assert_contains(text, "\"fSint32\":-2147483648,\"fSint64\":\"-9223372036854775808\",\"fFixed32\":7,"
-                          "\"fFixed64\":\"1152921504606846976\",\"fSfixed32\":-7,\"fSfixed64\":\"9223372036854775807\"");
-    assert_contains(text, "\"fBool\":true,\"fString\":\"h\xc3\xa9llo \\\"quoted\\\"\\n\\ttab \\\\ \\u0001\"");
+    assert_contains(
+        text,
+        "\"fInt64\":\"-9000000000\",\"fUint32\":4000000000,\"fUint64\":\"18446744073709551615\"");
+    assert_contains(text,
+                    "\"fSint32\":-2147483648,\"fSint64\":\"-9223372036854775808\",\"fFixed32\":7,"
+                    "\"fFixed64\":\"1152921504606846976\",\"fSfixed32\":-7,\"fSfixed64\":"
+                    "\"9223372036854775807\"");
+    assert_contains(
+        text, "\"fBool\":true,\"fString\":\"h\xc3\xa9llo \\\"quoted\\\"\\n\\ttab \\\\ \\u0001\"");
     assert_contains(text, "\"fBytes\":\"AP/+YQ==\",\"status\":\"STATUS_ACTIVE\"}");
     assert_contains(text, "\"item\":{\"productId\":\"p-1\",\"quantity\":3,\"price\":0.1}");
     assert_contains(text, "\"items\":[{\"productId\":\"p-2\",\"quantity\":1,\"price\":49.99},"
@@ -378,16 +391,20 @@ static void output_follows_grpc_gateway_conventions(void **state)
     assert_contains(text, "\"statuses\":[\"STATUS_ACTIVE\",\"STATUS_RETIRED\"]");
     assert_contains(text, "\"blobs\":[\"aGVsbG8gd29ybGQ=\",\"\"]");
     assert_contains(text, "\"counts\":{\"a\":1,\"b\":-1}");
-    assert_contains(text, "\"itemsById\":{\"7\":{\"productId\":\"p-7\",\"quantity\":1,\"price\":1.5},\"-3\":{");
+    assert_contains(
+        text, "\"itemsById\":{\"7\":{\"productId\":\"p-7\",\"quantity\":1,\"price\":1.5},\"-3\":{");
     assert_contains(text, "\"flags\":{\"true\":\"yes\",\"false\":\"no\"}");
     assert_contains(text, "\"choiceItem\":{\"productId\":\"p-choice\",\"quantity\":2,\"price\":0}");
     assert_null(strstr(text, "choiceText"));
     assert_null(strstr(text, "choiceNumber"));
     assert_contains(text, "\"createdAt\":\"2026-11-26T13:04:05.123Z\"");
-    assert_contains(text, "\"metadata\":{\"name\":\"x\",\"n\":2.5,\"list\":[true,null],\"obj\":{\"k\":false}}");
+    assert_contains(
+        text, "\"metadata\":{\"name\":\"x\",\"n\":2.5,\"list\":[true,null],\"obj\":{\"k\":false}}");
     assert_contains(text, "\"extra\":42,\"list\":[\"s\",1]");
-    assert_contains(text, "\"times\":[\"1970-01-01T00:00:00Z\",\"1969-12-31T23:59:59.000000001Z\"]");
-    assert_contains(text, "\"doubles\":[\"NaN\",\"Infinity\",\"-Infinity\",0.1],\"floats\":[1.5,-0.25]");
+    assert_contains(text,
+                    "\"times\":[\"1970-01-01T00:00:00Z\",\"1969-12-31T23:59:59.000000001Z\"]");
+    assert_contains(text,
+                    "\"doubles\":[\"NaN\",\"Infinity\",\"-Infinity\",0.1],\"floats\":[1.5,-0.25]");
     assert_contains(text, "\"values\":{\"v\":\"x\"}}");
 
     core_free(text);
@@ -404,16 +421,19 @@ static void unpopulated_fields_are_emitted_with_defaults(void **state)
     assert_non_null(e);
     assert_non_null(s);
     char *text = encode_ok(e);
-    assert_string_equal(text, "{\"id\":\"\",\"scalars\":null,\"item\":null,\"items\":[],\"numbers\":[],\"tags\":[],"
-                              "\"bigNumbers\":[],\"statuses\":[],\"blobs\":[],\"counts\":{},\"itemsById\":{},"
-                              "\"flags\":{},\"createdAt\":null,\"metadata\":null,\"extra\":null,\"list\":null,"
-                              "\"times\":[],\"doubles\":[],\"floats\":[],\"values\":{}}");
+    assert_string_equal(
+        text, "{\"id\":\"\",\"scalars\":null,\"item\":null,\"items\":[],\"numbers\":[],\"tags\":[],"
+              "\"bigNumbers\":[],\"statuses\":[],\"blobs\":[],\"counts\":{},\"itemsById\":{},"
+              "\"flags\":{},\"createdAt\":null,\"metadata\":null,\"extra\":null,\"list\":null,"
+              "\"times\":[],\"doubles\":[],\"floats\":[],\"values\":{}}");
     core_free(text);
     text = encode_ok(s);
-    assert_string_equal(text, "{\"fDouble\":0,\"fFloat\":0,\"fInt32\":0,\"fInt64\":\"0\",\"fUint32\":0,"
-                              "\"fUint64\":\"0\",\"fSint32\":0,\"fSint64\":\"0\",\"fFixed32\":0,\"fFixed64\":\"0\","
-                              "\"fSfixed32\":0,\"fSfixed64\":\"0\",\"fBool\":false,\"fString\":\"\",\"fBytes\":\"\","
-                              "\"status\":\"STATUS_UNKNOWN\"}");
+    assert_string_equal(
+        text,
+        "{\"fDouble\":0,\"fFloat\":0,\"fInt32\":0,\"fInt64\":\"0\",\"fUint32\":0,"
+        "\"fUint64\":\"0\",\"fSint32\":0,\"fSint64\":\"0\",\"fFixed32\":0,\"fFixed64\":\"0\","
+        "\"fSfixed32\":0,\"fSfixed64\":\"0\",\"fBool\":false,\"fString\":\"\",\"fBytes\":\"\","
+        "\"status\":\"STATUS_UNKNOWN\"}");
     core_free(text);
     /* an enum number without a name is written as the number */
     ((Pbjsontest__Scalars *)s)->status = 42;
@@ -459,8 +479,10 @@ static void integers_accept_numbers_and_strings(void **state)
     long live = core_alloc_live();
     Pbjsontest__Scalars *s = (Pbjsontest__Scalars *)decode_ok(
         &pbjsontest__scalars__descriptor,
-        "{\"fInt32\":\"-2147483648\",\"fInt64\":\"-9223372036854775808\",\"fUint64\":\"18446744073709551615\","
-        "\"fUint32\":4294967295,\"fSint64\":9223372036854775807,\"fFixed64\":\"0\",\"fSfixed32\":5.0,"
+        "{\"fInt32\":\"-2147483648\",\"fInt64\":\"-9223372036854775808\",\"fUint64\":"
+        "\"18446744073709551615\","
+        "\"fUint32\":4294967295,\"fSint64\":9223372036854775807,\"fFixed64\":\"0\",\"fSfixed32\":5."
+        "0,"
         "\"fSint32\":1e2,\"fFixed32\":\"7e1\"}");
     assert_int_equal(s->f_int32, INT32_MIN);
     assert_true(s->f_int64 == INT64_MIN);
@@ -512,17 +534,20 @@ static void timestamps_are_rfc3339_both_ways(void **state)
         {"1969-12-31T23:59:59.999Z", -1, 999000000, "1969-12-31T23:59:59.999Z"},
         {"2024-02-29T00:00:00Z", INT64_C(1709164800), 0, "2024-02-29T00:00:00Z"},
         {"0001-01-01T00:00:00Z", INT64_C(-62135596800), 0, "0001-01-01T00:00:00Z"},
-        {"9999-12-31T23:59:59.999999999Z", INT64_C(253402300799), 999999999, "9999-12-31T23:59:59.999999999Z"},
+        {"9999-12-31T23:59:59.999999999Z", INT64_C(253402300799), 999999999,
+         "9999-12-31T23:59:59.999999999Z"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char json[128];
         snprintf(json, sizeof json, "{\"createdAt\":\"%s\"}", cases[i].in);
-        Pbjsontest__Everything *e = (Pbjsontest__Everything *)decode_ok(&pbjsontest__everything__descriptor, json);
+        Pbjsontest__Everything *e =
+            (Pbjsontest__Everything *)decode_ok(&pbjsontest__everything__descriptor, json);
         assert_non_null(e->created_at);
         assert_true(e->created_at->seconds == cases[i].seconds);
         assert_int_equal(e->created_at->nanos, cases[i].nanos);
         char buf[PBJSON_TIMESTAMP_MAX];
-        assert_int_equal(pbjson_timestamp_format(cases[i].seconds, cases[i].nanos, buf, NULL), CORE_OK);
+        assert_int_equal(pbjson_timestamp_format(cases[i].seconds, cases[i].nanos, buf, NULL),
+                         CORE_OK);
         assert_string_equal(buf, cases[i].out);
         char *text = encode_ok(&e->base);
         char want[80];
@@ -532,14 +557,24 @@ static void timestamps_are_rfc3339_both_ways(void **state)
         pb_free(&e->base);
     }
     static const char *const bad[] = {
-        "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "2026-11-26T24:00:00Z", "2026-11-26T13:04:60Z",
-        "2026-11-26T13:04:05",  "2026-11-26 13:04:05Z", "2026-11-26T13:04:05.Z", "2026-11-26T13:04:05.1234567891Z",
-        "2026-11-26T13:04:05+0100", "0000-01-01T00:00:00Z", "yesterday", "2026-11-26T13:04:05Zjunk",
+        "2026-13-01T00:00:00Z",
+        "2026-02-29T00:00:00Z",
+        "2026-11-26T24:00:00Z",
+        "2026-11-26T13:04:60Z",
+        "2026-11-26T13:04:05",
+        "2026-11-26 13:04:05Z",
+        "2026-11-26T13:04:05.Z",
+        "2026-11-26T13:04:05.1234567891Z",
+        "2026-11-26T13:04:05+0100",
+        "0000-01-01T00:00:00Z",
+        "yesterday",
+        "2026-11-26T13:04:05Zjunk",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char json[128];
         snprintf(json, sizeof json, "{\"createdAt\":\"%s\"}", bad[i]);
-        assert_decode_fails(&pbjsontest__everything__descriptor, json, "field \"createdAt\": invalid timestamp");
+        assert_decode_fails(&pbjsontest__everything__descriptor, json,
+                            "field \"createdAt\": invalid timestamp");
         int64_t secs;
         int32_t nanos;
         core_err err = CORE_ERR_INIT;
@@ -550,7 +585,8 @@ static void timestamps_are_rfc3339_both_ways(void **state)
                         "field \"createdAt\": expected an RFC 3339 timestamp string, got a number");
     char buf[PBJSON_TIMESTAMP_MAX];
     core_err err = CORE_ERR_INIT;
-    assert_int_equal(pbjson_timestamp_format(INT64_C(253402300800), 0, buf, &err), CORE_ERR_INVALID);
+    assert_int_equal(pbjson_timestamp_format(INT64_C(253402300800), 0, buf, &err),
+                     CORE_ERR_INVALID);
     assert_int_equal(pbjson_timestamp_format(0, 1000000000, buf, &err), CORE_ERR_INVALID);
     assert_int_equal(pbjson_timestamp_format(0, -1, buf, &err), CORE_ERR_INVALID);
     assert_int_equal(core_alloc_live(), live);
@@ -560,10 +596,11 @@ static void floats_doubles_and_special_values(void **state)
 {
     (void)state;
     long live = core_alloc_live();
-    Pbjsontest__Everything *e = (Pbjsontest__Everything *)decode_ok(
-        &pbjsontest__everything__descriptor,
-        "{\"doubles\":[\"NaN\",\"Infinity\",\"-Infinity\",\"2.5\",3,1e300],\"floats\":[0.1,\"NaN\",3.4028235e38],"
-        "\"scalars\":{\"fDouble\":-0.000001,\"fFloat\":9.99}}");
+    Pbjsontest__Everything *e =
+        (Pbjsontest__Everything *)decode_ok(&pbjsontest__everything__descriptor,
+                                            "{\"doubles\":[\"NaN\",\"Infinity\",\"-Infinity\",\"2."
+                                            "5\",3,1e300],\"floats\":[0.1,\"NaN\",3.4028235e38],"
+                                            "\"scalars\":{\"fDouble\":-0.000001,\"fFloat\":9.99}}");
     assert_int_equal(e->n_doubles, 6);
     assert_true(isnan(e->doubles[0]));
     assert_true(isinf(e->doubles[1]) && e->doubles[1] > 0);
@@ -580,10 +617,14 @@ static void floats_doubles_and_special_values(void **state)
     assert_contains(text, "\"floats\":[0.1,\"NaN\",3.4028235e+38]");
     core_free(text);
     pb_free(&e->base);
-    assert_decode_fails(&pbjsontest__scalars__descriptor, "{\"fFloat\":1e39}", "field \"fFloat\": 1e+39 out of range for float");
-    assert_decode_fails(&pbjsontest__scalars__descriptor, "{\"fDouble\":\"1e999\"}", "1e999 out of range for double");
-    assert_decode_fails(&pbjsontest__scalars__descriptor, "{\"fDouble\":\"nan\"}", "field \"fDouble\": expected a number, got a string");
-    assert_decode_fails(&pbjsontest__scalars__descriptor, "{\"fDouble\":true}", "expected a number, got a boolean");
+    assert_decode_fails(&pbjsontest__scalars__descriptor, "{\"fFloat\":1e39}",
+                        "field \"fFloat\": 1e+39 out of range for float");
+    assert_decode_fails(&pbjsontest__scalars__descriptor, "{\"fDouble\":\"1e999\"}",
+                        "1e999 out of range for double");
+    assert_decode_fails(&pbjsontest__scalars__descriptor, "{\"fDouble\":\"nan\"}",
+                        "field \"fDouble\": expected a number, got a string");
+    assert_decode_fails(&pbjsontest__scalars__descriptor, "{\"fDouble\":true}",
+                        "expected a number, got a boolean");
     assert_int_equal(core_alloc_live(), live);
 }
 
@@ -596,21 +637,27 @@ static void bytes_accept_both_base64_alphabets(void **state)
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         char json[64];
         snprintf(json, sizeof json, "{\"fBytes\":\"%s\"}", inputs[i]);
-        Pbjsontest__Scalars *s = (Pbjsontest__Scalars *)decode_ok(&pbjsontest__scalars__descriptor, json);
+        Pbjsontest__Scalars *s =
+            (Pbjsontest__Scalars *)decode_ok(&pbjsontest__scalars__descriptor, json);
         assert_int_equal(s->f_bytes.len, lens[i]);
         if (i < 2)
             assert_memory_equal(s->f_bytes.data, "\xfb\xff\xbf", 3);
         if (i >= 2 && i < 5)
-            assert_memory_equal(s->f_bytes.data, "\x00\xff\xfe" "a", 4);
+            assert_memory_equal(s->f_bytes.data,
+                                "\x00\xff\xfe"
+                                "a",
+                                4);
         pb_free(&s->base);
     }
     static const char *const bad[] = {"A", "AP/+YQ=", "AP/+Y===", "AP/+YQ==x", "a b=", "Zm9v!"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char json[64];
         snprintf(json, sizeof json, "{\"fBytes\":\"%s\"}", bad[i]);
-        assert_decode_fails(&pbjsontest__scalars__descriptor, json, "field \"fBytes\": invalid base64 data");
+        assert_decode_fails(&pbjsontest__scalars__descriptor, json,
+                            "field \"fBytes\": invalid base64 data");
     }
-    assert_decode_fails(&pbjsontest__scalars__descriptor, "{\"fBytes\":[1]}", "expected a base64 string, got an array");
+    assert_decode_fails(&pbjsontest__scalars__descriptor, "{\"fBytes\":[1]}",
+                        "expected a base64 string, got an array");
     assert_int_equal(core_alloc_live(), live);
 }
 
@@ -618,27 +665,34 @@ static void struct_value_and_list_are_plain_json(void **state)
 {
     (void)state;
     long live = core_alloc_live();
-    const char *in = "{\"metadata\":{\"a\":1,\"b\":[true,null,\"x\",{\"c\":[]}],\"d\":{\"e\":null},\"f\":-2.5},"
-                     "\"extra\":[1,\"two\"],\"list\":[{},null],\"values\":{\"n\":null,\"s\":\"t\"}}";
-    Pbjsontest__Everything *e = (Pbjsontest__Everything *)decode_ok(&pbjsontest__everything__descriptor, in);
+    const char *in =
+        "{\"metadata\":{\"a\":1,\"b\":[true,null,\"x\",{\"c\":[]}],\"d\":{\"e\":null},\"f\":-2.5},"
+        "\"extra\":[1,\"two\"],\"list\":[{},null],\"values\":{\"n\":null,\"s\":\"t\"}}";
+    Pbjsontest__Everything *e =
+        (Pbjsontest__Everything *)decode_ok(&pbjsontest__everything__descriptor, in);
     assert_int_equal(e->metadata->n_fields, 4);
     assert_string_equal(e->metadata->fields[0]->key, "a");
-    assert_int_equal(e->metadata->fields[0]->value->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE);
+    assert_int_equal(e->metadata->fields[0]->value->kind_case,
+                     GOOGLE__PROTOBUF__VALUE__KIND_NUMBER_VALUE);
     assert_true(e->metadata->fields[0]->value->number_value == 1.0);
     assert_int_equal(e->metadata->fields[1]->value->list_value->values[1]->kind_case,
                      GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE);
     assert_int_equal(e->extra->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_LIST_VALUE);
     assert_int_equal(e->values[0]->value->kind_case, GOOGLE__PROTOBUF__VALUE__KIND_NULL_VALUE);
     char *text = encode_ok(&e->base);
-    assert_contains(text, "\"metadata\":{\"a\":1,\"b\":[true,null,\"x\",{\"c\":[]}],\"d\":{\"e\":null},\"f\":-2.5},"
-                          "\"extra\":[1,\"two\"],\"list\":[{},null]");
+    assert_contains(
+        text,
+        "\"metadata\":{\"a\":1,\"b\":[true,null,\"x\",{\"c\":[]}],\"d\":{\"e\":null},\"f\":-2.5},"
+        "\"extra\":[1,\"two\"],\"list\":[{},null]");
     assert_contains(text, "\"values\":{\"n\":null,\"s\":\"t\"}");
     core_free(text);
     pb_free(&e->base);
 
     /* a Struct is an object, a ListValue an array */
-    assert_decode_fails(&pbjsontest__everything__descriptor, "{\"metadata\":[1]}", "field \"metadata\": expected an object, got an array");
-    assert_decode_fails(&pbjsontest__everything__descriptor, "{\"list\":{}}", "field \"list\": expected an array, got an object");
+    assert_decode_fails(&pbjsontest__everything__descriptor, "{\"metadata\":[1]}",
+                        "field \"metadata\": expected an object, got an array");
+    assert_decode_fails(&pbjsontest__everything__descriptor, "{\"list\":{}}",
+                        "field \"list\": expected an array, got an object");
 
     /* a Value holding NaN cannot be written */
     Pbjsontest__Everything *bad = pb_new_of(pbjsontest__everything);
@@ -658,9 +712,9 @@ static void maps_convert_keys(void **state)
     (void)state;
     long live = core_alloc_live();
     Pbjsontest__Everything *e = (Pbjsontest__Everything *)decode_ok(
-        &pbjsontest__everything__descriptor,
-        "{\"counts\":{\"x\":1,\"y\":\"2\"},\"itemsById\":{\"-9223372036854775808\":{\"quantity\":4}},"
-        "\"flags\":{\"true\":\"on\",\"false\":\"off\"}}");
+        &pbjsontest__everything__descriptor, "{\"counts\":{\"x\":1,\"y\":\"2\"},\"itemsById\":{\"-"
+                                             "9223372036854775808\":{\"quantity\":4}},"
+                                             "\"flags\":{\"true\":\"on\",\"false\":\"off\"}}");
     assert_int_equal(e->n_counts, 2);
     assert_string_equal(e->counts[1]->key, "y");
     assert_int_equal(e->counts[1]->value, 2);
@@ -681,7 +735,8 @@ static void maps_convert_keys(void **state)
                         "field \"counts[a]\": 1.5 is not an integer");
     assert_decode_fails(&pbjsontest__everything__descriptor, "{\"counts\":[]}",
                         "field \"counts\": expected an object, got an array");
-    assert_decode_fails(&pbjsontest__everything__descriptor, "{\"itemsById\":{\"1\":{\"bogus\":1}}}",
+    assert_decode_fails(&pbjsontest__everything__descriptor,
+                        "{\"itemsById\":{\"1\":{\"bogus\":1}}}",
                         "unknown field \"itemsById[1].bogus\" in pbjsontest.Item");
 
     /* an entry whose message value is missing stands for the empty message */
@@ -703,8 +758,8 @@ static void oneof_emits_only_the_member_set(void **state)
 {
     (void)state;
     long live = core_alloc_live();
-    Pbjsontest__Everything *e = (Pbjsontest__Everything *)decode_ok(&pbjsontest__everything__descriptor,
-                                                                    "{\"choiceNumber\":5,\"choiceText\":null}");
+    Pbjsontest__Everything *e = (Pbjsontest__Everything *)decode_ok(
+        &pbjsontest__everything__descriptor, "{\"choiceNumber\":5,\"choiceText\":null}");
     assert_int_equal(e->choice_case, PBJSONTEST__EVERYTHING__CHOICE_CHOICE_NUMBER);
     assert_int_equal(e->choice_number, 5);
     char *text = encode_ok(&e->base);
@@ -713,10 +768,12 @@ static void oneof_emits_only_the_member_set(void **state)
     assert_null(strstr(text, "choiceItem"));
     core_free(text);
     pb_free(&e->base);
-    assert_decode_fails(&pbjsontest__everything__descriptor, "{\"choiceText\":\"a\",\"choice_number\":1}",
-                        "field \"choice_number\": only one member of a oneof may be set, and \"choiceText\" is set too");
-    assert_decode_fails(&pbjsontest__everything__descriptor, "{\"choiceItem\":{},\"choiceText\":\"a\"}",
-                        "only one member of a oneof");
+    assert_decode_fails(&pbjsontest__everything__descriptor,
+                        "{\"choiceText\":\"a\",\"choice_number\":1}",
+                        "field \"choice_number\": only one member of a oneof may be set, and "
+                        "\"choiceText\" is set too");
+    assert_decode_fails(&pbjsontest__everything__descriptor,
+                        "{\"choiceItem\":{},\"choiceText\":\"a\"}", "only one member of a oneof");
     assert_int_equal(core_alloc_live(), live);
 }
 
@@ -728,45 +785,84 @@ static void bad_input_names_the_problem(void **state)
         const char *json;
         const char *want;
     } cases[] = {
-        {&pbjsontest__item__descriptor, "{\"customerID\":\"x\"}", "unknown field \"customerID\" in pbjsontest.Item"},
-        {&pbjsontest__item__descriptor, "{\"quantity\":\"abc\"}", "field \"quantity\": expected an integer, got a string"},
-        {&pbjsontest__item__descriptor, "{\"quantity\":3.5}", "field \"quantity\": 3.5 is not an integer"},
-        {&pbjsontest__item__descriptor, "{\"quantity\":\"3.5\"}", "field \"quantity\": 3.5 is not an integer"},
-        {&pbjsontest__item__descriptor, "{\"quantity\":99999999999}", "field \"quantity\": 99999999999 out of range for int32"},
-        {&pbjsontest__item__descriptor, "{\"quantity\":\"99999999999\"}", "field \"quantity\": 99999999999 out of range for int32"},
-        {&pbjsontest__item__descriptor, "{\"quantity\":1e10}", "field \"quantity\": 10000000000 out of range for int32"},
-        {&pbjsontest__item__descriptor, "{\"quantity\":true}", "field \"quantity\": expected an integer, got a boolean"},
-        {&pbjsontest__item__descriptor, "{\"quantity\":[1]}", "field \"quantity\": expected an integer, got an array"},
-        {&pbjsontest__item__descriptor, "{\"quantity\":{}}", "field \"quantity\": expected an integer, got an object"},
-        {&pbjsontest__item__descriptor, "{\"quantity\":\" 5\"}", "field \"quantity\": expected an integer, got a string"},
-        {&pbjsontest__item__descriptor, "{\"productId\":5}", "field \"productId\": expected a string, got a number"},
-        {&pbjsontest__item__descriptor, "{\"product_id\":\"a\",\"productId\":\"b\"}", "field \"productId\": given twice"},
-        {&pbjsontest__scalars__descriptor, "{\"status\":\"FOO\"}", "field \"status\": unknown enum value \"FOO\" for pbjsontest.Status"},
-        {&pbjsontest__scalars__descriptor, "{\"status\":7}", "field \"status\": unknown enum value 7 for pbjsontest.Status"},
-        {&pbjsontest__scalars__descriptor, "{\"status\":\"1\"}", "unknown enum value \"1\" for pbjsontest.Status"},
-        {&pbjsontest__scalars__descriptor, "{\"status\":true}", "field \"status\": expected an enum name or number, got a boolean"},
-        {&pbjsontest__scalars__descriptor, "{\"fUint32\":-1}", "field \"fUint32\": -1 out of range for uint32"},
-        {&pbjsontest__scalars__descriptor, "{\"fUint64\":\"-1\"}", "field \"fUint64\": -1 out of range for uint64"},
-        {&pbjsontest__scalars__descriptor, "{\"fInt64\":\"99999999999999999999\"}", "99999999999999999999 out of range for int64"},
-        {&pbjsontest__scalars__descriptor, "{\"fUint64\":\"18446744073709551616\"}", "out of range for uint64"},
-        {&pbjsontest__scalars__descriptor, "{\"fSfixed64\":1e19}", "field \"fSfixed64\": 1e+19 out of range for sfixed64"},
-        {&pbjsontest__scalars__descriptor, "{\"fBool\":\"true\"}", "field \"fBool\": expected a boolean, got a string"},
-        {&pbjsontest__scalars__descriptor, "{\"fBool\":1}", "field \"fBool\": expected a boolean, got a number"},
-        {&pbjsontest__everything__descriptor, "{\"items\":[{},{\"quantity\":\"x\"}]}", "field \"items[1].quantity\": expected an integer, got a string"},
-        {&pbjsontest__everything__descriptor, "{\"items\":[{},{\"quantity\":2.5}]}", "field \"items[1].quantity\": 2.5 is not an integer"},
-        {&pbjsontest__everything__descriptor, "{\"item\":{\"foo\":1}}", "unknown field \"item.foo\" in pbjsontest.Item"},
-        {&pbjsontest__everything__descriptor, "{\"items\":[{\"foo\":1}]}", "unknown field \"items[0].foo\" in pbjsontest.Item"},
-        {&pbjsontest__everything__descriptor, "{\"scalars\":{\"fInt32\":\"x\"}}", "field \"scalars.fInt32\": expected an integer"},
-        {&pbjsontest__everything__descriptor, "{\"numbers\":[1,\"x\"]}", "field \"numbers[1]\": expected an integer, got a string"},
-        {&pbjsontest__everything__descriptor, "{\"tags\":[\"a\",2]}", "field \"tags[1]\": expected a string, got a number"},
-        {&pbjsontest__everything__descriptor, "{\"tags\":[null]}", "field \"tags[0]\": null is not allowed in a list"},
-        {&pbjsontest__everything__descriptor, "{\"numbers\":5}", "field \"numbers\": expected an array, got a number"},
-        {&pbjsontest__everything__descriptor, "{\"items\":{}}", "field \"items\": expected an array, got an object"},
-        {&pbjsontest__everything__descriptor, "{\"item\":\"x\"}", "field \"item\": expected an object, got a string"},
-        {&pbjsontest__everything__descriptor, "{\"items\":[\"x\"]}", "field \"items[0]\": expected an object, got a string"},
-        {&pbjsontest__everything__descriptor, "{\"statuses\":[\"STATUS_ACTIVE\",\"NOPE\"]}", "field \"statuses[1]\": unknown enum value \"NOPE\""},
-        {&pbjsontest__everything__descriptor, "{\"blobs\":[\"!!\"]}", "field \"blobs[0]\": invalid base64 data"},
-        {&pbjsontest__everything__descriptor, "{\"times\":[\"2026-11-26T13:04:05Z\",\"x\"]}", "field \"times[1]\": invalid timestamp \"x\""},
+        {&pbjsontest__item__descriptor, "{\"customerID\":\"x\"}",
+         "unknown field \"customerID\" in pbjsontest.Item"},
+        {&pbjsontest__item__descriptor, "{\"quantity\":\"abc\"}",
+         "field \"quantity\": expected an integer, got a string"},
+        {&pbjsontest__item__descriptor, "{\"quantity\":3.5}",
+         "field \"quantity\": 3.5 is not an integer"},
+        {&pbjsontest__item__descriptor, "{\"quantity\":\"3.5\"}",
+         "field \"quantity\": 3.5 is not an integer"},
+        {&pbjsontest__item__descriptor, "{\"quantity\":99999999999}",
+         "field \"quantity\": 99999999999 out of range for int32"},
+        {&pbjsontest__item__descriptor, "{\"quantity\":\"99999999999\"}",
+         "field \"quantity\": 99999999999 out of range for int32"},
+        {&pbjsontest__item__descriptor, "{\"quantity\":1e10}",
+         "field \"quantity\": 10000000000 out of range for int32"},
+        {&pbjsontest__item__descriptor, "{\"quantity\":true}",
+         "field \"quantity\": expected an integer, got a boolean"},
+        {&pbjsontest__item__descriptor, "{\"quantity\":[1]}",
+         "field \"quantity\": expected an integer, got an array"},
+        {&pbjsontest__item__descriptor, "{\"quantity\":{}}",
+         "field \"quantity\": expected an integer, got an object"},
+        {&pbjsontest__item__descriptor, "{\"quantity\":\" 5\"}",
+         "field \"quantity\": expected an integer, got a string"},
+        {&pbjsontest__item__descriptor, "{\"productId\":5}",
+         "field \"productId\": expected a string, got a number"},
+        {&pbjsontest__item__descriptor, "{\"product_id\":\"a\",\"productId\":\"b\"}",
+         "field \"productId\": given twice"},
+        {&pbjsontest__scalars__descriptor, "{\"status\":\"FOO\"}",
+         "field \"status\": unknown enum value \"FOO\" for pbjsontest.Status"},
+        {&pbjsontest__scalars__descriptor, "{\"status\":7}",
+         "field \"status\": unknown enum value 7 for pbjsontest.Status"},
+        {&pbjsontest__scalars__descriptor, "{\"status\":\"1\"}",
+         "unknown enum value \"1\" for pbjsontest.Status"},
+        {&pbjsontest__scalars__descriptor, "{\"status\":true}",
+         "field \"status\": expected an enum name or number, got a boolean"},
+        {&pbjsontest__scalars__descriptor, "{\"fUint32\":-1}",
+         "field \"fUint32\": -1 out of range for uint32"},
+        {&pbjsontest__scalars__descriptor, "{\"fUint64\":\"-1\"}",
+         "field \"fUint64\": -1 out of range for uint64"},
+        {&pbjsontest__scalars__descriptor, "{\"fInt64\":\"99999999999999999999\"}",
+         "99999999999999999999 out of range for int64"},
+        {&pbjsontest__scalars__descriptor, "{\"fUint64\":\"18446744073709551616\"}",
+         "out of range for uint64"},
+        {&pbjsontest__scalars__descriptor, "{\"fSfixed64\":1e19}",
+         "field \"fSfixed64\": 1e+19 out of range for sfixed64"},
+        {&pbjsontest__scalars__descriptor, "{\"fBool\":\"true\"}",
+         "field \"fBool\": expected a boolean, got a string"},
+        {&pbjsontest__scalars__descriptor, "{\"fBool\":1}",
+         "field \"fBool\": expected a boolean, got a number"},
+        {&pbjsontest__everything__descriptor, "{\"items\":[{},{\"quantity\":\"x\"}]}",
+         "field \"items[1].quantity\": expected an integer, got a string"},
+        {&pbjsontest__everything__descriptor, "{\"items\":[{},{\"quantity\":2.5}]}",
+         "field \"items[1].quantity\": 2.5 is not an integer"},
+        {&pbjsontest__everything__descriptor, "{\"item\":{\"foo\":1}}",
+         "unknown field \"item.foo\" in pbjsontest.Item"},
+        {&pbjsontest__everything__descriptor, "{\"items\":[{\"foo\":1}]}",
+         "unknown field \"items[0].foo\" in pbjsontest.Item"},
+        {&pbjsontest__everything__descriptor, "{\"scalars\":{\"fInt32\":\"x\"}}",
+         "field \"scalars.fInt32\": expected an integer"},
+        {&pbjsontest__everything__descriptor, "{\"numbers\":[1,\"x\"]}",
+         "field \"numbers[1]\": expected an integer, got a string"},
+        {&pbjsontest__everything__descriptor, "{\"tags\":[\"a\",2]}",
+         "field \"tags[1]\": expected a string, got a number"},
+        {&pbjsontest__everything__descriptor, "{\"tags\":[null]}",
+         "field \"tags[0]\": null is not allowed in a list"},
+        {&pbjsontest__everything__descriptor, "{\"numbers\":5}",
+         "field \"numbers\": expected an array, got a number"},
+        {&pbjsontest__everything__descriptor, "{\"items\":{}}",
+         "field \"items\": expected an array, got an object"},
+        {&pbjsontest__everything__descriptor, "{\"item\":\"x\"}",
+         "field \"item\": expected an object, got a string"},
+        {&pbjsontest__everything__descriptor, "{\"items\":[\"x\"]}",
+         "field \"items[0]\": expected an object, got a string"},
+        {&pbjsontest__everything__descriptor, "{\"statuses\":[\"STATUS_ACTIVE\",\"NOPE\"]}",
+         "field \"statuses[1]\": unknown enum value \"NOPE\""},
+        {&pbjsontest__everything__descriptor, "{\"blobs\":[\"!!\"]}",
+         "field \"blobs[0]\": invalid base64 data"},
+        {&pbjsontest__everything__descriptor, "{\"times\":[\"2026-11-26T13:04:05Z\",\"x\"]}",
+         "field \"times[1]\": invalid timestamp \"x\""},
         /* text level */
         {&pbjsontest__item__descriptor, "{\"quantity\":", "invalid JSON at line 1, column 12: "},
         {&pbjsontest__item__descriptor, "{\"quantity\":1} x", "invalid JSON at line 1, column"},
@@ -775,10 +871,14 @@ static void bad_input_names_the_problem(void **state)
         {&pbjsontest__item__descriptor, "{\"productId\":\"\xff\"}", "invalid JSON"},
         {&pbjsontest__item__descriptor, "{\"productId\":\"a\\u0000b\"}", "invalid JSON"},
         {&pbjsontest__item__descriptor, "{\"quantity\":NaN}", "invalid JSON"},
-        {&pbjsontest__item__descriptor, "[]", "expected a JSON object for pbjsontest.Item, got an array"},
-        {&pbjsontest__item__descriptor, "[{\"quantity\":1}]", "expected a JSON object for pbjsontest.Item, got an array"},
-        {&pbjsontest__item__descriptor, "\"x\"", "expected a JSON object for pbjsontest.Item, got a string"},
-        {&pbjsontest__item__descriptor, "null", "expected a JSON object for pbjsontest.Item, got null"},
+        {&pbjsontest__item__descriptor, "[]",
+         "expected a JSON object for pbjsontest.Item, got an array"},
+        {&pbjsontest__item__descriptor, "[{\"quantity\":1}]",
+         "expected a JSON object for pbjsontest.Item, got an array"},
+        {&pbjsontest__item__descriptor, "\"x\"",
+         "expected a JSON object for pbjsontest.Item, got a string"},
+        {&pbjsontest__item__descriptor, "null",
+         "expected a JSON object for pbjsontest.Item, got null"},
     };
     long live = core_alloc_live();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -790,14 +890,17 @@ static void empty_text_and_nulls_mean_defaults(void **state)
 {
     (void)state;
     long live = core_alloc_live();
-    static const char *const empties[] = {"", " \r\n\t", "{}", "{\"id\":null,\"item\":null,\"items\":null,"
-                                                                "\"counts\":null,\"createdAt\":null,\"extra\":null,"
-                                                                "\"choiceText\":null}"};
+    static const char *const empties[] = {"", " \r\n\t", "{}",
+                                          "{\"id\":null,\"item\":null,\"items\":null,"
+                                          "\"counts\":null,\"createdAt\":null,\"extra\":null,"
+                                          "\"choiceText\":null}"};
     ProtobufCMessage *fresh = pb_new(&pbjsontest__everything__descriptor);
     assert_non_null(fresh);
     for (size_t i = 0; i < sizeof empties / sizeof empties[0]; i++) {
         ProtobufCMessage *m = NULL;
-        assert_int_equal(pbjson_decode(&pbjsontest__everything__descriptor, empties[i], strlen(empties[i]), &m, NULL), CORE_OK);
+        assert_int_equal(pbjson_decode(&pbjsontest__everything__descriptor, empties[i],
+                                       strlen(empties[i]), &m, NULL),
+                         CORE_OK);
         assert_same_bytes(fresh, m);
         Pbjsontest__Everything *e = (Pbjsontest__Everything *)m;
         assert_null(e->item);
@@ -818,8 +921,8 @@ static void set_field_text_parses_by_type(void **state)
     (void)state;
     long live = core_alloc_live();
     core_err err = CORE_ERR_INIT;
-    Pbjsontest__Everything *e = (Pbjsontest__Everything *)decode_ok(&pbjsontest__everything__descriptor,
-                                                                    "{\"id\":\"from-body\",\"choiceText\":\"t\"}");
+    Pbjsontest__Everything *e = (Pbjsontest__Everything *)decode_ok(
+        &pbjsontest__everything__descriptor, "{\"id\":\"from-body\",\"choiceText\":\"t\"}");
     /* replaces (and frees) the old string; proto and JSON names both work */
     assert_int_equal(pbjson_set_field_text(&e->base, "id", "from-path", &err), CORE_OK);
     assert_string_equal(e->id, "from-path");
@@ -844,7 +947,8 @@ static void set_field_text_parses_by_type(void **state)
     assert_non_null(s);
     assert_int_equal(pbjson_set_field_text(&s->base, "f_int32", "-17", &err), CORE_OK);
     assert_int_equal(s->f_int32, -17);
-    assert_int_equal(pbjson_set_field_text(&s->base, "fUint64", "18446744073709551615", &err), CORE_OK);
+    assert_int_equal(pbjson_set_field_text(&s->base, "fUint64", "18446744073709551615", &err),
+                     CORE_OK);
     assert_true(s->f_uint64 == UINT64_MAX);
     assert_int_equal(pbjson_set_field_text(&s->base, "fDouble", "-Infinity", &err), CORE_OK);
     assert_true(isinf(s->f_double));
@@ -880,14 +984,17 @@ static void set_field_text_parses_by_type(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         core_err_clear(&err);
-        assert_int_equal(pbjson_set_field_text(&s->base, bad[i].field, bad[i].text, &err), CORE_ERR_INVALID);
+        assert_int_equal(pbjson_set_field_text(&s->base, bad[i].field, bad[i].text, &err),
+                         CORE_ERR_INVALID);
         assert_string_equal(err.msg, bad[i].want);
     }
     assert_int_equal(s->f_int32, -17);
     assert_true(s->f_bool);
     assert_int_equal(s->status, PBJSONTEST__STATUS__STATUS_ACTIVE);
-    assert_int_equal(pbjson_check_text_field(&pbjsontest__scalars__descriptor, "fInt32", &err), CORE_OK);
-    assert_int_equal(pbjson_check_text_field(&pbjsontest__scalars__descriptor, "f_int_32", &err), CORE_ERR_INVALID);
+    assert_int_equal(pbjson_check_text_field(&pbjsontest__scalars__descriptor, "fInt32", &err),
+                     CORE_OK);
+    assert_int_equal(pbjson_check_text_field(&pbjsontest__scalars__descriptor, "f_int_32", &err),
+                     CORE_ERR_INVALID);
     assert_ptr_equal(pbjson_find_field(&pbjsontest__scalars__descriptor, "fSfixed64"),
                      pbjson_find_field(&pbjsontest__scalars__descriptor, "f_sfixed64"));
     assert_null(pbjson_find_field(&pbjsontest__scalars__descriptor, "FInt32"));
@@ -924,15 +1031,18 @@ static void dump_writes_short_reals_and_escapes(void **state)
 {
     (void)state;
     long live = core_alloc_live();
-    json_t *j = json_pack("{s:f,s:f,s:f,s:f,s:I,s:s,s:[b,n,{}],s:f,s:[f,f,f,f,f]}", "a", 9.99, "b", 0.1, "c", 1e300,
-                          "d", 200.0, "e", (json_int_t)-5, "f", "q\"\\/\n\x1f\xc3\xa9", "g", 1, "h", -0.0, "i", 1e-7,
-                          0.000001, 1e21, 1.5e20, 1e17);
+    json_t *j =
+        json_pack("{s:f,s:f,s:f,s:f,s:I,s:s,s:[b,n,{}],s:f,s:[f,f,f,f,f]}", "a", 9.99, "b", 0.1,
+                  "c", 1e300, "d", 200.0, "e", (json_int_t)-5, "f", "q\"\\/\n\x1f\xc3\xa9", "g", 1,
+                  "h", -0.0, "i", 1e-7, 0.000001, 1e21, 1.5e20, 1e17);
     assert_non_null(j);
     char *out = NULL;
     size_t len = 0;
     assert_int_equal(pbjson_dump(j, &out, &len, NULL), CORE_OK);
-    const char *want = "{\"a\":9.99,\"b\":0.1,\"c\":1e+300,\"d\":200,\"e\":-5,\"f\":\"q\\\"\\\\/\\n\\u001f\xc3\xa9\","
-                       "\"g\":[true,null,{}],\"h\":-0,\"i\":[1e-7,0.000001,1e+21,1.5e+20,100000000000000000]}";
+    const char *want =
+        "{\"a\":9.99,\"b\":0.1,\"c\":1e+300,\"d\":200,\"e\":-5,\"f\":\"q\\\"\\\\/"
+        "\\n\\u001f\xc3\xa9\","
+        "\"g\":[true,null,{}],\"h\":-0,\"i\":[1e-7,0.000001,1e+21,1.5e+20,100000000000000000]}";
     assert_string_equal(out, want);
     assert_int_equal(len, strlen(want));
     /* and jansson reads it back to the same values */
@@ -959,7 +1069,8 @@ static void error_messages_are_always_utf8(void **state)
     snprintf(json, sizeof json, "{\"%63s\xc3\xa9\":1}", "a");
     core_err err = CORE_ERR_INIT;
     ProtobufCMessage *m = NULL;
-    assert_int_equal(pbjson_decode(&pbjsontest__item__descriptor, json, strlen(json), &m, &err), CORE_ERR_INVALID);
+    assert_int_equal(pbjson_decode(&pbjsontest__item__descriptor, json, strlen(json), &m, &err),
+                     CORE_ERR_INVALID);
     assert_contains(err.msg, "a?\" in pbjsontest.Item");
     json_t *j = json_string(err.msg); /* NULL if not valid UTF-8 */
     assert_non_null(j);
@@ -967,7 +1078,8 @@ static void error_messages_are_always_utf8(void **state)
     /* a path parameter that is not UTF-8 */
     Pbjsontest__Item *it = pb_new_of(pbjsontest__item);
     assert_non_null(it);
-    assert_int_equal(pbjson_set_field_text(&it->base, "quantity", "\xff\xfe", &err), CORE_ERR_INVALID);
+    assert_int_equal(pbjson_set_field_text(&it->base, "quantity", "\xff\xfe", &err),
+                     CORE_ERR_INVALID);
     assert_string_equal(err.msg, "field \"quantity\": \"??\" is not an integer");
     pb_free(&it->base);
 }
@@ -977,13 +1089,15 @@ static void error_messages_are_always_utf8(void **state)
 static void json_syntax_error_messages_are_utf8(void **state)
 {
     (void)state;
-    static const char *const inputs[] = {"\"\\\xcc\x9a", "{\"a\":\"\\u0\xff\"}", "{\"a\xc3\xa9\xc3"};
+    static const char *const inputs[] = {"\"\\\xcc\x9a", "{\"a\":\"\\u0\xff\"}",
+                                         "{\"a\xc3\xa9\xc3"};
     long live = core_alloc_live();
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++) {
         core_err err = CORE_ERR_INIT;
         ProtobufCMessage *m = NULL;
-        assert_int_equal(pbjson_decode(&pbjsontest__item__descriptor, inputs[i], strlen(inputs[i]), &m, &err),
-                         CORE_ERR_INVALID);
+        assert_int_equal(
+            pbjson_decode(&pbjsontest__item__descriptor, inputs[i], strlen(inputs[i]), &m, &err),
+            CORE_ERR_INVALID);
         assert_null(m);
         assert_contains(err.msg, "invalid JSON at line 1");
         json_t *j = json_string(err.msg); /* NULL if not valid UTF-8 */
@@ -1005,7 +1119,8 @@ static void decode_survives_every_allocation_failure(void **state)
         core_err err = CORE_ERR_INIT;
         ProtobufCMessage *m = NULL;
         core_alloc_fail_after(i);
-        core_status st = pbjson_decode(&pbjsontest__everything__descriptor, text, strlen(text), &m, &err);
+        core_status st =
+            pbjson_decode(&pbjsontest__everything__descriptor, text, strlen(text), &m, &err);
         core_alloc_fail_after(-1);
         if (st == CORE_OK) {
             assert_same_bytes(&e->base, m);

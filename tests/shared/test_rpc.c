@@ -26,13 +26,15 @@
 
 static log_level base_level; /* the level main() sets */
 
-/* ---- implementations ------------------------------------------------------------------------------ */
+/* ---- implementations
+ * ------------------------------------------------------------------------------ */
 
 struct echo_state {
     atomic_int calls;
 };
 
-static core_status echo_impl(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status echo_impl(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                             core_err *err)
 {
     struct echo_state *s = ud;
     const Rpctest__EchoRequest *in = (const Rpctest__EchoRequest *)req;
@@ -55,7 +57,8 @@ static core_status echo_impl(void *ud, const ProtobufCMessage *req, ProtobufCMes
 }
 
 /* Fails with the status and message it is asked for. */
-static core_status fail_impl(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status fail_impl(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                             core_err *err)
 {
     (void)ud;
     (void)resp;
@@ -63,13 +66,15 @@ static core_status fail_impl(void *ud, const ProtobufCMessage *req, ProtobufCMes
     if (in->status == 0) /* a buggy implementation: an error without detail */
         return CORE_ERR_IO;
     core_err_set(err, (core_status)in->status, "%s", in->message);
-    if (strncmp(in->message, "internal: ", 10) == 0) /* like pg.c: detail inside, public words outside */
+    if (strncmp(in->message, "internal: ", 10) ==
+        0) /* like pg.c: detail inside, public words outside */
         core_err_public(err, "the rpctest store is unavailable, try again");
     return err->status;
 }
 
 /* Answers with the wrong message type (a bug rpc_invoke must catch). */
-static core_status wrong_type_impl(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status wrong_type_impl(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                   core_err *err)
 {
     (void)ud;
     (void)req;
@@ -89,8 +94,11 @@ static rpc_registry *new_registry(struct echo_state *s)
     core_err err = CORE_ERR_INIT;
     static const struct rpc_method other[] = {{"Ping", wrong_type_impl}};
     assert_int_equal(rpc_registry_new(&reg, &err), CORE_OK);
-    assert_int_equal(rpc_registry_add(reg, &rpctest__echo_service__descriptor, echo_methods, 2, s, &err), CORE_OK);
-    assert_int_equal(rpc_registry_add(reg, &rpctest__other_service__descriptor, other, 1, NULL, &err), CORE_OK);
+    assert_int_equal(
+        rpc_registry_add(reg, &rpctest__echo_service__descriptor, echo_methods, 2, s, &err),
+        CORE_OK);
+    assert_int_equal(
+        rpc_registry_add(reg, &rpctest__other_service__descriptor, other, 1, NULL, &err), CORE_OK);
     return reg;
 }
 
@@ -102,7 +110,8 @@ static Rpctest__EchoRequest echo_req(const char *text, int repeat)
     return r;
 }
 
-/* ---- registry and in-process invoke --------------------------------------------------------------- */
+/* ---- registry and in-process invoke
+ * --------------------------------------------------------------- */
 
 static void test_registry_add(void **state)
 {
@@ -114,8 +123,9 @@ static void test_registry_add(void **state)
     assert_int_equal(rpc_registry_new(&reg, &err), CORE_OK);
 
     const struct rpc_method unknown[] = {{"Echo", echo_impl}, {"Nope", echo_impl}};
-    assert_int_equal(rpc_registry_add(reg, &rpctest__echo_service__descriptor, unknown, 2, &s, &err),
-                     CORE_ERR_INVALID);
+    assert_int_equal(
+        rpc_registry_add(reg, &rpctest__echo_service__descriptor, unknown, 2, &s, &err),
+        CORE_ERR_INVALID);
     assert_string_equal(err.msg, "service rpctest.EchoService has no method Nope");
     const struct rpc_method no_fn[] = {{"Echo", NULL}};
     assert_int_equal(rpc_registry_add(reg, &rpctest__echo_service__descriptor, no_fn, 1, &s, &err),
@@ -127,9 +137,12 @@ static void test_registry_add(void **state)
     /* failed adds registered nothing */
     assert_null(rpc_registry_method(reg, "rpctest.EchoService", "Echo"));
 
-    assert_int_equal(rpc_registry_add(reg, &rpctest__echo_service__descriptor, echo_methods, 2, &s, &err), CORE_OK);
-    assert_int_equal(rpc_registry_add(reg, &rpctest__echo_service__descriptor, echo_methods, 2, &s, &err),
-                     CORE_ERR_CONFLICT);
+    assert_int_equal(
+        rpc_registry_add(reg, &rpctest__echo_service__descriptor, echo_methods, 2, &s, &err),
+        CORE_OK);
+    assert_int_equal(
+        rpc_registry_add(reg, &rpctest__echo_service__descriptor, echo_methods, 2, &s, &err),
+        CORE_ERR_CONFLICT);
 
     const ProtobufCMethodDescriptor *md = rpc_registry_method(reg, "rpctest.EchoService", "Fail");
     assert_non_null(md);
@@ -144,7 +157,8 @@ static void test_registry_add(void **state)
     rpc_registry *reg2 = NULL;
     assert_int_equal(rpc_registry_new(&reg2, &err), CORE_OK);
     core_alloc_fail_after(1);
-    core_status st = rpc_registry_add(reg2, &rpctest__echo_service__descriptor, echo_methods, 2, &s, &err);
+    core_status st =
+        rpc_registry_add(reg2, &rpctest__echo_service__descriptor, echo_methods, 2, &s, &err);
     core_alloc_fail_after(-1);
     assert_int_equal(st, CORE_ERR_NOMEM);
     rpc_registry_free(reg2);
@@ -164,7 +178,8 @@ static void test_invoke(void **state)
     ProtobufCMessage *resp = NULL;
 
     Rpctest__EchoRequest req = echo_req("ab", 3);
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Echo", &req.base, &resp, &err), CORE_OK);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Echo", &req.base, &resp, &err),
+                     CORE_OK);
     assert_ptr_equal(resp->descriptor, &rpctest__echo_reply__descriptor);
     assert_string_equal(((Rpctest__EchoReply *)resp)->text, "ababab");
     assert_int_equal(((Rpctest__EchoReply *)resp)->count, 1);
@@ -173,29 +188,38 @@ static void test_invoke(void **state)
 
     /* the wrong request type */
     Rpctest__FailRequest freq = RPCTEST__FAIL_REQUEST__INIT;
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Echo", &freq.base, &resp, &err), CORE_ERR_INVALID);
-    assert_string_equal(err.msg, "method rpctest.EchoService.Echo takes a rpctest.EchoRequest, not a rpctest.FailRequest");
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Echo", &freq.base, &resp, &err),
+                     CORE_ERR_INVALID);
+    assert_string_equal(
+        err.msg,
+        "method rpctest.EchoService.Echo takes a rpctest.EchoRequest, not a rpctest.FailRequest");
     assert_null(resp);
     assert_int_equal(atomic_load(&s.calls), 1); /* not called */
 
     /* unimplemented, unknown method, unknown service */
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Later", &req.base, &resp, &err), CORE_ERR_NOT_FOUND);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Later", &req.base, &resp, &err),
+                     CORE_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "method rpctest.EchoService.Later is not implemented");
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Nope", &req.base, &resp, &err), CORE_ERR_NOT_FOUND);
-    assert_int_equal(rpc_invoke(reg, "rpctest.Nope", "Echo", &req.base, &resp, &err), CORE_ERR_NOT_FOUND);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Nope", &req.base, &resp, &err),
+                     CORE_ERR_NOT_FOUND);
+    assert_int_equal(rpc_invoke(reg, "rpctest.Nope", "Echo", &req.base, &resp, &err),
+                     CORE_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "no RPC service rpctest.Nope");
 
     /* an implementation's error passes through unchanged */
     freq.status = CORE_ERR_CONFLICT;
     freq.message = "store is already participating";
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err), CORE_ERR_CONFLICT);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err),
+                     CORE_ERR_CONFLICT);
     assert_string_equal(err.msg, "store is already participating");
     /* ... and one without detail gets a generic message */
     freq.status = 0;
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err), CORE_ERR_IO);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err),
+                     CORE_ERR_IO);
     assert_string_equal(err.msg, "rpctest.EchoService.Fail failed: i/o error");
     /* a response of the wrong type is caught */
-    assert_int_equal(rpc_invoke(reg, "rpctest.OtherService", "Ping", &req.base, &resp, &err), CORE_ERR_INTERNAL);
+    assert_int_equal(rpc_invoke(reg, "rpctest.OtherService", "Ping", &req.base, &resp, &err),
+                     CORE_ERR_INTERNAL);
     assert_null(resp);
 
     rpc_registry_free(reg);
@@ -217,7 +241,8 @@ static void test_invoke_logs(void **state)
     log_capture_start(&cap, LOG_LEVEL_DEBUG);
 
     Rpctest__EchoRequest req = echo_req("ab", 1);
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Echo", &req.base, &resp, &err), CORE_OK);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Echo", &req.base, &resp, &err),
+                     CORE_OK);
     pb_free(resp);
     resp = NULL;
     assert_string_equal(log_capture_take(&cap, text, sizeof text),
@@ -228,8 +253,10 @@ static void test_invoke_logs(void **state)
     Rpctest__FailRequest freq = RPCTEST__FAIL_REQUEST__INIT;
     freq.status = CORE_ERR_CONFLICT;
     freq.message = "store \"Corner\"\nis already participating";
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err), CORE_ERR_CONFLICT);
-    assert_string_equal(err.msg, "store \"Corner\"\nis already participating"); /* the caller's is unchanged */
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err),
+                     CORE_ERR_CONFLICT);
+    assert_string_equal(
+        err.msg, "store \"Corner\"\nis already participating"); /* the caller's is unchanged */
     assert_string_equal(log_capture_take(&cap, text, sizeof text),
                         "DEBUG rpctest: --> Rpctest.Fail\n"
                         "DEBUG rpctest: <-- Rpctest.Fail status=CORE_ERR_CONFLICT "
@@ -244,25 +271,32 @@ static void test_invoke_logs(void **state)
                         "DEBUG rpctest: <-- Rpctest.Fail status=CORE_ERR_UNAVAILABLE "
                         "error=\"internal: connection to 10.0.0.7:5432 refused\" took=Nms\n");
     /* checks of the core fail inside the records too */
-    assert_int_equal(rpc_invoke(reg, "rpctest.OtherService", "Ping", &req.base, &resp, &err), CORE_ERR_INTERNAL);
-    assert_string_equal(log_capture_take(&cap, text, sizeof text),
-                        "DEBUG rpctest: --> Rpctest.Ping\n"
-                        "DEBUG rpctest: <-- Rpctest.Ping status=CORE_ERR_INTERNAL error=\"method "
-                        "rpctest.OtherService.Ping returned rpctest.FailReply instead of a rpctest.EchoReply\" "
-                        "took=Nms\n");
+    assert_int_equal(rpc_invoke(reg, "rpctest.OtherService", "Ping", &req.base, &resp, &err),
+                     CORE_ERR_INTERNAL);
+    assert_string_equal(
+        log_capture_take(&cap, text, sizeof text),
+        "DEBUG rpctest: --> Rpctest.Ping\n"
+        "DEBUG rpctest: <-- Rpctest.Ping status=CORE_ERR_INTERNAL error=\"method "
+        "rpctest.OtherService.Ping returned rpctest.FailReply instead of a rpctest.EchoReply\" "
+        "took=Nms\n");
 
     /* no method is called: no records */
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Later", &req.base, &resp, &err), CORE_ERR_NOT_FOUND);
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Nope", &req.base, &resp, &err), CORE_ERR_NOT_FOUND);
-    assert_int_equal(rpc_invoke(reg, "rpctest.Nope", "Echo", &req.base, &resp, &err), CORE_ERR_NOT_FOUND);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Later", &req.base, &resp, &err),
+                     CORE_ERR_NOT_FOUND);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Nope", &req.base, &resp, &err),
+                     CORE_ERR_NOT_FOUND);
+    assert_int_equal(rpc_invoke(reg, "rpctest.Nope", "Echo", &req.base, &resp, &err),
+                     CORE_ERR_NOT_FOUND);
     assert_string_equal(log_capture_take(&cap, text, sizeof text), "");
 
     /* above debug level: the calls are not logged */
     log_init(LOG_LEVEL_INFO);
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Echo", &req.base, &resp, &err), CORE_OK);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Echo", &req.base, &resp, &err),
+                     CORE_OK);
     pb_free(resp);
     resp = NULL;
-    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err), CORE_ERR_UNAVAILABLE);
+    assert_int_equal(rpc_invoke(reg, "rpctest.EchoService", "Fail", &freq.base, &resp, &err),
+                     CORE_ERR_UNAVAILABLE);
     assert_string_equal(log_capture_take(&cap, text, sizeof text), "");
 
     log_capture_stop(&cap, base_level);
@@ -270,7 +304,8 @@ static void test_invoke_logs(void **state)
     assert_int_equal(core_alloc_live(), live);
 }
 
-/* ---- over HTTP ----------------------------------------------------------------------------------- */
+/* ---- over HTTP
+ * ----------------------------------------------------------------------------------- */
 
 struct rig {
     struct echo_state state;
@@ -290,7 +325,8 @@ static void rig_start(struct rig *r)
     assert_int_equal(web_server_new(&r->srv, &opts, &err), CORE_OK);
     assert_int_equal(rpc_server_mount(r->reg, r->srv, &err), CORE_OK);
     assert_int_equal(web_server_start(r->srv, &err), CORE_OK);
-    assert_int_equal(rpc_client_new(&r->client, "127.0.0.1", web_server_port(r->srv), 5000, &err), CORE_OK);
+    assert_int_equal(rpc_client_new(&r->client, "127.0.0.1", web_server_port(r->srv), 5000, &err),
+                     CORE_OK);
 }
 
 static void rig_stop(struct rig *r)
@@ -310,8 +346,9 @@ static void test_call_over_http(void **state)
     ProtobufCMessage *resp = NULL;
 
     Rpctest__EchoRequest req = echo_req("hi ", 2);
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &req.base, &resp, &err),
-                     CORE_OK);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &req.base, &resp, &err),
+        CORE_OK);
     assert_ptr_equal(resp->descriptor, &rpctest__echo_reply__descriptor);
     assert_string_equal(((Rpctest__EchoReply *)resp)->text, "hi hi ");
     pb_free(resp);
@@ -319,8 +356,9 @@ static void test_call_over_http(void **state)
 
     /* an empty request message (zero bytes on the wire) is a valid request */
     Rpctest__EchoRequest empty = RPCTEST__ECHO_REQUEST__INIT;
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &empty.base, &resp, &err),
-                     CORE_OK);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &empty.base, &resp, &err),
+        CORE_OK);
     assert_string_equal(((Rpctest__EchoReply *)resp)->text, "");
     pb_free(resp);
     resp = NULL;
@@ -329,24 +367,29 @@ static void test_call_over_http(void **state)
     Rpctest__FailRequest freq = RPCTEST__FAIL_REQUEST__INIT;
     freq.status = CORE_ERR_NOT_FOUND;
     freq.message = "store 42 not found";
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Fail", &freq.base, &resp, &err),
-                     CORE_ERR_NOT_FOUND);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Fail", &freq.base, &resp, &err),
+        CORE_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "store 42 not found");
     assert_null(resp);
     freq.status = CORE_ERR_CONFLICT;
     freq.message = "conflict: try again";
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Fail", &freq.base, &resp, &err),
-                     CORE_ERR_CONFLICT);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Fail", &freq.base, &resp, &err),
+        CORE_ERR_CONFLICT);
     assert_string_equal(err.msg, "conflict: try again");
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Later", &req.base, &resp, &err),
-                     CORE_ERR_NOT_FOUND);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Later", &req.base, &resp, &err),
+        CORE_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "method rpctest.EchoService.Later is not implemented");
 
     /* client-side checks: wrong request type, unknown method */
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &freq.base, &resp, &err),
-                     CORE_ERR_INVALID);
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Nope", &req.base, &resp, &err),
-                     CORE_ERR_INVALID);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &freq.base, &resp, &err),
+        CORE_ERR_INVALID);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Nope", &req.base, &resp, &err),
+        CORE_ERR_INVALID);
     assert_int_equal(atomic_load(&r.state.calls), 2);
 
     /* a reply over HTTPC_MAX_RESPONSE is the callee's fault, not a too large input of the caller:
@@ -355,8 +398,9 @@ static void test_call_over_http(void **state)
     memset(kilo, 'k', 1024);
     kilo[1024] = '\0';
     Rpctest__EchoRequest huge = echo_req(kilo, (int)(HTTPC_MAX_RESPONSE / 1024) + 1);
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &huge.base, &resp, &err),
-                     CORE_ERR_IO);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &huge.base, &resp, &err),
+        CORE_ERR_IO);
     assert_non_null(strstr(err.msg, "larger than"));
     assert_null(resp);
 
@@ -378,8 +422,8 @@ static void test_wire_errors(void **state)
     /* a malformed body: 400 + Rpc-Status CORE_ERR_INVALID, text message */
     static const char *const pb_type[] = {"Content-Type: application/x-protobuf", NULL};
     const char garbage[] = {(char)0x0a, (char)0x7f, 'x'}; /* field 1, length 127, only 1 byte */
-    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, garbage, sizeof garbage,
-                                   &resp, &err),
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, garbage,
+                                   sizeof garbage, &resp, &err),
                      CORE_OK);
     assert_int_equal(resp.status, 400);
     assert_string_equal(httpc_response_header(&resp, "Rpc-Status"), "CORE_ERR_INVALID");
@@ -390,8 +434,8 @@ static void test_wire_errors(void **state)
      * the method is not called */
     const char nul[] = {(char)0x0a, 3, 'a', 0, 'b'}; /* text = "a\0b" */
     int calls = atomic_load(&r.state.calls);
-    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, nul, sizeof nul,
-                                   &resp, &err),
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, nul,
+                                   sizeof nul, &resp, &err),
                      CORE_OK);
     assert_int_equal(resp.status, 400);
     assert_string_equal(httpc_response_header(&resp, "Rpc-Status"), "CORE_ERR_INVALID");
@@ -400,7 +444,9 @@ static void test_wire_errors(void **state)
     httpc_response_release(&resp);
 
     /* an unknown method: 404 + CORE_ERR_NOT_FOUND */
-    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Nope", pb_type, NULL, 0, &resp, &err), CORE_OK);
+    assert_int_equal(
+        httpc_request(h, "POST", "/rpc/rpctest.EchoService/Nope", pb_type, NULL, 0, &resp, &err),
+        CORE_OK);
     assert_int_equal(resp.status, 404);
     assert_string_equal(httpc_response_header(&resp, "Rpc-Status"), "CORE_ERR_NOT_FOUND");
     httpc_response_release(&resp);
@@ -410,31 +456,34 @@ static void test_wire_errors(void **state)
     unsigned char *packed = NULL;
     size_t packed_len = 0;
     assert_int_equal(pb_pack(&req.base, &packed, &packed_len, &err), CORE_OK);
-    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, packed, packed_len, &resp, &err),
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, packed,
+                                   packed_len, &resp, &err),
                      CORE_OK);
     assert_int_equal(resp.status, 200);
     httpc_response_release(&resp);
     /* the same body as text/plain (which any web page can post to 127.0.0.1) or untyped: 415 */
     static const char *const text_plain[] = {"Content-Type: text/plain", NULL};
-    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", text_plain, packed, packed_len, &resp,
-                                   &err),
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", text_plain, packed,
+                                   packed_len, &resp, &err),
                      CORE_OK);
     assert_int_equal(resp.status, 415);
     assert_string_equal(httpc_response_header(&resp, "Rpc-Status"), "CORE_ERR_INVALID");
     assert_string_equal(resp.body, "an RPC body must be sent as application/x-protobuf");
     httpc_response_release(&resp);
-    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", NULL, packed, packed_len, &resp, &err),
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", NULL, packed,
+                                   packed_len, &resp, &err),
                      CORE_OK);
     assert_int_equal(resp.status, 415);
     httpc_response_release(&resp);
-    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, packed, packed_len, &resp, &err),
+    assert_int_equal(httpc_request(h, "POST", "/rpc/rpctest.EchoService/Echo", pb_type, packed,
+                                   packed_len, &resp, &err),
                      CORE_OK);
     core_free(packed);
     assert_int_equal(resp.status, 200);
     assert_string_equal(httpc_response_header(&resp, "Content-Type"), "application/x-protobuf");
     ProtobufCMessage *reply = NULL;
-    assert_int_equal(pb_unpack(&rpctest__echo_reply__descriptor, (const unsigned char *)resp.body, resp.body_len,
-                               &reply, &err),
+    assert_int_equal(pb_unpack(&rpctest__echo_reply__descriptor, (const unsigned char *)resp.body,
+                               resp.body_len, &reply, &err),
                      CORE_OK);
     assert_string_equal(((Rpctest__EchoReply *)reply)->text, "wire");
     pb_free(reply);
@@ -442,16 +491,19 @@ static void test_wire_errors(void **state)
 
     /* an internal failure of the implementation crosses as CORE_ERR_INTERNAL (HTTP 500) */
     ProtobufCMessage *out = NULL;
-    assert_int_equal(rpc_call(r.client, &rpctest__other_service__descriptor, "Ping", &req.base, &out, &err),
-                     CORE_ERR_INTERNAL);
-    assert_string_equal(err.msg, "method rpctest.OtherService.Ping returned rpctest.FailReply instead of a rpctest.EchoReply");
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__other_service__descriptor, "Ping", &req.base, &out, &err),
+        CORE_ERR_INTERNAL);
+    assert_string_equal(err.msg, "method rpctest.OtherService.Ping returned rpctest.FailReply "
+                                 "instead of a rpctest.EchoReply");
 
     /* an internal message crosses as its public words only (the detail is logged by the server) */
     Rpctest__FailRequest freq = RPCTEST__FAIL_REQUEST__INIT;
     freq.status = CORE_ERR_UNAVAILABLE;
     freq.message = "internal: cannot connect to PostgreSQL at 10.1.2.3:5432: timeout";
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Fail", &freq.base, &out, &err),
-                     CORE_ERR_UNAVAILABLE);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Fail", &freq.base, &out, &err),
+        CORE_ERR_UNAVAILABLE);
     assert_string_equal(err.msg, "the rpctest store is unavailable, try again");
 
     httpc_free(h);
@@ -475,14 +527,17 @@ static void test_call_logs_over_http(void **state)
     log_request_id_set("req-logs-1");
 
     Rpctest__EchoRequest req = echo_req("hi", 2);
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &req.base, &resp, &err), CORE_OK);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Echo", &req.base, &resp, &err),
+        CORE_OK);
     pb_free(resp);
     resp = NULL;
     Rpctest__FailRequest freq = RPCTEST__FAIL_REQUEST__INIT;
     freq.status = CORE_ERR_NOT_FOUND;
     freq.message = "no store 42";
-    assert_int_equal(rpc_call(r.client, &rpctest__echo_service__descriptor, "Fail", &freq.base, &resp, &err),
-                     CORE_ERR_NOT_FOUND);
+    assert_int_equal(
+        rpc_call(r.client, &rpctest__echo_service__descriptor, "Fail", &freq.base, &resp, &err),
+        CORE_ERR_NOT_FOUND);
     log_request_id_set(NULL);
     rig_stop(&r); /* no server thread logs any more */
     const char *got = log_capture_take(&cap, text, sizeof text);
@@ -492,7 +547,8 @@ static void test_call_logs_over_http(void **state)
         "DEBUG rpctest: --> Rpctest.Echo req=req-logs-1\n",
         "DEBUG rpctest: <-- Rpctest.Echo took=Nms req=req-logs-1\n",
         "DEBUG rpctest: --> Rpctest.Fail req=req-logs-1\n",
-        "DEBUG rpctest: <-- Rpctest.Fail status=CORE_ERR_NOT_FOUND error=\"no store 42\" took=Nms req=req-logs-1\n",
+        "DEBUG rpctest: <-- Rpctest.Fail status=CORE_ERR_NOT_FOUND error=\"no store 42\" took=Nms "
+        "req=req-logs-1\n",
     };
     const char *at = got;
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -530,10 +586,12 @@ static void test_unreachable(void **state)
     ProtobufCMessage *resp = NULL;
     assert_int_equal(rpc_client_new(&c, "127.0.0.1", port, 1000, &err), CORE_OK);
     Rpctest__EchoRequest req = echo_req("x", 1);
-    assert_int_equal(rpc_call(c, &rpctest__echo_service__descriptor, "Echo", &req.base, &resp, &err),
-                     CORE_ERR_UNAVAILABLE);
+    assert_int_equal(
+        rpc_call(c, &rpctest__echo_service__descriptor, "Echo", &req.base, &resp, &err),
+        CORE_ERR_UNAVAILABLE);
     char want[128];
-    snprintf(want, sizeof want, "rpctest RPC at 127.0.0.1:%d unreachable: cannot connect to 127.0.0.1:%d: ", port,
+    snprintf(want, sizeof want,
+             "rpctest RPC at 127.0.0.1:%d unreachable: cannot connect to 127.0.0.1:%d: ", port,
              port);
     assert_int_equal(strncmp(err.msg, want, strlen(want)), 0);
     /* the address stays in msg, for the log: clients get the public words */
@@ -560,7 +618,8 @@ static void *caller_main(void *arg)
         Rpctest__EchoRequest req = echo_req(text, 2);
         ProtobufCMessage *resp = NULL;
         core_err err = CORE_ERR_INIT;
-        if (rpc_call(cl->client, &rpctest__echo_service__descriptor, "Echo", &req.base, &resp, &err) == CORE_OK) {
+        if (rpc_call(cl->client, &rpctest__echo_service__descriptor, "Echo", &req.base, &resp,
+                     &err) == CORE_OK) {
             char want[64];
             snprintf(want, sizeof want, "%s%s", text, text);
             if (strcmp(((Rpctest__EchoReply *)resp)->text, want) == 0)
@@ -597,14 +656,10 @@ int main(void)
     base_level = getenv("TEST_LOG_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR;
     log_init(base_level);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry_add),
-        cmocka_unit_test(test_invoke),
-        cmocka_unit_test(test_invoke_logs),
-        cmocka_unit_test(test_call_over_http),
-        cmocka_unit_test(test_wire_errors),
-        cmocka_unit_test(test_call_logs_over_http),
-        cmocka_unit_test(test_unreachable),
-        cmocka_unit_test(test_concurrent_calls),
+        cmocka_unit_test(test_registry_add), cmocka_unit_test(test_invoke),
+        cmocka_unit_test(test_invoke_logs),  cmocka_unit_test(test_call_over_http),
+        cmocka_unit_test(test_wire_errors),  cmocka_unit_test(test_call_logs_over_http),
+        cmocka_unit_test(test_unreachable),  cmocka_unit_test(test_concurrent_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,20 +123,24 @@ static void deep_json_is_refused_before_parsing(void **state)
     long live = core_alloc_live();
     for (int objects = 0; objects <= 1; objects++) {
         char *body = nested(1000, objects);
-        struct decode_case dc = {&pbjsontest__create_thing_request__descriptor, body, CORE_OK, CORE_ERR_INIT, NULL};
-        on_request_stack(objects ? "decode 1,000 nested objects" : "decode 1,000 nested arrays", run_decode, &dc);
+        struct decode_case dc = {&pbjsontest__create_thing_request__descriptor, body, CORE_OK,
+                                 CORE_ERR_INIT, NULL};
+        on_request_stack(objects ? "decode 1,000 nested objects" : "decode 1,000 nested arrays",
+                         run_decode, &dc);
         assert_int_equal(dc.st, CORE_ERR_INVALID);
         assert_string_equal(dc.err.msg, "JSON nested deeper than 64 levels");
         free(body);
     }
     /* 65 levels: refused; 64: parsed (and then judged as a CreateThingRequest) */
     char *body = nested(65, true);
-    struct decode_case dc = {&pbjsontest__create_thing_request__descriptor, body, CORE_OK, CORE_ERR_INIT, NULL};
+    struct decode_case dc = {&pbjsontest__create_thing_request__descriptor, body, CORE_OK,
+                             CORE_ERR_INIT, NULL};
     on_request_stack("decode 65 nested objects", run_decode, &dc);
     assert_string_equal(dc.err.msg, "JSON nested deeper than 64 levels");
     free(body);
     body = nested(63, true); /* 63 "a" levels + the innermost {} = 64 */
-    dc = (struct decode_case){&pbjsontest__create_thing_request__descriptor, body, CORE_OK, CORE_ERR_INIT, NULL};
+    dc = (struct decode_case){&pbjsontest__create_thing_request__descriptor, body, CORE_OK,
+                              CORE_ERR_INIT, NULL};
     on_request_stack("decode 64 nested objects", run_decode, &dc);
     assert_int_equal(dc.st, CORE_ERR_INVALID);
     assert_string_equal(dc.err.msg, "unknown field \"a\" in pbjsontest.CreateThingRequest");
@@ -153,7 +157,8 @@ static void brackets_in_strings_do_not_count(void **state)
     char *body = malloc(len);
     assert_non_null(body);
     snprintf(body, len, "{\"name\":\"\\\"%s\\\\\"}", brackets);
-    struct decode_case dc = {&pbjsontest__create_thing_request__descriptor, body, CORE_OK, CORE_ERR_INIT, NULL};
+    struct decode_case dc = {&pbjsontest__create_thing_request__descriptor, body, CORE_OK,
+                             CORE_ERR_INIT, NULL};
     on_request_stack("decode a string full of brackets", run_decode, &dc);
     assert_int_equal(dc.st, CORE_OK);
     Pbjsontest__CreateThingRequest *r = (Pbjsontest__CreateThingRequest *)dc.msg;
@@ -174,7 +179,8 @@ static void deep_value_trees_are_refused(void **state)
     char *body = malloc(len);
     assert_non_null(body);
     snprintf(body, len, "{\"extra\":%s}", lists);
-    struct decode_case dc = {&pbjsontest__everything__descriptor, body, CORE_OK, CORE_ERR_INIT, NULL};
+    struct decode_case dc = {&pbjsontest__everything__descriptor, body, CORE_OK, CORE_ERR_INIT,
+                             NULL};
     on_request_stack("decode 40 nested lists into a Value", run_decode, &dc);
     assert_int_equal(dc.st, CORE_ERR_INVALID);
     assert_string_equal(dc.err.msg, "pbjsontest.Everything: messages nested deeper than 32 levels");
@@ -198,11 +204,13 @@ static void run_round_trip(void *arg)
     core_err err = CORE_ERR_INIT;
     ProtobufCMessage *m = NULL, *back = NULL;
     unsigned char *packed = NULL;
-    rt->st = pbjson_decode(&pbjsontest__everything__descriptor, rt->json, strlen(rt->json), &m, &err);
+    rt->st =
+        pbjson_decode(&pbjsontest__everything__descriptor, rt->json, strlen(rt->json), &m, &err);
     if (rt->st == CORE_OK)
         rt->st = pb_pack(m, &packed, &rt->packed_len, &err);
     if (rt->st == CORE_OK)
-        rt->st = pb_unpack(&pbjsontest__everything__descriptor, packed, rt->packed_len, &back, &err);
+        rt->st =
+            pb_unpack(&pbjsontest__everything__descriptor, packed, rt->packed_len, &back, &err);
     if (rt->st == CORE_OK)
         rt->st = pbjson_encode(back, &rt->again, &err);
     if (rt->st != CORE_OK)
@@ -239,7 +247,8 @@ static void deepest_accepted_tree_round_trips(void **state)
     assert_int_equal(core_alloc_live(), live);
 }
 
-/* ---- protobuf from the wire (the RPC port) ---------------------------------------------------- */
+/* ---- protobuf from the wire (the RPC port) ----------------------------------------------------
+ */
 
 static size_t varint_len(size_t v)
 {
@@ -276,7 +285,8 @@ static unsigned char *deep_value_wire(size_t pairs, size_t *len)
     assert_non_null(buf);
     size_t o = 0;
     for (size_t k = 0; k < levels; k++) {
-        buf[o++] = k % 2 == 0 ? (6 << 3 | 2) : (1 << 3 | 2); /* Value.list_value, ListValue.values */
+        buf[o++] =
+            k % 2 == 0 ? (6 << 3 | 2) : (1 << 3 | 2); /* Value.list_value, ListValue.values */
         o += put_varint(buf + o, inner[k + 1]);
     }
     buf[o++] = 1 << 3;
@@ -314,7 +324,8 @@ static void deep_protobuf_is_refused_before_unpacking(void **state)
     struct unpack_case uc = {data, len, CORE_OK, CORE_ERR_INIT, NULL};
     on_request_stack("unpack 20,001 nested messages", run_unpack, &uc);
     assert_int_equal(uc.st, CORE_ERR_INVALID);
-    assert_string_equal(uc.err.msg, "protobuf data for google.protobuf.Value nests messages deeper than 32 levels");
+    assert_string_equal(
+        uc.err.msg, "protobuf data for google.protobuf.Value nests messages deeper than 32 levels");
     free(data);
     /* 31 levels are fine, 33 are not */
     data = deep_value_wire(15, &len);
@@ -330,7 +341,8 @@ static void deep_protobuf_is_refused_before_unpacking(void **state)
     assert_int_equal(core_alloc_live(), live);
 }
 
-/* ---- trees and JSON values built by code -------------------------------------------------------- */
+/* ---- trees and JSON values built by code --------------------------------------------------------
+ */
 
 /* A Value -> ListValue -> Value ... chain `pairs` deep, built by hand (on the test's own stack). */
 static ProtobufCMessage *deep_value_tree(size_t pairs)

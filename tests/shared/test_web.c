@@ -24,7 +24,8 @@
 #include "log.h"
 #include "web.h"
 
-/* ---- helpers ---------------------------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------------------------
+ */
 
 static void sleep_ms(int ms)
 {
@@ -39,16 +40,18 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Answers with JSON describing what the handler saw: route name (ud), method, params, query, body. */
+/* Answers with JSON describing what the handler saw: route name (ud), method, params, query, body.
+ */
 static void echo_handler(void *ud, const struct web_request *req, struct web_response *resp)
 {
     json_t *params = json_object();
     for (size_t i = 0; i < req->nparams; i++)
         json_object_set_new(params, req->param_names[i], json_string(req->param_values[i]));
     const char *hdr = web_request_header(req, "X-Test");
-    json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:s?,s:s%,s:s?,s:s?}", "route", (const char *)ud, "method", req->method,
-                          "path", req->path, "params", params, "query", req->query, "body", req->body,
-                          req->body_len, "x_test", hdr, "request_id", log_request_id());
+    json_t *j =
+        json_pack("{s:s,s:s,s:s,s:o,s:s?,s:s%,s:s?,s:s?}", "route", (const char *)ud, "method",
+                  req->method, "path", req->path, "params", params, "query", req->query, "body",
+                  req->body, req->body_len, "x_test", hdr, "request_id", log_request_id());
     web_respond_json(resp, 200, j);
 }
 
@@ -65,7 +68,8 @@ static void outage_handler(void *ud, const struct web_request *req, struct web_r
     (void)ud;
     (void)req;
     core_err err = CORE_ERR_INIT;
-    core_err_set(&err, CORE_ERR_UNAVAILABLE, "cannot connect to PostgreSQL at 127.0.0.1:5432: Connection refused");
+    core_err_set(&err, CORE_ERR_UNAVAILABLE,
+                 "cannot connect to PostgreSQL at 127.0.0.1:5432: Connection refused");
     core_err_public(&err, "the database is unavailable, try again");
     web_respond_failure(resp, &err, "GET /outage");
 }
@@ -114,15 +118,23 @@ static web_server *start_server(size_t body_limit, struct slow_state *slow)
     opts.threads = 4;
     opts.drain_timeout_ms = 3000;
     assert_int_equal(web_server_new(&srv, &opts, &err), CORE_OK);
-    assert_int_equal(web_route(srv, "GET", "/api/stores/{id}", echo_handler, "store", &err), CORE_OK);
-    assert_int_equal(web_route(srv, "GET", "/api/stores/participating", echo_handler, "participating", &err),
+    assert_int_equal(web_route(srv, "GET", "/api/stores/{id}", echo_handler, "store", &err),
                      CORE_OK);
-    assert_int_equal(web_route(srv, "GET", "/api/stores/{store_id}/products", echo_handler, "products", &err),
+    assert_int_equal(
+        web_route(srv, "GET", "/api/stores/participating", echo_handler, "participating", &err),
+        CORE_OK);
+    assert_int_equal(
+        web_route(srv, "GET", "/api/stores/{store_id}/products", echo_handler, "products", &err),
+        CORE_OK);
+    assert_int_equal(web_route(srv, "GET", "/api/{a}/{b}/{c}", echo_handler, "three", &err),
                      CORE_OK);
-    assert_int_equal(web_route(srv, "GET", "/api/{a}/{b}/{c}", echo_handler, "three", &err), CORE_OK);
-    assert_int_equal(web_route(srv, "GET", "/api/stores/{id}/{what}", echo_handler, "store_what", &err), CORE_OK);
-    assert_int_equal(web_route(srv, "POST", "/api/baskets", echo_handler, "start_basket", &err), CORE_OK);
-    assert_int_equal(web_route(srv, "PUT", "/api/baskets", echo_handler, "put_basket", &err), CORE_OK);
+    assert_int_equal(
+        web_route(srv, "GET", "/api/stores/{id}/{what}", echo_handler, "store_what", &err),
+        CORE_OK);
+    assert_int_equal(web_route(srv, "POST", "/api/baskets", echo_handler, "start_basket", &err),
+                     CORE_OK);
+    assert_int_equal(web_route(srv, "PUT", "/api/baskets", echo_handler, "put_basket", &err),
+                     CORE_OK);
     assert_int_equal(web_route(srv, "GET", "/", echo_handler, "root", &err), CORE_OK);
     assert_int_equal(web_route(srv, "GET", "/bug", forgetful_handler, NULL, &err), CORE_OK);
     assert_int_equal(web_route(srv, "POST", "/conflict", conflict_handler, NULL, &err), CORE_OK);
@@ -136,12 +148,13 @@ static web_server *start_server(size_t body_limit, struct slow_state *slow)
 }
 
 /* One request; asserts the transport worked; returns the parsed JSON body (or NULL if not JSON). */
-static json_t *do_request(httpc *c, const char *method, const char *path, const char *body, int expect_status,
-                          struct httpc_response *resp)
+static json_t *do_request(httpc *c, const char *method, const char *path, const char *body,
+                          int expect_status, struct httpc_response *resp)
 {
     core_err err = CORE_ERR_INIT;
     const char *headers[] = {"X-Test: hello", NULL};
-    core_status st = httpc_request(c, method, path, headers, body, body ? strlen(body) : 0, resp, &err);
+    core_status st =
+        httpc_request(c, method, path, headers, body, body ? strlen(body) : 0, resp, &err);
     if (st != CORE_OK)
         fail_msg("request %s %s failed: %s", method, path, err.msg);
     assert_int_equal(resp->status, expect_status);
@@ -152,7 +165,8 @@ static json_t *do_request(httpc *c, const char *method, const char *path, const 
     return json_loads(resp->body, 0, NULL);
 }
 
-static void expect_route(httpc *c, const char *path, const char *route, const char *param, const char *value)
+static void expect_route(httpc *c, const char *path, const char *route, const char *param,
+                         const char *value)
 {
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     json_t *j = do_request(c, "GET", path, NULL, 200, &resp);
@@ -160,12 +174,14 @@ static void expect_route(httpc *c, const char *path, const char *route, const ch
     assert_string_equal(httpc_response_header(&resp, "content-type"), "application/json");
     assert_string_equal(json_string_value(json_object_get(j, "route")), route);
     if (param)
-        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "params"), param)), value);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "params"), param)),
+                            value);
     json_decref(j);
     httpc_response_release(&resp);
 }
 
-static void expect_error(httpc *c, const char *method, const char *path, int status, const char *expected_json)
+static void expect_error(httpc *c, const char *method, const char *path, int status,
+                         const char *expected_json)
 {
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     json_t *j = do_request(c, method, path, NULL, status, &resp);
@@ -176,7 +192,8 @@ static void expect_error(httpc *c, const char *method, const char *path, int sta
     if (json_object_get(want, "requestId")) {
         const char *id = json_string_value(json_object_get(j, "requestId"));
         if (!id || strcmp(id, httpc_response_header(&resp, "X-Request-Id")) != 0)
-            fail_msg("%s %s: requestId missing or not the X-Request-Id header: %s", method, path, resp.body);
+            fail_msg("%s %s: requestId missing or not the X-Request-Id header: %s", method, path,
+                     resp.body);
         json_object_del(want, "requestId");
         json_object_del(j, "requestId");
     }
@@ -242,7 +259,8 @@ static size_t raw_read_all(int fd, char *buf, size_t cap, int timeout_ms, bool *
     return len;
 }
 
-/* ---- tests ------------------------------------------------------------------------------------ */
+/* ---- tests ------------------------------------------------------------------------------------
+ */
 
 static void test_routing(void **state)
 {
@@ -294,9 +312,11 @@ static void test_not_found_and_method_not_allowed(void **state)
     web_server *srv = start_server(1024, NULL);
     httpc *c = client_for(srv);
 
-    expect_error(c, "GET", "/api/nope", 404, "{\"code\":5,\"message\":\"no route for GET /api/nope\"}");
+    expect_error(c, "GET", "/api/nope", 404,
+                 "{\"code\":5,\"message\":\"no route for GET /api/nope\"}");
     /* a trailing slash is a different path */
-    expect_error(c, "POST", "/api/baskets/", 404, "{\"code\":5,\"message\":\"no route for POST /api/baskets/\"}");
+    expect_error(c, "POST", "/api/baskets/", 404,
+                 "{\"code\":5,\"message\":\"no route for POST /api/baskets/\"}");
     /* an empty segment never matches a parameter */
     expect_error(c, "GET", "/api/stores//products", 404,
                  "{\"code\":5,\"message\":\"no route for GET /api/stores//products\"}");
@@ -304,8 +324,9 @@ static void test_not_found_and_method_not_allowed(void **state)
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     json_t *j = do_request(c, "DELETE", "/api/baskets", NULL, 405, &resp);
     assert_string_equal(httpc_response_header(&resp, "Allow"), "POST, PUT");
-    json_t *want = json_loads(
-        "{\"code\":12,\"message\":\"method DELETE not allowed on /api/baskets (allowed: POST, PUT)\"}", 0, NULL);
+    json_t *want = json_loads("{\"code\":12,\"message\":\"method DELETE not allowed on "
+                              "/api/baskets (allowed: POST, PUT)\"}",
+                              0, NULL);
     assert_true(json_equal(j, want));
     json_decref(want);
     json_decref(j);
@@ -341,14 +362,16 @@ static void test_body_limit(void **state)
 
     /* Content-Length over the limit: answered at once, without waiting for the 100 MB body */
     int fd = raw_connect(web_server_port(srv));
-    raw_send(fd, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n0123456789");
+    raw_send(
+        fd, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n0123456789");
     long long t0 = now_ms();
     raw_read_all(fd, buf, sizeof buf, 5000, &closed);
-    assert_true(closed);             /* the server closed instead of reading the rest */
+    assert_true(closed); /* the server closed instead of reading the rest */
     assert_true(now_ms() - t0 < 3000);
     assert_non_null(strstr(buf, "HTTP/1.1 413 "));
     assert_non_null(strstr(buf, "Connection: close\r\n"));
-    assert_non_null(strstr(buf, "{\"code\":8,\"message\":\"request body larger than 1024 bytes\"}"));
+    assert_non_null(
+        strstr(buf, "{\"code\":8,\"message\":\"request body larger than 1024 bytes\"}"));
     close(fd);
 
     /* chunked body growing over the limit while it is read */
@@ -369,7 +392,8 @@ static void test_body_limit(void **state)
 
     /* a chunked body under the limit is accepted */
     fd = raw_connect(web_server_port(srv));
-    raw_send(fd, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    raw_send(fd, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                 "chunked\r\nConnection: close\r\n\r\n"
                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
     raw_read_all(fd, buf, sizeof buf, 5000, &closed);
     assert_non_null(strstr(buf, "HTTP/1.1 200 "));
@@ -383,11 +407,13 @@ static void test_body_limit(void **state)
     memset(big, 'x', big_len);
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     core_err err = CORE_ERR_INIT;
-    assert_int_equal(httpc_request(c, "POST", "/api/baskets", NULL, big, big_len, &resp, &err), CORE_OK);
+    assert_int_equal(httpc_request(c, "POST", "/api/baskets", NULL, big, big_len, &resp, &err),
+                     CORE_OK);
     assert_int_equal(resp.status, 413);
     httpc_response_release(&resp);
     /* and exactly at the limit is fine */
-    assert_int_equal(httpc_request(c, "POST", "/api/baskets", NULL, big, 1024, &resp, &err), CORE_OK);
+    assert_int_equal(httpc_request(c, "POST", "/api/baskets", NULL, big, 1024, &resp, &err),
+                     CORE_OK);
     assert_int_equal(resp.status, 200);
     httpc_response_release(&resp);
     core_free(big);
@@ -397,12 +423,14 @@ static void test_body_limit(void **state)
     /* body_limit SIZE_MAX ("no limit"): limit + 1 must not wrap to a zero-sized buffer */
     srv = start_server(SIZE_MAX, NULL);
     c = client_for(srv);
-    assert_int_equal(httpc_request(c, "POST", "/api/baskets", NULL, "hello", 5, &resp, &err), CORE_OK);
+    assert_int_equal(httpc_request(c, "POST", "/api/baskets", NULL, "hello", 5, &resp, &err),
+                     CORE_OK);
     assert_int_equal(resp.status, 200);
     assert_non_null(strstr(resp.body, "\"body\":\"hello\""));
     httpc_response_release(&resp);
     fd = raw_connect(web_server_port(srv));
-    raw_send(fd, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    raw_send(fd, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                 "chunked\r\nConnection: close\r\n\r\n"
                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
     raw_read_all(fd, buf, sizeof buf, 5000, &closed);
     assert_non_null(strstr(buf, "HTTP/1.1 200 "));
@@ -481,7 +509,8 @@ static void *hog_thread(void *arg)
             break;
         }
         struct httpc_response resp = HTTPC_RESPONSE_INIT;
-        if (httpc_request(c, "GET", "/port", NULL, NULL, 0, &resp, &err) != CORE_OK || resp.status != 200)
+        if (httpc_request(c, "GET", "/port", NULL, NULL, 0, &resp, &err) != CORE_OK ||
+            resp.status != 200)
             h->failed = true;
         httpc_response_release(&resp);
         h->requests++;
@@ -576,7 +605,8 @@ static void test_graceful_stop(void **state)
     httpc *c2 = client_for(srv);
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     core_err err = CORE_ERR_INIT;
-    assert_int_equal(httpc_request(c2, "GET", "/api/stores/1", NULL, NULL, 0, &resp, &err), CORE_OK);
+    assert_int_equal(httpc_request(c2, "GET", "/api/stores/1", NULL, NULL, 0, &resp, &err),
+                     CORE_OK);
     assert_int_equal(resp.status, 503);
     assert_string_equal(resp.body, "{\"code\":14,\"message\":\"server is shutting down\"}");
     assert_false(atomic_load(&slow.finished)); /* really answered during the drain */
@@ -590,7 +620,8 @@ static void test_graceful_stop(void **state)
 
     /* after the stop nothing listens */
     err = (core_err)CORE_ERR_INIT;
-    assert_int_equal(httpc_request(c2, "GET", "/api/stores/1", NULL, NULL, 0, &resp, &err), CORE_ERR_UNAVAILABLE);
+    assert_int_equal(httpc_request(c2, "GET", "/api/stores/1", NULL, NULL, 0, &resp, &err),
+                     CORE_ERR_UNAVAILABLE);
     char want[64];
     snprintf(want, sizeof want, "127.0.0.1:%d", port);
     assert_non_null(strstr(err.msg, want));
@@ -618,7 +649,8 @@ static json_t *raw_json(const char *response)
     return body ? json_loads(body + 4, 0, NULL) : NULL;
 }
 
-static void expect_raw_error(int port, const char *request, const char *status_line, int code, const char *message)
+static void expect_raw_error(int port, const char *request, const char *status_line, int code,
+                             const char *message)
 {
     char buf[8192];
     bool closed;
@@ -643,25 +675,30 @@ static void test_ambiguous_body_length_is_refused(void **state)
     long live = core_alloc_live();
     web_server *srv = start_server(1024, NULL);
     int port = web_server_port(srv);
+    expect_raw_error(
+        port,
+        "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 7\r\n\r\n{}"
+        "GET / HTTP/1.1\r\n\r\n",
+        "HTTP/1.1 400 ", 3, "conflicting Content-Length headers");
     expect_raw_error(port,
-                     "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 7\r\n\r\n{}"
-                     "GET / HTTP/1.1\r\n\r\n",
-                     "HTTP/1.1 400 ", 3, "conflicting Content-Length headers");
-    expect_raw_error(port,
-                     "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                     "2\r\nTransfer-Encoding: chunked\r\n\r\n"
                      "0\r\n\r\n",
-                     "HTTP/1.1 400 ", 3, "a request cannot have both Transfer-Encoding and Content-Length");
-    expect_raw_error(port, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n{}", "HTTP/1.1 400 ",
-                     3, "malformed Content-Length header");
-    expect_raw_error(port, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n{}", "HTTP/1.1 400 ", 3,
-                     "malformed Content-Length header");
+                     "HTTP/1.1 400 ", 3,
+                     "a request cannot have both Transfer-Encoding and Content-Length");
+    expect_raw_error(port,
+                     "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\n{}",
+                     "HTTP/1.1 400 ", 3, "malformed Content-Length header");
+    expect_raw_error(port, "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: +2\r\n\r\n{}",
+                     "HTTP/1.1 400 ", 3, "malformed Content-Length header");
     /* the same length twice is unambiguous */
     char buf[4096];
     bool closed;
-    raw_exchange(port,
-                 "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2 \r\n"
-                 "Connection: close\r\n\r\n{}",
-                 buf, sizeof buf, &closed);
+    raw_exchange(
+        port,
+        "POST /api/baskets HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2 \r\n"
+        "Connection: close\r\n\r\n{}",
+        buf, sizeof buf, &closed);
     assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
     web_server_free(srv);
     assert_int_equal(core_alloc_live(), live);
@@ -680,8 +717,8 @@ static void test_refused_requests_get_json_errors(void **state)
                      "method BREW is not supported");
     expect_raw_error(port, "GET /api/stores/\x80 HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400 ", 3,
                      "malformed HTTP request");
-    expect_raw_error(port, "GET /api/stores/1 HTTP/1.1\r\nNo colon here\r\n\r\n", "HTTP/1.1 400 ", 3,
-                     "malformed HTTP request");
+    expect_raw_error(port, "GET /api/stores/1 HTTP/1.1\r\nNo colon here\r\n\r\n", "HTTP/1.1 400 ",
+                     3, "malformed HTTP request");
     expect_raw_error(port, "GET /api/stores/1 HTTP/2.0\r\nHost: x\r\n\r\n", "HTTP/1.1 505 ", 3,
                      "HTTP version not supported (use HTTP/1.1)");
 
@@ -729,7 +766,8 @@ static void test_request_ids(void **state)
     json_decref(j);
     httpc_response_release(&resp);
     j = do_request(c, "GET", "/api/stores/1", NULL, 200, &resp);
-    assert_string_not_equal(json_string_value(json_object_get(j, "request_id")), first); /* a new one each time */
+    assert_string_not_equal(json_string_value(json_object_get(j, "request_id")),
+                            first); /* a new one each time */
     json_decref(j);
     httpc_response_release(&resp);
 
@@ -746,8 +784,9 @@ static void test_request_ids(void **state)
     httpc_response_release(&resp);
 
     /* an internal message stays inside: the client gets the public words and the id */
-    expect_error(c, "GET", "/outage", 503,
-                 "{\"code\":14,\"message\":\"the database is unavailable, try again\",\"requestId\":\"*\"}");
+    expect_error(
+        c, "GET", "/outage", 503,
+        "{\"code\":14,\"message\":\"the database is unavailable, try again\",\"requestId\":\"*\"}");
     assert_null(log_request_id()); /* only set on the server's threads, while they serve */
     httpc_free(c);
     web_server_free(srv);
@@ -767,7 +806,8 @@ static void test_port_in_use(void **state)
     assert_int_equal(web_server_start(second, &err), CORE_ERR_UNAVAILABLE);
     char want[64];
     snprintf(want, sizeof want, "cannot listen on 127.0.0.1:%d: Address already in use", opts.port);
-    assert_string_equal(err.msg, want); /* the cause, not civetweb's "Failed to setup server ports" */
+    assert_string_equal(err.msg,
+                        want); /* the cause, not civetweb's "Failed to setup server ports" */
     web_server_free(second);
     web_server_free(srv);
     assert_int_equal(core_alloc_live(), live);
@@ -785,9 +825,12 @@ static void test_route_with_wrong_case(void **state)
     opts.port = 0;
     opts.threads = 2;
     assert_int_equal(web_server_new(&srv, &opts, &err), CORE_OK);
-    assert_int_equal(web_route(srv, "PUT", "/api/baskets/{id}/addItem", echo_handler, "add", &err), CORE_OK);
-    assert_int_equal(web_route(srv, "GET", "/api/stores/{id}", echo_handler, "store", &err), CORE_OK);
-    assert_int_equal(web_route(srv, "GET", "/api/stores/participating", echo_handler, "part", &err), CORE_OK);
+    assert_int_equal(web_route(srv, "PUT", "/api/baskets/{id}/addItem", echo_handler, "add", &err),
+                     CORE_OK);
+    assert_int_equal(web_route(srv, "GET", "/api/stores/{id}", echo_handler, "store", &err),
+                     CORE_OK);
+    assert_int_equal(web_route(srv, "GET", "/api/stores/participating", echo_handler, "part", &err),
+                     CORE_OK);
     assert_int_equal(web_server_start(srv, &err), CORE_OK);
     httpc *c = client_for(srv);
 
@@ -795,17 +838,21 @@ static void test_route_with_wrong_case(void **state)
                  "{\"code\":5,\"message\":\"no route for PUT /api/baskets/x/additem; did you mean "
                  "/api/baskets/{id}/addItem?\"}");
     /* only a route of another method matches so: the hint names its method */
-    expect_error(c, "GET", "/api/baskets/x/ADDITEM", 404,
-                 "{\"code\":5,\"message\":\"no route for GET /api/baskets/x/ADDITEM; did you mean PUT "
-                 "/api/baskets/{id}/addItem?\"}");
+    expect_error(
+        c, "GET", "/api/baskets/x/ADDITEM", 404,
+        "{\"code\":5,\"message\":\"no route for GET /api/baskets/x/ADDITEM; did you mean PUT "
+        "/api/baskets/{id}/addItem?\"}");
     /* a literal segment beats a parameter, as in routing */
-    expect_error(c, "GET", "/api/STORES/Participating", 404,
-                 "{\"code\":5,\"message\":\"no route for GET /api/STORES/Participating; did you mean "
-                 "/api/stores/participating?\"}");
+    expect_error(
+        c, "GET", "/api/STORES/Participating", 404,
+        "{\"code\":5,\"message\":\"no route for GET /api/STORES/Participating; did you mean "
+        "/api/stores/participating?\"}");
     expect_error(c, "GET", "/API/stores/AbC", 404,
-                 "{\"code\":5,\"message\":\"no route for GET /API/stores/AbC; did you mean /api/stores/{id}?\"}");
+                 "{\"code\":5,\"message\":\"no route for GET /API/stores/AbC; did you mean "
+                 "/api/stores/{id}?\"}");
     /* nothing similar: no hint */
-    expect_error(c, "GET", "/api/nope/x", 404, "{\"code\":5,\"message\":\"no route for GET /api/nope/x\"}");
+    expect_error(c, "GET", "/api/nope/x", 404,
+                 "{\"code\":5,\"message\":\"no route for GET /api/nope/x\"}");
 
     httpc_free(c);
     web_server_free(srv);
@@ -884,17 +931,20 @@ static void test_route_setup_errors(void **state)
     opts.port = 0;
     assert_int_equal(web_server_new(&srv, &opts, &err), CORE_OK);
     assert_int_equal(web_route(srv, "GET", "/api/stores/{id}", echo_handler, "a", &err), CORE_OK);
-    assert_int_equal(web_route(srv, "GET", "/api/stores/{id}", echo_handler, "b", &err), CORE_ERR_CONFLICT);
+    assert_int_equal(web_route(srv, "GET", "/api/stores/{id}", echo_handler, "b", &err),
+                     CORE_ERR_CONFLICT);
     assert_string_equal(err.msg, "route GET /api/stores/{id} is already registered");
-    assert_int_equal(web_route(srv, "GET", "/api/stores/{store_id}", echo_handler, "b", &err), CORE_ERR_CONFLICT);
+    assert_int_equal(web_route(srv, "GET", "/api/stores/{store_id}", echo_handler, "b", &err),
+                     CORE_ERR_CONFLICT);
     assert_string_equal(err.msg, "route GET /api/stores/{store_id} duplicates /api/stores/{id}");
     assert_int_equal(web_route(srv, "POST", "/api/stores/{id}", echo_handler, "c", &err), CORE_OK);
     assert_int_equal(web_route(srv, "GET", "api/x", echo_handler, "d", &err), CORE_ERR_INVALID);
     assert_int_equal(web_route(srv, "GET", "/api/{x", echo_handler, "d", &err), CORE_ERR_INVALID);
     assert_int_equal(web_route(srv, "GET", "/api/{}", echo_handler, "d", &err), CORE_ERR_INVALID);
     assert_int_equal(web_route(srv, "GET", "/api//x", echo_handler, "d", &err), CORE_ERR_INVALID);
-    assert_int_equal(web_route(srv, "GET", "/{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}/{i}", echo_handler, "d", &err),
-                     CORE_ERR_INVALID);
+    assert_int_equal(
+        web_route(srv, "GET", "/{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}/{i}", echo_handler, "d", &err),
+        CORE_ERR_INVALID);
     /* out of memory while adding a route: an error, no leak */
     core_alloc_fail_after(1);
     core_status st = web_route(srv, "GET", "/api/oom/{x}", echo_handler, "e", &err);

@@ -1060,7 +1060,8 @@ static bool check_error(int status, json_t *body, int want_status, const char *w
     if (status != want_status)
         fprintf(stderr, "e2e: want HTTP %d, got %d: %s\n", want_status, status, shown);
     else if (!json_is_object(body) || !json_is_integer(code) || !msg ||
-             json_object_size(body) != (json_is_string(json_object_get(body, "requestId")) ? 3u : 2u))
+             json_object_size(body) !=
+                 (json_is_string(json_object_get(body, "requestId")) ? 3u : 2u))
         fprintf(stderr,
                 "e2e: want an error body {\"code\": <integer>, \"message\": <string>} (and "
                 "\"requestId\" when the detail was logged), got %s\n",

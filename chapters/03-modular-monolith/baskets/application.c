@@ -8,8 +8,8 @@ static core_status check_product_id(const char *product_id, core_err *err)
     return CORE_OK;
 }
 
-core_status baskets_app_start_basket(struct baskets_app *app, const char *id, const char *customer_id,
-                                     core_err *err)
+core_status baskets_app_start_basket(struct baskets_app *app, const char *id,
+                                     const char *customer_id, core_err *err)
 {
     struct baskets_basket b = BASKETS_BASKET_INIT;
     core_status st;
@@ -31,13 +31,14 @@ core_status baskets_app_cancel_basket(struct baskets_app *app, const char *id, c
     return st;
 }
 
-core_status baskets_app_checkout_basket(struct baskets_app *app, const char *id, const char *payment_id,
-                                        core_err *err)
+core_status baskets_app_checkout_basket(struct baskets_app *app, const char *id,
+                                        const char *payment_id, core_err *err)
 {
     struct baskets_basket b = BASKETS_BASKET_INIT;
     core_status st;
     /* The order is created before the basket is saved: if ordering refuses (customer not
-     * authorized, payment not confirmed, ...) the basket stays open and can be fixed and retried. */
+     * authorized, payment not confirmed, ...) the basket stays open and can be fixed and retried.
+     */
     if ((st = baskets_check_id(id, err)) == CORE_OK &&
         (st = app->baskets.find(app->baskets.self, id, &b, err)) == CORE_OK &&
         (st = baskets_basket_checkout(&b, payment_id, err)) == CORE_OK &&
@@ -47,14 +48,15 @@ core_status baskets_app_checkout_basket(struct baskets_app *app, const char *id,
     return st;
 }
 
-core_status baskets_app_add_item(struct baskets_app *app, const char *id, const char *product_id, int quantity,
-                                 core_err *err)
+core_status baskets_app_add_item(struct baskets_app *app, const char *id, const char *product_id,
+                                 int quantity, core_err *err)
 {
     struct baskets_basket b = BASKETS_BASKET_INIT;
     struct baskets_product product = BASKETS_PRODUCT_INIT;
     struct baskets_store store = BASKETS_STORE_INIT;
     core_status st;
-    if ((st = baskets_check_id(id, err)) == CORE_OK && (st = check_product_id(product_id, err)) == CORE_OK &&
+    if ((st = baskets_check_id(id, err)) == CORE_OK &&
+        (st = check_product_id(product_id, err)) == CORE_OK &&
         (st = app->baskets.find(app->baskets.self, id, &b, err)) == CORE_OK &&
         (st = app->stores.get_product(app->stores.self, product_id, &product, err)) == CORE_OK &&
         (st = app->stores.get_store(app->stores.self, product.store_id, &store, err)) == CORE_OK &&
@@ -71,7 +73,8 @@ core_status baskets_app_remove_item(struct baskets_app *app, const char *id, con
 {
     struct baskets_basket b = BASKETS_BASKET_INIT;
     core_status st;
-    if ((st = baskets_check_id(id, err)) == CORE_OK && (st = check_product_id(product_id, err)) == CORE_OK &&
+    if ((st = baskets_check_id(id, err)) == CORE_OK &&
+        (st = check_product_id(product_id, err)) == CORE_OK &&
         (st = app->baskets.find(app->baskets.self, id, &b, err)) == CORE_OK &&
         (st = baskets_basket_remove_item(&b, product_id, quantity, err)) == CORE_OK)
         st = app->baskets.update(app->baskets.self, &b, err);
@@ -79,8 +82,8 @@ core_status baskets_app_remove_item(struct baskets_app *app, const char *id, con
     return st;
 }
 
-core_status baskets_app_get_basket(struct baskets_app *app, const char *id, struct baskets_basket *out,
-                                   core_err *err)
+core_status baskets_app_get_basket(struct baskets_app *app, const char *id,
+                                   struct baskets_basket *out, core_err *err)
 {
     core_status st;
     if ((st = baskets_check_id(id, err)) == CORE_OK)

@@ -44,7 +44,8 @@ struct baskets_stores_port {
     core_status (*get_store)(void *self, const char *id, struct baskets_store *out, core_err *err);
     /* Fills *out (INIT on entry; on OK the caller releases it with baskets_product_release, on
      * failure it is left INIT). */
-    core_status (*get_product)(void *self, const char *id, struct baskets_product *out, core_err *err);
+    core_status (*get_product)(void *self, const char *id, struct baskets_product *out,
+                               core_err *err);
 };
 
 /* The ordering module. */
@@ -65,8 +66,8 @@ struct baskets_app {
 
 /* Starts and saves a new open basket with the given id (the RPC layer generates one) for
  * customer_id. Both borrowed. Errors: the domain's blank/too-long texts; the repository's. */
-core_status baskets_app_start_basket(struct baskets_app *app, const char *id, const char *customer_id,
-                                     core_err *err);
+core_status baskets_app_start_basket(struct baskets_app *app, const char *id,
+                                     const char *customer_id, core_err *err);
 
 /* Cancels the open basket id. Errors: "the basket id cannot be blank", not found, "the basket
  * cannot be cancelled". */
@@ -75,14 +76,14 @@ core_status baskets_app_cancel_basket(struct baskets_app *app, const char *id, c
 /* Checks out the open basket id with payment_id: domain rules first, then ordering.CreateOrder
  * (order id = basket id), then the basket is saved as checked_out. If ordering fails, the basket
  * stays open and ordering's error is returned unchanged. */
-core_status baskets_app_checkout_basket(struct baskets_app *app, const char *id, const char *payment_id,
-                                        core_err *err);
+core_status baskets_app_checkout_basket(struct baskets_app *app, const char *id,
+                                        const char *payment_id, core_err *err);
 
 /* Adds quantity of product_id to the open basket id. The product and then its store are read from
  * stores (an unknown product: stores' CORE_ERR_NOT_FOUND "product <id> not found"). Errors also:
  * "the product id cannot be blank", the domain's quantity and state rules. */
-core_status baskets_app_add_item(struct baskets_app *app, const char *id, const char *product_id, int quantity,
-                                 core_err *err);
+core_status baskets_app_add_item(struct baskets_app *app, const char *id, const char *product_id,
+                                 int quantity, core_err *err);
 
 /* Takes quantity of product_id out of the open basket id (the line goes when it reaches 0). Does
  * not call stores: the basket's line already names the product, so a product deleted from its
@@ -94,7 +95,7 @@ core_status baskets_app_remove_item(struct baskets_app *app, const char *id, con
 /* Loads basket id into *out (INIT on entry; on OK the caller releases it with
  * baskets_basket_release, on failure it is left INIT). Errors: "the basket id cannot be blank",
  * not found. */
-core_status baskets_app_get_basket(struct baskets_app *app, const char *id, struct baskets_basket *out,
-                                   core_err *err);
+core_status baskets_app_get_basket(struct baskets_app *app, const char *id,
+                                   struct baskets_basket *out, core_err *err);
 
 #endif /* BASKETS_APPLICATION_H */

@@ -25,12 +25,14 @@ static core_status get_store(void *self, const char *id, struct baskets_store *o
     Storespb__GetStoreRequest req = STORESPB__GET_STORE_REQUEST__INIT;
     ProtobufCMessage *msg = NULL;
     req.id = (char *)id;
-    core_status st = rpc_call(self, &storespb__stores_service__descriptor, "GetStore", &req.base, &msg, err);
+    core_status st =
+        rpc_call(self, &storespb__stores_service__descriptor, "GetStore", &req.base, &msg, err);
     if (st)
         return st;
     const Storespb__Store *s = ((Storespb__GetStoreResponse *)msg)->store;
     if (!s) {
-        st = core_err_set(err, CORE_ERR_INTERNAL, "stores answered GetStore %s without a store", id);
+        st =
+            core_err_set(err, CORE_ERR_INTERNAL, "stores answered GetStore %s without a store", id);
     } else {
         out->id = dup_or_empty(s->id);
         out->name = dup_or_empty(s->name);
@@ -44,17 +46,20 @@ static core_status get_store(void *self, const char *id, struct baskets_store *o
     return st;
 }
 
-static core_status get_product(void *self, const char *id, struct baskets_product *out, core_err *err)
+static core_status get_product(void *self, const char *id, struct baskets_product *out,
+                               core_err *err)
 {
     Storespb__GetProductRequest req = STORESPB__GET_PRODUCT_REQUEST__INIT;
     ProtobufCMessage *msg = NULL;
     req.id = (char *)id;
-    core_status st = rpc_call(self, &storespb__stores_service__descriptor, "GetProduct", &req.base, &msg, err);
+    core_status st =
+        rpc_call(self, &storespb__stores_service__descriptor, "GetProduct", &req.base, &msg, err);
     if (st)
         return st;
     const Storespb__Product *p = ((Storespb__GetProductResponse *)msg)->product;
     if (!p) {
-        st = core_err_set(err, CORE_ERR_INTERNAL, "stores answered GetProduct %s without a product", id);
+        st = core_err_set(err, CORE_ERR_INTERNAL, "stores answered GetProduct %s without a product",
+                          id);
     } else {
         out->id = dup_or_empty(p->id);
         out->store_id = dup_or_empty(p->store_id);
@@ -88,7 +93,8 @@ static core_status create_order(void *self, const struct baskets_basket *b, core
     Orderingpb__Item *items = b->nitems ? core_calloc(b->nitems, sizeof *items) : NULL;
     Orderingpb__Item **ptrs = b->nitems ? core_calloc(b->nitems, sizeof *ptrs) : NULL;
     if (b->nitems && (!items || !ptrs)) {
-        st = core_err_set(err, CORE_ERR_NOMEM, "out of memory creating the order of basket %s", b->id);
+        st = core_err_set(err, CORE_ERR_NOMEM, "out of memory creating the order of basket %s",
+                          b->id);
         goto done;
     }
     for (size_t i = 0; i < b->nitems; i++) {
@@ -108,7 +114,8 @@ static core_status create_order(void *self, const struct baskets_basket *b, core
     req.payment_id = (char *)b->payment_id;
     req.n_items = b->nitems;
     req.items = ptrs;
-    if ((st = rpc_call(self, &orderingpb__ordering_service__descriptor, "CreateOrder", &req.base, &msg, err)))
+    if ((st = rpc_call(self, &orderingpb__ordering_service__descriptor, "CreateOrder", &req.base,
+                       &msg, err)))
         goto done;
     order_id = ((Orderingpb__CreateOrderResponse *)msg)->id;
     if (!order_id || strcmp(order_id, b->id) != 0)

@@ -20,7 +20,8 @@ const char *baskets_status_text(enum baskets_status st)
 
 bool baskets_status_parse(const char *text, enum baskets_status *out)
 {
-    for (size_t i = BASKETS_STATUS_OPEN; text && i < sizeof status_texts / sizeof status_texts[0]; i++) {
+    for (size_t i = BASKETS_STATUS_OPEN; text && i < sizeof status_texts / sizeof status_texts[0];
+         i++) {
         if (strcmp(text, status_texts[i]) == 0) {
             *out = (enum baskets_status)i;
             return true;
@@ -173,7 +174,8 @@ static int str_cmp0(const char *a, const char *b)
 
 /* Where a line for (store_name, product_name) belongs: after every line that sorts before or
  * equal to it, so lines with equal names keep their order of arrival. */
-static size_t sorted_position(const struct baskets_basket *b, const char *store_name, const char *product_name)
+static size_t sorted_position(const struct baskets_basket *b, const char *store_name,
+                              const char *product_name)
 {
     size_t i = 0;
     for (; i < b->nitems; i++) {
@@ -187,7 +189,8 @@ static size_t sorted_position(const struct baskets_basket *b, const char *store_
 }
 
 core_status baskets_basket_add_item(struct baskets_basket *b, const struct baskets_store *store,
-                                    const struct baskets_product *product, int quantity, core_err *err)
+                                    const struct baskets_product *product, int quantity,
+                                    core_err *err)
 {
     core_status st = check_change(b, quantity, err);
     if (st)
@@ -195,7 +198,8 @@ core_status baskets_basket_add_item(struct baskets_basket *b, const struct baske
 
     for (size_t i = 0; i < b->nitems; i++) {
         struct baskets_item *it = &b->items[i];
-        if (str_cmp0(it->product_id, product->id) != 0 || str_cmp0(it->store_id, product->store_id) != 0)
+        if (str_cmp0(it->product_id, product->id) != 0 ||
+            str_cmp0(it->store_id, product->store_id) != 0)
             continue;
         if (it->quantity > INT32_MAX - quantity)
             return core_err_set(err, CORE_ERR_INVALID, "the item quantity is too large");
@@ -204,8 +208,8 @@ core_status baskets_basket_add_item(struct baskets_basket *b, const struct baske
     }
 
     struct baskets_item line;
-    if (!grow(b) || !item_fill(&line, store->id, product->id, store->name, product->name, product->price,
-                               quantity))
+    if (!grow(b) || !item_fill(&line, store->id, product->id, store->name, product->name,
+                               product->price, quantity))
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory adding an item");
     size_t at = sorted_position(b, line.store_name, line.product_name);
     memmove(&b->items[at + 1], &b->items[at], (b->nitems - at) * sizeof b->items[0]);
@@ -214,8 +218,8 @@ core_status baskets_basket_add_item(struct baskets_basket *b, const struct baske
     return CORE_OK;
 }
 
-core_status baskets_basket_remove_item(struct baskets_basket *b, const char *product_id, int quantity,
-                                       core_err *err)
+core_status baskets_basket_remove_item(struct baskets_basket *b, const char *product_id,
+                                       int quantity, core_err *err)
 {
     core_status st = check_change(b, quantity, err);
     if (st)
@@ -237,7 +241,8 @@ core_status baskets_basket_remove_item(struct baskets_basket *b, const char *pro
     return CORE_OK;
 }
 
-const struct baskets_item *baskets_basket_find_item(const struct baskets_basket *b, const char *product_id)
+const struct baskets_item *baskets_basket_find_item(const struct baskets_basket *b,
+                                                    const char *product_id)
 {
     for (size_t i = 0; i < b->nitems; i++)
         if (str_cmp0(b->items[i].product_id, product_id) == 0)
@@ -245,17 +250,19 @@ const struct baskets_item *baskets_basket_find_item(const struct baskets_basket 
     return NULL;
 }
 
-core_status baskets_basket_push_item(struct baskets_basket *b, const struct baskets_item *item, core_err *err)
+core_status baskets_basket_push_item(struct baskets_basket *b, const struct baskets_item *item,
+                                     core_err *err)
 {
     struct baskets_item line;
-    if (!grow(b) || !item_fill(&line, item->store_id, item->product_id, item->store_name, item->product_name,
-                               item->product_price, item->quantity))
+    if (!grow(b) || !item_fill(&line, item->store_id, item->product_id, item->store_name,
+                               item->product_name, item->product_price, item->quantity))
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory loading a basket item");
     b->items[b->nitems++] = line;
     return CORE_OK;
 }
 
-core_status baskets_basket_copy(struct baskets_basket *dst, const struct baskets_basket *src, core_err *err)
+core_status baskets_basket_copy(struct baskets_basket *dst, const struct baskets_basket *src,
+                                core_err *err)
 {
     baskets_basket_init(dst);
     memcpy(dst->id, src->id, sizeof dst->id);

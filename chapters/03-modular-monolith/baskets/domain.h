@@ -65,8 +65,14 @@ struct baskets_product {
     double price;
 };
 
-#define BASKETS_STORE_INIT {NULL, NULL, NULL}
-#define BASKETS_PRODUCT_INIT {NULL, NULL, NULL, 0.0}
+#define BASKETS_STORE_INIT                                                                         \
+    {                                                                                              \
+        NULL, NULL, NULL                                                                           \
+    }
+#define BASKETS_PRODUCT_INIT                                                                       \
+    {                                                                                              \
+        NULL, NULL, NULL, 0.0                                                                      \
+    }
 
 /* Frees the strings and resets to the INIT value. NULL and an INIT value are no-ops. */
 void baskets_store_release(struct baskets_store *s);
@@ -89,11 +95,14 @@ struct baskets_basket {
     char payment_id[BASKETS_ID_MAX + 1]; /* "" until checked out */
     struct baskets_item *items;          /* nitems lines, sorted by store name, product name */
     size_t nitems;
-    size_t cap;                          /* allocated lines */
+    size_t cap; /* allocated lines */
     enum baskets_status status;
 };
 
-#define BASKETS_BASKET_INIT {{0}, {0}, {0}, NULL, 0, 0, BASKETS_STATUS_UNKNOWN}
+#define BASKETS_BASKET_INIT                                                                        \
+    {                                                                                              \
+        {0}, {0}, {0}, NULL, 0, 0, BASKETS_STATUS_UNKNOWN                                          \
+    }
 
 /* Sets *b to the INIT value (an empty, unstarted basket). */
 void baskets_basket_init(struct baskets_basket *b);
@@ -117,7 +126,8 @@ core_status baskets_basket_cancel(struct baskets_basket *b, core_err *err);
 /* Checks out an open basket with at least one item: payment_id (copied) recorded, status
  * checked_out. Errors, in this order: "the basket cannot be modified" (not open), "the basket has
  * no items", "the payment id cannot be blank", "the payment id is too long". */
-core_status baskets_basket_checkout(struct baskets_basket *b, const char *payment_id, core_err *err);
+core_status baskets_basket_checkout(struct baskets_basket *b, const char *payment_id,
+                                    core_err *err);
 
 /* Adds quantity of product (sold by store; both borrowed, their strings copied) to an open
  * basket. A product already in the basket (same product and store id) gets its quantity raised;
@@ -125,24 +135,28 @@ core_status baskets_basket_checkout(struct baskets_basket *b, const char *paymen
  * Errors: "the basket cannot be modified", "the item quantity cannot be negative", "the item
  * quantity cannot be zero", "the item quantity is too large"; CORE_ERR_NOMEM. */
 core_status baskets_basket_add_item(struct baskets_basket *b, const struct baskets_store *store,
-                                    const struct baskets_product *product, int quantity, core_err *err);
+                                    const struct baskets_product *product, int quantity,
+                                    core_err *err);
 
 /* Takes quantity of the product with id product_id (borrowed) out of an open basket. The line is
  * removed only when its quantity reaches 0 (taking more than it holds also removes it). A product
  * that is not in the basket changes nothing and is not an error (as in the book).
  * Errors: "the basket cannot be modified", "the item quantity cannot be negative", "the item
  * quantity cannot be zero". */
-core_status baskets_basket_remove_item(struct baskets_basket *b, const char *product_id, int quantity,
-                                       core_err *err);
+core_status baskets_basket_remove_item(struct baskets_basket *b, const char *product_id,
+                                       int quantity, core_err *err);
 
 /* The line of product_id in b, or NULL. Borrowed from b. */
-const struct baskets_item *baskets_basket_find_item(const struct baskets_basket *b, const char *product_id);
+const struct baskets_item *baskets_basket_find_item(const struct baskets_basket *b,
+                                                    const char *product_id);
 
 /* Deep copy of src into dst (dst INIT or released). CORE_ERR_NOMEM leaves dst INIT. */
-core_status baskets_basket_copy(struct baskets_basket *dst, const struct baskets_basket *src, core_err *err);
+core_status baskets_basket_copy(struct baskets_basket *dst, const struct baskets_basket *src,
+                                core_err *err);
 
 /* Appends a line as it is (no merge, no sort, no rule): for repositories rebuilding a stored
  * basket. Strings are copied. CORE_ERR_NOMEM leaves b unchanged. */
-core_status baskets_basket_push_item(struct baskets_basket *b, const struct baskets_item *item, core_err *err);
+core_status baskets_basket_push_item(struct baskets_basket *b, const struct baskets_item *item,
+                                     core_err *err);
 
 #endif /* BASKETS_DOMAIN_H */

@@ -33,7 +33,8 @@ static core_status start_module(struct monolith *mono, void **state, core_err *e
     baskets__pg_repo(&s->app.baskets, mono->db);
     baskets__stores_client(&s->app.stores, s->client);
     baskets__ordering_client(&s->app.ordering, s->client);
-    if ((st = baskets__rpc_register(mono->rpc, &s->app, err)) || (st = baskets__rest_mount(mono->web, mono->rpc, err)))
+    if ((st = baskets__rpc_register(mono->rpc, &s->app, err)) ||
+        (st = baskets__rest_mount(mono->web, mono->rpc, err)))
         goto fail;
     *state = s;
     return CORE_OK;

@@ -14,11 +14,11 @@
  *
  * REST routes (the book's):
  *   POST   /api/baskets                  StartBasket    {"customerId"}          -> {"id"}
- *   GET    /api/baskets/{id}             GetBasket                              -> {"basket": {...}}
- *   DELETE /api/baskets/{id}             CancelBasket                           -> {}
- *   PUT    /api/baskets/{id}/checkout    CheckoutBasket {"paymentId"}           -> {}
- *   PUT    /api/baskets/{id}/addItem     AddItem        {"productId","quantity"} -> {}
- *   PUT    /api/baskets/{id}/removeItem  RemoveItem     {"productId","quantity"} -> {}
+ *   GET    /api/baskets/{id}             GetBasket                              -> {"basket":
+ * {...}} DELETE /api/baskets/{id}             CancelBasket                           -> {} PUT
+ * /api/baskets/{id}/checkout    CheckoutBasket {"paymentId"}           -> {} PUT
+ * /api/baskets/{id}/addItem     AddItem        {"productId","quantity"} -> {} PUT
+ * /api/baskets/{id}/removeItem  RemoveItem     {"productId","quantity"} -> {}
  *
  * Thread-safety: startup/shutdown from main()'s thread; the served calls run concurrently.
  */

@@ -13,8 +13,8 @@
 
 #include "baskets/adapters.h"
 
-static const char SQL_FIND[] =
-    "SELECT customer_id, payment_id, convert_from(items, 'UTF8'), status FROM baskets.baskets WHERE id = $1";
+static const char SQL_FIND[] = "SELECT customer_id, payment_id, convert_from(items, 'UTF8'), "
+                               "status FROM baskets.baskets WHERE id = $1";
 static const char SQL_SAVE[] =
     "INSERT INTO baskets.baskets (id, customer_id, payment_id, items, status) "
     "VALUES ($1, $2, $3, convert_to($4, 'UTF8'), $5)";
@@ -26,9 +26,9 @@ static const char SQL_UPDATE[] =
 
 static json_t *item_to_json(const struct baskets_item *it)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:f, s:i}", "store_id", it->store_id, "product_id", it->product_id,
-                     "store_name", it->store_name, "product_name", it->product_name, "product_price",
-                     it->product_price, "quantity", it->quantity);
+    return json_pack("{s:s, s:s, s:s, s:s, s:f, s:i}", "store_id", it->store_id, "product_id",
+                     it->product_id, "store_name", it->store_name, "product_name", it->product_name,
+                     "product_price", it->product_price, "quantity", it->quantity);
 }
 
 core_status baskets__items_encode(const struct baskets_basket *b, char **out, core_err *err)
@@ -48,7 +48,8 @@ core_status baskets__items_encode(const struct baskets_basket *b, char **out, co
         buf[len] = '\0';
         *out = buf;
     } else {
-        st = core_err_set(err, CORE_ERR_NOMEM, "out of memory encoding the items of basket %s", b->id);
+        st = core_err_set(err, CORE_ERR_NOMEM, "out of memory encoding the items of basket %s",
+                          b->id);
     }
     json_decref(arr);
     return st;
@@ -61,12 +62,14 @@ static core_status item_from_json(json_t *obj, size_t index, struct baskets_item
     json_int_t quantity = 0;
     double price = 0;
     json_t *price_json = NULL;
-    if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:s, s:o, s:I}", "store_id", &it->store_id,
-                       "product_id", &it->product_id, "store_name", &it->store_name, "product_name",
-                       &it->product_name, "product_price", &price_json, "quantity", &quantity) != 0)
+    if (json_unpack_ex(obj, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:s, s:o, s:I}", "store_id",
+                       &it->store_id, "product_id", &it->product_id, "store_name", &it->store_name,
+                       "product_name", &it->product_name, "product_price", &price_json, "quantity",
+                       &quantity) != 0)
         return core_err_set(err, CORE_ERR_INVALID, "item %zu: %s", index, jerr.text);
     if (!json_is_number(price_json))
-        return core_err_set(err, CORE_ERR_INVALID, "item %zu: product_price is not a number", index);
+        return core_err_set(err, CORE_ERR_INVALID, "item %zu: product_price is not a number",
+                            index);
     price = json_number_value(price_json);
     if (quantity < 1 || quantity > INT32_MAX)
         return core_err_set(err, CORE_ERR_INVALID, "item %zu: quantity %lld out of range", index,
@@ -84,8 +87,8 @@ core_status baskets__items_decode(struct baskets_basket *b, const char *json, co
     assert(b->nitems == 0);
     json_t *arr = json_loads(json ? json : "", JSON_REJECT_DUPLICATES, &jerr);
     if (!arr)
-        return core_err_set(err, CORE_ERR_INVALID, "items are not JSON: %s (line %d column %d)", jerr.text,
-                            jerr.line, jerr.column);
+        return core_err_set(err, CORE_ERR_INVALID, "items are not JSON: %s (line %d column %d)",
+                            jerr.text, jerr.line, jerr.column);
     if (!json_is_array(arr))
         st = core_err_set(err, CORE_ERR_INVALID, "items are not a JSON array");
     for (size_t i = 0; st == CORE_OK && i < json_array_size(arr); i++) {
@@ -126,13 +129,15 @@ static core_status find(void *self, const char *id, struct baskets_basket *out, 
         goto done;
     }
     if (!baskets_status_parse(pg_get(res, 0, 3), &status)) {
-        st = core_err_set(err, CORE_ERR_IO, "basket %s has an unknown status \"%s\"", id, pg_get(res, 0, 3));
+        st = core_err_set(err, CORE_ERR_IO, "basket %s has an unknown status \"%s\"", id,
+                          pg_get(res, 0, 3));
         goto done;
     }
     if (!core_strlcpy(out->id, id, sizeof out->id) ||
         !core_strlcpy(out->customer_id, pg_get(res, 0, 0), sizeof out->customer_id) ||
         !core_strlcpy(out->payment_id, pg_get(res, 0, 1), sizeof out->payment_id)) {
-        st = core_err_set(err, CORE_ERR_IO, "basket %s has an id longer than %d characters", id, BASKETS_ID_MAX);
+        st = core_err_set(err, CORE_ERR_IO, "basket %s has an id longer than %d characters", id,
+                          BASKETS_ID_MAX);
         goto done;
     }
     out->status = status;
@@ -153,7 +158,8 @@ done:
 }
 
 /* INSERT (update false) or UPDATE (update true) of basket b. */
-static core_status write_basket(pg_pool *db, const struct baskets_basket *b, bool update, core_err *err)
+static core_status write_basket(pg_pool *db, const struct baskets_basket *b, bool update,
+                                core_err *err)
 {
     pg_conn *conn = NULL;
     PGresult *res = NULL;
@@ -163,7 +169,8 @@ static core_status write_basket(pg_pool *db, const struct baskets_basket *b, boo
         return st;
     if ((st = pg_acquire(db, &conn, err)))
         goto done;
-    const char *params[] = {b->id, b->customer_id, b->payment_id, items, baskets_status_text(b->status)};
+    const char *params[] = {b->id, b->customer_id, b->payment_id, items,
+                            baskets_status_text(b->status)};
     st = pg_exec(conn, update ? SQL_UPDATE : SQL_SAVE, 5, params, &res, err);
     if (st == CORE_ERR_CONFLICT && !update)
         st = core_err_set(err, CORE_ERR_CONFLICT, "basket %s already exists", b->id);

@@ -21,6 +21,6 @@ static const struct gw_route routes[] = {
 
 core_status baskets__rest_mount(web_server *web, rpc_registry *reg, core_err *err)
 {
-    return gw_mount(web, reg, &basketspb__basket_service__descriptor, routes, sizeof routes / sizeof routes[0],
-                    err);
+    return gw_mount(web, reg, &basketspb__basket_service__descriptor, routes,
+                    sizeof routes / sizeof routes[0], err);
 }

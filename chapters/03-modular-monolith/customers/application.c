@@ -10,8 +10,8 @@ static core_status load(struct customers_app *app, const char *id, struct custom
     return app->customers.find(app->customers.self, id, out, err);
 }
 
-core_status customers_app_register_customer(struct customers_app *app, const char *id, const char *name,
-                                            const char *sms_number, core_err *err)
+core_status customers_app_register_customer(struct customers_app *app, const char *id,
+                                            const char *name, const char *sms_number, core_err *err)
 {
     struct customers_customer c = CUSTOMERS_CUSTOMER_INIT;
     core_status st = customers_customer_register(&c, id, name, sms_number, err);
@@ -21,7 +21,8 @@ core_status customers_app_register_customer(struct customers_app *app, const cha
     return st;
 }
 
-core_status customers_app_authorize_customer(struct customers_app *app, const char *id, core_err *err)
+core_status customers_app_authorize_customer(struct customers_app *app, const char *id,
+                                             core_err *err)
 {
     struct customers_customer c = CUSTOMERS_CUSTOMER_INIT;
     core_status st = load(app, id, &c, err);

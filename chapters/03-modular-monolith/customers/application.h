@@ -42,13 +42,15 @@ struct customers_app {
 
 /* Registers an enabled customer with the given id (the RPC layer makes a new UUID) and saves it.
  * Strings are borrowed. Rules: see customers_customer_register(). */
-core_status customers_app_register_customer(struct customers_app *app, const char *id, const char *name,
-                                            const char *sms_number, core_err *err);
+core_status customers_app_register_customer(struct customers_app *app, const char *id,
+                                            const char *name, const char *sms_number,
+                                            core_err *err);
 
 /* Succeeds when customer id exists and is enabled. CORE_ERR_NOT_FOUND for an unknown id;
  * CORE_ERR_INVALID "customer <id> is not authorized: the customer is disabled" for a disabled
  * one. Ordering calls it before it accepts an order. */
-core_status customers_app_authorize_customer(struct customers_app *app, const char *id, core_err *err);
+core_status customers_app_authorize_customer(struct customers_app *app, const char *id,
+                                             core_err *err);
 
 /* Fills the EMPTY *out with customer id (caller releases it with customers_customer_release). */
 core_status customers_app_get_customer(struct customers_app *app, const char *id,
@@ -58,6 +60,7 @@ core_status customers_app_get_customer(struct customers_app *app, const char *id
 core_status customers_app_enable_customer(struct customers_app *app, const char *id, core_err *err);
 
 /* Loads customer id, disables it and saves it ("the customer is already disabled"). */
-core_status customers_app_disable_customer(struct customers_app *app, const char *id, core_err *err);
+core_status customers_app_disable_customer(struct customers_app *app, const char *id,
+                                           core_err *err);
 
 #endif /* CUSTOMERS_APPLICATION_H */

@@ -17,8 +17,9 @@ void customers_customer_release(struct customers_customer *c)
     customers_customer_init(c);
 }
 
-core_status customers_customer_restore(struct customers_customer *c, const char *id, const char *name,
-                                       const char *sms_number, bool enabled, core_err *err)
+core_status customers_customer_restore(struct customers_customer *c, const char *id,
+                                       const char *name, const char *sms_number, bool enabled,
+                                       core_err *err)
 {
     core_status st;
     if (!core_strlcpy(c->id, id ? id : "", sizeof c->id)) {
@@ -38,8 +39,8 @@ fail:
     return st;
 }
 
-core_status customers_customer_register(struct customers_customer *c, const char *id, const char *name,
-                                        const char *sms_number, core_err *err)
+core_status customers_customer_register(struct customers_customer *c, const char *id,
+                                        const char *name, const char *sms_number, core_err *err)
 {
     if (core_str_blank(id))
         return core_err_set(err, CORE_ERR_INVALID, "the customer id cannot be blank");
@@ -71,7 +72,7 @@ core_status customers_customer_disable(struct customers_customer *c, core_err *e
 core_status customers_customer_authorize(const struct customers_customer *c, core_err *err)
 {
     if (!c->enabled)
-        return core_err_set(err, CORE_ERR_INVALID, "customer %s is not authorized: the customer is disabled",
-                            c->id);
+        return core_err_set(err, CORE_ERR_INVALID,
+                            "customer %s is not authorized: the customer is disabled", c->id);
     return CORE_OK;
 }

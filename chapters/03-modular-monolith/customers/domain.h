@@ -30,7 +30,10 @@ struct customers_customer {
     bool enabled;
 };
 
-#define CUSTOMERS_CUSTOMER_INIT {{0}, NULL, NULL, false}
+#define CUSTOMERS_CUSTOMER_INIT                                                                    \
+    {                                                                                              \
+        {0}, NULL, NULL, false                                                                     \
+    }
 
 /* Makes c an empty customer. */
 void customers_customer_init(struct customers_customer *c);
@@ -43,14 +46,15 @@ void customers_customer_release(struct customers_customer *c);
  *   "the customer id cannot be blank", "the customer id is too long" (over CUSTOMERS_ID_MAX),
  *   "the customer name cannot be blank", "the SMS number cannot be blank".
  * On failure c stays empty. Errors: CORE_ERR_INVALID, CORE_ERR_NOMEM. */
-core_status customers_customer_register(struct customers_customer *c, const char *id, const char *name,
-                                        const char *sms_number, core_err *err);
+core_status customers_customer_register(struct customers_customer *c, const char *id,
+                                        const char *name, const char *sms_number, core_err *err);
 
 /* Fills the EMPTY customer c from stored values without checking rules (for repositories).
  * Strings are copied; an id over CUSTOMERS_ID_MAX is CORE_ERR_INVALID "the customer id is too
  * long". On failure c stays empty. */
-core_status customers_customer_restore(struct customers_customer *c, const char *id, const char *name,
-                                       const char *sms_number, bool enabled, core_err *err);
+core_status customers_customer_restore(struct customers_customer *c, const char *id,
+                                       const char *name, const char *sms_number, bool enabled,
+                                       core_err *err);
 
 /* Allows the customer to place orders again.
  * CORE_ERR_INVALID "the customer is already enabled" when it is. */

@@ -11,9 +11,9 @@
  * (AuthorizeCustomer is RPC-only).
  * REST routes (the book's):
  *     POST /api/customers               RegisterCustomer {name, smsNumber} -> {id}
- *     GET  /api/customers/{id}          GetCustomer      -> {customer:{id, name, smsNumber, enabled}}
- *     PUT  /api/customers/{id}/enable   EnableCustomer   -> {}
- *     PUT  /api/customers/{id}/disable  DisableCustomer  -> {}
+ *     GET  /api/customers/{id}          GetCustomer      -> {customer:{id, name, smsNumber,
+ * enabled}} PUT  /api/customers/{id}/enable   EnableCustomer   -> {} PUT
+ * /api/customers/{id}/disable  DisableCustomer  -> {}
  *
  * Thread-safety: startup/shutdown from main's thread; the running module serves requests from
  * any number of threads.

@@ -13,7 +13,8 @@
 static core_status register_customer(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
                                      core_err *err)
 {
-    const Customerspb__RegisterCustomerRequest *r = (const Customerspb__RegisterCustomerRequest *)req;
+    const Customerspb__RegisterCustomerRequest *r =
+        (const Customerspb__RegisterCustomerRequest *)req;
     Customerspb__RegisterCustomerResponse *out = pb_new_of(customerspb__register_customer_response);
     char id[CORE_UUID_LEN + 1];
     core_status st;
@@ -30,15 +31,17 @@ static core_status register_customer(void *ud, const ProtobufCMessage *req, Prot
     return CORE_OK;
 }
 
-static core_status authorize_customer(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
-                                      core_err *err)
+static core_status authorize_customer(void *ud, const ProtobufCMessage *req,
+                                      ProtobufCMessage **resp, core_err *err)
 {
-    const Customerspb__AuthorizeCustomerRequest *r = (const Customerspb__AuthorizeCustomerRequest *)req;
+    const Customerspb__AuthorizeCustomerRequest *r =
+        (const Customerspb__AuthorizeCustomerRequest *)req;
     return rpc_empty_response(customers_app_authorize_customer(ud, r->id, err),
-                          &customerspb__authorize_customer_response__descriptor, resp, err);
+                              &customerspb__authorize_customer_response__descriptor, resp, err);
 }
 
-static core_status get_customer(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status get_customer(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                core_err *err)
 {
     const Customerspb__GetCustomerRequest *r = (const Customerspb__GetCustomerRequest *)req;
     struct customers_customer c = CUSTOMERS_CUSTOMER_INIT;
@@ -47,8 +50,9 @@ static core_status get_customer(void *ud, const ProtobufCMessage *req, ProtobufC
     core_status st = customers_app_get_customer(ud, r->id, &c, err);
     if (!st) {
         if (!(out = pb_new_of(customerspb__get_customer_response)) ||
-            !(m = out->customer = pb_new_of(customerspb__customer)) || !(m->id = core_strdup(c.id)) ||
-            !(m->name = core_strdup(c.name)) || !(m->sms_number = core_strdup(c.sms_number)))
+            !(m = out->customer = pb_new_of(customerspb__customer)) ||
+            !(m->id = core_strdup(c.id)) || !(m->name = core_strdup(c.name)) ||
+            !(m->sms_number = core_strdup(c.sms_number)))
             st = core_err_nomem(err);
         else
             m->enabled = c.enabled;
@@ -67,7 +71,7 @@ static core_status enable_customer(void *ud, const ProtobufCMessage *req, Protob
 {
     const Customerspb__EnableCustomerRequest *r = (const Customerspb__EnableCustomerRequest *)req;
     return rpc_empty_response(customers_app_enable_customer(ud, r->id, err),
-                          &customerspb__enable_customer_response__descriptor, resp, err);
+                              &customerspb__enable_customer_response__descriptor, resp, err);
 }
 
 static core_status disable_customer(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
@@ -75,14 +79,12 @@ static core_status disable_customer(void *ud, const ProtobufCMessage *req, Proto
 {
     const Customerspb__DisableCustomerRequest *r = (const Customerspb__DisableCustomerRequest *)req;
     return rpc_empty_response(customers_app_disable_customer(ud, r->id, err),
-                          &customerspb__disable_customer_response__descriptor, resp, err);
+                              &customerspb__disable_customer_response__descriptor, resp, err);
 }
 
 static const struct rpc_method methods[] = {
-    {"RegisterCustomer", register_customer},
-    {"AuthorizeCustomer", authorize_customer},
-    {"GetCustomer", get_customer},
-    {"EnableCustomer", enable_customer},
+    {"RegisterCustomer", register_customer}, {"AuthorizeCustomer", authorize_customer},
+    {"GetCustomer", get_customer},           {"EnableCustomer", enable_customer},
     {"DisableCustomer", disable_customer},
 };
 

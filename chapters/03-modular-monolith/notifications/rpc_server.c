@@ -13,7 +13,7 @@ static core_status order_created(void *ud, const ProtobufCMessage *msg, Protobuf
     core_status st =
         notifications_app_notify_order_created(ud, req->order_id, req->customer_id, err);
     return rpc_empty_response(st, &notificationspb__notify_order_created_response__descriptor, out,
-                               err);
+                              err);
 }
 
 static core_status order_canceled(void *ud, const ProtobufCMessage *msg, ProtobufCMessage **out,
@@ -24,7 +24,7 @@ static core_status order_canceled(void *ud, const ProtobufCMessage *msg, Protobu
     core_status st =
         notifications_app_notify_order_canceled(ud, req->order_id, req->customer_id, err);
     return rpc_empty_response(st, &notificationspb__notify_order_canceled_response__descriptor, out,
-                               err);
+                              err);
 }
 
 static core_status order_ready(void *ud, const ProtobufCMessage *msg, ProtobufCMessage **out,
@@ -33,7 +33,8 @@ static core_status order_ready(void *ud, const ProtobufCMessage *msg, ProtobufCM
     const Notificationspb__NotifyOrderReadyRequest *req =
         (const Notificationspb__NotifyOrderReadyRequest *)msg;
     core_status st = notifications_app_notify_order_ready(ud, req->order_id, req->customer_id, err);
-    return rpc_empty_response(st, &notificationspb__notify_order_ready_response__descriptor, out, err);
+    return rpc_empty_response(st, &notificationspb__notify_order_ready_response__descriptor, out,
+                              err);
 }
 
 static const struct rpc_method methods[] = {

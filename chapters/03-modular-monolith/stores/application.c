@@ -28,8 +28,8 @@ static core_status change_participation(struct stores_app *app, const char *id,
 {
     struct stores_store store = STORES_STORE_INIT;
     core_status st;
-    if (!(st = require_id(id, "store", err)) && !(st = app->stores.find(app->stores.self, id, &store, err)) &&
-        !(st = change(&store, err)))
+    if (!(st = require_id(id, "store", err)) &&
+        !(st = app->stores.find(app->stores.self, id, &store, err)) && !(st = change(&store, err)))
         st = app->stores.update(app->stores.self, &store, err);
     stores_store_release(&store);
     return st;
@@ -83,7 +83,8 @@ core_status stores_app_get_store(struct stores_app *app, const char *id, struct 
     return st;
 }
 
-core_status stores_app_get_stores(struct stores_app *app, struct stores_store_list *out, core_err *err)
+core_status stores_app_get_stores(struct stores_app *app, struct stores_store_list *out,
+                                  core_err *err)
 {
     core_status st = app->stores.find_all(app->stores.self, out, err);
     if (st)
@@ -91,8 +92,8 @@ core_status stores_app_get_stores(struct stores_app *app, struct stores_store_li
     return st;
 }
 
-core_status stores_app_get_participating_stores(struct stores_app *app, struct stores_store_list *out,
-                                                core_err *err)
+core_status stores_app_get_participating_stores(struct stores_app *app,
+                                                struct stores_store_list *out, core_err *err)
 {
     core_status st = app->participating.find_all(app->participating.self, out, err);
     if (st)
@@ -115,8 +116,8 @@ core_status stores_app_get_catalog(struct stores_app *app, const char *store_id,
     return st;
 }
 
-core_status stores_app_get_product(struct stores_app *app, const char *id, struct stores_product *out,
-                                   core_err *err)
+core_status stores_app_get_product(struct stores_app *app, const char *id,
+                                   struct stores_product *out, core_err *err)
 {
     core_status st;
     if (!(st = require_id(id, "product", err)))

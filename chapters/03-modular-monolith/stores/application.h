@@ -109,11 +109,12 @@ core_status stores_app_get_store(struct stores_app *app, const char *id, struct 
 
 /* Appends every store to *out (caller releases it with stores_store_list_release). On failure
  * *out is left empty. */
-core_status stores_app_get_stores(struct stores_app *app, struct stores_store_list *out, core_err *err);
+core_status stores_app_get_stores(struct stores_app *app, struct stores_store_list *out,
+                                  core_err *err);
 
 /* Appends every participating store to *out (caller releases it). On failure *out is left empty. */
-core_status stores_app_get_participating_stores(struct stores_app *app, struct stores_store_list *out,
-                                                core_err *err);
+core_status stores_app_get_participating_stores(struct stores_app *app,
+                                                struct stores_store_list *out, core_err *err);
 
 /* Appends the products of store store_id to *out (caller releases it with
  * stores_product_list_release). Unlike the book (an empty list), an unknown store is
@@ -123,8 +124,9 @@ core_status stores_app_get_catalog(struct stores_app *app, const char *store_id,
                                    struct stores_product_list *out, core_err *err);
 
 /* Fills the EMPTY *out with product id (caller releases it with stores_product_release).
- * CORE_ERR_INVALID "the product id cannot be blank", CORE_ERR_NOT_FOUND "product <id> not found". */
-core_status stores_app_get_product(struct stores_app *app, const char *id, struct stores_product *out,
-                                   core_err *err);
+ * CORE_ERR_INVALID "the product id cannot be blank", CORE_ERR_NOT_FOUND "product <id> not found".
+ */
+core_status stores_app_get_product(struct stores_app *app, const char *id,
+                                   struct stores_product *out, core_err *err);
 
 #endif /* STORES_APPLICATION_H */

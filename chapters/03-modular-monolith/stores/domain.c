@@ -107,7 +107,8 @@ core_status stores_product_restore(struct stores_product *p, const char *id, con
                                    double price, core_err *err)
 {
     core_status st;
-    if ((st = copy_id(p->id, id, "product", err)) || (st = copy_id(p->store_id, store_id, "store", err)))
+    if ((st = copy_id(p->id, id, "product", err)) ||
+        (st = copy_id(p->store_id, store_id, "store", err)))
         goto fail;
     p->name = core_strdup(name ? name : "");
     p->description = core_strdup(description ? description : "");
@@ -158,7 +159,8 @@ void stores_store_list_release(struct stores_store_list *l)
     stores_store_list_init(l);
 }
 
-core_status stores_store_list_add(struct stores_store_list *l, struct stores_store *s, core_err *err)
+core_status stores_store_list_add(struct stores_store_list *l, struct stores_store *s,
+                                  core_err *err)
 {
     if (core_array_grow(&l->items, &l->cap, l->len + 1, sizeof *l->items))
         return core_err_nomem(err);

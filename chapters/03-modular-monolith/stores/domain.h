@@ -37,7 +37,10 @@ struct stores_store {
     bool participating;
 };
 
-#define STORES_STORE_INIT {{0}, NULL, NULL, false}
+#define STORES_STORE_INIT                                                                          \
+    {                                                                                              \
+        {0}, NULL, NULL, false                                                                     \
+    }
 
 /* Makes s an empty store. */
 void stores_store_init(struct stores_store *s);
@@ -79,7 +82,10 @@ struct stores_product {
     double price;
 };
 
-#define STORES_PRODUCT_INIT {{0}, {0}, NULL, NULL, NULL, 0.0}
+#define STORES_PRODUCT_INIT                                                                        \
+    {                                                                                              \
+        {0}, {0}, NULL, NULL, NULL, 0.0                                                            \
+    }
 
 /* Makes p an empty product. */
 void stores_product_init(struct stores_product *p);
@@ -113,7 +119,10 @@ struct stores_store_list {
     size_t len, cap;
 };
 
-#define STORES_STORE_LIST_INIT {NULL, 0, 0}
+#define STORES_STORE_LIST_INIT                                                                     \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void stores_store_list_init(struct stores_store_list *l);
 
@@ -122,7 +131,8 @@ void stores_store_list_release(struct stores_store_list *l);
 
 /* Appends s, taking ownership of what it holds: on success s is left empty (its strings moved
  * into the list). On CORE_ERR_NOMEM nothing changes (s still owns its strings). */
-core_status stores_store_list_add(struct stores_store_list *l, struct stores_store *s, core_err *err);
+core_status stores_store_list_add(struct stores_store_list *l, struct stores_store *s,
+                                  core_err *err);
 
 /* A growable array of products, in caller storage. items[0..len) are filled entities. */
 struct stores_product_list {
@@ -130,7 +140,10 @@ struct stores_product_list {
     size_t len, cap;
 };
 
-#define STORES_PRODUCT_LIST_INIT {NULL, 0, 0}
+#define STORES_PRODUCT_LIST_INIT                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void stores_product_list_init(struct stores_product_list *l);
 

@@ -29,7 +29,8 @@ static core_status start_module(struct monolith *mono, void **state, core_err *e
     stores__pg_product_repo(&s->app.products, mono->db);
 
     /* driver adapters */
-    if ((st = stores__rpc_register(mono->rpc, &s->app, err)) || (st = stores__rest_mount(mono->web, mono->rpc, err))) {
+    if ((st = stores__rpc_register(mono->rpc, &s->app, err)) ||
+        (st = stores__rest_mount(mono->web, mono->rpc, err))) {
         /* main() frees the registry without calling it: the stale ud is never used. */
         stop_module(s);
         return st;

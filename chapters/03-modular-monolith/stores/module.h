@@ -15,8 +15,8 @@
  *     PUT    /api/stores/{id}/participating      EnableParticipation    -> {}
  *     DELETE /api/stores/{id}/participating      DisableParticipation   -> {}
  *     GET    /api/stores/participating           GetParticipatingStores -> {stores[]}
- *     POST   /api/stores/{store_id}/products     AddProduct             {name, description, sku, price} -> {id}
- *     GET    /api/stores/products/{id}           GetProduct             -> {product}
+ *     POST   /api/stores/{store_id}/products     AddProduct             {name, description, sku,
+ * price} -> {id} GET    /api/stores/products/{id}           GetProduct             -> {product}
  *     DELETE /api/stores/products/{id}           RemoveProduct          -> {}
  *     GET    /api/stores/{store_id}/products     GetCatalog             -> {products[]}
  *

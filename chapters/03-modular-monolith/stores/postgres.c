@@ -30,7 +30,8 @@ static bool is_true(const char *v)
 /* ---- stores ------------------------------------------------------------------------------- */
 
 /* Appends the rows of res (id, name, location, participating) to out. */
-static core_status stores_from_rows(const PGresult *res, struct stores_store_list *out, core_err *err)
+static core_status stores_from_rows(const PGresult *res, struct stores_store_list *out,
+                                    core_err *err)
 {
     core_status st = CORE_OK;
     for (int i = 0, n = PQntuples(res); i < n && !st; i++) {
@@ -46,26 +47,30 @@ static core_status stores_from_rows(const PGresult *res, struct stores_store_lis
 
 static core_status store_save(void *self, const struct stores_store *store, core_err *err)
 {
-    const char *params[] = {store->id, store->name, store->location, store->participating ? "true" : "false"};
-    return pg_run(self,
-               "INSERT INTO stores.stores (id, name, location, participating) VALUES ($1, $2, $3, $4)",
-               4, params, NULL, err);
+    const char *params[] = {store->id, store->name, store->location,
+                            store->participating ? "true" : "false"};
+    return pg_run(
+        self,
+        "INSERT INTO stores.stores (id, name, location, participating) VALUES ($1, $2, $3, $4)", 4,
+        params, NULL, err);
 }
 
 static core_status store_update(void *self, const struct stores_store *store, core_err *err)
 {
-    const char *params[] = {store->id, store->name, store->location, store->participating ? "true" : "false"};
-    return run_one(self,
-                   "UPDATE stores.stores SET name = $2, location = $3, participating = $4 WHERE id = $1",
-                   4, params, "store", err);
+    const char *params[] = {store->id, store->name, store->location,
+                            store->participating ? "true" : "false"};
+    return run_one(
+        self, "UPDATE stores.stores SET name = $2, location = $3, participating = $4 WHERE id = $1",
+        4, params, "store", err);
 }
 
 static core_status store_find(void *self, const char *id, struct stores_store *out, core_err *err)
 {
     const char *params[] = {id};
     PGresult *res = NULL;
-    core_status st = pg_run(self, "SELECT name, location, participating FROM stores.stores WHERE id = $1",
-                         1, params, &res, err);
+    core_status st =
+        pg_run(self, "SELECT name, location, participating FROM stores.stores WHERE id = $1", 1,
+               params, &res, err);
     if (!st) {
         if (PQntuples(res) == 0)
             st = core_err_set(err, CORE_ERR_NOT_FOUND, "store %s not found", id);
@@ -80,8 +85,9 @@ static core_status store_find(void *self, const char *id, struct stores_store *o
 static core_status store_find_all(void *self, struct stores_store_list *out, core_err *err)
 {
     PGresult *res = NULL;
-    core_status st = pg_run(self, "SELECT id, name, location, participating FROM stores.stores ORDER BY name, id",
-                         0, NULL, &res, err);
+    core_status st = pg_run(
+        self, "SELECT id, name, location, participating FROM stores.stores ORDER BY name, id", 0,
+        NULL, &res, err);
     if (!st)
         st = stores_from_rows(res, out, err);
     PQclear(res);
@@ -92,9 +98,9 @@ static core_status participating_find_all(void *self, struct stores_store_list *
 {
     PGresult *res = NULL;
     core_status st = pg_run(self,
-                         "SELECT id, name, location, participating FROM stores.stores "
-                         "WHERE participating ORDER BY name, id",
-                         0, NULL, &res, err);
+                            "SELECT id, name, location, participating FROM stores.stores "
+                            "WHERE participating ORDER BY name, id",
+                            0, NULL, &res, err);
     if (!st)
         st = stores_from_rows(res, out, err);
     PQclear(res);
@@ -119,7 +125,8 @@ void stores__pg_participating_repo(struct stores_participating_repo *out, pg_poo
 /* ---- products ----------------------------------------------------------------------------- */
 
 /* Reads row i of res laid out as (id, store_id, name, description, sku, price) into out. */
-static core_status product_from_row(const PGresult *res, int i, struct stores_product *out, core_err *err)
+static core_status product_from_row(const PGresult *res, int i, struct stores_product *out,
+                                    core_err *err)
 {
     double price = strtod(pg_get(res, i, 5), NULL);
     return stores_product_restore(out, pg_get(res, i, 0), pg_get(res, i, 1), pg_get(res, i, 2),
@@ -132,9 +139,9 @@ static core_status product_add(void *self, const struct stores_product *p, core_
     snprintf(price, sizeof price, "%.4f", p->price);
     const char *params[] = {p->id, p->store_id, p->name, p->description, p->sku, price};
     return pg_run(self,
-               "INSERT INTO stores.products (id, store_id, name, description, sku, price) "
-               "VALUES ($1, $2, $3, $4, $5, $6)",
-               6, params, NULL, err);
+                  "INSERT INTO stores.products (id, store_id, name, description, sku, price) "
+                  "VALUES ($1, $2, $3, $4, $5, $6)",
+                  6, params, NULL, err);
 }
 
 static core_status product_remove(void *self, const char *id, core_err *err)
@@ -143,13 +150,15 @@ static core_status product_remove(void *self, const char *id, core_err *err)
     return run_one(self, "DELETE FROM stores.products WHERE id = $1", 1, params, "product", err);
 }
 
-static core_status product_find(void *self, const char *id, struct stores_product *out, core_err *err)
+static core_status product_find(void *self, const char *id, struct stores_product *out,
+                                core_err *err)
 {
     const char *params[] = {id};
     PGresult *res = NULL;
-    core_status st = pg_run(self,
-                         "SELECT id, store_id, name, description, sku, price FROM stores.products WHERE id = $1",
-                         1, params, &res, err);
+    core_status st = pg_run(
+        self,
+        "SELECT id, store_id, name, description, sku, price FROM stores.products WHERE id = $1", 1,
+        params, &res, err);
     if (!st) {
         if (PQntuples(res) == 0)
             st = core_err_set(err, CORE_ERR_NOT_FOUND, "product %s not found", id);
@@ -160,15 +169,16 @@ static core_status product_find(void *self, const char *id, struct stores_produc
     return st;
 }
 
-static core_status product_catalog(void *self, const char *store_id, struct stores_product_list *out,
-                                   core_err *err)
+static core_status product_catalog(void *self, const char *store_id,
+                                   struct stores_product_list *out, core_err *err)
 {
     const char *params[] = {store_id};
     PGresult *res = NULL;
-    core_status st = pg_run(self,
-                         "SELECT id, store_id, name, description, sku, price FROM stores.products "
-                         "WHERE store_id = $1 ORDER BY name, id",
-                         1, params, &res, err);
+    core_status st =
+        pg_run(self,
+               "SELECT id, store_id, name, description, sku, price FROM stores.products "
+               "WHERE store_id = $1 ORDER BY name, id",
+               1, params, &res, err);
     for (int i = 0, n = st ? 0 : PQntuples(res); i < n && !st; i++) {
         struct stores_product p = STORES_PRODUCT_INIT;
         if (!(st = product_from_row(res, i, &p, err)))

@@ -25,6 +25,6 @@ static const struct gw_route routes[] = {
 
 core_status stores__rest_mount(web_server *srv, rpc_registry *reg, core_err *err)
 {
-    return gw_mount(srv, reg, &storespb__stores_service__descriptor, routes, sizeof routes / sizeof routes[0],
-                    err);
+    return gw_mount(srv, reg, &storespb__stores_service__descriptor, routes,
+                    sizeof routes / sizeof routes[0], err);
 }

@@ -42,8 +42,8 @@ static Storespb__Product *product_to_pb(const struct stores_product *p)
 
 /* Fills a repeated Store field (*items, *n) from list. *n counts only filled entries, so a
  * partial array is still a valid heap tree for pb_free. */
-static core_status stores_to_pb(const struct stores_store_list *list, Storespb__Store ***items, size_t *n,
-                                core_err *err)
+static core_status stores_to_pb(const struct stores_store_list *list, Storespb__Store ***items,
+                                size_t *n, core_err *err)
 {
     if (list->len == 0)
         return CORE_OK;
@@ -66,7 +66,8 @@ static core_status new_id(char buf[CORE_UUID_LEN + 1], char **id, core_err *err)
 
 /* ---- methods ------------------------------------------------------------------------------ */
 
-static core_status create_store(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status create_store(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                                core_err *err)
 {
     const Storespb__CreateStoreRequest *r = (const Storespb__CreateStoreRequest *)req;
     Storespb__CreateStoreResponse *out = pb_new_of(storespb__create_store_response);
@@ -82,13 +83,15 @@ static core_status create_store(void *ud, const ProtobufCMessage *req, ProtobufC
     return CORE_OK;
 }
 
-static core_status get_store(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status get_store(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                             core_err *err)
 {
     const Storespb__GetStoreRequest *r = (const Storespb__GetStoreRequest *)req;
     struct stores_store store = STORES_STORE_INIT;
     Storespb__GetStoreResponse *out = NULL;
     core_status st = stores_app_get_store(ud, r->id, &store, err);
-    if (!st && (!(out = pb_new_of(storespb__get_store_response)) || !(out->store = store_to_pb(&store))))
+    if (!st &&
+        (!(out = pb_new_of(storespb__get_store_response)) || !(out->store = store_to_pb(&store))))
         st = core_err_nomem(err);
     stores_store_release(&store);
     if (st) {
@@ -99,7 +102,8 @@ static core_status get_store(void *ud, const ProtobufCMessage *req, ProtobufCMes
     return CORE_OK;
 }
 
-static core_status get_stores(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status get_stores(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                              core_err *err)
 {
     struct stores_store_list list = STORES_STORE_LIST_INIT;
     Storespb__GetStoresResponse *out = NULL;
@@ -117,8 +121,8 @@ static core_status get_stores(void *ud, const ProtobufCMessage *req, ProtobufCMe
     return CORE_OK;
 }
 
-static core_status get_participating_stores(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
-                                            core_err *err)
+static core_status get_participating_stores(void *ud, const ProtobufCMessage *req,
+                                            ProtobufCMessage **resp, core_err *err)
 {
     struct stores_store_list list = STORES_STORE_LIST_INIT;
     Storespb__GetParticipatingStoresResponse *out = NULL;
@@ -136,30 +140,34 @@ static core_status get_participating_stores(void *ud, const ProtobufCMessage *re
     return CORE_OK;
 }
 
-static core_status enable_participation(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
-                                        core_err *err)
+static core_status enable_participation(void *ud, const ProtobufCMessage *req,
+                                        ProtobufCMessage **resp, core_err *err)
 {
-    const Storespb__EnableParticipationRequest *r = (const Storespb__EnableParticipationRequest *)req;
+    const Storespb__EnableParticipationRequest *r =
+        (const Storespb__EnableParticipationRequest *)req;
     return rpc_empty_response(stores_app_enable_participation(ud, r->id, err),
-                          &storespb__enable_participation_response__descriptor, resp, err);
+                              &storespb__enable_participation_response__descriptor, resp, err);
 }
 
-static core_status disable_participation(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
-                                         core_err *err)
+static core_status disable_participation(void *ud, const ProtobufCMessage *req,
+                                         ProtobufCMessage **resp, core_err *err)
 {
-    const Storespb__DisableParticipationRequest *r = (const Storespb__DisableParticipationRequest *)req;
+    const Storespb__DisableParticipationRequest *r =
+        (const Storespb__DisableParticipationRequest *)req;
     return rpc_empty_response(stores_app_disable_participation(ud, r->id, err),
-                          &storespb__disable_participation_response__descriptor, resp, err);
+                              &storespb__disable_participation_response__descriptor, resp, err);
 }
 
-static core_status add_product(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status add_product(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                               core_err *err)
 {
     const Storespb__AddProductRequest *r = (const Storespb__AddProductRequest *)req;
     Storespb__AddProductResponse *out = pb_new_of(storespb__add_product_response);
     char id[CORE_UUID_LEN + 1];
     core_status st = out ? new_id(id, &out->id, err) : core_err_nomem(err);
     if (!st) {
-        struct stores_add_product cmd = {id, r->store_id, r->name, r->description, r->sku, r->price};
+        struct stores_add_product cmd = {id,     r->store_id, r->name, r->description,
+                                         r->sku, r->price};
         st = stores_app_add_product(ud, &cmd, err);
     }
     if (st) {
@@ -175,10 +183,11 @@ static core_status remove_product(void *ud, const ProtobufCMessage *req, Protobu
 {
     const Storespb__RemoveProductRequest *r = (const Storespb__RemoveProductRequest *)req;
     return rpc_empty_response(stores_app_remove_product(ud, r->id, err),
-                          &storespb__remove_product_response__descriptor, resp, err);
+                              &storespb__remove_product_response__descriptor, resp, err);
 }
 
-static core_status get_catalog(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status get_catalog(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                               core_err *err)
 {
     const Storespb__GetCatalogRequest *r = (const Storespb__GetCatalogRequest *)req;
     struct stores_product_list list = STORES_PRODUCT_LIST_INIT;
@@ -203,13 +212,15 @@ static core_status get_catalog(void *ud, const ProtobufCMessage *req, ProtobufCM
     return CORE_OK;
 }
 
-static core_status get_product(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp, core_err *err)
+static core_status get_product(void *ud, const ProtobufCMessage *req, ProtobufCMessage **resp,
+                               core_err *err)
 {
     const Storespb__GetProductRequest *r = (const Storespb__GetProductRequest *)req;
     struct stores_product product = STORES_PRODUCT_INIT;
     Storespb__GetProductResponse *out = NULL;
     core_status st = stores_app_get_product(ud, r->id, &product, err);
-    if (!st && (!(out = pb_new_of(storespb__get_product_response)) || !(out->product = product_to_pb(&product))))
+    if (!st && (!(out = pb_new_of(storespb__get_product_response)) ||
+                !(out->product = product_to_pb(&product))))
         st = core_err_nomem(err);
     stores_product_release(&product);
     if (st) {

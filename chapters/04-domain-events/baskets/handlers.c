@@ -4,7 +4,8 @@
 
 /* Rebuilds the checked-out basket the event describes into the INIT basket *b, for the ordering
  * port (which takes a basket, as it did in chapter 03). */
-static core_status checked_out_basket(const ddd_event *event, struct baskets_basket *b, core_err *err)
+static core_status checked_out_basket(const ddd_event *event, struct baskets_basket *b,
+                                      core_err *err)
 {
     const char *id = ddd_event_metadata(event, "aggregate-id");
     if (!ddd_event_payload_is(event, &baskets__domain__basket_checked_out__descriptor))
@@ -14,13 +15,15 @@ static core_status checked_out_basket(const ddd_event *event, struct baskets_bas
     if (core_str_blank(id) || !core_strlcpy(b->id, id, sizeof b->id) ||
         !core_strlcpy(b->customer_id, m->customer_id, sizeof b->customer_id) ||
         !core_strlcpy(b->payment_id, m->payment_id, sizeof b->payment_id))
-        return core_err_set(err, CORE_ERR_INTERNAL, "event %s %s has a missing or too long basket, customer or "
-                            "payment id", ddd_event_name(event), ddd_event_id(event));
+        return core_err_set(err, CORE_ERR_INTERNAL,
+                            "event %s %s has a missing or too long basket, customer or "
+                            "payment id",
+                            ddd_event_name(event), ddd_event_id(event));
     b->status = BASKETS_STATUS_CHECKED_OUT;
     for (size_t i = 0; i < m->n_items; i++) {
         const Baskets__Domain__Item *it = m->items[i];
-        const struct baskets_item line = {it->store_id, it->product_id, it->store_name, it->product_name,
-                                          it->product_price, it->quantity};
+        const struct baskets_item line = {it->store_id,     it->product_id,    it->store_name,
+                                          it->product_name, it->product_price, it->quantity};
         core_status st = baskets_basket_push_item(b, &line, err); /* copies the strings */
         if (st)
             return st;
@@ -40,8 +43,9 @@ static core_status on_basket_checked_out(void *ud, const ddd_event *event, core_
     return st;
 }
 
-core_status baskets_register_order_handlers(ddd_dispatcher *d, struct baskets_order_handlers *h, core_err *err)
+core_status baskets_register_order_handlers(ddd_dispatcher *d, struct baskets_order_handlers *h,
+                                            core_err *err)
 {
-    return ddd_dispatcher_subscribe(d, BASKETS_BASKET_CHECKED_OUT, "baskets.OrderHandlers", on_basket_checked_out,
-                                    h, err);
+    return ddd_dispatcher_subscribe(d, BASKETS_BASKET_CHECKED_OUT, "baskets.OrderHandlers",
+                                    on_basket_checked_out, h, err);
 }

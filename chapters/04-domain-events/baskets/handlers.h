@@ -37,6 +37,7 @@ struct baskets_order_handlers {
 
 /* Subscribes the OrderHandlers h (borrowed; must outlive d's use) to d:
  * "baskets.BasketCheckedOut" under the label "baskets.OrderHandlers". CORE_ERR_NOMEM. */
-core_status baskets_register_order_handlers(ddd_dispatcher *d, struct baskets_order_handlers *h, core_err *err);
+core_status baskets_register_order_handlers(ddd_dispatcher *d, struct baskets_order_handlers *h,
+                                            core_err *err);
 
 #endif /* BASKETS_HANDLERS_H */

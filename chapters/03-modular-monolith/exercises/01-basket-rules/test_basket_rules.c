@@ -382,7 +382,8 @@ static void add_item_out_of_memory_leaves_the_basket_unchanged(void **state)
 static void remove_item_takes_part_of_a_line_and_keeps_the_rest(void **state)
 {
     (void)state;
-    /* docs/ERRATA.md, D1: 2 of a product, remove 1 -> 1 left (the book's code from ch05 on: 0 left) */
+    /* docs/ERRATA.md, D1: 2 of a product, remove 1 -> 1 left (the book's code from ch05 on: 0 left)
+     */
     put(wizard, 2);
     expect_ok(baskets_basket_remove_item(&basket, "p-wiz", 1, err));
     expect_lines(&basket, "Nic & Naks/Wizard w/ crystal x1");

@@ -233,7 +233,8 @@ static void expect_raw_error(const char *method, const char *path, const char *c
 {
     struct httpc_response resp = HTTPC_RESPONSE_INIT;
     core_err err = CORE_ERR_INIT;
-    core_status st = e2e_http(app, method, path, headers, body, body ? strlen(body) : 0, &resp, &err);
+    core_status st =
+        e2e_http(app, method, path, headers, body, body ? strlen(body) : 0, &resp, &err);
     if (st != CORE_OK)
         fprintf(stderr, "e2e: %s %s failed: %s\n", method, path, err.msg);
     json_t *j = st == CORE_OK ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
@@ -272,14 +273,16 @@ static void hostile_requests_are_refused(void **state)
     static const char *const form[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
     static const char *const text[] = {"Content-Type: text/plain", NULL};
     const char *store = "{\"name\":\"Forged Goods\",\"location\":\"Level 9\"}";
-    expect_raw_error("POST", "/api/stores", form, store, 415,
-                     "unsupported Content-Type \"application/x-www-form-urlencoded\": send the body as "
-                     "JSON with -H 'Content-Type: application/json'");
+    expect_raw_error(
+        "POST", "/api/stores", form, store, 415,
+        "unsupported Content-Type \"application/x-www-form-urlencoded\": send the body as "
+        "JSON with -H 'Content-Type: application/json'");
     expect_raw_error("POST", "/api/stores", text, store, 415,
                      "unsupported Content-Type \"text/plain\": send the body as JSON with -H "
                      "'Content-Type: application/json'");
-    expect_raw_error("POST", "/api/stores", NULL, store, 415,
-                     "missing Content-Type: send the body as JSON with -H 'Content-Type: application/json'");
+    expect_raw_error(
+        "POST", "/api/stores", NULL, store, 415,
+        "missing Content-Type: send the body as JSON with -H 'Content-Type: application/json'");
 
     /* an id that is not UTF-8 reached the database, and its error text came back */
     e2e_expect_error(app, "GET", "/api/baskets/%FF%FE", NULL, 400, "the id is not valid UTF-8");

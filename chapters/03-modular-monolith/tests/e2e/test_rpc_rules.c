@@ -216,7 +216,7 @@ static void a_nul_in_a_string_is_refused_on_both_ports(void **state)
     e2e_expect_error_like(app, "POST", "/api/baskets", "{\"customerId\":\"a\\u0000b\"}", 400, NULL);
     /* nested too: an order item's product id */
     const unsigned char item[] = {0x12, 3, 'p', 0, 'q', 0x30, 1}; /* product_id, qty 1 */
-    const unsigned char ids[] = {0x12, 1, 'c', 0x1a, 1, 'p'}; /* customer_id, payment_id */
+    const unsigned char ids[] = {0x12, 1, 'c', 0x1a, 1, 'p'};     /* customer_id, payment_id */
     unsigned char create[2 + sizeof item + sizeof ids] = {0x0a, sizeof item}; /* items[0] */
     memcpy(create + 2, item, sizeof item);
     memcpy(create + 2 + sizeof item, ids, sizeof ids);

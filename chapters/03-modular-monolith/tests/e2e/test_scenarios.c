@@ -1,4 +1,5 @@
-/* test_scenarios.c -- end to end: the acceptance scenarios of the book's BDD features (the book's chapter 10 on).
+/* test_scenarios.c -- end to end: the acceptance scenarios of the book's BDD features (the book's
+ * chapter 10 on).
  *
  * The reference ships them as Gherkin (testing/e2e/features/, chapters 10-12); here each scenario
  * is one test whose Given / When / Then are marked in comments. One mallbots process on a fresh

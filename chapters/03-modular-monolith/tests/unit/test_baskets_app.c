@@ -64,12 +64,12 @@ static const struct baskets_basket *stored(struct fixture *fx)
     return b;
 }
 
-#define assert_err(call, want_status, want_text)                                                            \
-    do {                                                                                                    \
-        core_err xerr_ = CORE_ERR_INIT;                                                                     \
-        core_err *xerr = &xerr_;                                                                            \
-        assert_int_equal((call), (want_status));                                                            \
-        assert_string_equal(xerr_.msg, (want_text));                                                        \
+#define assert_err(call, want_status, want_text)                                                   \
+    do {                                                                                           \
+        core_err xerr_ = CORE_ERR_INIT;                                                            \
+        core_err *xerr = &xerr_;                                                                   \
+        assert_int_equal((call), (want_status));                                                   \
+        assert_string_equal(xerr_.msg, (want_text));                                               \
     } while (0)
 
 /* ---- StartBasket ----------------------------------------------------------------------------- */
@@ -94,7 +94,8 @@ static void start_rules_and_failures(void **state)
                "the basket id cannot be blank");
     assert_int_equal(fx->repo.saves, 0); /* nothing reached the repository */
     fx->repo.fail_save = CORE_ERR_UNAVAILABLE;
-    assert_err(baskets_app_start_basket(&fx->app, "b-1", "c-1", xerr), CORE_ERR_UNAVAILABLE, "fake save failed");
+    assert_err(baskets_app_start_basket(&fx->app, "b-1", "c-1", xerr), CORE_ERR_UNAVAILABLE,
+               "fake save failed");
     assert_int_equal(fx->repo.n, 0);
     fx->repo.fail_save = CORE_OK;
     given_basket(fx, 0);
@@ -124,8 +125,10 @@ static void get_unknown_blank_and_failing(void **state)
 {
     struct fixture *fx = *state;
     struct baskets_basket b = BASKETS_BASKET_INIT;
-    assert_err(baskets_app_get_basket(&fx->app, "nope", &b, xerr), CORE_ERR_NOT_FOUND, "basket nope not found");
-    assert_err(baskets_app_get_basket(&fx->app, " ", &b, xerr), CORE_ERR_INVALID, "the basket id cannot be blank");
+    assert_err(baskets_app_get_basket(&fx->app, "nope", &b, xerr), CORE_ERR_NOT_FOUND,
+               "basket nope not found");
+    assert_err(baskets_app_get_basket(&fx->app, " ", &b, xerr), CORE_ERR_INVALID,
+               "the basket id cannot be blank");
     assert_int_equal(fx->repo.finds, 1); /* the blank id never reached the repository */
     fx->repo.fail_find = CORE_ERR_IO;
     assert_err(baskets_app_get_basket(&fx->app, "b-1", &b, xerr), CORE_ERR_IO, "fake find failed");
@@ -176,21 +179,25 @@ static void add_item_failing_dependencies(void **state)
                "stores RPC at 127.0.0.1:8085 unreachable: fake");
     fx->stores.fail_store = CORE_OK;
     fx->stores.fail_product = CORE_ERR_UNAVAILABLE;
-    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_UNAVAILABLE, "fake product failure");
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_UNAVAILABLE,
+               "fake product failure");
     fx->stores.fail_product = CORE_OK;
     assert_int_equal(fx->repo.updates, 0);
     fx->repo.fail_update = CORE_ERR_IO;
-    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_IO, "fake update failed");
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_IO,
+               "fake update failed");
     fx->repo.fail_update = CORE_OK;
     assert_int_equal(stored(fx)->nitems, 0);
     fx->repo.fail_find = CORE_ERR_UNAVAILABLE;
-    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_UNAVAILABLE, "fake find failed");
+    assert_err(baskets_app_add_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_UNAVAILABLE,
+               "fake find failed");
 }
 
 static void add_item_rules(void **state)
 {
     struct fixture *fx = *state;
-    assert_err(baskets_app_add_item(&fx->app, "nope", "p-1", 1, xerr), CORE_ERR_NOT_FOUND, "basket nope not found");
+    assert_err(baskets_app_add_item(&fx->app, "nope", "p-1", 1, xerr), CORE_ERR_NOT_FOUND,
+               "basket nope not found");
     given_basket(fx, 0);
     assert_err(baskets_app_add_item(&fx->app, "", "p-1", 1, xerr), CORE_ERR_INVALID,
                "the basket id cannot be blank");
@@ -218,7 +225,8 @@ static void remove_item_leaves_the_rest(void **state)
     given_basket(fx, 2);
     core_err err = CORE_ERR_INIT;
     assert_int_equal(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, &err), CORE_OK);
-    assert_int_equal(baskets_basket_find_item(stored(fx), "p-1")->quantity, 1); /* docs/ERRATA.md, D1 */
+    assert_int_equal(baskets_basket_find_item(stored(fx), "p-1")->quantity,
+                     1); /* docs/ERRATA.md, D1 */
     assert_int_equal(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, &err), CORE_OK);
     assert_null(baskets_basket_find_item(stored(fx), "p-1"));
     assert_int_equal(fx->repo.updates, 2);
@@ -238,7 +246,8 @@ static void remove_item_rules_and_failures(void **state)
     assert_err(baskets_app_remove_item(&fx->app, "b-1", "p-1", -1, xerr), CORE_ERR_INVALID,
                "the item quantity cannot be negative");
     fx->repo.fail_update = CORE_ERR_IO;
-    assert_err(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_IO, "fake update failed");
+    assert_err(baskets_app_remove_item(&fx->app, "b-1", "p-1", 1, xerr), CORE_ERR_IO,
+               "fake update failed");
     fx->repo.fail_update = CORE_OK;
     assert_int_equal(baskets_basket_find_item(stored(fx), "p-1")->quantity, 2);
     core_err err = CORE_ERR_INIT;
@@ -252,11 +261,14 @@ static void remove_item_rules_and_failures(void **state)
 static void cancel_basket(void **state)
 {
     struct fixture *fx = *state;
-    assert_err(baskets_app_cancel_basket(&fx->app, "nope", xerr), CORE_ERR_NOT_FOUND, "basket nope not found");
-    assert_err(baskets_app_cancel_basket(&fx->app, "", xerr), CORE_ERR_INVALID, "the basket id cannot be blank");
+    assert_err(baskets_app_cancel_basket(&fx->app, "nope", xerr), CORE_ERR_NOT_FOUND,
+               "basket nope not found");
+    assert_err(baskets_app_cancel_basket(&fx->app, "", xerr), CORE_ERR_INVALID,
+               "the basket id cannot be blank");
     given_basket(fx, 2);
     fx->repo.fail_update = CORE_ERR_UNAVAILABLE;
-    assert_err(baskets_app_cancel_basket(&fx->app, "b-1", xerr), CORE_ERR_UNAVAILABLE, "fake update failed");
+    assert_err(baskets_app_cancel_basket(&fx->app, "b-1", xerr), CORE_ERR_UNAVAILABLE,
+               "fake update failed");
     assert_int_equal(stored(fx)->status, BASKETS_STATUS_OPEN);
     fx->repo.fail_update = CORE_OK;
     core_err err = CORE_ERR_INIT;
@@ -396,11 +408,12 @@ static void items_json_round_trip(void **state)
     assert_int_equal(empty.nitems, 0);
     core_free(json);
     /* an integral price is still a number */
-    assert_int_equal(baskets__items_decode(&empty,
-                                           "[{\"store_id\":\"s\",\"product_id\":\"p\",\"store_name\":\"S\","
-                                           "\"product_name\":\"P\",\"product_price\":10,\"quantity\":1}]",
-                                           &err),
-                     CORE_OK);
+    assert_int_equal(
+        baskets__items_decode(&empty,
+                              "[{\"store_id\":\"s\",\"product_id\":\"p\",\"store_name\":\"S\","
+                              "\"product_name\":\"P\",\"product_price\":10,\"quantity\":1}]",
+                              &err),
+        CORE_OK);
     assert_true(empty.items[0].product_price == 10.0);
     baskets_basket_release(&empty);
 }

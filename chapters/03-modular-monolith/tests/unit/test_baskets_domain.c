@@ -1,6 +1,6 @@
 /* test_baskets_domain.c -- unit tests of baskets/domain.h: every rule and each of its error texts,
- * the item arithmetic (docs/ERRATA.md, D1: a line goes only when its quantity reaches 0), ordering of the
- * lines, deep copies, and out-of-memory paths. Every test checks that it leaked nothing. */
+ * the item arithmetic (docs/ERRATA.md, D1: a line goes only when its quantity reaches 0), ordering
+ * of the lines, deep copies, and out-of-memory paths. Every test checks that it leaked nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,8 @@
 
 #include "baskets/domain.h"
 
-/* ---- fixtures ---------------------------------------------------------------------------------- */
+/* ---- fixtures ----------------------------------------------------------------------------------
+ */
 
 static long live_at_start;
 
@@ -36,8 +37,8 @@ struct catalog_entry {
     struct baskets_product product;
 };
 
-static struct catalog_entry entry(char *store_id, char *store_name, char *product_id, char *product_name,
-                                  double price)
+static struct catalog_entry entry(char *store_id, char *store_name, char *product_id,
+                                  char *product_name, double price)
 {
     struct catalog_entry e;
     e.store.id = store_id;
@@ -64,16 +65,17 @@ static void add(struct baskets_basket *b, const struct catalog_entry *e, int qua
 }
 
 /* Runs call (which names its error argument xerr) and checks its status and exact message. */
-#define assert_err(call, want_status, want_text)                                                            \
-    do {                                                                                                    \
-        core_err xerr_ = CORE_ERR_INIT;                                                                     \
-        core_err *xerr = &xerr_;                                                                            \
-        assert_int_equal((call), (want_status));                                                            \
-        assert_int_equal(xerr_.status, (want_status));                                                      \
-        assert_string_equal(xerr_.msg, (want_text));                                                        \
+#define assert_err(call, want_status, want_text)                                                   \
+    do {                                                                                           \
+        core_err xerr_ = CORE_ERR_INIT;                                                            \
+        core_err *xerr = &xerr_;                                                                   \
+        assert_int_equal((call), (want_status));                                                   \
+        assert_int_equal(xerr_.status, (want_status));                                             \
+        assert_string_equal(xerr_.msg, (want_text));                                               \
     } while (0)
 
-/* ---- statuses and ids -------------------------------------------------------------------------- */
+/* ---- statuses and ids --------------------------------------------------------------------------
+ */
 
 static void status_texts_are_the_books(void **state)
 {
@@ -115,7 +117,8 @@ static void basket_id_check(void **state)
     assert_err(baskets_check_id(NULL, xerr), CORE_ERR_INVALID, "the basket id cannot be blank");
 }
 
-/* ---- start ------------------------------------------------------------------------------------- */
+/* ---- start -------------------------------------------------------------------------------------
+ */
 
 static void start_opens_an_empty_basket(void **state)
 {
@@ -139,18 +142,26 @@ static void start_rejects_blank_and_long_ids(void **state)
     memset(longid, 'x', sizeof longid - 1);
     longid[sizeof longid - 1] = '\0';
     struct baskets_basket b = BASKETS_BASKET_INIT;
-    assert_err(baskets_basket_start(&b, "", "c-1", xerr), CORE_ERR_INVALID, "the basket id cannot be blank");
-    assert_err(baskets_basket_start(&b, NULL, "c-1", xerr), CORE_ERR_INVALID, "the basket id cannot be blank");
-    assert_err(baskets_basket_start(&b, "b-1", "", xerr), CORE_ERR_INVALID, "the customer id cannot be blank");
-    assert_err(baskets_basket_start(&b, "b-1", "  ", xerr), CORE_ERR_INVALID, "the customer id cannot be blank");
-    assert_err(baskets_basket_start(&b, "", "", xerr), CORE_ERR_INVALID, "the basket id cannot be blank");
-    assert_err(baskets_basket_start(&b, longid, "c-1", xerr), CORE_ERR_INVALID, "the basket id is too long");
-    assert_err(baskets_basket_start(&b, "b-1", longid, xerr), CORE_ERR_INVALID, "the customer id is too long");
+    assert_err(baskets_basket_start(&b, "", "c-1", xerr), CORE_ERR_INVALID,
+               "the basket id cannot be blank");
+    assert_err(baskets_basket_start(&b, NULL, "c-1", xerr), CORE_ERR_INVALID,
+               "the basket id cannot be blank");
+    assert_err(baskets_basket_start(&b, "b-1", "", xerr), CORE_ERR_INVALID,
+               "the customer id cannot be blank");
+    assert_err(baskets_basket_start(&b, "b-1", "  ", xerr), CORE_ERR_INVALID,
+               "the customer id cannot be blank");
+    assert_err(baskets_basket_start(&b, "", "", xerr), CORE_ERR_INVALID,
+               "the basket id cannot be blank");
+    assert_err(baskets_basket_start(&b, longid, "c-1", xerr), CORE_ERR_INVALID,
+               "the basket id is too long");
+    assert_err(baskets_basket_start(&b, "b-1", longid, xerr), CORE_ERR_INVALID,
+               "the customer id is too long");
     assert_int_equal(b.status, BASKETS_STATUS_UNKNOWN); /* nothing was started */
     assert_string_equal(b.id, "");
 }
 
-/* ---- cancel ------------------------------------------------------------------------------------ */
+/* ---- cancel ------------------------------------------------------------------------------------
+ */
 
 static void cancel_open_basket_drops_items(void **state)
 {
@@ -188,10 +199,12 @@ static void cancel_only_from_open(void **state)
     baskets_basket_release(&b);
 
     struct baskets_basket never = BASKETS_BASKET_INIT; /* never started */
-    assert_err(baskets_basket_cancel(&never, xerr), CORE_ERR_INVALID, "the basket cannot be cancelled");
+    assert_err(baskets_basket_cancel(&never, xerr), CORE_ERR_INVALID,
+               "the basket cannot be cancelled");
 }
 
-/* ---- checkout ---------------------------------------------------------------------------------- */
+/* ---- checkout ----------------------------------------------------------------------------------
+ */
 
 static void checkout_records_payment(void **state)
 {
@@ -221,28 +234,35 @@ static void checkout_rules_in_the_books_order(void **state)
     start_open(&b);
     /* empty basket: items are checked before the payment id */
     assert_err(baskets_basket_checkout(&b, "", xerr), CORE_ERR_INVALID, "the basket has no items");
-    assert_err(baskets_basket_checkout(&b, "pay-1", xerr), CORE_ERR_INVALID, "the basket has no items");
+    assert_err(baskets_basket_checkout(&b, "pay-1", xerr), CORE_ERR_INVALID,
+               "the basket has no items");
     add(&b, &e, 1);
-    assert_err(baskets_basket_checkout(&b, "", xerr), CORE_ERR_INVALID, "the payment id cannot be blank");
-    assert_err(baskets_basket_checkout(&b, NULL, xerr), CORE_ERR_INVALID, "the payment id cannot be blank");
-    assert_err(baskets_basket_checkout(&b, longid, xerr), CORE_ERR_INVALID, "the payment id is too long");
+    assert_err(baskets_basket_checkout(&b, "", xerr), CORE_ERR_INVALID,
+               "the payment id cannot be blank");
+    assert_err(baskets_basket_checkout(&b, NULL, xerr), CORE_ERR_INVALID,
+               "the payment id cannot be blank");
+    assert_err(baskets_basket_checkout(&b, longid, xerr), CORE_ERR_INVALID,
+               "the payment id is too long");
     assert_int_equal(b.status, BASKETS_STATUS_OPEN); /* failed checkouts change nothing */
     assert_string_equal(b.payment_id, "");
     core_err ok = CORE_ERR_INIT;
     assert_int_equal(baskets_basket_checkout(&b, "pay-1", &ok), CORE_OK);
     /* a checked-out basket cannot be checked out again */
-    assert_err(baskets_basket_checkout(&b, "pay-2", xerr), CORE_ERR_INVALID, "the basket cannot be modified");
+    assert_err(baskets_basket_checkout(&b, "pay-2", xerr), CORE_ERR_INVALID,
+               "the basket cannot be modified");
     assert_string_equal(b.payment_id, "pay-1");
     baskets_basket_release(&b);
 
     /* a cancelled basket: state is checked first, before items */
     start_open(&b);
     assert_int_equal(baskets_basket_cancel(&b, &ok), CORE_OK);
-    assert_err(baskets_basket_checkout(&b, "pay-1", xerr), CORE_ERR_INVALID, "the basket cannot be modified");
+    assert_err(baskets_basket_checkout(&b, "pay-1", xerr), CORE_ERR_INVALID,
+               "the basket cannot be modified");
     baskets_basket_release(&b);
 }
 
-/* ---- add item ---------------------------------------------------------------------------------- */
+/* ---- add item ----------------------------------------------------------------------------------
+ */
 
 static void add_item_copies_product_and_store(void **state)
 {
@@ -330,7 +350,8 @@ static void add_item_rules(void **state)
     baskets_basket_release(&b);
 }
 
-/* ---- remove item ------------------------------------------------------------------------------- */
+/* ---- remove item -------------------------------------------------------------------------------
+ */
 
 static void remove_takes_one_of_two(void **state)
 {
@@ -398,16 +419,19 @@ static void remove_item_rules(void **state)
     add(&b, &e, 2);
     assert_err(baskets_basket_remove_item(&b, "p-1", -1, xerr), CORE_ERR_INVALID,
                "the item quantity cannot be negative");
-    assert_err(baskets_basket_remove_item(&b, "p-1", 0, xerr), CORE_ERR_INVALID, "the item quantity cannot be zero");
+    assert_err(baskets_basket_remove_item(&b, "p-1", 0, xerr), CORE_ERR_INVALID,
+               "the item quantity cannot be zero");
     assert_int_equal(b.items[0].quantity, 2);
     core_err ok = CORE_ERR_INIT;
     assert_int_equal(baskets_basket_checkout(&b, "pay-1", &ok), CORE_OK);
-    assert_err(baskets_basket_remove_item(&b, "p-1", 1, xerr), CORE_ERR_INVALID, "the basket cannot be modified");
+    assert_err(baskets_basket_remove_item(&b, "p-1", 1, xerr), CORE_ERR_INVALID,
+               "the basket cannot be modified");
     assert_int_equal(b.items[0].quantity, 2);
     baskets_basket_release(&b);
 }
 
-/* ---- copy, push and out of memory --------------------------------------------------------------- */
+/* ---- copy, push and out of memory ---------------------------------------------------------------
+ */
 
 static void copy_is_deep(void **state)
 {
@@ -476,7 +500,8 @@ static void add_item_out_of_memory(void **state)
     for (long n = 0; n < 20; n++) {
         struct baskets_basket b;
         start_open(&b);
-        for (int i = 0; i < 7; i++) { /* with e1: 8 lines, the first capacity, so add_item must grow */
+        for (int i = 0; i < 7;
+             i++) { /* with e1: 8 lines, the first capacity, so add_item must grow */
             struct baskets_item it = {"s-0", "p-x", "0", "x", 1.0, 1};
             core_err err = CORE_ERR_INIT;
             char id[] = "p-a";

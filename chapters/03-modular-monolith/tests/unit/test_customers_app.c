@@ -28,8 +28,12 @@ static int setup(void **state)
     live_at_start = core_alloc_live();
     memset(&db, 0, sizeof db);
     customers_fake_repo_port(&app.customers, &db);
-    assert_int_equal(customers_customer_restore(&db.rows[0], "c-1", "Buyer #1", "555-1212", true, NULL), CORE_OK);
-    assert_int_equal(customers_customer_restore(&db.rows[1], "c-2", "Sleeper", "555-0000", false, NULL), CORE_OK);
+    assert_int_equal(
+        customers_customer_restore(&db.rows[0], "c-1", "Buyer #1", "555-1212", true, NULL),
+        CORE_OK);
+    assert_int_equal(
+        customers_customer_restore(&db.rows[1], "c-2", "Sleeper", "555-0000", false, NULL),
+        CORE_OK);
     db.n = 2;
     return 0;
 }
@@ -54,7 +58,8 @@ static void register_saves_an_enabled_customer(void **state)
 {
     (void)state;
     core_err err = CORE_ERR_INIT;
-    assert_int_equal(customers_app_register_customer(&app, "c-3", "John Smith", "555-555-1212", &err), CORE_OK);
+    assert_int_equal(
+        customers_app_register_customer(&app, "c-3", "John Smith", "555-555-1212", &err), CORE_OK);
     const struct customers_customer *c = row("c-3");
     assert_non_null(c);
     assert_string_equal(c->name, "John Smith");
@@ -67,10 +72,10 @@ static void register_rules_save_nothing(void **state)
 {
     (void)state;
     core_err err = CORE_ERR_INIT;
-    expect_error(customers_app_register_customer(&app, "c-3", "", "555", &err), &err, CORE_ERR_INVALID,
-                 "the customer name cannot be blank");
-    expect_error(customers_app_register_customer(&app, "c-3", "John", " ", &err), &err, CORE_ERR_INVALID,
-                 "the SMS number cannot be blank");
+    expect_error(customers_app_register_customer(&app, "c-3", "", "555", &err), &err,
+                 CORE_ERR_INVALID, "the customer name cannot be blank");
+    expect_error(customers_app_register_customer(&app, "c-3", "John", " ", &err), &err,
+                 CORE_ERR_INVALID, "the SMS number cannot be blank");
     assert_int_equal(db.writes, 0);
     assert_null(row("c-3"));
 }
@@ -80,13 +85,14 @@ static void register_passes_repository_errors_up(void **state)
     (void)state;
     core_err err = CORE_ERR_INIT;
     db.fail_op = "save";
-    expect_error(customers_app_register_customer(&app, "c-3", "John", "555", &err), &err, CORE_ERR_IO, "db down");
+    expect_error(customers_app_register_customer(&app, "c-3", "John", "555", &err), &err,
+                 CORE_ERR_IO, "db down");
     db.fail_op = NULL;
-    expect_error(customers_app_register_customer(&app, "c-1", "John", "555", &err), &err, CORE_ERR_CONFLICT,
-                 "customer c-1 exists");
+    expect_error(customers_app_register_customer(&app, "c-1", "John", "555", &err), &err,
+                 CORE_ERR_CONFLICT, "customer c-1 exists");
     core_alloc_fail_after(0);
-    expect_error(customers_app_register_customer(&app, "c-3", "John", "555", &err), &err, CORE_ERR_NOMEM,
-                 "out of memory");
+    expect_error(customers_app_register_customer(&app, "c-3", "John", "555", &err), &err,
+                 CORE_ERR_NOMEM, "out of memory");
     core_alloc_fail_after(-1);
     assert_int_equal(db.writes, 0);
     assert_null(row("c-3"));
@@ -171,7 +177,8 @@ static void enable_and_disable_pass_repository_errors_up(void **state)
     expect_error(customers_app_enable_customer(&app, "c-2", &err), &err, CORE_ERR_IO, "db down");
     db.fail_op = NULL;
     core_alloc_fail_after(0);
-    expect_error(customers_app_disable_customer(&app, "c-1", &err), &err, CORE_ERR_NOMEM, "out of memory");
+    expect_error(customers_app_disable_customer(&app, "c-1", &err), &err, CORE_ERR_NOMEM,
+                 "out of memory");
     core_alloc_fail_after(-1);
     assert_true(row("c-1")->enabled);
     assert_false(row("c-2")->enabled);

@@ -53,7 +53,8 @@ static void register_makes_an_enabled_customer(void **state)
     customers_customer_release(NULL);
 }
 
-static void expect_register_error(const char *id, const char *name, const char *sms, const char *msg)
+static void expect_register_error(const char *id, const char *name, const char *sms,
+                                  const char *msg)
 {
     struct customers_customer c = CUSTOMERS_CUSTOMER_INIT;
     core_err err = CORE_ERR_INIT;
@@ -125,7 +126,8 @@ static void restore_skips_rules(void **state)
     assert_string_equal(c.sms_number, "");
     assert_false(c.enabled);
     customers_customer_release(&c);
-    assert_int_equal(customers_customer_restore(&c, long_id, "a", "b", true, &err), CORE_ERR_INVALID);
+    assert_int_equal(customers_customer_restore(&c, long_id, "a", "b", true, &err),
+                     CORE_ERR_INVALID);
     assert_string_equal(err.msg, "the customer id is too long");
     assert_empty(&c);
 }
@@ -137,7 +139,8 @@ static void register_out_of_memory(void **state)
         struct customers_customer c = CUSTOMERS_CUSTOMER_INIT;
         core_err err = CORE_ERR_INIT;
         core_alloc_fail_after(n);
-        assert_int_equal(customers_customer_register(&c, "c-1", "John", "555", &err), CORE_ERR_NOMEM);
+        assert_int_equal(customers_customer_register(&c, "c-1", "John", "555", &err),
+                         CORE_ERR_NOMEM);
         core_alloc_fail_after(-1);
         assert_int_equal(err.status, CORE_ERR_NOMEM);
         assert_empty(&c);

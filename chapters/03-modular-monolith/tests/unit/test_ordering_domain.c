@@ -302,8 +302,8 @@ static void invoice_only_for_a_ready_order_and_only_one(void **state)
                        "", "the order is not ready");
     }
     o.status = ORDERING_STATUS_READY;
-    expect_refused(&o, ordering_order_set_invoice_id(&o, "", &err), &err, ORDERING_STATUS_READY,
-                   "", "the invoice id cannot be blank");
+    expect_refused(&o, ordering_order_set_invoice_id(&o, "", &err), &err, ORDERING_STATUS_READY, "",
+                   "the invoice id cannot be blank");
     assert_int_equal(ordering_order_set_invoice_id(&o, "invoice-1", &err), CORE_OK);
     expect_refused(&o, ordering_order_set_invoice_id(&o, "invoice-2", &err), &err,
                    ORDERING_STATUS_READY, "invoice-1", "the order already has an invoice");

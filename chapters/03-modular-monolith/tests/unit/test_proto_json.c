@@ -64,7 +64,8 @@ static void unknown_field_is_rejected_for_every_message(void **state)
         core_err err = CORE_ERR_INIT;
         ProtobufCMessage *m = NULL;
         const char *bad = "{\"noSuchField\": 1}";
-        assert_int_equal(pbjson_decode(chapter_messages[i], bad, strlen(bad), &m, &err), CORE_ERR_INVALID);
+        assert_int_equal(pbjson_decode(chapter_messages[i], bad, strlen(bad), &m, &err),
+                         CORE_ERR_INVALID);
         assert_non_null(strstr(err.msg, "noSuchField"));
         assert_null(m);
     }

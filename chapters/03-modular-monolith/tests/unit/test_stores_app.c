@@ -96,8 +96,8 @@ static void create_store_rules_save_nothing(void **state)
     core_err err = CORE_ERR_INIT;
     expect_error(stores_app_create_store(&app, "s-3", "", "The mall", &err), &err, CORE_ERR_INVALID,
                  "the store name cannot be blank");
-    expect_error(stores_app_create_store(&app, "s-3", "Store ABC", " ", &err), &err, CORE_ERR_INVALID,
-                 "the store location cannot be blank");
+    expect_error(stores_app_create_store(&app, "s-3", "Store ABC", " ", &err), &err,
+                 CORE_ERR_INVALID, "the store location cannot be blank");
     assert_int_equal(db.writes, 0);
     assert_int_equal(db.stores.len, 2);
 }
@@ -107,10 +107,11 @@ static void create_store_passes_repository_errors_up(void **state)
     (void)state;
     core_err err = CORE_ERR_INIT;
     db.fail_op = "store.save";
-    expect_error(stores_app_create_store(&app, "s-3", "Store ABC", "The mall", &err), &err, CORE_ERR_IO, "db down");
+    expect_error(stores_app_create_store(&app, "s-3", "Store ABC", "The mall", &err), &err,
+                 CORE_ERR_IO, "db down");
     db.fail_op = NULL;
-    expect_error(stores_app_create_store(&app, "s-1", "Again", "The mall", &err), &err, CORE_ERR_CONFLICT,
-                 "store s-1 exists");
+    expect_error(stores_app_create_store(&app, "s-1", "Again", "The mall", &err), &err,
+                 CORE_ERR_CONFLICT, "store s-1 exists");
     assert_int_equal(db.writes, 0);
 }
 
@@ -119,7 +120,8 @@ static void create_store_out_of_memory(void **state)
     (void)state;
     core_err err = CORE_ERR_INIT;
     core_alloc_fail_after(0);
-    assert_int_equal(stores_app_create_store(&app, "s-3", "Store ABC", "The mall", &err), CORE_ERR_NOMEM);
+    assert_int_equal(stores_app_create_store(&app, "s-3", "Store ABC", "The mall", &err),
+                     CORE_ERR_NOMEM);
     core_alloc_fail_after(-1);
     assert_null(find_store("s-3"));
 }
@@ -176,7 +178,8 @@ static void add_product_saves_it(void **state)
 {
     (void)state;
     core_err err = CORE_ERR_INIT;
-    struct stores_add_product cmd = {"p-9", "s-1", "Product ABC", "Product description", "productABC", 9.99};
+    struct stores_add_product cmd = {"p-9",        "s-1", "Product ABC", "Product description",
+                                     "productABC", 9.99};
     assert_int_equal(stores_app_add_product(&app, &cmd, &err), CORE_OK);
     size_t i = find_product("p-9");
     assert_true(i != SIZE_MAX);
@@ -194,12 +197,15 @@ static void add_product_to_unknown_store_is_not_found(void **state)
     (void)state;
     core_err err = CORE_ERR_INIT;
     struct stores_add_product cmd = {"p-9", "nope", "Product ABC", "", "", 9.99};
-    expect_error(stores_app_add_product(&app, &cmd, &err), &err, CORE_ERR_NOT_FOUND, "store nope not found");
+    expect_error(stores_app_add_product(&app, &cmd, &err), &err, CORE_ERR_NOT_FOUND,
+                 "store nope not found");
     /* the store is looked up before the product's rules */
     struct stores_add_product bad = {"p-9", "nope", "", "", "", -1};
-    expect_error(stores_app_add_product(&app, &bad, &err), &err, CORE_ERR_NOT_FOUND, "store nope not found");
+    expect_error(stores_app_add_product(&app, &bad, &err), &err, CORE_ERR_NOT_FOUND,
+                 "store nope not found");
     struct stores_add_product blank = {"p-9", "", "Product ABC", "", "", 1};
-    expect_error(stores_app_add_product(&app, &blank, &err), &err, CORE_ERR_INVALID, "the store id cannot be blank");
+    expect_error(stores_app_add_product(&app, &blank, &err), &err, CORE_ERR_INVALID,
+                 "the store id cannot be blank");
     assert_int_equal(db.writes, 0);
     assert_int_equal(db.products.len, 3);
 }
@@ -250,8 +256,10 @@ static void remove_product(void **state)
     assert_int_equal(stores_app_remove_product(&app, "p-2", &err), CORE_OK);
     assert_int_equal(find_product("p-2"), SIZE_MAX);
     assert_int_equal(db.products.len, 2);
-    expect_error(stores_app_remove_product(&app, "p-2", &err), &err, CORE_ERR_NOT_FOUND, "product p-2 not found");
-    expect_error(stores_app_remove_product(&app, "", &err), &err, CORE_ERR_INVALID, "the product id cannot be blank");
+    expect_error(stores_app_remove_product(&app, "p-2", &err), &err, CORE_ERR_NOT_FOUND,
+                 "product p-2 not found");
+    expect_error(stores_app_remove_product(&app, "", &err), &err, CORE_ERR_INVALID,
+                 "the product id cannot be blank");
     db.fail_op = "product.remove";
     expect_error(stores_app_remove_product(&app, "p-1", &err), &err, CORE_ERR_IO, "db down");
     assert_true(find_product("p-1") != SIZE_MAX);
@@ -269,9 +277,11 @@ static void get_store(void **state)
     assert_string_equal(s.name, "Nic & Naks");
     assert_true(s.participating);
     stores_store_release(&s);
-    expect_error(stores_app_get_store(&app, "nope", &s, &err), &err, CORE_ERR_NOT_FOUND, "store nope not found");
+    expect_error(stores_app_get_store(&app, "nope", &s, &err), &err, CORE_ERR_NOT_FOUND,
+                 "store nope not found");
     assert_null(s.name);
-    expect_error(stores_app_get_store(&app, " ", &s, &err), &err, CORE_ERR_INVALID, "the store id cannot be blank");
+    expect_error(stores_app_get_store(&app, " ", &s, &err), &err, CORE_ERR_INVALID,
+                 "the store id cannot be blank");
     db.fail_op = "store.find";
     expect_error(stores_app_get_store(&app, "s-1", &s, &err), &err, CORE_ERR_IO, "db down");
     assert_null(s.name);
@@ -318,8 +328,10 @@ static void get_catalog(void **state)
     assert_int_equal(stores_app_get_catalog(&app, "s-3", &l, &err), CORE_OK);
     assert_int_equal(l.len, 0);
 
-    expect_error(stores_app_get_catalog(&app, "nope", &l, &err), &err, CORE_ERR_NOT_FOUND, "store nope not found");
-    expect_error(stores_app_get_catalog(&app, "", &l, &err), &err, CORE_ERR_INVALID, "the store id cannot be blank");
+    expect_error(stores_app_get_catalog(&app, "nope", &l, &err), &err, CORE_ERR_NOT_FOUND,
+                 "store nope not found");
+    expect_error(stores_app_get_catalog(&app, "", &l, &err), &err, CORE_ERR_INVALID,
+                 "the store id cannot be blank");
     db.fail_op = "product.catalog";
     expect_error(stores_app_get_catalog(&app, "s-2", &l, &err), &err, CORE_ERR_IO, "db down");
     assert_int_equal(l.len, 0);
@@ -338,7 +350,8 @@ static void get_product(void **state)
     assert_string_equal(p.store_id, "s-2");
     assert_true(p.price == 9.98);
     stores_product_release(&p);
-    expect_error(stores_app_get_product(&app, "nope", &p, &err), &err, CORE_ERR_NOT_FOUND, "product nope not found");
+    expect_error(stores_app_get_product(&app, "nope", &p, &err), &err, CORE_ERR_NOT_FOUND,
+                 "product nope not found");
     expect_error(stores_app_get_product(&app, NULL, &p, &err), &err, CORE_ERR_INVALID,
                  "the product id cannot be blank");
     db.fail_op = "product.find";

@@ -97,10 +97,12 @@ static void create_store_rules(void **state)
     /* the name is checked before the location */
     expect_create_store_error("s-1", "", "", "the store name cannot be blank");
     expect_create_store_error("", "Books", "Level 1", "the store id cannot be blank");
-    expect_create_store_error(id_of_len(STORES_ID_MAX + 1), "Books", "Level 1", "the store id is too long");
+    expect_create_store_error(id_of_len(STORES_ID_MAX + 1), "Books", "Level 1",
+                              "the store id is too long");
 
     struct stores_store s = STORES_STORE_INIT;
-    assert_int_equal(stores_store_create(&s, id_of_len(STORES_ID_MAX), "Books", "Level 1", NULL), CORE_OK);
+    assert_int_equal(stores_store_create(&s, id_of_len(STORES_ID_MAX), "Books", "Level 1", NULL),
+                     CORE_OK);
     assert_int_equal(strlen(s.id), STORES_ID_MAX);
     stores_store_release(&s);
 }
@@ -164,8 +166,9 @@ static void create_product_copies_fields(void **state)
     (void)state;
     struct stores_product p = STORES_PRODUCT_INIT;
     core_err err = CORE_ERR_INIT;
-    assert_int_equal(stores_product_create(&p, "p-1", "s-1", "EDA with Golang", "a book", "1234", 49.99, &err),
-                     CORE_OK);
+    assert_int_equal(
+        stores_product_create(&p, "p-1", "s-1", "EDA with Golang", "a book", "1234", 49.99, &err),
+        CORE_OK);
     assert_string_equal(p.id, "p-1");
     assert_string_equal(p.store_id, "s-1");
     assert_string_equal(p.name, "EDA with Golang");
@@ -176,22 +179,25 @@ static void create_product_copies_fields(void **state)
     assert_product_empty(&p);
 
     /* description and sku are optional; a price of 0 is allowed, as is the column's maximum */
-    assert_int_equal(stores_product_create(&p, "p-2", "s-1", "Free sample", NULL, NULL, 0.0, &err), CORE_OK);
+    assert_int_equal(stores_product_create(&p, "p-2", "s-1", "Free sample", NULL, NULL, 0.0, &err),
+                     CORE_OK);
     assert_string_equal(p.description, "");
     assert_string_equal(p.sku, "");
     assert_true(p.price == 0.0);
     stores_product_release(&p);
-    assert_int_equal(stores_product_create(&p, "p-3", "s-1", "Dear", "", "", STORES_PRICE_MAX, &err), CORE_OK);
+    assert_int_equal(
+        stores_product_create(&p, "p-3", "s-1", "Dear", "", "", STORES_PRICE_MAX, &err), CORE_OK);
     stores_product_release(&p);
     stores_product_release(NULL);
 }
 
-static void expect_create_product_error(const char *id, const char *store_id, const char *name, double price,
-                                        const char *msg)
+static void expect_create_product_error(const char *id, const char *store_id, const char *name,
+                                        double price, const char *msg)
 {
     struct stores_product p = STORES_PRODUCT_INIT;
     core_err err = CORE_ERR_INIT;
-    assert_int_equal(stores_product_create(&p, id, store_id, name, "d", "sku", price, &err), CORE_ERR_INVALID);
+    assert_int_equal(stores_product_create(&p, id, store_id, name, "d", "sku", price, &err),
+                     CORE_ERR_INVALID);
     assert_string_equal(err.msg, msg);
     assert_product_empty(&p);
 }
@@ -202,16 +208,22 @@ static void create_product_rules(void **state)
     expect_create_product_error("p-1", "s-1", "", 1.0, "the product name cannot be blank");
     expect_create_product_error("p-1", "s-1", " ", 1.0, "the product name cannot be blank");
     expect_create_product_error("p-1", "s-1", NULL, 1.0, "the product name cannot be blank");
-    expect_create_product_error("p-1", "s-1", "Wizard", -0.01, "the product price cannot be negative");
-    expect_create_product_error("p-1", "s-1", "Wizard", NAN, "the product price cannot be negative");
-    expect_create_product_error("p-1", "s-1", "Wizard", 100000.0, "the product price cannot be over 99999.9999");
-    expect_create_product_error("p-1", "s-1", "Wizard", INFINITY, "the product price cannot be over 99999.9999");
+    expect_create_product_error("p-1", "s-1", "Wizard", -0.01,
+                                "the product price cannot be negative");
+    expect_create_product_error("p-1", "s-1", "Wizard", NAN,
+                                "the product price cannot be negative");
+    expect_create_product_error("p-1", "s-1", "Wizard", 100000.0,
+                                "the product price cannot be over 99999.9999");
+    expect_create_product_error("p-1", "s-1", "Wizard", INFINITY,
+                                "the product price cannot be over 99999.9999");
     /* the name is checked before the price */
     expect_create_product_error("p-1", "s-1", "", -1.0, "the product name cannot be blank");
     expect_create_product_error("", "s-1", "Wizard", 1.0, "the product id cannot be blank");
-    expect_create_product_error(id_of_len(STORES_ID_MAX + 1), "s-1", "Wizard", 1.0, "the product id is too long");
+    expect_create_product_error(id_of_len(STORES_ID_MAX + 1), "s-1", "Wizard", 1.0,
+                                "the product id is too long");
     expect_create_product_error("p-1", "", "Wizard", 1.0, "the store id cannot be blank");
-    expect_create_product_error("p-1", id_of_len(STORES_ID_MAX + 1), "Wizard", 1.0, "the store id is too long");
+    expect_create_product_error("p-1", id_of_len(STORES_ID_MAX + 1), "Wizard", 1.0,
+                                "the store id is too long");
 }
 
 static void create_product_out_of_memory(void **state)
@@ -221,7 +233,8 @@ static void create_product_out_of_memory(void **state)
         struct stores_product p = STORES_PRODUCT_INIT;
         core_err err = CORE_ERR_INIT;
         core_alloc_fail_after(n);
-        assert_int_equal(stores_product_create(&p, "p-1", "s-1", "Wizard", "d", "sku", 1.0, &err), CORE_ERR_NOMEM);
+        assert_int_equal(stores_product_create(&p, "p-1", "s-1", "Wizard", "d", "sku", 1.0, &err),
+                         CORE_ERR_NOMEM);
         core_alloc_fail_after(-1);
         assert_product_empty(&p);
     }
@@ -236,8 +249,9 @@ static void restore_product_skips_rules(void **state)
     assert_true(p.price == -5.0);
     assert_string_equal(p.name, "");
     stores_product_release(&p);
-    assert_int_equal(stores_product_restore(&p, "p-1", id_of_len(STORES_ID_MAX + 1), "n", "", "", 1, &err),
-                     CORE_ERR_INVALID);
+    assert_int_equal(
+        stores_product_restore(&p, "p-1", id_of_len(STORES_ID_MAX + 1), "n", "", "", 1, &err),
+        CORE_ERR_INVALID);
     assert_string_equal(err.msg, "the store id is too long");
     assert_product_empty(&p);
 }
@@ -276,7 +290,8 @@ static void list_add_out_of_memory_keeps_entity(void **state)
     struct stores_product p = STORES_PRODUCT_INIT;
     core_err err = CORE_ERR_INIT;
     assert_int_equal(stores_store_create(&s, "s-1", "Books", "Level 1", &err), CORE_OK);
-    assert_int_equal(stores_product_create(&p, "p-1", "s-1", "Wizard", "", "", 9.98, &err), CORE_OK);
+    assert_int_equal(stores_product_create(&p, "p-1", "s-1", "Wizard", "", "", 9.98, &err),
+                     CORE_OK);
 
     core_alloc_fail_after(0);
     assert_int_equal(stores_store_list_add(&l, &s, &err), CORE_ERR_NOMEM);

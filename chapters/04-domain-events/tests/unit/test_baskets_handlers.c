@@ -18,7 +18,8 @@
 #include "baskets_fakes.h"
 #include "pb.h"
 
-/* ---- fixture ---------------------------------------------------------------------------------- */
+/* ---- fixture ----------------------------------------------------------------------------------
+ */
 
 struct fixture {
     long live_before;
@@ -75,7 +76,8 @@ static void checked_out_basket_events(struct fixture *fx)
     assert_int_equal(fx->events.n, 4);
 }
 
-/* ---- tests ------------------------------------------------------------------------------------ */
+/* ---- tests ------------------------------------------------------------------------------------
+ */
 
 static void subscribed_to_basket_checked_out_only(void **state)
 {
@@ -118,7 +120,8 @@ static void other_events_do_not_order(void **state)
     struct fixture *fx = *state;
     core_err err = CORE_ERR_INIT;
     checked_out_basket_events(fx);
-    assert_int_equal(ddd_dispatcher_publish(fx->d, fx->events.items, 3, &err), CORE_OK); /* all but the last */
+    assert_int_equal(ddd_dispatcher_publish(fx->d, fx->events.items, 3, &err),
+                     CORE_OK); /* all but the last */
     assert_int_equal(fx->ordering.calls, 0);
 }
 
@@ -128,10 +131,12 @@ static void ordering_failure_is_reported(void **state)
     core_err err = CORE_ERR_INIT;
     checked_out_basket_events(fx);
     fx->ordering.fail = CORE_ERR_NOT_FOUND;
-    assert_int_equal(ddd_dispatcher_publish(fx->d, fx->events.items, fx->events.n, &err), CORE_ERR_NOT_FOUND);
+    assert_int_equal(ddd_dispatcher_publish(fx->d, fx->events.items, fx->events.n, &err),
+                     CORE_ERR_NOT_FOUND);
     assert_int_equal(err.status, CORE_ERR_NOT_FOUND);
-    assert_string_equal(err.msg, "baskets.OrderHandlers on baskets.BasketCheckedOut: the customer is not "
-                                 "authorized");
+    assert_string_equal(err.msg,
+                        "baskets.OrderHandlers on baskets.BasketCheckedOut: the customer is not "
+                        "authorized");
     assert_int_equal(fx->ordering.calls, 1);
 }
 
@@ -148,14 +153,17 @@ static void malformed_events_are_internal_errors(void **state)
     assert_int_equal(ddd_event_list_push(&fx->events, &ev, &err), CORE_OK);
     assert_int_equal(ddd_dispatcher_publish(fx->d, fx->events.items, 1, &err), CORE_ERR_INTERNAL);
     assert_non_null(strstr(err.msg, "has no BasketCheckedOut payload"));
-    assert_int_equal(strncmp(err.msg, "baskets.OrderHandlers on baskets.BasketCheckedOut: ", 51), 0);
+    assert_int_equal(strncmp(err.msg, "baskets.OrderHandlers on baskets.BasketCheckedOut: ", 51),
+                     0);
 
     payload = pb_new(&baskets__domain__basket_checked_out__descriptor);
     assert_non_null(payload);
-    assert_int_equal(ddd_event_new(&ev, "baskets.BasketCheckedOut", &payload, &err), CORE_OK); /* no metadata */
+    assert_int_equal(ddd_event_new(&ev, "baskets.BasketCheckedOut", &payload, &err),
+                     CORE_OK); /* no metadata */
     assert_int_equal(ddd_event_list_push(&fx->events, &ev, &err), CORE_OK);
     core_err_clear(&err);
-    assert_int_equal(ddd_dispatcher_publish(fx->d, &fx->events.items[1], 1, &err), CORE_ERR_INTERNAL);
+    assert_int_equal(ddd_dispatcher_publish(fx->d, &fx->events.items[1], 1, &err),
+                     CORE_ERR_INTERNAL);
     assert_non_null(strstr(err.msg, "has a missing or too long basket, customer or payment id"));
     assert_int_equal(fx->ordering.calls, 0);
 }

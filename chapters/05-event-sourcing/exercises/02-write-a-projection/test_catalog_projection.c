@@ -376,8 +376,8 @@ static void in_memory_module(void)
     struct ddd_publisher publisher = ddd_dispatcher_publisher(events);
     assert_int_equal(es_repo_new(&mod.stores, &stores_store_type, mod.store, &publisher, 3, NULL),
                      CORE_OK);
-    assert_int_equal(es_repo_new(&mod.products, &stores_product_type, mod.store, &publisher, 3, NULL),
-                     CORE_OK);
+    assert_int_equal(
+        es_repo_new(&mod.products, &stores_product_type, mod.store, &publisher, 3, NULL), CORE_OK);
     mod.app.stores = mod.stores;
     mod.app.products = mod.products;
     mod.app.mall = mall;
