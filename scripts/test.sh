@@ -106,6 +106,7 @@ for n in "${chapters[@]}"; do
 done
 echo "checks:"
 run_check "chapters: patches apply, no whole-file shadows" scripts/chapter.sh check
+run_check "format: every C file follows .clang-format" scripts/format.sh check
 if [[ -z $only ]]; then
     run_check "chapters: chapter.sh carry and check" tests/scripts/test_chapter_sh.sh
     run_check "scripts: chapter numbers and resets" tests/scripts/test_learner.sh offline
