@@ -68,8 +68,13 @@ struct web_server {
     bool stopped;
     atomic_int inflight;
     atomic_bool stopping;
-    atomic_int open_conns; /* connections a worker thread is bound to (civetweb callbacks) */
-    int crowded_at;        /* from this many open connections on, responses close them */
+    /* the graceful stop sleeps on drain_cv until the last in-flight request ends (on_request
+     * broadcasts when it brings inflight to 0 while stopping) or drain_timeout_ms passes */
+    pthread_mutex_t drain_mu;
+    pthread_cond_t drain_cv;
+    atomic_int drain_wakeups; /* times the stop woke up to look at inflight (tests) */
+    atomic_int open_conns;    /* connections a worker thread is bound to (civetweb callbacks) */
+    int crowded_at;           /* from this many open connections on, responses close them */
     atomic_bool
         starting; /* inside mg_start2(): civetweb's first complaint is the cause of a failure */
     char start_cause[160];
@@ -236,6 +241,13 @@ core_status web_server_new(web_server **out, const struct web_opts *opts, core_e
     srv->opts.host = srv->host;
     atomic_init(&srv->inflight, 0);
     atomic_init(&srv->stopping, false);
+    atomic_init(&srv->drain_wakeups, 0);
+    pthread_mutex_init(&srv->drain_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&srv->drain_cv, &ca);
+    pthread_condattr_destroy(&ca);
     atomic_init(&srv->starting, false);
     *out = srv;
     return CORE_OK;
@@ -753,7 +765,13 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     log_debug(COMP, "%s %s status=%d duration_us=%lld", ri->request_method,
               ri->local_uri_raw ? ri->local_uri_raw : "?", status, now_us() - t0);
     log_request_id_set(NULL);
-    atomic_fetch_sub(&srv->inflight, 1);
+    /* the last request to end during a graceful stop wakes it (the stop looks at inflight under
+     * drain_mu, so the broadcast cannot fall between its look and its wait) */
+    if (atomic_fetch_sub(&srv->inflight, 1) == 1 && atomic_load(&srv->stopping)) {
+        pthread_mutex_lock(&srv->drain_mu);
+        pthread_cond_broadcast(&srv->drain_cv);
+        pthread_mutex_unlock(&srv->drain_mu);
+    }
     return status;
 }
 
@@ -929,6 +947,11 @@ int web_server_inflight(const web_server *srv)
     return srv ? atomic_load(&srv->inflight) : 0;
 }
 
+int web_server_drain_wakeups(const web_server *srv)
+{
+    return srv ? atomic_load(&srv->drain_wakeups) : 0;
+}
+
 /* civetweb's master thread notices mg_stop() only when its poll() on the listening socket returns,
  * which without traffic takes up to 2 s. This thread connects to the listening socket every 10 ms
  * until the connection is refused (the socket is closed), which wakes the master at once. A poke
@@ -961,11 +984,22 @@ void web_server_stop(web_server *srv)
     if (!srv || !srv->started || srv->stopped)
         return;
     atomic_store(&srv->stopping, true);
-    long long deadline = now_us() + (long long)srv->opts.drain_timeout_ms * 1000;
-    while (atomic_load(&srv->inflight) > 0 && now_us() < deadline) {
-        struct timespec ts = {0, 2 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += srv->opts.drain_timeout_ms / 1000;
+    until.tv_nsec += (long)(srv->opts.drain_timeout_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
     }
+    pthread_mutex_lock(&srv->drain_mu);
+    while (atomic_load(&srv->inflight) > 0) {
+        int rc = pthread_cond_timedwait(&srv->drain_cv, &srv->drain_mu, &until);
+        atomic_fetch_add(&srv->drain_wakeups, 1);
+        if (rc == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&srv->drain_mu);
     int left = atomic_load(&srv->inflight);
     if (left > 0)
         log_warn(COMP, "stopping with %d request(s) still running after %d ms", left,
@@ -1003,6 +1037,8 @@ void web_server_free(web_server *srv)
         srv->kept[i].free_fn(srv->kept[i].ptr);
     core_free(srv->kept);
     core_free(srv->host);
+    pthread_cond_destroy(&srv->drain_cv);
+    pthread_mutex_destroy(&srv->drain_mu);
     core_free(srv);
 }
 

@@ -156,8 +156,14 @@ int web_server_port(const web_server *srv);
  * how many are being waited for. Any thread. */
 int web_server_inflight(const web_server *srv);
 
+/* How many times a graceful stop woke up to look whether the in-flight requests had ended (0
+ * before a stop). The stop does not poll: it sleeps until the last in-flight request ends or
+ * drain_timeout_ms passes, so this is 1 per stop plus rare spurious wake-ups. For tests. */
+int web_server_drain_wakeups(const web_server *srv);
+
 /* Graceful stop: new requests get 503 JSON, waits for in-flight handlers up to
- * drain_timeout_ms, then stops civetweb. Idempotent; a no-op on a server never started. */
+ * drain_timeout_ms (asleep on a condition variable that the last handler to end signals, not
+ * polling), then stops civetweb. Idempotent; a no-op on a server never started. */
 void web_server_stop(web_server *srv);
 
 /* Stops if needed and frees. NULL is a no-op. */
