@@ -19,11 +19,22 @@
 
 #define PG_UNAVAILABLE "the database is unavailable, try again"
 
+/* One prepared statement of a connection: the SQL text (copied) and the number in its name
+ * ("s<id>"). */
+struct pg_stmt {
+    uint64_t hash; /* of sql, compared first */
+    char *sql;     /* core_strdup'd */
+    unsigned id;
+};
+
 struct pg_conn {
     PGconn *raw;
     pg_pool *pool;
-    struct pg_conn *next; /* in the idle stack */
-    bool discard;         /* close instead of reusing at release */
+    struct pg_conn *next;  /* in the idle stack */
+    bool discard;          /* close instead of reusing at release */
+    struct pg_stmt *stmts; /* PG_STMT_CACHE_MAX entries, core_calloc'd at the first prepare */
+    int n_stmts;           /* entries in use */
+    unsigned next_id;      /* names are never reused on a connection */
 };
 
 struct pg_pool {
@@ -174,10 +185,20 @@ static core_status conn_open(pg_pool *pool, pg_conn **out, core_err *err)
     return CORE_OK;
 }
 
+/* Forgets every prepared statement of c (the server side is gone: a new session, or c closes). */
+static void stmts_clear(pg_conn *c)
+{
+    for (int i = 0; i < c->n_stmts; i++)
+        core_free(c->stmts[i].sql);
+    c->n_stmts = 0;
+}
+
 static void conn_close(pg_conn *c)
 {
     if (c) {
         PQfinish(c->raw);
+        stmts_clear(c);
+        core_free(c->stmts);
         core_free(c);
     }
 }
@@ -334,6 +355,7 @@ core_status pg_acquire(pg_pool *pool, pg_conn **out, core_err *err)
             return st;
         }
     } else if (!conn_alive(c)) {
+        stmts_clear(c); /* a new session: the server forgot them */
         PQreset(c->raw);
         if (PQstatus(c->raw) != CONNECTION_OK) {
             char text[CORE_ERR_MSG_MAX];
@@ -468,14 +490,119 @@ static core_status check_result(pg_conn *c, const PGresult *res, core_err *err)
     return core_err_public(err, "%s", pg_public_text(st, sqlstate));
 }
 
+/* FNV-1a over the SQL text. */
+static uint64_t sql_hash(const char *sql)
+{
+    uint64_t h = 14695981039346656037u;
+    for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return h;
+}
+
+/* The cache entry of sql on c, or NULL. */
+static struct pg_stmt *stmt_find(pg_conn *c, const char *sql, uint64_t hash)
+{
+    for (int i = 0; i < c->n_stmts; i++)
+        if (c->stmts[i].hash == hash && strcmp(c->stmts[i].sql, sql) == 0)
+            return &c->stmts[i];
+    return NULL;
+}
+
+/* Drops entry e from c's cache (the server no longer knows it, or never learnt it). */
+static void stmt_forget(pg_conn *c, struct pg_stmt *e)
+{
+    core_free(e->sql);
+    *e = c->stmts[--c->n_stmts];
+}
+
+static void stmt_name(const struct pg_stmt *e, char *buf, size_t size)
+{
+    snprintf(buf, size, "s%u", e->id);
+}
+
+/* Prepares sql on c and records it. CORE_OK with *out NULL when the cache is full (the caller
+ * runs the statement unprepared). */
+static core_status stmt_prepare(pg_conn *c, const char *sql, uint64_t hash, int nparams,
+                                struct pg_stmt **out, core_err *err)
+{
+    *out = NULL;
+    if (c->n_stmts >= PG_STMT_CACHE_MAX)
+        return CORE_OK;
+    if (!c->stmts) {
+        c->stmts = core_calloc(PG_STMT_CACHE_MAX, sizeof *c->stmts);
+        if (!c->stmts)
+            return core_err_set(err, CORE_ERR_NOMEM, "out of memory preparing a statement");
+    }
+    struct pg_stmt *e = &c->stmts[c->n_stmts];
+    e->sql = core_strdup(sql);
+    if (!e->sql)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory preparing a statement");
+    e->hash = hash;
+    e->id = ++c->next_id;
+    c->n_stmts++;
+    char name[16];
+    stmt_name(e, name, sizeof name);
+    PGresult *r = PQprepare(c->raw, name, sql, nparams, NULL);
+    core_status st = check_result(c, r, err);
+    PQclear(r);
+    if (st != CORE_OK) {
+        stmt_forget(c, e);
+        return st;
+    }
+    *out = e;
+    return CORE_OK;
+}
+
 core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *const *params,
                     PGresult **res, core_err *err)
 {
     assert(conn && sql && nparams >= 0 && (nparams == 0 || params));
     if (res)
         *res = NULL;
-    PGresult *r = PQexecParams(conn->raw, sql, nparams, NULL, params, NULL, NULL, 0);
-    core_status st = check_result(conn, r, err);
+    uint64_t hash = sql_hash(sql);
+    struct pg_stmt *e = stmt_find(conn, sql, hash);
+    core_status st = CORE_OK;
+    bool fresh = false; /* prepared by this call */
+    if (!e) {
+        st = stmt_prepare(conn, sql, hash, nparams, &e, err);
+        if (st != CORE_OK)
+            return st;
+        fresh = e != NULL;
+    }
+    PGresult *r;
+    for (;;) {
+        if (!e) {
+            r = PQexecParams(conn->raw, sql, nparams, NULL, params, NULL, NULL, 0);
+            break;
+        }
+        char name[16];
+        stmt_name(e, name, sizeof name);
+        r = PQexecPrepared(conn->raw, name, nparams, params, NULL, NULL, 0);
+        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+        bool gone = state && strcmp(state, "26000") == 0;
+        bool stale = state && strcmp(state, "0A000") == 0 && !fresh; /* result type changed */
+        if (!gone && !stale)
+            break;
+        /* the server forgot it behind our back (DEALLOCATE, DISCARD ALL), or a table changed
+         * shape under it: prepare it again, once, unless a transaction is open (the failure has
+         * aborted it) */
+        if (stale && PQtransactionStatus(conn->raw) == PQTRANS_IDLE) {
+            char sql_dealloc[32];
+            snprintf(sql_dealloc, sizeof sql_dealloc, "DEALLOCATE %s", name);
+            PQclear(PQexec(conn->raw, sql_dealloc));
+        }
+        stmt_forget(conn, e);
+        e = NULL;
+        if (fresh || PQtransactionStatus(conn->raw) != PQTRANS_IDLE)
+            break;
+        PQclear(r);
+        r = NULL;
+        fresh = true;
+        st = stmt_prepare(conn, sql, hash, nparams, &e, err);
+        if (st != CORE_OK)
+            return st;
+    }
+    st = check_result(conn, r, err);
     if (st == CORE_OK && res)
         *res = r;
     else

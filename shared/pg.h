@@ -39,6 +39,21 @@
  * its transaction within a second, instead of running the statement once the lock is free. Server
  * NOTICEs (e.g. "schema ... already exists, skipping") go to log_debug under component "pg".
  *
+ * Prepared statements: pg_exec() prepares each SQL text once per connection (PQprepare, with the
+ * parameter types left to the server as before) and afterwards runs it with PQexecPrepared, so the
+ * server parses and plans it once per session. Each pg_conn keeps the cache: SQL text (copied) ->
+ * statement name "s1", "s2", ... (names are never reused on a connection). It holds at most
+ * PG_STMT_CACHE_MAX statements; beyond that, further SQL texts run unprepared (PQexecParams), as
+ * every statement did before, so only the first PG_STMT_CACHE_MAX distinct texts of a
+ * connection gain. The cache is emptied when the pool reconnects the connection (PQreset) and freed
+ * with it. A failed prepare reports exactly as a failed statement (the mapping above) and is not
+ * recorded. When the server no longer knows a statement (SQLSTATE 26000, e.g. after DEALLOCATE
+ * ALL or DISCARD ALL through pg_conn_raw()), or a cached plan no longer fits a table that changed
+ * shape (0A000 "cached plan must not change result type"), pg_exec() prepares it again and
+ * retries once, if no transaction is open; inside a transaction the failure is returned (the
+ * server has aborted the transaction) and the next call prepares anew. pg_exec_script() never
+ * prepares (PQexec: several statements).
+ *
  * Thread-safety: a pg_pool is thread-safe (mutex + condition variable). A pg_conn is used by one
  * thread at a time: the one that acquired it, until it releases it. pg_get() and
  * pg_status_from_sqlstate() are pure functions.
@@ -64,6 +79,7 @@ typedef struct pg_conn pg_conn; /* opaque; borrowed from the pool, one thread at
 #define PG_POOL_DEFAULT_SIZE 8
 #define PG_POOL_DEFAULT_ACQUIRE_TIMEOUT_MS 5000
 #define PG_DEFAULT_CONNECT_TIMEOUT_S 5
+#define PG_STMT_CACHE_MAX 256 /* prepared statements per connection (see the top of this file) */
 
 struct pg_pool_opts {
     const char *conninfo;   /* libpq connection string, "key=value ..." or a postgresql:// URI */
@@ -96,7 +112,9 @@ core_status pg_acquire(pg_pool *pool, pg_conn **out, core_err *err);
 void pg_release(pg_pool *pool, pg_conn *conn);
 
 /* Runs one SQL statement with nparams text parameters ($1..$n; params[i] NULL = SQL NULL).
- * The ONLY way to run SQL with values. With res not NULL, *res receives the PGresult on success
+ * The ONLY way to run SQL with values. The statement is prepared on conn at its first use and
+ * reused after (see "Prepared statements" at the top); the same SQL text must always come with
+ * the same nparams. With res not NULL, *res receives the PGresult on success
  * (caller frees with PQclear) and NULL on failure; with res NULL the result is discarded.
  * Errors: see the mapping at the top of this file. */
 core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *const *params,

@@ -363,6 +363,189 @@ static void release_cleans_up_transactions(void **state)
     pg_pool_free(pool);
 }
 
+/* ---- prepared statements ------------------------------------------------------------------- */
+
+#define ADD_ONE "SELECT $1::int + 1"
+
+/* The number of statements prepared on c's session whose text is sql (NULL: all of them). */
+static long prepared_on(pg_conn *c, const char *sql)
+{
+    core_err err = CORE_ERR_INIT;
+    PGresult *r = NULL;
+    long v = -1;
+    core_status st =
+        sql ? pg_exec(c, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", 1,
+                      &sql, &r, &err)
+            : pg_exec(c, "SELECT count(*) FROM pg_prepared_statements", 0, NULL, &r, &err);
+    if (st == CORE_OK)
+        v = strtol(pg_get(r, 0, 0), NULL, 10);
+    else
+        fprintf(stderr, "prepared_on: %s\n", err.msg);
+    PQclear(r);
+    return v;
+}
+
+/* Runs ADD_ONE with n on c and returns the result (-1 on failure). */
+static long add_one(pg_conn *c, const char *n, core_status *st_out)
+{
+    core_err err = CORE_ERR_INIT;
+    PGresult *r = NULL;
+    core_status st = pg_exec(c, ADD_ONE, 1, &n, &r, &err);
+    long v = st == CORE_OK ? strtol(pg_get(r, 0, 0), NULL, 10) : -1;
+    PQclear(r);
+    if (st_out)
+        *st_out = st;
+    return v;
+}
+
+static void a_statement_is_prepared_once_per_connection(void **state)
+{
+    struct fx *f = *state;
+    pg_conn *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(pg_acquire(f->pool, &c, &err), CORE_OK);
+    assert_int_equal(prepared_on(c, ADD_ONE), 0);
+    assert_int_equal(add_one(c, "41", NULL), 42);
+    assert_int_equal(add_one(c, "-8", NULL), -7); /* other values, same statement */
+    assert_int_equal(prepared_on(c, ADD_ONE), 1);
+    /* NULL parameters and errors behave as unprepared */
+    PGresult *r = NULL;
+    assert_int_equal(pg_exec(c, ADD_ONE, 1, (const char *[]){NULL}, &r, &err), CORE_OK);
+    assert_true(PQgetisnull(r, 0, 0));
+    PQclear(r);
+    assert_int_equal(pg_exec(c, ADD_ONE, 1, (const char *[]){"x"}, &r, &err), CORE_ERR_INVALID);
+    assert_null(r);
+    assert_non_null(strstr(err.msg, "22P02"));
+    /* a statement that fails to prepare is reported as before and not recorded */
+    assert_int_equal(pg_exec(c, "SELECT * FROM nope", 0, NULL, NULL, &err), CORE_ERR_IO);
+    assert_non_null(strstr(err.msg, "\"nope\" does not exist"));
+    assert_int_equal(prepared_on(c, "SELECT * FROM nope"), 0);
+    must_exec(f->pool, "CREATE TABLE nope (id int)");
+    assert_int_equal(pg_exec(c, "SELECT * FROM nope", 0, NULL, NULL, &err), CORE_OK);
+    /* scripts are not prepared */
+    assert_int_equal(pg_exec_script(c, "SELECT 1; SELECT 2", &err), CORE_OK);
+    assert_int_equal(prepared_on(c, "SELECT 1; SELECT 2"), 0);
+    pg_release(f->pool, c);
+}
+
+static void a_reconnected_connection_prepares_again(void **state)
+{
+    struct fx *f = *state;
+    pg_pool *pool = NULL;
+    core_err err = CORE_ERR_INIT;
+    struct pg_pool_opts opts = {.conninfo = f->scratch.db.conninfo, .size = 1};
+    assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
+    pg_conn *c = NULL;
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
+    int pid = PQbackendPID(pg_conn_raw(c));
+    assert_int_equal(add_one(c, "1", NULL), 2);
+    pg_release(pool, c);
+    assert_int_equal(terminate_backend(f->pool, pid), 1);
+    assert_true(wait_backend_gone(f->pool, pid));
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK); /* PQreset */
+    assert_int_not_equal(PQbackendPID(pg_conn_raw(c)), pid);
+    assert_int_equal(prepared_on(c, ADD_ONE), 0);
+    assert_int_equal(add_one(c, "2", NULL), 3);
+    assert_int_equal(prepared_on(c, ADD_ONE), 1);
+    pg_release(pool, c);
+    pg_pool_free(pool);
+}
+
+static void statements_dropped_behind_the_cache_are_prepared_again(void **state)
+{
+    struct fx *f = *state;
+    pg_conn *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    core_status st;
+    assert_int_equal(pg_acquire(f->pool, &c, &err), CORE_OK);
+    assert_int_equal(add_one(c, "1", NULL), 2);
+    assert_int_equal(pg_exec_script(c, "DEALLOCATE ALL", &err), CORE_OK);
+    assert_int_equal(add_one(c, "2", &st), 3);
+    assert_int_equal(prepared_on(c, ADD_ONE), 1);
+    assert_int_equal(pg_exec_script(c, "DISCARD ALL", &err), CORE_OK);
+    assert_int_equal(add_one(c, "3", &st), 4);
+    assert_int_equal(prepared_on(c, ADD_ONE), 1);
+
+    /* inside a transaction the failure is returned (the server aborted it), then it recovers */
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_exec_script(c, "DEALLOCATE ALL", &err), CORE_OK);
+    assert_int_equal(add_one(c, "4", &st), -1);
+    assert_int_equal(st, CORE_ERR_IO);
+    assert_int_equal(pg_rollback(c, &err), CORE_OK);
+    assert_int_equal(add_one(c, "5", &st), 6);
+    assert_int_equal(prepared_on(c, ADD_ONE), 1);
+
+    /* a table that changes shape under a cached SELECT * */
+    must_exec(f->pool, "CREATE TABLE shape (a int); INSERT INTO shape VALUES (1)");
+    PGresult *r = NULL;
+    assert_int_equal(pg_exec(c, "SELECT * FROM shape", 0, NULL, &r, &err), CORE_OK);
+    assert_int_equal(PQnfields(r), 1);
+    PQclear(r);
+    must_exec(f->pool, "ALTER TABLE shape ADD COLUMN b int DEFAULT 7");
+    assert_int_equal(pg_exec(c, "SELECT * FROM shape", 0, NULL, &r, &err), CORE_OK);
+    assert_int_equal(PQnfields(r), 2);
+    assert_string_equal(pg_get(r, 0, 1), "7");
+    PQclear(r);
+    assert_int_equal(prepared_on(c, "SELECT * FROM shape"), 1);
+    pg_release(f->pool, c);
+}
+
+static void the_cache_is_bounded(void **state)
+{
+    struct fx *f = *state;
+    pg_conn *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(pg_acquire(f->pool, &c, &err), CORE_OK);
+    for (int i = 0; i < PG_STMT_CACHE_MAX + 10; i++) {
+        char sql[64]; /* distinct constant texts (no values in them) */
+        snprintf(sql, sizeof sql, "SELECT %d AS n", i);
+        PGresult *r = NULL;
+        assert_int_equal(pg_exec(c, sql, 0, NULL, &r, &err), CORE_OK);
+        assert_int_equal(strtol(pg_get(r, 0, 0), NULL, 10), i);
+        PQclear(r);
+    }
+    /* the counting statement itself comes after the bound: it runs unprepared */
+    assert_int_equal(prepared_on(c, NULL), PG_STMT_CACHE_MAX);
+    assert_int_equal(prepared_on(c, "SELECT 0 AS n"), 1);
+    assert_int_equal(prepared_on(c, "SELECT 256 AS n"), 0);
+    pg_release(f->pool, c);
+}
+
+static void prepare_allocation_failures_leak_nothing(void **state)
+{
+    struct fx *f = *state;
+    long live = core_alloc_live();
+    int nomem = 0;
+    bool done = false;
+    for (long k = 0; k < 50 && !done; k++) {
+        pg_pool *pool = NULL;
+        pg_conn *c = NULL;
+        core_err err = CORE_ERR_INIT;
+        struct pg_pool_opts opts = {.conninfo = f->scratch.db.conninfo, .size = 1};
+        assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
+        assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
+        core_alloc_fail_after(k);
+        core_status st;
+        long v = add_one(c, "1", &st);
+        core_alloc_fail_after(-1);
+        if (st == CORE_ERR_NOMEM) {
+            nomem++;
+            assert_int_equal(prepared_on(c, ADD_ONE), 0); /* nothing half-recorded */
+        } else {
+            assert_int_equal(st, CORE_OK);
+            assert_int_equal(v, 2);
+            done = true;
+        }
+        assert_int_equal(add_one(c, "2", NULL), 3); /* and it works afterwards */
+        assert_int_equal(prepared_on(c, ADD_ONE), 1);
+        pg_release(pool, c);
+        pg_pool_free(pool);
+        assert_int_equal(core_alloc_live(), live);
+    }
+    assert_true(done);
+    assert_true(nomem >= 2);
+}
+
 /* ---- the pool ------------------------------------------------------------------------------ */
 
 #define WORKERS 8
@@ -817,6 +1000,11 @@ int main(void)
         FX_TEST(wrong_password_is_unavailable),
         FX_TEST(with_tx_commits_or_rolls_back),
         FX_TEST(release_cleans_up_transactions),
+        FX_TEST(a_statement_is_prepared_once_per_connection),
+        FX_TEST(a_reconnected_connection_prepares_again),
+        FX_TEST(statements_dropped_behind_the_cache_are_prepared_again),
+        FX_TEST(the_cache_is_bounded),
+        FX_TEST(prepare_allocation_failures_leak_nothing),
         FX_TEST(pool_serves_many_threads),
         FX_TEST(acquire_times_out_when_all_are_held),
         FX_TEST(release_wakes_a_waiter),
