@@ -238,22 +238,23 @@ exercise_dirs() { # NN -> the exercise folders of chapter NN
 }
 
 check_all() {
-    local n d prev bad=0 problems ex
+    local n d prev="" prev_ok=0 ok bad=0 problems ex
     while IFS=$'\t' read -r n d; do
-        prev=$(previous "$n")
+        # each chapter's tree is resolved once: for its own starters, then as the next one's parent
+        ok=1
+        sync_tree "$n" "$TMP/tree-$n" 2> "$TMP/sync-$n.err" || ok=0
+        if [[ -n $prev ]] && ((!prev_ok)); then
+            echo "FAIL chapter $prev cannot be resolved: $(cat "$TMP/sync-$prev.err")"
+            bad=1
+            prev=$n prev_ok=$ok
+            continue
+        fi
         problems=""
-        if [[ -n $prev ]]; then
-            sync_tree "$prev" "$TMP/tree-$prev" 2> "$TMP/sync.err" || {
-                echo "FAIL chapter $prev cannot be resolved: $(cat "$TMP/sync.err")"; bad=1; continue; }
-            problems=$(check_dir "chapter $n" "$d" "$TMP/tree-$prev")
-        fi
-        if [[ -n $(exercise_dirs "$n") ]]; then
-            sync_tree "$n" "$TMP/tree-$n" 2> /dev/null || true
-            for ex in $(exercise_dirs "$n"); do
-                [[ -d $ex/starter ]] || continue
-                problems+=$(check_dir "chapter $n (starter)" "$ex/starter" "$TMP/tree-$n")
-            done
-        fi
+        [[ -n $prev ]] && problems=$(check_dir "chapter $n" "$d" "$TMP/tree-$prev")
+        for ex in $(exercise_dirs "$n"); do
+            [[ -d $ex/starter ]] || continue
+            problems+=$(check_dir "chapter $n (starter)" "$ex/starter" "$TMP/tree-$n")
+        done
         if [[ -n $problems ]]; then
             bad=1
             echo "FAIL chapter $n:"
@@ -261,6 +262,7 @@ check_all() {
         else
             echo "ok   chapter $n: $(find "$d" -name '*.patch' ! -path '*/exercises/*' | wc -l) patches and $(find "$d" -path '*/exercises/*' -name '*.patch' | wc -l) starter patches apply, no whole-file shadows"
         fi
+        prev=$n prev_ok=$ok
     done < <(chapters)
     return $bad
 }
@@ -310,20 +312,17 @@ carry_dir() {
 }
 
 carry_all() {
-    local n d prev out conflicts=() ex
+    local n d prev="" out conflicts=() ex
     while IFS=$'\t' read -r n d; do
-        prev=$(previous "$n")
         out=""
-        if [[ -n $prev ]]; then
-            rm -rf "$TMP/tree-$prev"
-            sync_tree "$prev" "$TMP/tree-$prev" || return 1
-            out=$(carry_dir "$n" "$prev" "$d" "$TMP/tree-$prev")
-        fi
-        if [[ -z $out || $out != *CONFLICT* ]]; then
+        # tree-$prev is chapter $prev as carried in the previous round
+        [[ -n $prev ]] && out=$(carry_dir "$n" "$prev" "$d" "$TMP/tree-$prev")
+        if [[ $out != *CONFLICT* ]]; then
+            # chapter n as carried: the base of its starters and the next chapter's parent
+            rm -rf "$TMP/tree-$n"
+            sync_tree "$n" "$TMP/tree-$n" || return 1
             for ex in $(exercise_dirs "$n"); do
                 [[ -d $ex/starter ]] || continue
-                rm -rf "$TMP/tree-$n"
-                sync_tree "$n" "$TMP/tree-$n" || return 1
                 out+=$'\n'$(carry_dir "$n" "$n" "$ex/starter" "$TMP/tree-$n" starter)
             done
         fi
@@ -335,6 +334,7 @@ carry_all() {
             echo "then run 'make carry' again (later chapters are carried after this one)."
             return 1
         fi
+        prev=$n
     done < <(chapters)
     echo "carry: every chapter is up to date"
 }
