@@ -6,8 +6,12 @@ OUT ?= build/core
 WKT_PROTOS := google/protobuf/timestamp.proto google/protobuf/struct.proto
 CORE_PROTOS := $(patsubst proto/%,%,$(wildcard proto/*/*.proto))
 
-GEN_C := $(WKT_PROTOS:%.proto=$(OUT)/gen/%.pb-c.c) $(CORE_PROTOS:%.proto=$(OUT)/gen/%.pb-c.c)
-GEN_H := $(GEN_C:.c=.h)
+PB_GEN_C := $(WKT_PROTOS:%.proto=$(OUT)/gen/%.pb-c.c) $(CORE_PROTOS:%.proto=$(OUT)/gen/%.pb-c.c)
+GEN_H := $(PB_GEN_C:.c=.h)
+# The lab console's page (shared/console.h), embedded in the library as C strings.
+CONSOLE_FILES := shared/console/index.html shared/console/console.js shared/console/console.css
+CONSOLE_C := $(OUT)/gen/console_assets.c
+GEN_C := $(PB_GEN_C) $(CONSOLE_C)
 SRCS := $(wildcard shared/*.c)
 OBJS := $(SRCS:%.c=$(OUT)/obj/%.o) $(GEN_C:$(OUT)/gen/%.c=$(OUT)/obj/gen/%.o)
 INC := -Ishared -I$(OUT)/gen
@@ -29,6 +33,12 @@ $(OUT)/gen/%.pb-c.c $(OUT)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(OUT)/gen
 	@echo "  PROTOC  $<"
 	$(Q)protoc-c -Iproto -I/usr/include --c_out=$(OUT)/gen $<
+
+$(CONSOLE_C): $(CONSOLE_FILES) scripts/embed-files.sh
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   $@"
+	$(Q)scripts/embed-files.sh console_index_html shared/console/index.html console_js \
+	    shared/console/console.js console_css shared/console/console.css > $@.tmp && mv $@.tmp $@
 
 $(OUT)/obj/shared/%.o: shared/%.c | $(GEN_H)
 	@mkdir -p $(dir $@)
