@@ -65,7 +65,11 @@ TEST_BINS := $(TEST_SRCS:%.c=$(OUT)/%)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(OUT)/obj/%.o) $(TEST_GEN_C:$(OUT)/testgen/%.c=$(OUT)/obj/testgen/%.o)
 TEST_INC := $(INC) -Itests/support -I$(OUT)/testgen
 
-tests: $(TEST_BINS)
+# The lab console's browser tests are run by this program (tests/browser/console_host.c), which
+# starts a chapter's program with the e2e support; scripts/test.sh runs it when Chromium is there.
+BROWSER_HOST := $(OUT)/tests/browser/console_host
+
+tests: $(TEST_BINS) $(BROWSER_HOST)
 	@:
 
 $(OUT)/testgen/%.pb-c.c $(OUT)/testgen/%.pb-c.h: tests/shared/%.proto

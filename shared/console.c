@@ -55,6 +55,14 @@ static void serve_openapi(void *ud, const struct web_request *req, struct web_re
     (void)req;
 }
 
+/* Browsers ask for /favicon.ico by themselves: nothing to show, and no 404 in their console. */
+static void serve_no_icon(void *ud, const struct web_request *req, struct web_response *resp)
+{
+    (void)ud;
+    (void)req;
+    web_respond(resp, 204, "image/x-icon", NULL, 0);
+}
+
 core_status console_mount(web_server *srv, const struct openapi_api *api, core_err *err)
 {
     static const struct {
@@ -66,6 +74,8 @@ core_status console_mount(web_server *srv, const struct openapi_api *api, core_e
         st = web_route(srv, "GET", files[i].path, serve_asset, (void *)files[i].asset, err);
     if (st == CORE_OK)
         st = web_route(srv, "GET", "/openapi.json", serve_openapi, (void *)api, err);
+    if (st == CORE_OK)
+        st = web_route(srv, "GET", "/favicon.ico", serve_no_icon, NULL, err);
     if (st != CORE_OK)
         core_err_wrap(err, "the console");
     return st;

@@ -8,6 +8,7 @@
  *                      embedded in the binary at build time (scripts/embed-files.sh); no CDN, no
  *                      framework, no build step for the page, works offline
  *   GET /console.js    its script         GET /console.css   its style sheet
+ *   GET /favicon.ico   204 (no icon; so that a browser logs no failed load)
  *   GET /openapi.json  the OpenAPI 3 document of every route mounted so far (openapi.h), made
  *                      at each request from the route tables and the message descriptors
  *
@@ -40,7 +41,7 @@
 #include "openapi.h"
 #include "web.h"
 
-/* Adds the four routes above to srv. A route already taken (a chapter that serves "/" itself) ->
+/* Adds the five routes above to srv. A route already taken (a chapter that serves "/" itself) ->
  * CORE_ERR_CONFLICT naming it, from web_route(). */
 core_status console_mount(web_server *srv, const struct openapi_api *api, core_err *err);
 
