@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import SwaggerParser from '@apidevtools/swagger-parser';
 
 const BASE = process.env.CONSOLE_URL;
 const SHOTS = process.env.SCREENSHOT_DIR || 'build/test-logs';
@@ -65,6 +66,26 @@ async function send(c) {
   const json = JSON.parse(await c.locator('[data-response]').textContent());
   return { status: Number(text.slice(0, 3)), json };
 }
+
+test('/openapi.json validates against the OpenAPI 3.0 schema', async () => {
+  const doc = await (await fetch(new URL('/openapi.json', BASE))).json();
+  // the official JSON schema of OpenAPI 3.0, and every $ref resolving
+  const api = await SwaggerParser.validate(structuredClone(doc));
+  assert.equal(api.openapi, '3.0.3');
+  assert.ok(Object.keys(api.paths).length > 0);
+  // what the schema cannot say: each {name} of a path is declared as a path parameter, and
+  // operation ids are unique
+  const ids = new Set();
+  for (const [path, item] of Object.entries(doc.paths))
+    for (const [method, op] of Object.entries(item)) {
+      const names = [...path.matchAll(/\{([^}]+)\}/g)].map(m => m[1]);
+      const declared = (op.parameters || []).filter(p => p.in === 'path' && p.required)
+                                            .map(p => p.name);
+      assert.deepEqual(declared, names, `${method} ${path}: path parameters`);
+      assert.ok(!ids.has(op.operationId), `operationId ${op.operationId} is unique`);
+      ids.add(op.operationId);
+    }
+});
 
 test('the console shows every route of /openapi.json, with its method, path and fields', async () => {
   const doc = await (await fetch(new URL('/openapi.json', BASE))).json();
