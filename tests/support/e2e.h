@@ -113,9 +113,11 @@ struct e2e_app_opts {
     const char *log_level;  /* NULL = environment LOG_LEVEL, else "WARN" */
     int ready_timeout_ms;   /* how long to wait until it answers; 0 = 30000 */
     const char *ready_path; /* polled with GET until it answers 200; NULL = "/api/stores" */
+    const char *nats_url;   /* NATS_URL for the program; NULL = environment NATS_URL, else the
+                               lab's default */
 };
 /* clang-format off */
-#define E2E_APP_OPTS_INIT {NULL, "app", NULL, NULL, 0, NULL}
+#define E2E_APP_OPTS_INIT {NULL, "app", NULL, NULL, 0, NULL, NULL}
 /* clang-format on */
 
 /* Picks two free loopback ports, starts the program (fork + execve) with the environment
@@ -138,7 +140,12 @@ core_status e2e_app_stop(e2e_app *app, int *exit_code, core_err *err);
  * drops the database when the app owns one (e2e_open) and frees. NULL is a no-op. */
 void e2e_app_free(e2e_app *app);
 
-/* e2e_db_create() + e2e_app_start() in one call; the app owns the database. Names come from the
+/* e2e_db_create() + e2e_app_start() in one call; the app owns the database. From chapter 06 on
+ * (environment CHAPTER >= 06) the app also owns a nats-server of its own (natsd.h, on a free
+ * loopback port with a fresh store), which the program gets as NATS_URL: the consumer groups of
+ * programs running at the same time (other test files, other chapters, a learner's make run)
+ * never share the lab's stream, so each test sees every message of its own program, and a test
+ * may stop and restart that broker (e2e_app_broker). Names come from the
  * environment CHAPTER (set by scripts/test.sh; later chapters inherit earlier chapters' tests, so
  * the names must tell them apart): database "e2e_ch<CHAPTER>_<pid>_<n>", log file
  * "ch<CHAPTER>-<name>.app.log" (without CHAPTER: tag "test"). name: letters, digits, '-', '_'.
@@ -151,12 +158,21 @@ core_status e2e_open(e2e_app **out, const char *name, core_err *err);
  * every case. NULL app: CORE_OK, *exit_code = -1. */
 core_status e2e_close(e2e_app *app, int *exit_code, core_err *err);
 
+/* The nats-server the app owns (e2e_open from chapter 06 on), or NULL. Borrowed; a test may stop
+ * and start it (natsd_stop, natsd_start) while the program runs. */
+struct natsd *e2e_app_broker(e2e_app *app);
+
 int e2e_app_web_port(const e2e_app *app);         /* the REST API's port */
 int e2e_app_rpc_port(const e2e_app *app);         /* the RPC server's port */
 pid_t e2e_app_pid(const e2e_app *app);            /* the child's pid (still valid after stop) */
 const char *e2e_app_log_path(const e2e_app *app); /* borrowed */
-const char *e2e_app_pg_conn(const e2e_app *app);  /* the program's PG_CONN; borrowed */
-bool e2e_app_running(e2e_app *app);               /* false once it exited (reaps it) */
+
+/* The directory the programs' logs go to (environment E2E_LOG_DIR, else build/test-logs when it
+ * exists, else /tmp), written into buf; returns buf. For a test whose program failed to start
+ * and left only its log ("<dir>/ch<CHAPTER>-<name>.app.log" for e2e_open). */
+const char *e2e_log_dir(char *buf, size_t size);
+const char *e2e_app_pg_conn(const e2e_app *app); /* the program's PG_CONN; borrowed */
+bool e2e_app_running(e2e_app *app);              /* false once it exited (reaps it) */
 
 /* Prints the last max_lines lines of the program's log on stderr, framed, for a failing test. */
 void e2e_app_dump_log(const e2e_app *app, int max_lines);
