@@ -73,6 +73,7 @@ base="http://$web_host:$web_port"
 cat << EOF
 MallBots, chapter $nn ($bin)
   REST API  $base        (e.g. $base/api/stores)
+  console   $base/       (open it in a browser: every route, with a form; $base/openapi.json)
   RPC       http://$rpc_host:$rpc_port/rpc
   database  $shown_db
 

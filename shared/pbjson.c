@@ -330,6 +330,17 @@ static bool is_map(const ProtobufCMessageDescriptor *parent, const ProtobufCFiel
            entry_name_matches(e->name + pl + 1, f->name);
 }
 
+const char *pbjson_json_name(const char *proto, char *buf, size_t cap)
+{
+    return json_name(proto, buf, cap);
+}
+
+bool pbjson_field_is_map(const ProtobufCMessageDescriptor *parent,
+                         const ProtobufCFieldDescriptor *f)
+{
+    return is_map(parent, f);
+}
+
 /* Frees what a slot of type t holds (not the slot). */
 static void free_slot(ProtobufCType t, void *slot, const void *default_value)
 {
