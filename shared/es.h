@@ -358,6 +358,31 @@ struct es_store_ops {
     core_status (*save_snapshot_in)(void *impl, pg_conn *tx, const char *stream_name,
                                     const char *stream_id, const struct es_snapshot_record *rec,
                                     core_err *err);
+
+    /* Added so that es_repo_load costs one round trip. NULL = not provided: the repository then
+     * calls load_snapshot and load, one after the other. */
+
+    /* Calls snap_fn once with the stored snapshot, if there is one (whatever its name), then fn
+     * for each event in version order: the events after the snapshot's version when the
+     * snapshot is named snapshot_name, else every event of the stream. Both callbacks get ctx;
+     * a non-OK return stops the load, which returns that status. The snapshot and the events are
+     * read at one moment (the PostgreSQL store: one statement), so no append falls between. */
+    core_status (*load_stream)(void *impl, const char *stream_name, const char *stream_id,
+                               const char *snapshot_name, es_snapshot_record_fn snap_fn,
+                               es_record_fn fn, void *ctx, core_err *err);
+
+    /* Added so that a save that writes a snapshot commits once. NULL = not provided: the
+     * repository appends, then saves the snapshot (two transactions). */
+
+    /* As append, and stores the snapshot snap (taken at the version the append reaches; the rule
+     * of save_snapshot) with the events, in the same transaction where the backend can (the
+     * PostgreSQL store: one statement for one event). Returns the append's status. When the
+     * events are stored and the snapshot is not, snap_err is filled (a snapshot is only a cache:
+     * a failed snapshot never costs the events). */
+    core_status (*append_snapshot)(void *impl, const char *stream_name, const char *stream_id,
+                                   uint64_t expected_version, const struct es_record *recs,
+                                   size_t n, const struct es_snapshot_record *snap,
+                                   core_err *snap_err, core_err *err);
 };
 
 /* For backends: fills err with the standard conflict message and returns CORE_ERR_CONFLICT:
