@@ -98,8 +98,13 @@
  *     );
  *
  * The PRIMARY KEY of events is the real guard against two writers: each append also checks the
- * stream's current version inside its transaction, and a unique violation of the key (a writer
- * that committed in between) maps to CORE_ERR_CONFLICT as well.
+ * stream's current version in the statement that inserts the event, and a unique violation of the
+ * key (a writer that committed in between) maps to CORE_ERR_CONFLICT as well.
+ *
+ * Round trips (the PostgreSQL store): es_repo_load is one statement (the snapshot and the events
+ * after it); es_repo_save of one event is one statement and so one commit, also when it writes
+ * the snapshot due at that version; several events are one transaction (BEGIN, one INSERT each,
+ * COMMIT), followed by the snapshot's own statement when one is due.
  *
  * Stored metadata: every metadata entry of the event, as a JSON object, with the three keys above
  * ("aggregate-name", "aggregate-id", "aggregate-version") set by the store. occurred_at is kept to
@@ -420,14 +425,17 @@ void es_repo_free(es_repo *repo); /* NULL is a no-op */
 /* Loads aggregate id into entity (caller-initialised and empty: no id, version 0, no pending
  * events): sets the id, applies the latest snapshot (if any, and named type->snapshot_name) with
  * from_snapshot, then the later events with apply, and sets the version. The loaded events are
- * not pending. An id with neither snapshot nor events -> CORE_ERR_NOT_FOUND
+ * not pending. With a backend that has load_stream (the PostgreSQL store) snapshot and events are
+ * read together, in one round trip; else with load_snapshot, then load. An id with neither snapshot
+ * nor events -> CORE_ERR_NOT_FOUND
  * "<stream name> <id> not found"; an id longer than DDD_ID_MAX -> CORE_ERR_INVALID. On failure
  * the entity is in an unspecified state: release it. */
 core_status es_repo_load(es_repo *repo, const char *id, void *entity, core_err *err);
 
 /* Saves the entity's pending events: appends them at its version (all or nothing, committed).
  * Then: version += n; a snapshot is written when the version crossed a multiple of
- * snapshot_every (a snapshot that fails is logged, not returned: the events are stored and the
+ * snapshot_every, with the events when the backend has append_snapshot (the PostgreSQL store),
+ * else after them (a snapshot that fails is logged, not returned: the events are stored and the
  * snapshot is only a cache); the events are taken out of the aggregate and published through the
  * repository's publisher exactly once, then freed. No pending events -> CORE_OK, nothing happens.
  * A blank id -> CORE_ERR_INVALID. It is es_repo_save_in(repo, NULL, ...) followed by ddd_publish.
