@@ -216,6 +216,22 @@ static json_t *raw_json(const unsigned char *data, size_t len, const char *reaso
     return raw;
 }
 
+/* The headers of a dead letter (am.h), in the order the tool shows them. */
+static const char *const DEAD_HEADERS[] = {
+    AM_DEAD_HDR_REASON,     AM_DEAD_HDR_GROUP, AM_DEAD_HDR_SUBJECT, AM_DEAD_HDR_SEQUENCE,
+    AM_DEAD_HDR_DELIVERIES, AM_DEAD_HDR_ID,    AM_DEAD_HDR_NAME};
+#define N_DEAD_HEADERS ((int)(sizeof DEAD_HEADERS / sizeof DEAD_HEADERS[0]))
+
+/* key's place in DEAD_HEADERS; N_DEAD_HEADERS for another Mallbots-Dead-* header; -1 for any
+ * other header. */
+static int dead_header_rank(const char *key)
+{
+    for (int i = 0; i < N_DEAD_HEADERS; i++)
+        if (strcmp(key, DEAD_HEADERS[i]) == 0)
+            return i;
+    return strncmp(key, DEAD_PREFIX, strlen(DEAD_PREFIX)) == 0 ? N_DEAD_HEADERS : -1;
+}
+
 /* The decoded message as a JSON object (the --json line; the text form is printed from it). */
 static json_t *describe(const struct tool *t, const struct am_stored_msg *m)
 {
@@ -225,14 +241,17 @@ static json_t *describe(const struct tool *t, const struct am_stored_msg *m)
     format_time(m->time_ns, when);
     set_str(o, "time", when);
     set_str(o, "subject", m->subject);
+    /* a dead letter's headers: the known ones in a fixed order (the server keeps none), then any
+     * other Mallbots-Dead-* header a later version may add */
     json_t *dead = NULL;
-    for (size_t i = 0; i < m->n_headers; i++) {
-        if (strncmp(m->headers[i].key, DEAD_PREFIX, strlen(DEAD_PREFIX)) != 0)
-            continue;
-        if (!dead)
-            dead = json_object();
-        set_str(dead, m->headers[i].key, m->headers[i].value);
-    }
+    for (int rank = 0; rank <= N_DEAD_HEADERS; rank++)
+        for (size_t i = 0; i < m->n_headers; i++) {
+            if (dead_header_rank(m->headers[i].key) != rank)
+                continue;
+            if (!dead)
+                dead = json_object();
+            set_str(dead, m->headers[i].key, m->headers[i].value);
+        }
     if (dead)
         json_object_set_new(o, "dead", dead);
 
