@@ -312,21 +312,32 @@ static void info_lists_the_groups_and_their_dead_letters(void **state)
 {
     (void)state;
     static char out[OUT_MAX];
+    /* the group acknowledges the garbage after recording its dead letter: close (which waits for
+     * the handlers and their confirmed acknowledgements) before reading its position */
+    core_err err = CORE_ERR_INIT;
+    assert_non_null(own);
+    if (am_stream_close(own, 10000, &err) != CORE_OK)
+        fail_msg("closing the test's stream: %s", err.msg);
     assert_int_equal(run_tool(NULL, "info --json", out, sizeof out), 0);
     json_t *j = json_line(out, 0);
     assert_non_null(j);
     e2e_expect_json_str(j, "stream.name", stream);
     assert_true(e2e_json_num(j, "stream.messages") >= 5); /* 2 events, garbage, dead, thing */
     e2e_expect_json_num(j, E2E_F("dead.%s", group), 1);
+    /* the program's groups (chapter 06: baskets consumes both stores channels) and the test's,
+     * by name */
     bool stores = false, products = false, own_group = false;
+    const char *prev = "";
     for (long i = 0; i < e2e_json_len(j, "groups"); i++) {
         const char *g = e2e_json_str(j, E2E_F("groups.%ld.group", i));
         const char *subj = e2e_json_str(j, E2E_F("groups.%ld.subject", i));
         assert_non_null(g);
+        assert_non_null(subj);
+        assert_true(strcmp(prev, g) < 0);
+        prev = g;
         if (strcmp(g, "baskets-stores") == 0) {
             stores = true;
             assert_string_equal(subj, E2E_F("%s.stores.events.Store", stream));
-            e2e_expect_json_num(j, E2E_F("groups.%ld.ackPending", i), 0);
         } else if (strcmp(g, "baskets-products") == 0) {
             products = true;
             assert_string_equal(subj, E2E_F("%s.stores.events.Product", stream));
