@@ -21,7 +21,7 @@ EX ?= 1
 CHAPTERS := $(shell scripts/chapter.sh list)
 .PHONY: help deps deps-browser browser-npm lab-up lab-down lab-status lab-reset-db psql core core-san tree diff run test \
         exercises exercise exercise-reset clean check-deps fuzz bench carry check-chapters lesson \
-        format format-check $(addprefix ch,$(CHAPTERS))
+        format format-check events $(addprefix ch,$(CHAPTERS))
 
 help:
 	@echo "MallBots in C -- targets:"
@@ -39,6 +39,7 @@ help:
 	@echo "  make exercise-reset CH=NN EX=N  start an exercise over (your files are kept aside)"
 	@echo "  make lab-up | lab-down | lab-status        the local lab (PostgreSQL + NATS)"
 	@echo "  make psql [CH=NN]       SQL prompt on chapter NN's database (mallbots_chNN)"
+	@echo "  make events [CH=NN] [ARGS=\"tail|list|info|dead ...\"]  watch the NATS stream, decoded (ch06 on; docs/events.md)"
 	@echo "  make lab-reset-db CH=NN (or DB=name)      empty chapter NN's database (its data is lost)"
 	@echo "  make docker-up [CH=NN] | docker-status | docker-logs | docker-down | docker-wipe   the lab in containers"
 	@echo "  make test-docker [CH=NN]   build the images, walk an order and run the e2e tests in containers (minutes)"
@@ -121,6 +122,10 @@ format-check:
 
 run: check-deps
 	@scripts/run-chapter.sh $(CH)
+
+# The stream tool of chapter CH (from 06 on) on the lab's nats-server (docs/events.md).
+events: check-deps
+	@scripts/events.sh $(CH) $(ARGS)
 
 test: check-deps
 	@scripts/test.sh $(CH_ARG)
