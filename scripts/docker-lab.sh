@@ -468,7 +468,7 @@ check_compose_files() {
         (($(grep -c 'published:' <<< "$ports") >= 5)) &&
             [[ $(grep -c 'published:' <<< "$ports") == $(grep -cE 'host_ip: "?127.0.0.1' <<< "$ports") ]]
     else
-        (($(grep -c . <<< "$ports") >= 5)) && ! grep -v ' - 127.0.0.1:' <<< "$ports" | grep -q .
+        (($(grep -c . <<< "$ports") >= 5)) && ! grep -v ' - 127.0.0.1:' <<< "$ports" | grep . > /dev/null
     fi
 }
 

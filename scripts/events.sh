@@ -22,7 +22,7 @@ if ! scripts/chapter.sh dir "$nn" > /dev/null 2>&1; then
     echo "events: there is no chapter $nn" >&2
     exit 2
 fi
-if ! scripts/chapter.sh resolve "$nn" | cut -f1 | grep -qx 'cmd/events/main.c'; then
+if ! scripts/chapter.sh resolve "$nn" | cut -f1 | grep -x 'cmd/events/main.c' > /dev/null; then
     echo "events: chapter $nn has no stream tool (it comes with chapter 06, asynchronous messaging)" >&2
     exit 2
 fi
