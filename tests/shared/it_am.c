@@ -41,6 +41,7 @@
 #include "ddd.h"
 #include "es.h"
 #include "log.h"
+#include "natsd.h"
 #include "pb.h"
 
 #define STORE_CREATED "storesapi.StoreCreated"
@@ -358,81 +359,10 @@ static void expect_group(struct fx *f, const char *group, uint64_t pending, uint
 
 /* ---- our own nats-server (for the tests that stop it) ---------------------------------------- */
 
-struct srv {
-    pid_t pid;
-    int port;
-    char dir[256];
-    char url[64];
-};
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-/* Picks a port and makes the store directory; -1 (with a message) on failure. */
-static int srv_init(struct srv *s)
-{
-    memset(s, 0, sizeof *s);
-    s->port = free_port();
-    snprintf(s->url, sizeof s->url, "nats://127.0.0.1:%d", s->port);
-    struct stat st;
-    const char *base = stat("build", &st) == 0 && S_ISDIR(st.st_mode) ? "build" : "/tmp";
-    snprintf(s->dir, sizeof s->dir, "%s/it_am.XXXXXX", base);
-    if (!mkdtemp(s->dir)) {
-        fprintf(stderr, "it_am: cannot make %s: %s\n", s->dir, strerror(errno));
-        s->dir[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
-static void srv_start(struct srv *s)
-{
-    char port[16], log[300];
-    snprintf(port, sizeof port, "%d", s->port);
-    snprintf(log, sizeof log, "%s/nats-server.log", s->dir);
-    const char *bin = getenv("NATS_SERVER_BIN");
-    if (!bin || !*bin)
-        bin = access("/usr/sbin/nats-server", X_OK) == 0 ? "/usr/sbin/nats-server" : "nats-server";
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        execlp(bin, bin, "-a", "127.0.0.1", "-p", port, "-js", "-sd", s->dir, (char *)NULL);
-        _exit(127);
-    }
-    s->pid = pid;
-}
-
-static void srv_signal(struct srv *s, int sig)
-{
-    if (s->pid <= 0)
-        return;
-    kill(s->pid, sig);
-    waitpid(s->pid, NULL, 0);
-    s->pid = 0;
-}
-
-static void srv_release(struct srv *s)
-{
-    srv_signal(s, SIGTERM);
-    if (s->dir[0])
-        nftw(s->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* A test with a nats-server of its own: the group setup/teardown pair owns it, so a failing
  * test still stops the server and removes its store. */
 struct srv_fx {
-    struct srv srv;
+    struct natsd srv;
     struct fx *f; /* on srv, made by the test */
     long live;
 };
@@ -443,7 +373,7 @@ static int srv_fx_setup(void **state)
     if (!x)
         return -1;
     x->live = core_alloc_live();
-    if (srv_init(&x->srv) != 0) {
+    if (natsd_init(&x->srv, "it_am") != 0) {
         free(x);
         return -1;
     }
@@ -457,7 +387,7 @@ static int srv_fx_teardown(void **state)
     int rc = 0;
     if (x->f)
         rc = fx_teardown((void **)&x->f);
-    srv_release(&x->srv);
+    natsd_release(&x->srv);
     if (core_alloc_live() != x->live) {
         fprintf(stderr, "it_am: %ld allocations leaked\n", core_alloc_live() - x->live);
         rc = -1;
@@ -1047,7 +977,8 @@ static void start_up_waits_for_a_late_server(void **state)
     l.o.connect_timeout_ms = WAIT_MS;
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, late_connect, &l), 0);
-    srv_start(&x->srv); /* after the first attempt, most likely: the server needs ~20 ms anyway */
+    assert_int_equal(natsd_start(&x->srv),
+                     0); /* after the first attempt, most likely: the server needs ~20 ms anyway */
     pthread_join(t, NULL);
     if (l.st != CORE_OK)
         fail_msg("start-up: %s", l.err.msg);
@@ -1063,7 +994,7 @@ static void start_up_waits_for_a_late_server(void **state)
 static void a_server_restart_loses_nothing(void **state)
 {
     struct srv_fx *x = *state;
-    srv_start(&x->srv);
+    assert_int_equal(natsd_start(&x->srv), 0);
     assert_int_equal(fx_setup_on((void **)&x->f, x->srv.url), 0);
     struct fx *f = x->f;
     core_err err = CORE_ERR_INIT;
@@ -1081,7 +1012,7 @@ static void a_server_restart_loses_nothing(void **state)
         publish_store(f, f->s, "S", ids[i]);     /* each acknowledged by the stream */
     assert_true(sink_wait_flag(&k, &k.entered)); /* the first one is in the handler's hands */
 
-    srv_signal(&x->srv, SIGKILL);
+    natsd_stop(&x->srv, SIGKILL);
     ddd_event *ev = store_created("while down");
     core_status st = am_event_publish(f->s, f->channel, ev, &err);
     ddd_event_free(ev);
@@ -1089,7 +1020,7 @@ static void a_server_restart_loses_nothing(void **state)
         fail_msg("publish while the server is down: status %d, %s", (int)st, err.msg);
     print_message("publish while the server is down: %s\n", err.msg);
 
-    srv_start(&x->srv);
+    assert_int_equal(natsd_start(&x->srv), 0);
     sink_open_gate(&k);
     /* all five arrive (the first one maybe twice: its acknowledgement may have been lost) */
     bool seen[5] = {false};
@@ -1128,7 +1059,7 @@ static void a_server_restart_loses_nothing(void **state)
 static void close_while_the_server_is_down_ends(void **state)
 {
     struct srv_fx *x = *state;
-    srv_start(&x->srv);
+    assert_int_equal(natsd_start(&x->srv), 0);
     assert_int_equal(fx_setup_on((void **)&x->f, x->srv.url), 0);
     struct fx *f = x->f;
     core_err err = CORE_ERR_INIT;
@@ -1141,7 +1072,7 @@ static void close_while_the_server_is_down_ends(void **state)
                      CORE_OK);
     publish_store(f, f->s, "A", NULL);
     assert_int_equal(sink_wait_calls(&k, 1), 1);
-    srv_signal(&x->srv, SIGKILL);
+    natsd_stop(&x->srv, SIGKILL);
     core_status st = am_stream_close(sub, 2000, &err);
     print_message("close without a server: %s\n", st == CORE_OK ? "ok" : err.msg);
     am_stream_free(sub); /* no leak, no crash: the teardown counts the allocations */

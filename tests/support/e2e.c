@@ -361,7 +361,7 @@ static core_status pick_ports(int *a, int *b, core_err *err)
     return st;
 }
 
-static const char *log_dir(char *buf, size_t size)
+const char *e2e_log_dir(char *buf, size_t size)
 {
     const char *d = getenv("E2E_LOG_DIR");
     struct stat sb;
@@ -574,7 +574,7 @@ core_status e2e_app_start(e2e_app **out, const struct e2e_app_opts *opts, core_e
         goto fail;
 
     char dir[256];
-    log_dir(dir, sizeof dir);
+    e2e_log_dir(dir, sizeof dir);
     const char *name = opts->name && *opts->name ? opts->name : "app";
     if (strcmp(dir, "/tmp") == 0)
         snprintf(app->log_path, sizeof app->log_path, "/tmp/mallbots-e2e-%s-%ld.app.log", name,

@@ -155,8 +155,13 @@ int e2e_app_web_port(const e2e_app *app);         /* the REST API's port */
 int e2e_app_rpc_port(const e2e_app *app);         /* the RPC server's port */
 pid_t e2e_app_pid(const e2e_app *app);            /* the child's pid (still valid after stop) */
 const char *e2e_app_log_path(const e2e_app *app); /* borrowed */
-const char *e2e_app_pg_conn(const e2e_app *app);  /* the program's PG_CONN; borrowed */
-bool e2e_app_running(e2e_app *app);               /* false once it exited (reaps it) */
+
+/* The directory the programs' logs go to (environment E2E_LOG_DIR, else build/test-logs when it
+ * exists, else /tmp), written into buf; returns buf. For a test whose program failed to start
+ * and left only its log ("<dir>/ch<CHAPTER>-<name>.app.log" for e2e_open). */
+const char *e2e_log_dir(char *buf, size_t size);
+const char *e2e_app_pg_conn(const e2e_app *app); /* the program's PG_CONN; borrowed */
+bool e2e_app_running(e2e_app *app);              /* false once it exited (reaps it) */
 
 /* Prints the last max_lines lines of the program's log on stderr, framed, for a failing test. */
 void e2e_app_dump_log(const e2e_app *app, int max_lines);
