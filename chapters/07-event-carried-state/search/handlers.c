@@ -1,30 +1,22 @@
 /* search/handlers.c -- see search/handlers.h. */
 #include <string.h>
 
+#include "ordering/events.h"
 #include "search/handlers.h"
 
-const char *const search_order_event_names[] = {SEARCH_ORDER_CREATED, SEARCH_ORDER_READIED,
-                                                SEARCH_ORDER_CANCELED, SEARCH_ORDER_COMPLETED,
-                                                NULL};
+static const char *const names[] = {ORDERSAPI_ORDER_CREATED, ORDERSAPI_ORDER_READIED,
+                                    ORDERSAPI_ORDER_CANCELED, ORDERSAPI_ORDER_COMPLETED, NULL};
 
 static const ProtobufCMessageDescriptor *const payload_types[] = {
     &ordersapi__order_created__descriptor, &ordersapi__order_readied__descriptor,
     &ordersapi__order_canceled__descriptor, &ordersapi__order_completed__descriptor};
-
-core_status search_register_order_events(es_registry *reg, core_err *err)
-{
-    core_status st = CORE_OK;
-    for (int i = 0; i < 4 && !st; i++)
-        st = es_registry_add(reg, search_order_event_names[i], payload_types[i], err);
-    return st;
-}
 
 core_status search_handle_order_event(struct search_app *app, const ddd_event *event, core_err *err)
 {
     const char *name = ddd_event_name(event);
     int kind = -1;
     for (int i = 0; i < 4; i++)
-        if (strcmp(name, search_order_event_names[i]) == 0)
+        if (strcmp(name, names[i]) == 0)
             kind = i;
     if (kind < 0)
         return core_err_set(err, CORE_ERR_INVALID, "search does not handle %s", name);
@@ -45,4 +37,20 @@ core_status search_handle_order_event(struct search_app *app, const ddd_event *e
     default:
         return search_app_order_completed(app, payload, err);
     }
+}
+
+static core_status on_order_event(void *ud, const struct am_delivery *d, const ddd_event *event,
+                                  core_err *err)
+{
+    (void)d;
+    return search_handle_order_event(ud, event, err);
+}
+
+core_status search_subscribe_order_handlers(am_stream *stream, const es_registry *reg,
+                                            struct search_app *app, core_err *err)
+{
+    struct am_sub_opts opts = AM_SUB_OPTS_INIT;
+    opts.group = SEARCH_ORDERS_GROUP;
+    opts.filter = names;
+    return am_event_subscribe(stream, ORDERING_ORDER_CHANNEL, &opts, reg, on_order_event, app, err);
 }

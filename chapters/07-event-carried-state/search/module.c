@@ -1,12 +1,12 @@
 /* search/module.c -- wires the search module (the book's search/module.go): the read model on
- * PostgreSQL and the names over RPC -> application -> RPC service and REST routes.
- *
- * The subscription to ordering's events (search/handlers.h) needs the message stream of chapter
- * 06; until the chapter has it, orders reach search.orders only by the writer's functions. */
+ * PostgreSQL and the names over RPC -> application -> RPC service and REST routes, and last the
+ * subscription to ordering's events on the stream (search/handlers.h), once everything its
+ * handler uses is in place (deliveries start at once). */
 #include "search/module.h"
 
 #include "log.h"
 #include "search/adapters.h"
+#include "search/handlers.h"
 
 /* Everything the running module owns. */
 struct search_state {
@@ -38,7 +38,8 @@ static core_status start_module(struct monolith *mono, void **state, core_err *e
 
     /* driver adapters */
     if ((st = search__rpc_register(mono->rpc, &s->app, err)) ||
-        (st = search__rest_mount(mono->web, mono->rpc, err)))
+        (st = search__rest_mount(mono->web, mono->rpc, err)) ||
+        (st = search_subscribe_order_handlers(mono->stream, mono->messages, &s->app, err)))
         goto fail; /* main() frees the registry without calling it: the stale ud is never used */
     *state = s;
     log_debug("search", "module ready");

@@ -2,9 +2,10 @@
  * tests/support/search_fakes.h: the read-model writer (the names from the caches, the total, the
  * time, an unknown name stored as "", a cache or repository failure passed up with nothing
  * stored, malformed events refused), its idempotency (the same event twice, events out of order,
- * a status event before OrderCreated), the handler's dispatch by event name, GetOrder, and the
- * paging of SearchOrders (one more row asked for, the token of the last row, the last page
- * without one). No servers. Every test checks it leaks nothing. */
+ * a status event before OrderCreated), the handler's dispatch by event name, its subscription
+ * (on the in-memory stream: a group of its own next to the notifications', a failed delivery
+ * delivered again), GetOrder, and the paging of SearchOrders (one more row asked for, the token of
+ * the last row, the last page without one). No servers. Every test checks it leaks nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,9 +14,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "am.h"
 #include "core.h"
 #include "pb.h"
 #include "search/application.h"
+#include "ordering/events.h"
 #include "search/handlers.h"
 #include "search_fakes.h"
 
@@ -304,13 +307,13 @@ static void the_handler_dispatches_by_name(void **state)
     assert_non_null(c);
     assert_int_equal(pb_set_string(&c->id, "o1", &err), CORE_OK);
     assert_int_equal(pb_set_string(&c->customer_id, "c1", &err), CORE_OK);
-    ddd_event *ev = event_of(SEARCH_ORDER_CREATED, &c->base, 1765072800);
+    ddd_event *ev = event_of(ORDERSAPI_ORDER_CREATED, &c->base, 1765072800);
     assert_int_equal(search_handle_order_event(&app, ev, &err), CORE_OK);
     ddd_event_free(ev);
     assert_true(search_fake_row(&db, "o1")->order.created_us == 1765072800000007);
     assert_string_equal(search_fake_row(&db, "o1")->order.customer_name, "Ada");
 
-    const char *names[] = {SEARCH_ORDER_READIED, SEARCH_ORDER_COMPLETED};
+    const char *names[] = {ORDERSAPI_ORDER_READIED, ORDERSAPI_ORDER_COMPLETED};
     const char *want[] = {"Ready For Pickup", "Completed"};
     for (int i = 0; i < 2; i++) {
         ProtobufCMessage *p = NULL;
@@ -333,7 +336,7 @@ static void the_handler_dispatches_by_name(void **state)
     Ordersapi__OrderCanceled *x = pb_new_of(ordersapi__order_canceled);
     assert_non_null(x);
     assert_int_equal(pb_set_string(&x->id, "o2", &err), CORE_OK);
-    ev = event_of(SEARCH_ORDER_CANCELED, &x->base, 1);
+    ev = event_of(ORDERSAPI_ORDER_CANCELED, &x->base, 1);
     assert_int_equal(search_handle_order_event(&app, ev, &err), CORE_OK);
     ddd_event_free(ev);
     assert_string_equal(status_of("o2"), "Canceled");
@@ -347,7 +350,7 @@ static void the_handler_refuses_other_events(void **state)
     assert_int_equal(search_handle_order_event(&app, ev, &err), CORE_ERR_INVALID);
     assert_string_equal(err.msg, "search does not handle ordersapi.OrderApproved");
     ddd_event_free(ev);
-    ev = event_of(SEARCH_ORDER_READIED, pb_new_of(ordersapi__order_canceled), 1);
+    ev = event_of(ORDERSAPI_ORDER_READIED, pb_new_of(ordersapi__order_canceled), 1);
     assert_int_equal(search_handle_order_event(&app, ev, &err), CORE_ERR_INVALID);
     assert_string_equal(err.msg, "event ordersapi.OrderReadied ev-1 has no "
                                  "ordersapi.OrderReadied payload");
@@ -361,12 +364,101 @@ static void the_registry_knows_the_four_events(void **state)
     core_err err = CORE_ERR_INIT;
     es_registry *reg = NULL;
     assert_int_equal(es_registry_new(&reg, &err), CORE_OK);
-    assert_int_equal(search_register_order_events(reg, &err), CORE_OK);
+    assert_int_equal(ordering_register_integration_types(reg, &err), CORE_OK);
     assert_ptr_equal(es_registry_lookup(reg, "ordersapi.OrderCreated"),
                      &ordersapi__order_created__descriptor);
+    assert_ptr_equal(es_registry_lookup(reg, "ordersapi.OrderReadied"),
+                     &ordersapi__order_readied__descriptor);
+    assert_ptr_equal(es_registry_lookup(reg, "ordersapi.OrderCanceled"),
+                     &ordersapi__order_canceled__descriptor);
     assert_ptr_equal(es_registry_lookup(reg, "ordersapi.OrderCompleted"),
                      &ordersapi__order_completed__descriptor);
-    assert_int_equal(search_register_order_events(reg, &err), CORE_ERR_CONFLICT);
+    assert_int_equal(ordering_register_integration_types(reg, &err), CORE_ERR_CONFLICT);
+    es_registry_free(reg);
+}
+
+/* ---- the subscription, on the in-memory stream --------------------------------------------------
+ */
+
+static int notified; /* order events seen by the stand-in for notifications */
+
+static core_status count_notification(void *ud, const struct am_delivery *d, const ddd_event *ev,
+                                      core_err *err)
+{
+    (void)ud, (void)d, (void)ev, (void)err;
+    notified++;
+    return CORE_OK;
+}
+
+static void publish(am_stream *s, const char *name, ProtobufCMessage *payload)
+{
+    core_err err = CORE_ERR_INIT;
+    ddd_event *ev = NULL;
+    assert_int_equal(ddd_event_new(&ev, name, &payload, &err), CORE_OK);
+    assert_int_equal(am_event_publish(s, ORDERING_ORDER_CHANNEL, ev, &err), CORE_OK);
+    ddd_event_free(ev);
+}
+
+static void search_has_a_group_of_its_own(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    am_mem_broker *broker = NULL;
+    am_stream *stream = NULL;
+    es_registry *reg = NULL;
+    assert_int_equal(am_mem_broker_new(&broker, &err), CORE_OK);
+    assert_int_equal(am_mem_stream_new(&stream, broker, "mallbots", &err), CORE_OK);
+    assert_int_equal(es_registry_new(&reg, &err), CORE_OK);
+    assert_int_equal(ordering_register_integration_types(reg, &err), CORE_OK);
+    assert_int_equal(search_subscribe_order_handlers(stream, reg, &app, &err), CORE_OK);
+    /* the notifications' group on the same channel (the group the book's search shares) */
+    struct am_sub_opts n = AM_SUB_OPTS_INIT;
+    n.group = "notification-orders";
+    notified = 0;
+    assert_int_equal(
+        am_event_subscribe(stream, ORDERING_ORDER_CHANNEL, &n, reg, count_notification, NULL, &err),
+        CORE_OK);
+
+    Ordersapi__OrderCreated *c = pb_new_of(ordersapi__order_created);
+    assert_non_null(c);
+    assert_int_equal(pb_set_string(&c->id, "o1", &err), CORE_OK);
+    assert_int_equal(pb_set_string(&c->customer_id, "c1", &err), CORE_OK);
+    publish(stream, ORDERSAPI_ORDER_CREATED, &c->base);
+    Ordersapi__OrderReadied *r = pb_new_of(ordersapi__order_readied);
+    assert_non_null(r);
+    assert_int_equal(pb_set_string(&r->id, "o1", &err), CORE_OK);
+    r->total = 7.5;
+    publish(stream, ORDERSAPI_ORDER_READIED, &r->base);
+    am_mem_broker_run(broker, NULL);
+
+    /* both groups got both events */
+    assert_int_equal(notified, 2);
+    struct search_fake_row *row = search_fake_row(&db, "o1");
+    assert_non_null(row);
+    assert_false(row->placeholder);
+    assert_string_equal(row->order.customer_name, "Ada");
+    assert_string_equal(row->order.status, "Ready For Pickup");
+    struct am_group_info info;
+    assert_int_equal(am_stream_group_info(stream, SEARCH_ORDERS_GROUP, &info, &err), CORE_OK);
+    assert_true(info.pending == 0 && info.ack_pending == 0);
+
+    /* a failure is delivered again, and the row is right once it succeeds */
+    db.fail_op = "save_status";
+    Ordersapi__OrderCompleted *x = pb_new_of(ordersapi__order_completed);
+    assert_non_null(x);
+    assert_int_equal(pb_set_string(&x->id, "o1", &err), CORE_OK);
+    publish(stream, ORDERSAPI_ORDER_COMPLETED, &x->base);
+    for (int i = 0; i < 4; i++) /* a few deliveries: search's fail and are NAKed */
+        am_mem_broker_step(broker);
+    assert_true(am_mem_broker_last_nak_delay(broker) > 0);
+    assert_string_equal(row->order.status, "Ready For Pickup");
+    db.fail_op = NULL;
+    am_mem_broker_run(broker, NULL);
+    assert_string_equal(search_fake_row(&db, "o1")->order.status, "Completed");
+    assert_int_equal(notified, 3);
+
+    am_stream_free(stream);
+    am_mem_broker_free(broker);
     es_registry_free(reg);
 }
 
@@ -466,6 +558,7 @@ int main(void)
         T(the_handler_dispatches_by_name),
         T(the_handler_refuses_other_events),
         T(the_registry_knows_the_four_events),
+        T(search_has_a_group_of_its_own),
         T(get_order_checks_the_id),
         T(pages_end_with_a_token_until_the_last),
         T(search_refuses_bad_input_before_the_table),

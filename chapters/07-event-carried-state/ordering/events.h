@@ -1,0 +1,37 @@
+/* ordering/events.h -- the ordering module's INTEGRATION events (chapter 07): the channel,
+ * message names and payload types other modules consume from the stream (the book's
+ * ordering/orderingpb/events.go). The payloads are in proto/ordering/events.proto.
+ *
+ * Layer: the module's published contract. Other modules include this header (as the book's
+ * modules import orderingpb) to subscribe; nothing else of the ordering module is visible to them.
+ *
+ *   channel ORDERING_ORDER_CHANNEL "mallbots.ordering.events.Order"
+ *     "ordersapi.OrderCreated"    Ordersapi__OrderCreated{id, customer_id, payment_id,
+ *                                 shopping_id, items[product_id, store_id, price, quantity]}
+ *     "ordersapi.OrderReadied"    Ordersapi__OrderReadied{id, customer_id, payment_id, total}
+ *     "ordersapi.OrderCanceled"   Ordersapi__OrderCanceled{id, customer_id, payment_id}
+ *     "ordersapi.OrderCompleted"  Ordersapi__OrderCompleted{id, customer_id, invoice_id}
+ *
+ * The items of OrderCreated carry their store's id (the book's chapter 07 leaves it out until
+ * chapter 08), so a consumer does not have to ask for it.
+ */
+#ifndef ORDERING_EVENTS_H
+#define ORDERING_EVENTS_H
+
+#include "core.h"
+#include "es.h"
+#include "ordering/events.pb-c.h"
+
+#define ORDERING_ORDER_CHANNEL "mallbots.ordering.events.Order"
+
+#define ORDERSAPI_ORDER_CREATED "ordersapi.OrderCreated"
+#define ORDERSAPI_ORDER_READIED "ordersapi.OrderReadied"
+#define ORDERSAPI_ORDER_CANCELED "ordersapi.OrderCanceled"
+#define ORDERSAPI_ORDER_COMPLETED "ordersapi.OrderCompleted"
+
+/* Registers the four integration event names above with their payload types in reg (the
+ * consumer's registry: am_event_subscribe decodes a message through it). A name already in reg
+ * -> CORE_ERR_CONFLICT; CORE_ERR_NOMEM. */
+core_status ordering_register_integration_types(es_registry *reg, core_err *err);
+
+#endif /* ORDERING_EVENTS_H */
