@@ -72,7 +72,7 @@ finish() {
 chapters=()
 for n in $(scripts/chapter.sh list); do
     [[ -n $only && $n != "$only" ]] && continue
-    scripts/chapter.sh resolve "$n" | cut -f1 | grep -q '^cmd/' && chapters+=("$n")
+    scripts/chapter.sh runnable "$n" && chapters+=("$n")
 done
 if [[ -n $only && ${#chapters[@]} -eq 0 ]]; then
     echo "test: chapter $only has no runnable code"; note_fail "chapter $only"; finish

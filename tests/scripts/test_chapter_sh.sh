@@ -78,5 +78,15 @@ order=$(grep '^+++ ' "$W/lesson" | awk '{print $2}' | tr '\n' ' ')
 grep -q 'tests/t.c' "$W/lesson" && bad "lesson leaves the tests out" || ok "lesson leaves the tests out"
 grep -q 'left out: 1 test files, 1 test lines' "$W/lesson" && ok "lesson counts the test lines" || bad "lesson counts the test lines"
 
+# runnable and newest: a chapter with cmd/ is runnable however long its listing is (a listing
+# longer than a pipe holds, cmd/ near its top, made grep -q stop the pipeline early)
+expect_fail "a chapter without cmd/ is not runnable" cs runnable 05
+mkdir -p "$W/chapters/05-c/cmd/x" "$W/chapters/05-c/z"
+echo "int main(void) { return 0; }" > "$W/chapters/05-c/cmd/x/main.c"
+for i in $(seq -w 1 2500); do : > "$W/chapters/05-c/z/file-with-a-long-name-$i.c"; done
+expect "a chapter with cmd/ and a long listing is runnable" cs runnable 05
+expect_fail "the chapter before it is not" cs runnable 04
+[[ $(cs newest 2>&1) == 05 ]] && ok "newest is the runnable chapter" || bad "newest is the runnable chapter (got: $(cs newest 2>&1))"
+
 echo "$fails failed"
 ((fails == 0))
