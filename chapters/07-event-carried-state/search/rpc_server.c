@@ -2,18 +2,31 @@
  * search/adapters.h).
  *
  * SearchOrders turns the request's filters into struct search_filters (times to microseconds,
- * truncating nanoseconds) and the orders into Searchpb__Order heap trees (pb.h); GetOrder the
- * same for one order. Errors of the application pass through unchanged (CORE_ERR_INVALID naming
- * the filter -> 400, CORE_ERR_NOT_FOUND -> 404).
+ * truncating nanoseconds; a time outside a Timestamp's range, which only a binary request can
+ * carry, is CORE_ERR_INVALID "filters.after is not a valid time") and the orders into
+ * Searchpb__Order heap trees (pb.h); GetOrder the same for one order. Errors of the application
+ * pass through unchanged (CORE_ERR_INVALID naming the filter -> 400, CORE_ERR_NOT_FOUND -> 404).
  */
 #include "search/adapters.h"
 
 #include "pb.h"
 #include "search/api.pb-c.h"
 
-static int64_t to_us(const Google__Protobuf__Timestamp *t)
+/* The times a Timestamp may hold (0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z), as
+ * the JSON mapping accepts them; binary requests on the RPC port can carry anything. */
+#define TS_MIN_SECONDS (-62135596800LL)
+#define TS_MAX_SECONDS 253402300799LL
+
+/* t in microseconds since the epoch (nanoseconds truncated) into *us; CORE_ERR_INVALID naming
+ * the filter when t is out of a Timestamp's range. */
+static core_status to_us(const Google__Protobuf__Timestamp *t, const char *name, int64_t *us,
+                         core_err *err)
 {
-    return (int64_t)t->seconds * 1000000 + t->nanos / 1000;
+    if (t->seconds < TS_MIN_SECONDS || t->seconds > TS_MAX_SECONDS || t->nanos < 0 ||
+        t->nanos > 999999999)
+        return core_err_set(err, CORE_ERR_INVALID, "filters.%s is not a valid time", name);
+    *us = (int64_t)t->seconds * 1000000 + t->nanos / 1000;
+    return CORE_OK;
 }
 
 /* The order as a new Searchpb__Order heap tree; NULL when out of memory. */
@@ -92,10 +105,11 @@ static core_status search_orders(void *ud, const ProtobufCMessage *msg, Protobuf
 
     if (rf) {
         f.customer_id = rf->customer_id;
-        if ((f.has_after = rf->after != NULL))
-            f.after_us = to_us(rf->after);
-        if ((f.has_before = rf->before != NULL))
-            f.before_us = to_us(rf->before);
+        if ((f.has_after = rf->after != NULL) && (st = to_us(rf->after, "after", &f.after_us, err)))
+            return st;
+        if ((f.has_before = rf->before != NULL) &&
+            (st = to_us(rf->before, "before", &f.before_us, err)))
+            return st;
         f.store_ids = (const char *const *)rf->store_ids;
         f.nstore_ids = rf->n_store_ids;
         f.product_ids = (const char *const *)rf->product_ids;

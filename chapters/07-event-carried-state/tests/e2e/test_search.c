@@ -28,6 +28,8 @@
 #include "natsd.h"
 #include "ordering/events.h"
 #include "pb.h"
+#include "rpc.h"
+#include "search/api.pb-c.h"
 
 #define WAIT_MS 30000 /* upper bound of every wait: a failure, not a measurement */
 
@@ -302,6 +304,39 @@ static void malformed_input_is_a_400_naming_it(void **state)
                      "next is not a page token of this search");
 }
 
+/* The RPC port takes binary requests, which can carry times no JSON text can: refused, named. */
+static void an_out_of_range_time_over_rpc_is_refused(void **state)
+{
+    (void)state;
+    core_err err = CORE_ERR_INIT;
+    rpc_client *client = NULL;
+    assert_int_equal(rpc_client_new(&client, "127.0.0.1", e2e_app_rpc_port(app), 10000, &err),
+                     CORE_OK);
+    const int64_t seconds[] = {INT64_MAX, INT64_MIN, 253402300800LL, 0};
+    const int32_t nanos[] = {0, 0, 0, -1};
+    for (int i = 0; i < 4; i++) {
+        Google__Protobuf__Timestamp t = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+        Searchpb__SearchOrdersRequest__Filters f = SEARCHPB__SEARCH_ORDERS_REQUEST__FILTERS__INIT;
+        Searchpb__SearchOrdersRequest req = SEARCHPB__SEARCH_ORDERS_REQUEST__INIT;
+        t.seconds = seconds[i];
+        t.nanos = nanos[i];
+        if (i % 2)
+            f.before = &t;
+        else
+            f.after = &t;
+        req.filters = &f;
+        ProtobufCMessage *resp = NULL;
+        core_status st = rpc_call(client, &searchpb__search_service__descriptor, "SearchOrders",
+                                  &req.base, &resp, &err);
+        pb_free(resp);
+        assert_int_equal(st, CORE_ERR_INVALID);
+        assert_string_equal(err.msg, i % 2 ? "filters.before is not a valid time"
+                                           : "filters.after is not a valid time");
+    }
+    rpc_client_free(client);
+    assert_true(e2e_app_running(app));
+}
+
 static void search_has_its_own_group(void **state)
 {
     (void)state;
@@ -340,6 +375,7 @@ int main(void)
         cmocka_unit_test(each_filter_over_json),
         cmocka_unit_test(pages_follow_next),
         cmocka_unit_test(malformed_input_is_a_400_naming_it),
+        cmocka_unit_test(an_out_of_range_time_over_rpc_is_refused),
         cmocka_unit_test(search_has_its_own_group),
         cmocka_unit_test(e2e_shuts_down_cleanly),
     };
