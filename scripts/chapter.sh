@@ -12,7 +12,7 @@
 #
 #   chapter.sh list                    the chapter numbers, oldest first
 #   chapter.sh newest                  the newest runnable chapter (one with a cmd/ folder)
-#   chapter.sh runnable NN             exit 0 when chapter NN is runnable (has a cmd/ folder)
+#   chapter.sh runnable NN             succeeds when chapter NN is runnable (has a cmd/ folder)
 #   chapter.sh dir NN                  the folder of chapter NN
 #   chapter.sh resolve NN              "path<TAB>source-file[<TAB>patch...]" for every file of NN
 #   chapter.sh sync NN DEST [OVERLAY]  writes the resolved tree to DEST, copying only files that
@@ -388,14 +388,13 @@ lesson() {
     echo "(left out: $(grep -c '^tests/' "$TMP/changed" || true) test files, $t test lines added or removed)"
 }
 
-# runnable NN: whether the resolved chapter has a cmd/ folder. The listing is read to its end
-# (grep -q would stop at the first match and, under pipefail, make the pipeline fail with the
-# writer's SIGPIPE whenever the listing was still being written: a runnable chapter then looked
-# not runnable, and make test skipped it).
+# runnable NN: chapter NN's tree has a cmd/ folder. The whole listing is read: a reader that stops
+# at the first match (grep -q) makes the writer die of SIGPIPE, and under pipefail that failure
+# would say "not runnable" now and then.
 runnable() {
     local files
-    files=$(resolve "$1" | cut -f1)
-    grep -q '^cmd/' <<< "$files"
+    files=$(resolve "$1" | cut -f1) || return 2
+    [[ $'\n'$files == *$'\n'cmd/* ]]
 }
 
 cmd=${1:-}

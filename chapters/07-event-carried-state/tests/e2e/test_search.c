@@ -1,8 +1,8 @@
 /* test_search.c -- end to end (chapter 07): the search module's two routes on the running
  * program, fed by order events on a real NATS JetStream stream.
  *
- * The file runs a nats-server of its own (tests/support/natsd.h), so that the "search-orders"
- * group sees only this file's messages, and one mallbots process on a fresh database. The test
+ * One mallbots process on a fresh database, with a nats-server of its own (e2e_open starts one
+ * from chapter 06 on), so that the "search-orders" group sees only this file's messages. The test
  * publishes ordering's integration events itself (the core's client, am_event_publish) with the
  * ids of a customer, a store and two products it created over REST, and follows the order with
  * GET /api/search/orders/{id} as each event arrives: "New" with the names filled in (search asks
@@ -34,17 +34,33 @@
 #define WAIT_MS 30000 /* upper bound of every wait: a failure, not a measurement */
 
 static e2e_app *app;
-static struct natsd broker;
-static am_stream *writer; /* the test's own connection to the stream, playing ordering */
+static am_stream *writer; /* the test's own connection to the program's stream, playing ordering */
 static char customer_id[E2E_ID_MAX], store_id[E2E_ID_MAX], lamp_id[E2E_ID_MAX],
     candle_id[E2E_ID_MAX];
 static char order1[CORE_UUID_LEN + 1], order2[CORE_UUID_LEN + 1];
+
+/* The test's connection to the program's broker, made on first use. */
+static am_stream *stream(void)
+{
+    core_err err = CORE_ERR_INIT;
+    if (!writer) {
+        struct am_js_opts o = AM_JS_OPTS_INIT;
+        assert_non_null(e2e_app_broker(app));
+        o.url = e2e_app_broker(app)->url;
+        o.stream = "mallbots";
+        o.name = "test_search";
+        if (am_js_stream_new(&writer, &o, &err) != CORE_OK)
+            fail_msg("connecting to %s: %s", o.url, err.msg);
+    }
+    return writer;
+}
 
 static void publish(const char *name, ProtobufCMessage *payload)
 {
     core_err err = CORE_ERR_INIT;
     ddd_event *ev = NULL;
     assert_non_null(payload);
+    stream();
     assert_int_equal(ddd_event_new(&ev, name, &payload, &err), CORE_OK);
     if (am_event_publish(writer, ORDERING_ORDER_CHANNEL, ev, &err))
         fail_msg("publishing %s: %s", name, err.msg);
@@ -342,32 +358,17 @@ static void search_has_its_own_group(void **state)
     (void)state;
     core_err err = CORE_ERR_INIT;
     struct am_group_info info;
-    assert_int_equal(am_stream_group_info(writer, "search-orders", &info, &err), CORE_OK);
+    assert_int_equal(am_stream_group_info(stream(), "search-orders", &info, &err), CORE_OK);
     assert_true(info.pending == 0);
     assert_true(info.ack_pending == 0);
-    assert_int_equal(am_stream_group_info(writer, "notification-orders", &info, &err),
+    assert_int_equal(am_stream_group_info(stream(), "notification-orders", &info, &err),
                      CORE_ERR_NOT_FOUND);
+    am_stream_free(writer); /* while the broker runs (the program's shutdown stops it) */
+    writer = NULL;
 }
 
 int main(void)
 {
-    core_err err = CORE_ERR_INIT;
-    if (natsd_init(&broker, "ch07-search") != 0 || natsd_start(&broker) != 0 ||
-        !natsd_wait_ready(&broker, WAIT_MS)) {
-        fprintf(stderr, "test_search: cannot start a nats-server\n");
-        natsd_release(&broker);
-        return 1;
-    }
-    setenv("NATS_URL", broker.url, 1);
-    struct am_js_opts o = AM_JS_OPTS_INIT;
-    o.url = broker.url;
-    o.stream = "mallbots";
-    o.name = "test_search";
-    if (am_js_stream_new(&writer, &o, &err)) {
-        fprintf(stderr, "test_search: %s\n", err.msg);
-        natsd_release(&broker);
-        return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unknown_and_blank_ids),
         cmocka_unit_test(an_order_is_followed_from_new_to_completed),
@@ -382,6 +383,5 @@ int main(void)
     int rc = e2e_run_group("search", &app, tests);
     am_stream_free(writer);
     am_js_library_close();
-    natsd_release(&broker);
     return rc;
 }
