@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "google/protobuf/timestamp.pb-c.h"
 #include "pb.h"
 #include "pbfill.h"
 
@@ -67,6 +68,14 @@ static bool fill_value(const ProtobufCFieldDescriptor *f, void *p, int depth, in
         if (!sub)
             return false;
         *(ProtobufCMessage **)p = sub;
+        if (f->descriptor == &google__protobuf__timestamp__descriptor) {
+            /* a time the JSON mapping can carry: 2025-11-24T16:00:00Z plus a few seconds, and
+             * nanoseconds within 0..999999999 (the field-number values would be negative) */
+            Google__Protobuf__Timestamp *t = (Google__Protobuf__Timestamp *)sub;
+            t->seconds = 1764000000 + (int64_t)n * 61 + salt;
+            t->nanos = 123456789 + (int32_t)n;
+            return true;
+        }
         return fill(sub, depth - 1, salt * 2 + index + 1);
     }
     }

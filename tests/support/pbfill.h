@@ -2,7 +2,8 @@
  *
  * pbfill_new() builds a message of any type with EVERY field set to a non-default value
  * (strings "v-<field>", numbers derived from the field number, the last enum value, two elements
- * per repeated field, sub-messages filled recursively up to a depth), so round-trip tests
+ * per repeated field, sub-messages filled recursively up to a depth; a google.protobuf.Timestamp
+ * gets a valid time, since the JSON mapping refuses others), so round-trip tests
  * exercise every field of every message without knowing the types.
  * Thread-safety: none needed (tests).
  */

@@ -1,0 +1,48 @@
+/* search/handlers.h -- the search module's handler of ordering's integration events: it feeds
+ * the read model (the book's search/internal/handlers/orders.go with its application's
+ * OrderCreated ... OrderCompleted), and its subscription to them.
+ *
+ * Layer: application (driving side). One entry point for every order event, so that the
+ * subscription and the unit tests call the same code:
+ *
+ *   "ordersapi.OrderCreated"   (Ordersapi__OrderCreated)   -> search_app_order_created(occurred_at)
+ *   "ordersapi.OrderReadied"   (Ordersapi__OrderReadied)   -> search_app_order_readied()
+ *   "ordersapi.OrderCanceled"  (Ordersapi__OrderCanceled)  -> search_app_order_canceled()
+ *   "ordersapi.OrderCompleted" (Ordersapi__OrderCompleted) -> search_app_order_completed()
+ *
+ * Results: those of the application (search/application.h: an upsert, so a redelivered event is
+ * harmless). Another event name, or a payload of another type than the name promises, is
+ * CORE_ERR_INVALID naming the event.
+ *
+ * THE SUBSCRIPTION: group SEARCH_ORDERS_GROUP ("search-orders") on ORDERING_ORDER_CHANNEL, the
+ * four names above as its filter (other names on the channel are acknowledged unread). A group of
+ * its own: the book's search subscribes with the notifications' group "notification-orders", so
+ * the two modules share one durable consumer and each order event reaches only one of them
+ * (docs/ERRATA.md, D?search-1). A failure of the handler is redelivered with backoff and recorded
+ * as dead after the stream's max_deliver (am.h), so an order whose OrderCreated cannot be written
+ * now (a module that names it is unreachable) is written on a later delivery.
+ *
+ * Thread-safety: as the application's; the stream may call the handler from its own threads.
+ */
+#ifndef SEARCH_HANDLERS_H
+#define SEARCH_HANDLERS_H
+
+#include "am.h"
+#include "core.h"
+#include "ddd.h"
+#include "es.h"
+#include "search/application.h"
+
+#define SEARCH_ORDERS_GROUP "search-orders"
+
+/* Applies one order event (borrowed) to the read model through app (borrowed). */
+core_status search_handle_order_event(struct search_app *app, const ddd_event *event,
+                                      core_err *err);
+
+/* Subscribes the handler over app (borrowed; must outlive the stream's use) to the order events
+ * on stream as SEARCH_ORDERS_GROUP; reg (borrowed) decodes them (it must know the ordersapi
+ * names: ordering_register_integration_types()). Errors of am_event_subscribe(). */
+core_status search_subscribe_order_handlers(am_stream *stream, const es_registry *reg,
+                                            struct search_app *app, core_err *err);
+
+#endif /* SEARCH_HANDLERS_H */

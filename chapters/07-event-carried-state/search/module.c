@@ -1,0 +1,52 @@
+/* search/module.c -- wires the search module (the book's search/module.go): the read model on
+ * PostgreSQL and the names over RPC -> application -> RPC service and REST routes, and last the
+ * subscription to ordering's events on the stream (search/handlers.h), once everything its
+ * handler uses is in place (deliveries start at once). */
+#include "search/module.h"
+
+#include "log.h"
+#include "search/adapters.h"
+#include "search/handlers.h"
+
+/* Everything the running module owns. */
+struct search_state {
+    rpc_client *client; /* to customers and stores, over this process's RPC port */
+    struct search_app app;
+};
+
+static void stop_module(void *state)
+{
+    struct search_state *s = state;
+    if (s)
+        rpc_client_free(s->client);
+    core_free(s);
+}
+
+static core_status start_module(struct monolith *mono, void **state, core_err *err)
+{
+    core_status st;
+    struct search_state *s = core_calloc(1, sizeof *s);
+    *state = NULL;
+    if (!s)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory starting the search module");
+
+    /* driven adapters */
+    if ((st = monolith_rpc_client(mono, &s->client, err)))
+        goto fail;
+    search__pg_orders(&s->app.orders, mono->db);
+    search__rpc_caches(&s->app.caches, s->client);
+
+    /* driver adapters */
+    if ((st = search__rpc_register(mono->rpc, &s->app, err)) ||
+        (st = search__rest_mount(mono->web, mono->rpc, err)) ||
+        (st = search_subscribe_order_handlers(mono->stream, mono->messages, &s->app, err)))
+        goto fail; /* main() frees the registry without calling it: the stale ud is never used */
+    *state = s;
+    log_debug("search", "module ready");
+    return CORE_OK;
+fail:
+    stop_module(s);
+    return st;
+}
+
+const struct module search_module = {"search", start_module, stop_module};
