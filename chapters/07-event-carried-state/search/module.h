@@ -9,7 +9,7 @@
  * OrderCompleted (search/handlers.h). Calls: customers (GetCustomer) and stores (GetStore,
  * GetProduct) over RPC, for the names (the caches' fallback, search/adapters.h).
  * Tables: search.orders, search.order_items (the read model), search.customers_cache,
- * search.stores_cache, search.products_cache -- migrations/010_search.sql.
+ * search.stores_cache, search.products_cache -- migrations/011_search.sql.
  * RPC: searchpb.SearchService (proto/search/api.proto).
  * REST routes:
  *     POST /api/search/orders        SearchOrders {filters:{customerId, after, before, storeIds,

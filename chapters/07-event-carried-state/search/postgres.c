@@ -1,7 +1,7 @@
 /* search/postgres.c -- the read model on PostgreSQL (see search/adapters.h and the port's
  * contract in search/application.h).
  *
- * Tables search.orders and search.order_items (migrations/010_search.sql). Every value travels
+ * Tables search.orders and search.order_items (migrations/011_search.sql). Every value travels
  * as a query parameter. The search query's text is put together from constant pieces, one per
  * filter that is set, each with its own $n placeholder (the values never enter the text), so
  * each combination of filters is one prepared statement per connection (pg.h).

@@ -27,7 +27,7 @@ db="${PG_CONN/dbname=mallbots/dbname=search_plans}"
 PGOPTIONS='-c client_min_messages=warning' psql "$admin" -qX -v ON_ERROR_STOP=1 -c 'DROP DATABASE IF EXISTS search_plans' \
     -c 'CREATE DATABASE search_plans' > /dev/null
 psql "$db" -qX -v ON_ERROR_STOP=1 -f "$here/../migrations/001_common.sql" \
-    -f "$here/../migrations/010_search.sql" > /dev/null
+    -f "$here/../migrations/011_search.sql" > /dev/null
 
 echo "loading $n orders ..."
 start=$(date +%s)
