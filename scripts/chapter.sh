@@ -393,7 +393,7 @@ list) chapters | cut -f1 ;;
 newest)
     newest=""
     while IFS=$'\t' read -r n d; do
-        resolve "$n" | cut -f1 | grep -q '^cmd/' && newest=$n
+        resolve "$n" | cut -f1 | grep -c '^cmd/' > /dev/null && newest=$n
     done < <(chapters)
     [[ -n $newest ]] || die "no runnable chapter yet"
     echo "$newest" ;;

@@ -72,7 +72,9 @@ finish() {
 chapters=()
 for n in $(scripts/chapter.sh list); do
     [[ -n $only && $n != "$only" ]] && continue
-    scripts/chapter.sh resolve "$n" | cut -f1 | grep -q '^cmd/' && chapters+=("$n")
+    # grep -c, not -q: -q stops reading at the first match, and the writer's SIGPIPE then fails the
+    # pipeline under pipefail (a chapter with many files was taken for one without a program)
+    scripts/chapter.sh resolve "$n" | cut -f1 | grep -c '^cmd/' > /dev/null && chapters+=("$n")
 done
 if [[ -n $only && ${#chapters[@]} -eq 0 ]]; then
     echo "test: chapter $only has no runnable code"; note_fail "chapter $only"; finish
