@@ -19,9 +19,9 @@ EX ?= 1
 
 .DEFAULT_GOAL := help
 CHAPTERS := $(shell scripts/chapter.sh list)
-.PHONY: help deps lab-up lab-down lab-status lab-reset-db psql core core-san tree diff run test \
+.PHONY: help deps deps-browser browser-npm lab-up lab-down lab-status lab-reset-db psql core core-san tree diff run test \
         exercises exercise exercise-reset clean check-deps fuzz bench carry check-chapters lesson \
-        format format-check $(addprefix ch,$(CHAPTERS))
+        format format-check events $(addprefix ch,$(CHAPTERS))
 
 help:
 	@echo "MallBots in C -- targets:"
@@ -39,17 +39,32 @@ help:
 	@echo "  make exercise-reset CH=NN EX=N  start an exercise over (your files are kept aside)"
 	@echo "  make lab-up | lab-down | lab-status        the local lab (PostgreSQL + NATS)"
 	@echo "  make psql [CH=NN]       SQL prompt on chapter NN's database (mallbots_chNN)"
+	@echo "  make events [CH=NN] [ARGS=\"tail|list|info|dead ...\"]  watch the NATS stream, decoded (ch06 on; docs/events.md)"
 	@echo "  make lab-reset-db CH=NN (or DB=name)      empty chapter NN's database (its data is lost)"
 	@echo "  make docker-up [CH=NN] | docker-status | docker-logs | docker-down | docker-wipe   the lab in containers"
 	@echo "  make test-docker [CH=NN]   build the images, walk an order and run the e2e tests in containers (minutes)"
 	@echo "  make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=...]  fuzz the core's parsers (libFuzzer; not in make test)"
 	@echo "  make bench [CH=NN] [BENCH_ORDERS=1000] [BENCH_CLIENTS=8] [BENCH_ARGS=--json]  load-test a chapter"
 	@echo "  make deps               install the Debian packages the workspace needs"
+	@echo "  make deps-browser       also Chromium, Node.js, npm and playwright-core (the browser tests)"
 	@echo "  make clean              remove build/ (stops the lab first)"
 	@echo "Chapters: $(CHAPTERS) (newest runnable: $(CH)); CH=3 means CH=03"
 
 deps:
 	@scripts/deps.sh
+
+# The browser tests' extras: Chromium, Node.js and npm (Debian packages), then playwright-core at
+# the version tests/browser/package-lock.json pins. make test runs the browser tests once these
+# are there, and counts them as skipped before.
+deps-browser:
+	@scripts/deps.sh --browser
+	@$(MAKE) browser-npm
+# npm ci installs exactly the lock file's versions; again only when the lock file changed.
+browser-npm: tests/browser/node_modules/.package-lock.json
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
+	@echo "npm ci (tests/browser: playwright-core, no browser download)"
+	@cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 check-deps:
 	@scripts/deps.sh --check > /dev/null 2>&1 || scripts/deps.sh
@@ -107,6 +122,10 @@ format-check:
 
 run: check-deps
 	@scripts/run-chapter.sh $(CH)
+
+# The stream tool of chapter CH (from 06 on) on the lab's nats-server (docs/events.md).
+events: check-deps
+	@scripts/events.sh $(CH) $(ARGS)
 
 test: check-deps
 	@scripts/test.sh $(CH_ARG)

@@ -6,8 +6,12 @@ OUT ?= build/core
 WKT_PROTOS := google/protobuf/timestamp.proto google/protobuf/struct.proto
 CORE_PROTOS := $(patsubst proto/%,%,$(wildcard proto/*/*.proto))
 
-GEN_C := $(WKT_PROTOS:%.proto=$(OUT)/gen/%.pb-c.c) $(CORE_PROTOS:%.proto=$(OUT)/gen/%.pb-c.c)
-GEN_H := $(GEN_C:.c=.h)
+PB_GEN_C := $(WKT_PROTOS:%.proto=$(OUT)/gen/%.pb-c.c) $(CORE_PROTOS:%.proto=$(OUT)/gen/%.pb-c.c)
+GEN_H := $(PB_GEN_C:.c=.h)
+# The lab console's page (shared/console.h), embedded in the library as C strings.
+CONSOLE_FILES := shared/console/index.html shared/console/console.js shared/console/console.css
+CONSOLE_C := $(OUT)/gen/console_assets.c
+GEN_C := $(PB_GEN_C) $(CONSOLE_C)
 SRCS := $(wildcard shared/*.c)
 OBJS := $(SRCS:%.c=$(OUT)/obj/%.o) $(GEN_C:$(OUT)/gen/%.c=$(OUT)/obj/gen/%.o)
 INC := -Ishared -I$(OUT)/gen
@@ -29,6 +33,12 @@ $(OUT)/gen/%.pb-c.c $(OUT)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(OUT)/gen
 	@echo "  PROTOC  $<"
 	$(Q)protoc-c -Iproto -I/usr/include --c_out=$(OUT)/gen $<
+
+$(CONSOLE_C): $(CONSOLE_FILES) scripts/embed-files.sh
+	@mkdir -p $(dir $@)
+	@echo "  EMBED   $@"
+	$(Q)scripts/embed-files.sh console_index_html shared/console/index.html console_js \
+	    shared/console/console.js console_css shared/console/console.css > $@.tmp && mv $@.tmp $@
 
 $(OUT)/obj/shared/%.o: shared/%.c | $(GEN_H)
 	@mkdir -p $(dir $@)
@@ -55,7 +65,11 @@ TEST_BINS := $(TEST_SRCS:%.c=$(OUT)/%)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT:%.c=$(OUT)/obj/%.o) $(TEST_GEN_C:$(OUT)/testgen/%.c=$(OUT)/obj/testgen/%.o)
 TEST_INC := $(INC) -Itests/support -I$(OUT)/testgen
 
-tests: $(TEST_BINS)
+# The lab console's browser tests are run by this program (tests/browser/console_host.c), which
+# starts a chapter's program with the e2e support; scripts/test.sh runs it when Chromium is there.
+BROWSER_HOST := $(OUT)/tests/browser/console_host
+
+tests: $(TEST_BINS) $(BROWSER_HOST)
 	@:
 
 $(OUT)/testgen/%.pb-c.c $(OUT)/testgen/%.pb-c.h: tests/shared/%.proto

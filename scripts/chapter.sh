@@ -12,6 +12,7 @@
 #
 #   chapter.sh list                    the chapter numbers, oldest first
 #   chapter.sh newest                  the newest runnable chapter (one with a cmd/ folder)
+#   chapter.sh runnable NN             succeeds when chapter NN is runnable (has a cmd/ folder)
 #   chapter.sh dir NN                  the folder of chapter NN
 #   chapter.sh resolve NN              "path<TAB>source-file[<TAB>patch...]" for every file of NN
 #   chapter.sh sync NN DEST [OVERLAY]  writes the resolved tree to DEST, copying only files that
@@ -387,13 +388,23 @@ lesson() {
     echo "(left out: $(grep -c '^tests/' "$TMP/changed" || true) test files, $t test lines added or removed)"
 }
 
+# runnable NN: chapter NN's tree has a cmd/ folder. The whole listing is read: a reader that stops
+# at the first match (grep -q) makes the writer die of SIGPIPE, and under pipefail that failure
+# would say "not runnable" now and then.
+runnable() {
+    local files
+    files=$(resolve "$1" | cut -f1) || return 2
+    [[ $'\n'$files == *$'\n'cmd/* ]]
+}
+
 cmd=${1:-}
 case $cmd in
 list) chapters | cut -f1 ;;
+runnable) runnable "${2:?chapter number}" ;;
 newest)
     newest=""
     while IFS=$'\t' read -r n d; do
-        resolve "$n" | cut -f1 | grep -c '^cmd/' > /dev/null && newest=$n
+        runnable "$n" && newest=$n
     done < <(chapters)
     [[ -n $newest ]] || die "no runnable chapter yet"
     echo "$newest" ;;

@@ -6,6 +6,11 @@
 #                             apt-get install -y --no-install-recommends MISSING...)
 #   scripts/deps.sh --check   exit 0 if every package is installed; otherwise list the
 #                             missing ones on stderr and exit 1 (installs nothing)
+#   --browser (with either)   also the browser tests' packages: chromium, nodejs, npm (make
+#                             deps-browser; .ci/run). Without them make test counts the browser
+#                             tests as skipped. node and npm from elsewhere (NodeSource's nodejs
+#                             bundles npm, and Debian's npm cannot be installed next to it) count
+#                             as installed when the commands are there.
 #
 # Design:
 #   * One dpkg-query call asks for all packages at once, so the common case (everything
@@ -24,26 +29,32 @@ PACKAGES=(
   libcmocka-dev libjansson-dev uuid-dev
   pkg-config curl gcc make patch clang-format
 )
+BROWSER_PACKAGES=(chromium nodejs npm)
+declare -A COMMAND_OF=([chromium]=chromium [nodejs]=node [npm]=npm)
 
 say() { printf 'deps: %s\n' "$*"; }
 err() { printf 'deps: %s\n' "$*" >&2; }
 
 usage() {
   cat <<'EOF'
-usage: scripts/deps.sh [--check]
+usage: scripts/deps.sh [--check] [--browser]
   (no flag)  install the missing Debian packages with apt-get (sudo when not root)
   --check    exit 0 if all packages are installed, else list the missing ones, exit 1
+  --browser  also Chromium, Node.js and npm, for the browser tests of make test
 EOF
 }
 
 check_only=0
-case "${1:-}" in
-  "") ;;
-  --check) check_only=1 ;;
-  -h | --help) usage; exit 0 ;;
-  *) usage >&2; exit 2 ;;
-esac
-if (($# > 1)); then usage >&2; exit 2; fi
+browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) check_only=1 ;;
+    --browser) browser=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+((browser)) && PACKAGES+=("${BROWSER_PACKAGES[@]}")
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
   err "no dpkg-query/apt-get here: this script only knows Debian/Ubuntu packages."
@@ -59,6 +70,9 @@ missing_packages() {
   status=$(dpkg-query -W -f='${Package}\t${Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)
   local p
   for p in "${PACKAGES[@]}"; do
+    if [[ -n ${COMMAND_OF[$p]:-} ]] && command -v "${COMMAND_OF[$p]}" >/dev/null 2>&1; then
+      continue
+    fi
     # ${Status} is "want flag state"; only state "installed" counts.
     if ! awk -F'\t' -v p="$p" '$1 == p && $2 ~ / installed$/ { found = 1 } END { exit !found }' \
       <<<"$status"; then

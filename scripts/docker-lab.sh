@@ -58,7 +58,7 @@ usage() { sed -n '5,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 for v in MB_PG_PORT MB_NATS_PORT MB_NATS_MON_PORT MB_WEB_PORT MB_RPC_PORT; do
     [[ ${!v} =~ ^[0-9]{1,5}$ ]] && ((${!v} >= 1 && ${!v} <= 65535)) || die "$v='${!v}' is not a port number"
 done
-[[ $CH =~ ^[0-9]{2}$ ]] && scripts/chapter.sh resolve "$CH" 2> /dev/null | cut -f1 | grep '^cmd/' > /dev/null ||
+[[ $CH =~ ^[0-9]{2}$ ]] && scripts/chapter.sh runnable "$CH" 2> /dev/null ||
     die "chapter '$CH' has no program to run (runnable: $(scripts/chapter.sh newest) and earlier)"
 
 # ---- packages -----------------------------------------------------------------------------------
@@ -468,7 +468,7 @@ check_compose_files() {
         (($(grep -c 'published:' <<< "$ports") >= 5)) &&
             [[ $(grep -c 'published:' <<< "$ports") == $(grep -cE 'host_ip: "?127.0.0.1' <<< "$ports") ]]
     else
-        (($(grep -c . <<< "$ports") >= 5)) && ! grep -v ' - 127.0.0.1:' <<< "$ports" | grep -q .
+        (($(grep -c . <<< "$ports") >= 5)) && ! grep -v ' - 127.0.0.1:' <<< "$ports" | grep . > /dev/null
     fi
 }
 

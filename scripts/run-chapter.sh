@@ -28,7 +28,7 @@ if [[ ! $nn =~ ^[0-9]{1,2}$ ]]; then
 fi
 nn=$(printf '%02d' "$((10#$nn))")
 runnable=$(for n in $(scripts/chapter.sh list); do
-    scripts/chapter.sh resolve "$n" | cut -f1 | grep '^cmd/' > /dev/null && printf '%s ' "$n"
+    scripts/chapter.sh runnable "$n" && printf '%s ' "$n"
 done)
 if ! dir=$(scripts/chapter.sh dir "$nn" 2> /dev/null); then
     echo "run: there is no chapter $nn; chapters with a program: ${runnable% }" >&2
@@ -73,6 +73,7 @@ base="http://$web_host:$web_port"
 cat << EOF
 MallBots, chapter $nn ($bin)
   REST API  $base        (e.g. $base/api/stores)
+  console   $base/       (open it in a browser: every route, with a form; $base/openapi.json)
   RPC       http://$rpc_host:$rpc_port/rpc
   database  $shown_db
 

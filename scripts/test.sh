@@ -7,7 +7,10 @@
 #     runs the integration and end-to-end tests against the real PostgreSQL and nats-server, and
 #     checks that every exercise is honest (its tests pass on the reference solution and fail on
 #     the untouched starter);
-#  4. ends with exactly one line "N passed, N failed" and exits non-zero on any failure.
+#     and runs the lab console's browser tests on the newest chapter tested (headless Chromium;
+#     counted as skipped, with the reason, when Chromium or Node.js is not installed);
+#  4. ends with exactly one line "N passed, N failed" (after a line "N skipped: ..." when something
+#     could not run) and exits non-zero on any failure.
 # Logs of every suite are kept in build/test-logs/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +21,7 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 LOGS=build/test-logs
 rm -rf "$LOGS"; mkdir -p "$LOGS"
 passed=0 failed=0
-failures=()
+failures=() skips=()
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LOG_LEVEL=${TEST_LOG_LEVEL:-WARN}
@@ -63,6 +66,9 @@ finish() {
     if ((${#failures[@]})); then
         echo "failures:"; printf '  %s\n' "${failures[@]}"
     fi
+    if ((${#skips[@]})); then # not run: neither passed nor failed
+        echo "${#skips[@]} skipped:"; printf '  %s\n' "${skips[@]}"
+    fi
     echo "$passed passed, $failed failed"
     ((failed == 0))
     exit $?
@@ -72,9 +78,7 @@ finish() {
 chapters=()
 for n in $(scripts/chapter.sh list); do
     [[ -n $only && $n != "$only" ]] && continue
-    # grep -c, not -q: -q stops reading at the first match, and the writer's SIGPIPE then fails the
-    # pipeline under pipefail (a chapter with many files was taken for one without a program)
-    scripts/chapter.sh resolve "$n" | cut -f1 | grep -c '^cmd/' > /dev/null && chapters+=("$n")
+    scripts/chapter.sh runnable "$n" && chapters+=("$n")
 done
 if [[ -n $only && ${#chapters[@]} -eq 0 ]]; then
     echo "test: chapter $only has no runnable code"; note_fail "chapter $only"; finish
@@ -139,6 +143,28 @@ for n in "${chapters[@]}"; do
     done
 done
 for n in "${chapters[@]}"; do run_check "ch$n bench: 20 orders, no speed check" tests/scripts/test_bench.sh "$n"; done
+# The lab console in a real browser (tests/browser/), on the newest chapter tested: the console is
+# the core's, so one chapter shows it works; Chromium costs seconds per start.
+browser_missing() { # prints what is missing for the browser tests; nothing when all is there
+    local chromium=${CHROMIUM:-/usr/bin/chromium} miss=()
+    [[ -x $chromium ]] || miss+=("chromium ($chromium)")
+    command -v "${NODE:-node}" > /dev/null 2>&1 || miss+=("node")
+    command -v npm > /dev/null 2>&1 || miss+=("npm")
+    ((${#miss[@]})) && echo "${miss[*]} not installed"
+}
+if ((${#chapters[@]})); then
+    n=${chapters[-1]}
+    missing=$(browser_missing)
+    if [[ -n $missing ]]; then
+        skips+=("ch$n/browser: the lab console in Chromium (5 browser tests): $missing; make deps-browser installs them")
+        printf '%-44s SKIPPED (%s)\n' "ch$n/browser" "$missing"
+    else
+        run_check "browser: npm ci (tests/browser)" make -s browser-npm
+        MALLBOTS_BIN="$PWD/build/san/ch$n/mallbots" CHAPTER="$n" SCREENSHOT_DIR="$LOGS" \
+            run_suite "ch$n/browser" build/san/core/tests/browser/console_host
+        grep -aE '^(not )?ok [0-9]+ - ' "$(logname "ch$n/browser")" | sed 's/^/    /'
+    fi
+fi
 # Exercises may test repositories, so they are checked with the lab up.
 for n in "${chapters[@]}"; do
     for ex in $(scripts/exercise.sh ids "$n"); do

@@ -619,6 +619,71 @@ core_status am_stream_group_info(am_stream *s, const char *group, struct am_grou
     return s->ops->group_info(s->impl, group, out, err);
 }
 
+core_status am_stream_state_get(am_stream *s, struct am_stream_state *out, core_err *err)
+{
+    *out = (struct am_stream_state){0, 0, 0, 0, 0};
+    return s->ops->state(s->impl, out, err);
+}
+
+core_status am_stream_groups(am_stream *s, am_group_fn fn, void *ud, core_err *err)
+{
+    return s->ops->groups(s->impl, fn, ud, err);
+}
+
+struct am_watch {
+    am_stream *stream;
+    void *handle; /* the backend's */
+    am_stored_fn fn;
+    void *ud;
+    bool ended; /* fn returned an error: no further calls (read and written by the delivery
+                   thread only: calls of one watch never overlap) */
+};
+
+static core_status watch_deliver(void *ud, const struct am_stored_msg *m, core_err *err)
+{
+    am_watch *w = ud;
+    if (w->ended)
+        return CORE_OK;
+    core_status st = w->fn(w->ud, m, err);
+    if (st != CORE_OK)
+        w->ended = true;
+    return st;
+}
+
+core_status am_stream_watch(am_stream *s, const char *filter, uint64_t from_seq, am_stored_fn fn,
+                            void *ud, am_watch **out, core_err *err)
+{
+    char all[AM_NAME_MAX + 3];
+    if (!filter) {
+        snprintf(all, sizeof all, "%s.>", s->name);
+        filter = all;
+    }
+    core_status st = check_subject(s, filter, true, err);
+    if (st != CORE_OK)
+        return st;
+    am_watch *w = core_calloc(1, sizeof *w);
+    if (!w)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory starting a watch");
+    w->stream = s;
+    w->fn = fn;
+    w->ud = ud;
+    st = s->ops->watch(s->impl, filter, from_seq, watch_deliver, w, &w->handle, err);
+    if (st != CORE_OK) {
+        core_free(w);
+        return core_err_wrap(err, "watching %.128s", filter);
+    }
+    *out = w;
+    return CORE_OK;
+}
+
+void am_watch_free(am_watch *w)
+{
+    if (!w)
+        return;
+    w->stream->ops->unwatch(w->stream->impl, w->handle);
+    core_free(w);
+}
+
 /* ---- one delivery ---------------------------------------------------------------------------- */
 
 /* The NAK delay after delivery `delivered` failed: retry_delay_ms doubled per earlier delivery. */

@@ -211,9 +211,11 @@ struct am_js_opts {
     int publish_timeout_ms;  /* 0 = AM_PUBLISH_TIMEOUT_MS_DEFAULT; also JetStream API calls */
     int duplicate_window_ms; /* the stream's duplicate window; 0 = AM_DUPLICATE_WINDOW_MS_DEFAULT */
     int reconnect_wait_ms;   /* pause between two connection attempts; 0 = 250 */
+    bool existing_only;      /* true: use the stream as it is, never create or update it (tools
+                                that only look: cmd/events); no such stream -> CORE_ERR_NOT_FOUND */
 };
 /* clang-format off */
-#define AM_JS_OPTS_INIT {NULL, NULL, NULL, 0, 0, 0, 0}
+#define AM_JS_OPTS_INIT {NULL, NULL, NULL, 0, 0, 0, 0, false}
 /* clang-format on */
 
 /* Connects to the NATS server at opts->url (trying for connect_timeout_ms), creates the stream
@@ -221,7 +223,8 @@ struct am_js_opts {
  * returns the stream (*out, caller frees with am_stream_free). Errors: CORE_ERR_INVALID for a bad
  * URL or stream name (naming NATS_URL / NATS_STREAM); CORE_ERR_UNAVAILABLE when no server answered
  * in time ("cannot reach the message broker at <url> within <n> ms") or JetStream is not enabled
- * there; CORE_ERR_IO when the server refuses the stream's configuration. opts is borrowed. */
+ * there; CORE_ERR_IO when the server refuses the stream's configuration; with existing_only,
+ * CORE_ERR_NOT_FOUND "stream <name> does not exist at <url>". opts is borrowed. */
 core_status am_js_stream_new(am_stream **out, const struct am_js_opts *opts, core_err *err);
 
 /* Releases the NATS library's global resources and waits (at most 5 s) for its threads to end.
@@ -312,6 +315,7 @@ struct am_stored_msg {
     size_t n_headers;
     const unsigned char *data;
     size_t len;
+    int64_t time_ns; /* when the stream stored it: nanoseconds since the epoch (UTC) */
 };
 typedef core_status (*am_stored_fn)(void *ud, const struct am_stored_msg *m, core_err *err);
 
@@ -336,6 +340,64 @@ struct am_group_info {
 /* Fills *out for group (durable consumer) of the stream. No such group -> CORE_ERR_NOT_FOUND. */
 core_status am_stream_group_info(am_stream *s, const char *group, struct am_group_info *out,
                                  core_err *err);
+
+/* ---- looking at the stream (tools: cmd/events) ------------------------------------------------
+ * What a tool needs to show a learner the stream without changing it: its state, its consumer
+ * groups, and a WATCH that follows the messages as they are stored. */
+
+/* The stream's state, as the server knows it. */
+struct am_stream_state {
+    uint64_t messages;  /* stored now (dead letters included) */
+    uint64_t bytes;     /* their size as the server counts it (memory backend: the data bytes) */
+    uint64_t first_seq; /* sequence of the oldest stored message (0: none yet) */
+    uint64_t last_seq;  /* sequence of the newest (0: none yet) */
+    uint64_t consumers; /* consumers on the server: the groups and any watch running now */
+};
+
+/* Fills *out for the stream. Errors: CORE_ERR_UNAVAILABLE (server unreachable), CORE_ERR_IO. */
+core_status am_stream_state_get(am_stream *s, struct am_stream_state *out, core_err *err);
+
+/* One consumer group as am_stream_groups() hands it over (borrowed for the call). */
+struct am_group_desc {
+    const char *group;         /* the group's name (its durable consumer's) */
+    const char *subject;       /* the one subject (channel) it consumes */
+    struct am_group_info info; /* its position, as am_stream_group_info() reports it */
+};
+typedef core_status (*am_group_fn)(void *ud, const struct am_group_desc *g, core_err *err);
+
+/* Calls fn for every consumer group (durable consumer) of the stream, by name in byte order;
+ * ephemeral consumers (watches, other tools) are left out. A non-OK return from fn stops the walk
+ * and is returned. A stream without groups calls fn never and returns CORE_OK. */
+core_status am_stream_groups(am_stream *s, am_group_fn fn, void *ud, core_err *err);
+
+/* A watch: follows the messages stored in the stream, without consuming anything (nothing is
+ * acknowledged, no group's position moves) and without leaving anything on the server once it
+ * is freed. JetStream: an ORDERED consumer (ephemeral, no acknowledgements, flow control and
+ * heartbeats; messages come in stream order, and nats.c recreates the consumer where a delivery
+ * was missed), deleted by am_watch_free(); if the process dies first, the server removes it
+ * itself once it sees nobody listening. Memory backend: delivered by am_mem_broker_run() /
+ * am_mem_broker_step(), like subscriptions. */
+typedef struct am_watch am_watch; /* opaque */
+
+#define AM_WATCH_NEW 0 /* from_seq: only messages stored after the watch began */
+
+/* Starts a watch of the messages whose subject matches filter (wildcards allowed; NULL = the
+ * whole stream "<stream>.>", dead letters included: a watch sees every message, unlike a
+ * subscription) and whose sequence is >= from_seq (AM_WATCH_NEW: only those stored from now on;
+ * 1: everything still stored). fn (with ud, borrowed, which must outlive the watch) gets each
+ * message as am_stream_read() hands them over (seq, subject, headers, data, time), one call at a
+ * time, in stream order, on a thread the backend owns (JetStream: nats.c's thread of the watch;
+ * memory: the thread running am_mem_broker_run()), and is woken by the server's delivery: no
+ * polling. A non-OK return from fn ends the deliveries (fn is not called again; free the watch
+ * all the same). *out: caller frees with am_watch_free(), before am_stream_close() /
+ * am_stream_free(). Errors: CORE_ERR_INTERNAL for a filter outside the stream,
+ * CORE_ERR_UNAVAILABLE, CORE_ERR_IO (server statuses), CORE_ERR_NOMEM. */
+core_status am_stream_watch(am_stream *s, const char *filter, uint64_t from_seq, am_stored_fn fn,
+                            void *ud, am_watch **out, core_err *err);
+
+/* Stops the watch (deletes its consumer on the server), waits for a call of fn still running to
+ * return, and frees. Not from fn. NULL is a no-op. */
+void am_watch_free(am_watch *w);
 
 /* ---- events (the book's EventStream) --------------------------------------------------------- */
 
@@ -458,6 +520,14 @@ struct am_stream_ops {
     /* Frees impl (after close). abandoned: handlers may still be running; free only what they
      * cannot touch. */
     void (*free)(void *impl, bool abandoned);
+    /* am_stream_state_get() and am_stream_groups() (durable consumers only, by name). */
+    core_status (*state)(void *impl, struct am_stream_state *out, core_err *err);
+    core_status (*groups)(void *impl, am_group_fn fn, void *ud, core_err *err);
+    /* am_stream_watch() (filter validated, never NULL): starts delivering to fn(ud, ...) and
+     * returns the backend's handle in *handle; unwatch stops it, waits for a running fn, frees. */
+    core_status (*watch)(void *impl, const char *filter, uint64_t from_seq, am_stored_fn fn,
+                         void *ud, void **handle, core_err *err);
+    void (*unwatch)(void *impl, void *handle);
 };
 
 /* A stream over a backend: ops borrowed (static), impl owned (freed with ops->free by

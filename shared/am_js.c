@@ -420,7 +420,8 @@ static core_status js_nak(void *impl, void *token, int delay_ms, core_err *err)
 /* ---- read and group info --------------------------------------------------------------------- */
 
 /* Hands one stored message to fn. */
-static core_status read_one(natsMsg *m, uint64_t seq, am_stored_fn fn, void *ud, core_err *err)
+static core_status read_one(natsMsg *m, uint64_t seq, int64_t time_ns, am_stored_fn fn, void *ud,
+                            core_err *err)
 {
     const char **keys = NULL;
     int n = 0;
@@ -448,7 +449,8 @@ static core_status read_one(natsMsg *m, uint64_t seq, am_stored_fn fn, void *ud,
                                hdrs,
                                (size_t)n,
                                (const unsigned char *)natsMsg_GetData(m),
-                               (size_t)natsMsg_GetDataLength(m)};
+                               (size_t)natsMsg_GetDataLength(m),
+                               time_ns};
     core_status st = fn(ud, &sm, err);
     core_free(hdrs);
     free((void *)keys);
@@ -476,7 +478,7 @@ static core_status js_read(void *impl, const char *filter, uint64_t from_seq, am
         if (s != NATS_OK)
             return api_error(ji, s, jerr, "reading the stream", err);
         if (am_subject_matches(filter, natsMsg_GetSubject(m)))
-            st = read_one(m, seq, fn, ud, err);
+            st = read_one(m, seq, natsMsg_GetTime(m), fn, ud, err);
         natsMsg_Destroy(m);
     }
     return st;
@@ -499,6 +501,156 @@ static core_status js_group_info(void *impl, const char *group, struct am_group_
     out->redelivered = (uint64_t)ci->NumRedelivered;
     out->ack_floor = ci->AckFloor.Stream;
     jsConsumerInfo_Destroy(ci);
+    return CORE_OK;
+}
+
+static core_status js_state(void *impl, struct am_stream_state *out, core_err *err)
+{
+    struct js_impl *ji = impl;
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, ji->js, ji->stream, NULL, &jerr);
+    if (s == NATS_NOT_FOUND)
+        return core_err_set(err, CORE_ERR_NOT_FOUND, "stream %s does not exist at %s", ji->stream,
+                            ji->url);
+    if (s != NATS_OK)
+        return api_error(ji, s, jerr, "reading the stream's state", err);
+    out->messages = si->State.Msgs;
+    out->bytes = si->State.Bytes;
+    out->first_seq = si->State.FirstSeq;
+    out->last_seq = si->State.LastSeq;
+    out->consumers = si->State.Consumers > 0 ? (uint64_t)si->State.Consumers : 0;
+    if (out->messages == 0)
+        out->first_seq = out->last_seq = 0; /* the server reports last + 1 as first when empty */
+    jsStreamInfo_Destroy(si);
+    return CORE_OK;
+}
+
+static int by_consumer_name(const void *a, const void *b)
+{
+    const jsConsumerInfo *x = *(const jsConsumerInfo *const *)a;
+    const jsConsumerInfo *y = *(const jsConsumerInfo *const *)b;
+    return strcmp(x->Name ? x->Name : "", y->Name ? y->Name : "");
+}
+
+static core_status js_groups(void *impl, am_group_fn fn, void *ud, core_err *err)
+{
+    struct js_impl *ji = impl;
+    jsConsumerInfoList *list = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_Consumers(&list, ji->js, ji->stream, NULL, &jerr);
+    if (s == NATS_NOT_FOUND)
+        return CORE_OK; /* nats.c's answer for a stream without consumers */
+    if (s != NATS_OK)
+        return api_error(ji, s, jerr, "listing the stream's groups", err);
+    if (list->Count > 1)
+        qsort(list->List, (size_t)list->Count, sizeof *list->List, by_consumer_name);
+    core_status st = CORE_OK;
+    for (int i = 0; st == CORE_OK && i < list->Count; i++) {
+        const jsConsumerInfo *ci = list->List[i];
+        if (!ci->Name || !ci->Config || core_str_blank(ci->Config->Durable))
+            continue; /* an ephemeral consumer: a watch, another tool */
+        struct am_group_desc g = {ci->Name,
+                                  ci->Config->FilterSubject ? ci->Config->FilterSubject : "",
+                                  {ci->NumPending, (uint64_t)ci->NumAckPending,
+                                   (uint64_t)ci->NumRedelivered, ci->AckFloor.Stream}};
+        st = fn(ud, &g, err);
+    }
+    jsConsumerInfoList_Destroy(list);
+    return st;
+}
+
+/* ---- watches ----------------------------------------------------------------------------------
+ */
+
+struct js_watch {
+    struct js_impl *ji;
+    natsSubscription *sub;
+    am_stored_fn fn;
+    void *ud;
+    bool complete; /* nats.c's on-complete callback ran (guarded by ji->mu) */
+};
+
+static void on_watch_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    struct js_watch *w = closure;
+    (void)nc;
+    (void)sub;
+    jsMsgMetaData *meta = NULL;
+    uint64_t seq = 0;
+    int64_t time_ns = 0;
+    if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
+        seq = meta->Sequence.Stream;
+        time_ns = meta->Timestamp;
+    }
+    core_err err = CORE_ERR_INIT;
+    if (read_one(msg, seq, time_ns, w->fn, w->ud, &err) != CORE_OK)
+        log_debug(LOG_COMP, "watch of stream %s: %s", w->ji->stream, err.msg);
+    jsMsgMetaData_Destroy(meta);
+    natsMsg_Destroy(msg);
+}
+
+static void on_watch_complete(void *closure)
+{
+    struct js_watch *w = closure;
+    pthread_mutex_lock(&w->ji->mu);
+    w->complete = true;
+    pthread_cond_broadcast(&w->ji->cv);
+    pthread_mutex_unlock(&w->ji->mu);
+}
+
+static void js_unwatch(void *impl, void *handle)
+{
+    struct js_impl *ji = impl;
+    struct js_watch *w = handle;
+    if (!w)
+        return;
+    if (w->sub) {
+        /* nats.c deletes the ordered consumer it created when the subscription ends */
+        natsSubscription_Unsubscribe(w->sub);
+        pthread_mutex_lock(&ji->mu);
+        bool done = wait_flag(ji, &w->complete, deadline_in(CLOSED_CB_WAIT_MS));
+        pthread_mutex_unlock(&ji->mu);
+        if (!done) {
+            log_error(LOG_COMP, "watch of stream %s: its callback did not end; left allocated",
+                      ji->stream);
+            return;
+        }
+        natsSubscription_Destroy(w->sub);
+    }
+    core_free(w);
+}
+
+static core_status js_watch(void *impl, const char *filter, uint64_t from_seq, am_stored_fn fn,
+                            void *ud, void **handle, core_err *err)
+{
+    struct js_impl *ji = impl;
+    struct js_watch *w = core_calloc(1, sizeof *w);
+    if (!w)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory starting a watch");
+    w->ji = ji;
+    w->fn = fn;
+    w->ud = ud;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = ji->stream;
+    so.Ordered = true; /* ephemeral, no acks, flow control and heartbeats (nats.c sets them) */
+    if (from_seq == AM_WATCH_NEW) {
+        so.Config.DeliverPolicy = js_DeliverNew;
+    } else {
+        so.Config.DeliverPolicy = js_DeliverByStartSequence;
+        so.Config.OptStartSeq = from_seq;
+    }
+    jsErrCode jerr = 0;
+    natsStatus s = js_Subscribe(&w->sub, ji->js, filter, on_watch_msg, w, NULL, &so, &jerr);
+    if (s == NATS_OK)
+        s = natsSubscription_SetOnCompleteCB(w->sub, on_watch_complete, w);
+    if (s != NATS_OK) {
+        core_status st = api_error(ji, s, jerr, "starting an ordered consumer", err);
+        js_unwatch(ji, w);
+        return st;
+    }
+    *handle = w;
     return CORE_OK;
 }
 
@@ -600,8 +752,8 @@ static void js_free(void *impl, bool abandoned)
 }
 
 static const struct am_stream_ops js_ops = {
-    "jetstream", js_publish,    js_subscribe,      js_ack,   js_nak,
-    js_read,     js_group_info, js_wait_connected, js_close, js_free,
+    "jetstream",       js_publish, js_subscribe, js_ack,   js_nak,    js_read,  js_group_info,
+    js_wait_connected, js_close,   js_free,      js_state, js_groups, js_watch, js_unwatch,
 };
 
 /* ---- connect --------------------------------------------------------------------------------- */
@@ -715,6 +867,16 @@ static core_status ensure_stream(struct js_impl *ji, const struct am_js_opts *o,
                     1000000; /* nanoseconds */
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
+    if (o->existing_only) {
+        natsStatus s = js_GetStreamInfo(&si, ji->js, ji->stream, NULL, &jerr);
+        jsStreamInfo_Destroy(si);
+        if (s == NATS_NOT_FOUND)
+            return core_err_set(err, CORE_ERR_NOT_FOUND, "stream %s does not exist at %s",
+                                ji->stream, ji->url);
+        if (s != NATS_OK)
+            return api_error(ji, s, jerr, "looking up the stream", err);
+        return CORE_OK;
+    }
     natsStatus s = js_AddStream(&si, ji->js, &sc, NULL, &jerr);
     if (s != NATS_OK && jerr == JSStreamNameExistErr) {
         jerr = 0;

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,6 +25,7 @@ struct mem_msg {
     size_t n_hdrs, cap_hdrs;
     unsigned char *data;
     size_t len;
+    int64_t time_ns; /* when it was stored (CLOCK_REALTIME) */
 };
 
 struct mem_pending {
@@ -48,12 +50,24 @@ struct mem_consumer {
     size_t n_attach, cap_attach, turn;
 };
 
+/* A watch (am_stream_watch): no state on the "server" but where it has got to. */
+struct mem_watch {
+    struct mem_impl *owner;
+    char *filter;
+    uint64_t next_seq; /* the next sequence to look at */
+    am_stored_fn fn;
+    void *ud;
+    bool busy; /* fn runs now (am_mem_broker_step) */
+};
+
 struct mem_stream {
     char *name;
     struct mem_msg **msgs; /* msgs[i]->seq == i + 1 */
     size_t n_msgs, cap_msgs;
     struct mem_consumer **consumers;
     size_t n_consumers, cap_consumers;
+    struct mem_watch **watches;
+    size_t n_watches, cap_watches;
 };
 
 struct am_mem_broker {
@@ -132,6 +146,7 @@ void am_mem_broker_free(am_mem_broker *b)
             consumer_free(st->consumers[j]);
         core_free(st->msgs);
         core_free(st->consumers);
+        core_free(st->watches); /* empty: every watch was freed (am.h) */
         core_free(st->name);
         core_free(st);
     }
@@ -202,6 +217,9 @@ static core_status store(am_mem_broker *b, struct mem_stream *st, const char *su
     if (len)
         memcpy(m->data, data, len);
     m->len = len;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    m->time_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     m->seq = st->n_msgs + 1;
     st->msgs[st->n_msgs++] = m;
     ack->seq = m->seq;
@@ -279,6 +297,48 @@ static long next_due(struct mem_stream *st, struct mem_consumer *c)
     return -1;
 }
 
+/* The next message watch w has to see (lock held), or NULL; moves w past it. */
+static struct mem_msg *next_watched(struct mem_stream *st, struct mem_watch *w)
+{
+    while (w->next_seq <= st->n_msgs) {
+        struct mem_msg *m = st->msgs[w->next_seq - 1];
+        w->next_seq++;
+        if (am_subject_matches(w->filter, m->subject))
+            return m;
+    }
+    return NULL;
+}
+
+/* Makes one delivery to a watch, if one is due (lock held on entry, released on return). */
+static bool step_watch(am_mem_broker *b)
+{
+    struct mem_watch *w = NULL;
+    struct mem_msg *m = NULL;
+    for (size_t i = 0; !m && i < b->n_streams; i++)
+        for (size_t j = 0; !m && j < b->streams[i]->n_watches; j++) {
+            w = b->streams[i]->watches[j];
+            if (!w->busy)
+                m = next_watched(b->streams[i], w);
+        }
+    if (!m) {
+        pthread_mutex_unlock(&b->mu);
+        return false;
+    }
+    w->busy = true;
+    struct mem_impl *owner = w->owner;
+    pthread_mutex_unlock(&b->mu);
+    /* m is immutable and lives as long as the broker; w stays until busy is false again */
+    struct am_stored_msg sm = {m->seq,    m->subject, m->msg_id, m->hdrs,
+                               m->n_hdrs, m->data,    m->len,    m->time_ns};
+    core_err err = CORE_ERR_INIT;
+    (void)w->fn(w->ud, &sm, &err);
+    pthread_mutex_lock(&b->mu);
+    w->busy = false;
+    pthread_cond_broadcast(&owner->cv);
+    pthread_mutex_unlock(&b->mu);
+    return true;
+}
+
 bool am_mem_broker_step(am_mem_broker *b)
 {
     pthread_mutex_lock(&b->mu);
@@ -292,10 +352,8 @@ bool am_mem_broker_step(am_mem_broker *b)
             if (c->n_attach > 0)
                 k = next_due(st, c);
         }
-    if (k < 0) {
-        pthread_mutex_unlock(&b->mu);
-        return false;
-    }
+    if (k < 0)
+        return step_watch(b); /* unlocks */
     struct mem_pending *p = &c->pending[k];
     p->delivered++;
     p->in_flight = true;
@@ -443,10 +501,24 @@ static core_status mem_read(void *impl, const char *filter, uint64_t from_seq, a
             continue;
         /* m is immutable and lives as long as the broker: no lock needed while fn runs */
         struct am_stored_msg sm = {m->seq,    m->subject, m->msg_id, m->hdrs,
-                                   m->n_hdrs, m->data,    m->len};
+                                   m->n_hdrs, m->data,    m->len,    m->time_ns};
         st = fn(ud, &sm, err);
     }
     return st;
+}
+
+/* The position of consumer c of stream st (lock held). */
+static struct am_group_info consumer_info(const struct mem_stream *st, const struct mem_consumer *c)
+{
+    struct am_group_info gi = {0, c->n_pending, 0, 0};
+    for (uint64_t seq = c->next_seq; seq <= st->n_msgs; seq++)
+        if (am_subject_matches(c->filter, st->msgs[seq - 1]->subject))
+            gi.pending++;
+    for (size_t k = 0; k < c->n_pending; k++)
+        if (c->pending[k].delivered > 1)
+            gi.redelivered++;
+    gi.ack_floor = c->n_pending ? c->pending[0].seq - 1 : c->next_seq - 1;
+    return gi;
 }
 
 static core_status mem_group_info(void *impl, const char *group, struct am_group_info *out,
@@ -456,21 +528,127 @@ static core_status mem_group_info(void *impl, const char *group, struct am_group
     core_status st = CORE_OK;
     pthread_mutex_lock(&mi->b->mu);
     struct mem_consumer *c = find_consumer(mi->st, group);
-    if (!c) {
+    if (!c)
         st =
             core_err_set(err, CORE_ERR_NOT_FOUND, "stream %s has no group %s", mi->st->name, group);
-    } else {
-        *out = (struct am_group_info){0, c->n_pending, 0, 0};
-        for (uint64_t seq = c->next_seq; seq <= mi->st->n_msgs; seq++)
-            if (am_subject_matches(c->filter, mi->st->msgs[seq - 1]->subject))
-                out->pending++;
-        for (size_t k = 0; k < c->n_pending; k++)
-            if (c->pending[k].delivered > 1)
-                out->redelivered++;
-        out->ack_floor = c->n_pending ? c->pending[0].seq - 1 : c->next_seq - 1;
-    }
+    else
+        *out = consumer_info(mi->st, c);
     pthread_mutex_unlock(&mi->b->mu);
     return st;
+}
+
+static core_status mem_state(void *impl, struct am_stream_state *out, core_err *err)
+{
+    struct mem_impl *mi = impl;
+    (void)err;
+    pthread_mutex_lock(&mi->b->mu);
+    out->messages = mi->st->n_msgs;
+    out->bytes = 0;
+    for (size_t i = 0; i < mi->st->n_msgs; i++)
+        out->bytes += mi->st->msgs[i]->len;
+    out->first_seq = mi->st->n_msgs ? 1 : 0;
+    out->last_seq = mi->st->n_msgs;
+    out->consumers = mi->st->n_consumers + mi->st->n_watches;
+    pthread_mutex_unlock(&mi->b->mu);
+    return CORE_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* fn runs without the lock (it may call the stream): the names are copied first, and each
+ * group is looked up again when its turn comes. */
+static core_status mem_groups(void *impl, am_group_fn fn, void *ud, core_err *err)
+{
+    struct mem_impl *mi = impl;
+    core_status st = CORE_OK;
+    pthread_mutex_lock(&mi->b->mu);
+    size_t n = mi->st->n_consumers;
+    char **names = core_calloc(n ? n : 1, sizeof *names);
+    for (size_t i = 0; names && i < n; i++)
+        if (!(names[i] = core_strdup(mi->st->consumers[i]->group)))
+            st = nomem(err);
+    pthread_mutex_unlock(&mi->b->mu);
+    if (!names)
+        return nomem(err);
+    if (st == CORE_OK)
+        qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; st == CORE_OK && i < n; i++) {
+        struct am_group_info gi = {0, 0, 0, 0};
+        char *filter = NULL;
+        pthread_mutex_lock(&mi->b->mu);
+        struct mem_consumer *c = find_consumer(mi->st, names[i]);
+        if (c) {
+            gi = consumer_info(mi->st, c);
+            filter = core_strdup(c->filter);
+        }
+        pthread_mutex_unlock(&mi->b->mu);
+        if (c && !filter) {
+            st = nomem(err);
+        } else if (c) {
+            struct am_group_desc g = {names[i], filter, gi};
+            st = fn(ud, &g, err);
+        }
+        core_free(filter);
+    }
+    for (size_t i = 0; i < n; i++)
+        core_free(names[i]);
+    core_free(names);
+    return st;
+}
+
+static core_status mem_watch(void *impl, const char *filter, uint64_t from_seq, am_stored_fn fn,
+                             void *ud, void **handle, core_err *err)
+{
+    struct mem_impl *mi = impl;
+    struct mem_watch *w = core_calloc(1, sizeof *w);
+    if (!w || !(w->filter = core_strdup(filter))) {
+        core_free(w);
+        return nomem(err);
+    }
+    w->owner = mi;
+    w->fn = fn;
+    w->ud = ud;
+    core_status st = CORE_OK;
+    pthread_mutex_lock(&mi->b->mu);
+    if (mi->closed)
+        st = core_err_set(err, CORE_ERR_UNAVAILABLE, "stream %s is closed", mi->st->name);
+    else if (core_array_grow(&mi->st->watches, &mi->st->cap_watches, mi->st->n_watches + 1,
+                             sizeof *mi->st->watches))
+        st = nomem(err);
+    if (st == CORE_OK) {
+        w->next_seq = from_seq == AM_WATCH_NEW ? mi->st->n_msgs + 1 : from_seq;
+        mi->st->watches[mi->st->n_watches++] = w;
+    }
+    pthread_mutex_unlock(&mi->b->mu);
+    if (st != CORE_OK) {
+        core_free(w->filter);
+        core_free(w);
+        return st;
+    }
+    *handle = w;
+    return CORE_OK;
+}
+
+static void mem_unwatch(void *impl, void *handle)
+{
+    struct mem_impl *mi = impl;
+    struct mem_watch *w = handle;
+    pthread_mutex_lock(&mi->b->mu);
+    for (size_t i = 0; i < mi->st->n_watches; i++)
+        if (mi->st->watches[i] == w) {
+            memmove(&mi->st->watches[i], &mi->st->watches[i + 1],
+                    (mi->st->n_watches - i - 1) * sizeof *mi->st->watches);
+            mi->st->n_watches--;
+            break;
+        }
+    while (w->busy) /* a delivery on another thread: no new one can start, wait for it to end */
+        pthread_cond_wait(&mi->cv, &mi->b->mu);
+    pthread_mutex_unlock(&mi->b->mu);
+    core_free(w->filter);
+    core_free(w);
 }
 
 static bool mem_wait_connected(void *impl, int timeout_ms)
@@ -528,8 +706,9 @@ static void mem_free(void *impl, bool abandoned)
 }
 
 static const struct am_stream_ops mem_ops = {
-    "memory", mem_publish,    mem_subscribe,      mem_ack,   mem_nak,
-    mem_read, mem_group_info, mem_wait_connected, mem_close, mem_free,
+    "memory",  mem_publish,    mem_subscribe,      mem_ack,     mem_nak,
+    mem_read,  mem_group_info, mem_wait_connected, mem_close,   mem_free,
+    mem_state, mem_groups,     mem_watch,          mem_unwatch,
 };
 
 core_status am_mem_stream_new(am_stream **out, am_mem_broker *b, const char *name, core_err *err)

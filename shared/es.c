@@ -271,9 +271,13 @@ core_status es_store_append(es_store *store, const char *stream_name, const char
                               err);
 }
 
-core_status es_store_append_in(es_store *store, pg_conn *tx, const char *stream_name,
-                               const char *stream_id, uint64_t expected_version,
-                               ddd_event *const *events, size_t n, core_err *err)
+/* es_store_append_in, and with snap not NULL (tx NULL, a backend with append_snapshot) the
+ * snapshot stored with the events; its failure alone goes to snap_err. */
+static core_status append_events(es_store *store, pg_conn *tx, const char *stream_name,
+                                 const char *stream_id, uint64_t expected_version,
+                                 ddd_event *const *events, size_t n,
+                                 const struct es_snapshot_record *snap, core_err *snap_err,
+                                 core_err *err)
 {
     if (n == 0)
         return CORE_OK;
@@ -310,6 +314,9 @@ core_status es_store_append_in(es_store *store, pg_conn *tx, const char *stream_
     if (!st && tx)
         st = store->ops->append_in(store->impl, tx, stream_name, stream_id, expected_version, recs,
                                    n, err);
+    else if (!st && snap)
+        st = store->ops->append_snapshot(store->impl, stream_name, stream_id, expected_version,
+                                         recs, n, snap, snap_err, err);
     else if (!st)
         st =
             store->ops->append(store->impl, stream_name, stream_id, expected_version, recs, n, err);
@@ -324,6 +331,14 @@ done:
     core_free(owned);
     core_free(recs);
     return st;
+}
+
+core_status es_store_append_in(es_store *store, pg_conn *tx, const char *stream_name,
+                               const char *stream_id, uint64_t expected_version,
+                               ddd_event *const *events, size_t n, core_err *err)
+{
+    return append_events(store, tx, stream_name, stream_id, expected_version, events, n, NULL, NULL,
+                         err);
 }
 
 /* Sets every string entry of the stored metadata object on ev. */
@@ -532,8 +547,29 @@ static struct es_aggregate *agg_of(const struct es_aggregate_type *type, void *e
     return (struct es_aggregate *)((char *)entity + type->agg_offset);
 }
 
-/* Applies the stored snapshot, if there is one with the type's snapshot name. *found tells
- * whether one was applied, *version its version. */
+/* Applies a loaded snapshot (borrowed) when it has the type's snapshot name, else logs that it is
+ * ignored. *found tells whether it was applied, *version its version. */
+static core_status use_snapshot(es_repo *repo, const char *id, void *entity,
+                                const struct es_snapshot *snap, bool *found, uint64_t *version,
+                                core_err *err)
+{
+    const struct es_aggregate_type *type = repo->type;
+    if (strcmp(snap->name, type->snapshot_name) != 0) {
+        log_info("es", "ignoring snapshot %s of %s %s (want %s): loading all events", snap->name,
+                 type->name, id, type->snapshot_name);
+        return CORE_OK;
+    }
+    core_status st = type->from_snapshot(entity, snap->data, err);
+    if (st)
+        return core_err_wrap(err, "snapshot %s of %s %s", snap->name, type->name, id);
+    *found = true;
+    *version = snap->version;
+    return CORE_OK;
+}
+
+/* Applies the stored snapshot, if there is one with the type's snapshot name (the two-call load
+ * of a backend without load_stream). *found tells whether one was applied, *version its
+ * version. */
 static core_status apply_snapshot(es_repo *repo, const char *id, void *entity, bool *found,
                                   uint64_t *version, core_err *err)
 {
@@ -548,20 +584,40 @@ static core_status apply_snapshot(es_repo *repo, const char *id, void *entity, b
             *err = inner;
         return st;
     }
-    if (strcmp(snap.name, type->snapshot_name) != 0) {
-        log_info("es", "ignoring snapshot %s of %s %s (want %s): loading all events", snap.name,
-                 type->name, id, type->snapshot_name);
-    } else {
-        st = type->from_snapshot(entity, snap.data, err);
-        if (st) {
-            core_err_wrap(err, "snapshot %s of %s %s", snap.name, type->name, id);
-        } else {
-            *found = true;
-            *version = snap.version;
-        }
-    }
+    st = use_snapshot(repo, id, entity, &snap, found, version, err);
     es_snapshot_release(&snap);
     return st;
+}
+
+/* es_repo_load's state while a backend's load_stream calls back: the snapshot first (if any),
+ * then the events after it. */
+struct stream_ctx {
+    es_repo *repo;
+    const char *id;
+    void *entity;
+    bool found;
+    uint64_t version;
+    struct load_ctx events; /* next_version follows the snapshot */
+};
+
+static core_status stream_snapshot(void *vctx, const struct es_snapshot_record *rec, core_err *err)
+{
+    struct stream_ctx *c = vctx;
+    struct es_snapshot snap = ES_SNAPSHOT_INIT;
+    struct snapshot_ctx sc = {c->repo->store->reg, c->repo->type->name, c->id, &snap};
+    core_status st = load_snapshot_record(&sc, rec, err);
+    if (!st)
+        st = use_snapshot(c->repo, c->id, c->entity, &snap, &c->found, &c->version, err);
+    if (!st && c->found)
+        c->events.next_version = c->version + 1;
+    es_snapshot_release(&snap);
+    return st;
+}
+
+static core_status stream_event(void *vctx, const struct es_record *rec, core_err *err)
+{
+    struct stream_ctx *c = vctx;
+    return load_record(&c->events, rec, err);
 }
 
 core_status es_repo_load(es_repo *repo, const char *id, void *entity, core_err *err)
@@ -576,11 +632,24 @@ core_status es_repo_load(es_repo *repo, const char *id, void *entity, core_err *
         return st;
     bool found = false;
     uint64_t version = 0;
-    if (type->snapshot_name)
-        st = apply_snapshot(repo, id, entity, &found, &version, err);
     struct ddd_event_list events = DDD_EVENT_LIST_INIT;
-    if (!st)
-        st = es_store_load(repo->store, type->name, id, version, &events, err);
+    if (type->snapshot_name && repo->store->ops->load_stream) {
+        /* snapshot and events in one round trip */
+        struct stream_ctx c = {repo, agg->base.id, entity, false, 0, {0}};
+        c.events = (struct load_ctx){repo->store->reg, type->name, agg->base.id, 1, &events};
+        st = repo->store->ops->load_stream(repo->store->impl, type->name, agg->base.id,
+                                           type->snapshot_name, stream_snapshot, stream_event, &c,
+                                           err);
+        if (st)
+            ddd_event_list_release(&events);
+        found = c.found;
+        version = c.version;
+    } else {
+        if (type->snapshot_name)
+            st = apply_snapshot(repo, id, entity, &found, &version, err);
+        if (!st)
+            st = es_store_load(repo->store, type->name, id, version, &events, err);
+    }
     if (!st && !found && events.n == 0)
         st = core_err_set(err, CORE_ERR_NOT_FOUND, "%s %s not found", type->name, id);
     for (size_t i = 0; i < events.n && !st; i++) {
@@ -592,6 +661,42 @@ core_status es_repo_load(es_repo *repo, const char *id, void *entity, core_err *
     if (!st)
         agg->version = version + events.n;
     ddd_event_list_release(&events);
+    return st;
+}
+
+static void snapshot_not_saved(const struct es_aggregate_type *type, const struct es_aggregate *agg,
+                               uint64_t version, const char *why)
+{
+    log_warn("es", "snapshot of %s %s at version %" PRIu64 " not saved (the events are): %s",
+             type->name, agg->base.id, version, why);
+}
+
+/* Appends the n pending events and the snapshot due at the version they reach, together (the
+ * backend's append_snapshot, tx NULL). A snapshot that cannot be built is logged and the events
+ * are appended alone; so is one the backend could not store. The entity already shows the pending
+ * events (apply-on-raise), so its snapshot is the state at that version. */
+static core_status append_with_snapshot(es_repo *repo, void *entity, struct es_aggregate *agg,
+                                        core_err *err)
+{
+    const struct es_aggregate_type *type = repo->type;
+    struct ddd_event_list *pending = &agg->base.events;
+    uint64_t version = agg->version + pending->n;
+    ProtobufCMessage *snap = NULL;
+    char *data = NULL;
+    core_err snap_err = CORE_ERR_INIT;
+    core_status st = type->to_snapshot(entity, &snap, &snap_err);
+    if (!st)
+        st = es_registry_encode(repo->store->reg, type->snapshot_name, snap, &data, &snap_err);
+    pb_free(snap);
+    if (st)
+        snapshot_not_saved(type, agg, version, snap_err.msg);
+    struct es_snapshot_record rec = {version, type->snapshot_name, data};
+    core_err stored = CORE_ERR_INIT;
+    st = append_events(repo->store, NULL, type->name, agg->base.id, agg->version, pending->items,
+                       pending->n, data ? &rec : NULL, &stored, err);
+    if (!st && stored.status != CORE_OK)
+        snapshot_not_saved(type, agg, version, stored.msg);
+    core_free(data);
     return st;
 }
 
@@ -608,8 +713,7 @@ static void take_snapshot(es_repo *repo, pg_conn *tx, void *entity, const struct
                               type->snapshot_name, snap, &err);
     pb_free(snap);
     if (st)
-        log_warn("es", "snapshot of %s %s at version %" PRIu64 " not saved (the events are): %s",
-                 type->name, agg->base.id, agg->version, err.msg);
+        snapshot_not_saved(type, agg, agg->version, err.msg);
 }
 
 core_status es_repo_save_in(es_repo *repo, pg_conn *tx, void *entity, struct ddd_event_list *saved,
@@ -628,13 +732,17 @@ core_status es_repo_save_in(es_repo *repo, pg_conn *tx, void *entity, struct ddd
     if (saved->n > 0 &&
         core_array_grow(&saved->items, &saved->cap, saved->n + n, sizeof *saved->items))
         return core_err_nomem(err);
-    core_status st = es_store_append_in(repo->store, tx, type->name, agg->base.id, agg->version,
-                                        pending->items, n, err);
+    uint64_t old = agg->version;
+    bool due =
+        type->snapshot_name && old / repo->snapshot_every != (old + n) / repo->snapshot_every;
+    bool together = due && !tx && repo->store->ops->append_snapshot; /* one commit */
+    core_status st = together ? append_with_snapshot(repo, entity, agg, err)
+                              : es_store_append_in(repo->store, tx, type->name, agg->base.id,
+                                                   agg->version, pending->items, n, err);
     if (st)
         return st;
-    uint64_t old = agg->version;
     agg->version += n;
-    if (type->snapshot_name && old / repo->snapshot_every != agg->version / repo->snapshot_every)
+    if (due && !together)
         take_snapshot(repo, tx, entity, agg);
     if (saved->n == 0) {
         core_free(saved->items);

@@ -98,8 +98,13 @@
  *     );
  *
  * The PRIMARY KEY of events is the real guard against two writers: each append also checks the
- * stream's current version inside its transaction, and a unique violation of the key (a writer
- * that committed in between) maps to CORE_ERR_CONFLICT as well.
+ * stream's current version in the statement that inserts the event, and a unique violation of the
+ * key (a writer that committed in between) maps to CORE_ERR_CONFLICT as well.
+ *
+ * Round trips (the PostgreSQL store): es_repo_load is one statement (the snapshot and the events
+ * after it); es_repo_save of one event is one statement and so one commit, also when it writes
+ * the snapshot due at that version; several events are one transaction (BEGIN, one INSERT each,
+ * COMMIT), followed by the snapshot's own statement when one is due.
  *
  * Stored metadata: every metadata entry of the event, as a JSON object, with the three keys above
  * ("aggregate-name", "aggregate-id", "aggregate-version") set by the store. occurred_at is kept to
@@ -358,6 +363,31 @@ struct es_store_ops {
     core_status (*save_snapshot_in)(void *impl, pg_conn *tx, const char *stream_name,
                                     const char *stream_id, const struct es_snapshot_record *rec,
                                     core_err *err);
+
+    /* Added so that es_repo_load costs one round trip. NULL = not provided: the repository then
+     * calls load_snapshot and load, one after the other. */
+
+    /* Calls snap_fn once with the stored snapshot, if there is one (whatever its name), then fn
+     * for each event in version order: the events after the snapshot's version when the
+     * snapshot is named snapshot_name, else every event of the stream. Both callbacks get ctx;
+     * a non-OK return stops the load, which returns that status. The snapshot and the events are
+     * read at one moment (the PostgreSQL store: one statement), so no append falls between. */
+    core_status (*load_stream)(void *impl, const char *stream_name, const char *stream_id,
+                               const char *snapshot_name, es_snapshot_record_fn snap_fn,
+                               es_record_fn fn, void *ctx, core_err *err);
+
+    /* Added so that a save that writes a snapshot commits once. NULL = not provided: the
+     * repository appends, then saves the snapshot (two transactions). */
+
+    /* As append, and stores the snapshot snap (taken at the version the append reaches; the rule
+     * of save_snapshot) with the events, in the same transaction where the backend can (the
+     * PostgreSQL store: one statement for one event). Returns the append's status. When the
+     * events are stored and the snapshot is not, snap_err is filled (a snapshot is only a cache:
+     * a failed snapshot never costs the events). */
+    core_status (*append_snapshot)(void *impl, const char *stream_name, const char *stream_id,
+                                   uint64_t expected_version, const struct es_record *recs,
+                                   size_t n, const struct es_snapshot_record *snap,
+                                   core_err *snap_err, core_err *err);
 };
 
 /* For backends: fills err with the standard conflict message and returns CORE_ERR_CONFLICT:
@@ -395,14 +425,17 @@ void es_repo_free(es_repo *repo); /* NULL is a no-op */
 /* Loads aggregate id into entity (caller-initialised and empty: no id, version 0, no pending
  * events): sets the id, applies the latest snapshot (if any, and named type->snapshot_name) with
  * from_snapshot, then the later events with apply, and sets the version. The loaded events are
- * not pending. An id with neither snapshot nor events -> CORE_ERR_NOT_FOUND
+ * not pending. With a backend that has load_stream (the PostgreSQL store) snapshot and events are
+ * read together, in one round trip; else with load_snapshot, then load. An id with neither snapshot
+ * nor events -> CORE_ERR_NOT_FOUND
  * "<stream name> <id> not found"; an id longer than DDD_ID_MAX -> CORE_ERR_INVALID. On failure
  * the entity is in an unspecified state: release it. */
 core_status es_repo_load(es_repo *repo, const char *id, void *entity, core_err *err);
 
 /* Saves the entity's pending events: appends them at its version (all or nothing, committed).
  * Then: version += n; a snapshot is written when the version crossed a multiple of
- * snapshot_every (a snapshot that fails is logged, not returned: the events are stored and the
+ * snapshot_every, with the events when the backend has append_snapshot (the PostgreSQL store),
+ * else after them (a snapshot that fails is logged, not returned: the events are stored and the
  * snapshot is only a cache); the events are taken out of the aggregate and published through the
  * repository's publisher exactly once, then freed. No pending events -> CORE_OK, nothing happens.
  * A blank id -> CORE_ERR_INVALID. It is es_repo_save_in(repo, NULL, ...) followed by ddd_publish.

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "console.h"
 #include "gateway.h"
 #include "log.h"
+#include "openapi.h"
 #include "pb.h"
 #include "pbjson.h"
 
@@ -33,6 +35,45 @@ struct gw_mount_rec {
     size_t n;
     struct gw_route_ctx routes[];
 };
+
+/* Every service and route table mounted on one web server, in mount order: what the console and
+ * /openapi.json describe (console.h). Kept by the server (web_server_keep), found again with
+ * web_server_kept() by the next gw_mount(); it grows only before the server starts, and request
+ * handlers only read it. */
+struct gw_catalogue {
+    struct openapi_api api; /* api.services = services */
+    struct openapi_service *services;
+    size_t cap;
+};
+
+static void catalogue_free(void *p)
+{
+    struct gw_catalogue *c = p;
+    core_free(c->services);
+    core_free(c);
+}
+
+/* The server's catalogue; the first call makes it and mounts the console next to the routes. */
+static core_status catalogue_of(web_server *srv, struct gw_catalogue **out, core_err *err)
+{
+    struct gw_catalogue *c = web_server_kept(srv, catalogue_free);
+    if (c) {
+        *out = c;
+        return CORE_OK;
+    }
+    c = core_calloc(1, sizeof *c);
+    if (!c)
+        return core_err_nomem(err);
+    c->api.title = GW_API_TITLE;
+    c->api.version = GW_API_VERSION;
+    c->api.description = GW_API_DESCRIPTION;
+    core_status st = web_server_keep(srv, c, catalogue_free, err);
+    if (st == CORE_OK)
+        st = console_mount(srv, &c->api, err);
+    if (st == CORE_OK)
+        *out = c;
+    return st;
+}
 
 /* ---- request path ------------------------------------------------------------------------------
  */
@@ -168,6 +209,14 @@ core_status gw_mount(web_server *srv, rpc_registry *reg, const ProtobufCServiceD
             return st;
     }
 
+    struct gw_catalogue *cat = NULL;
+    core_status cst = catalogue_of(srv, &cat, err);
+    if (cst != CORE_OK)
+        return cst;
+    if (core_array_grow(&cat->services, &cat->cap, cat->api.n + 1, sizeof *cat->services))
+        return core_err_nomem(err);
+    cat->api.services = cat->services;
+
     struct gw_mount_rec *rec = core_calloc(1, sizeof *rec + n * sizeof rec->routes[0]);
     if (!rec)
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory mounting the routes of %s",
@@ -193,5 +242,6 @@ core_status gw_mount(web_server *srv, rpc_registry *reg, const ProtobufCServiceD
         if (st != CORE_OK)
             return core_err_set(err, st, "route %s %s: %s", r->method, r->path, local.msg);
     }
+    cat->services[cat->api.n++] = (struct openapi_service){svc, routes, n};
     return CORE_OK;
 }

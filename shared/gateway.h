@@ -41,9 +41,17 @@
  * The query string is ignored. 404 (no route), 405 (wrong method) and 413 (body over the limit)
  * come from web.h before the gateway runs.
  *
+ * The lab console (console.h): the first gw_mount() on a server also mounts GET /, /console.js,
+ * /console.css and /openapi.json there, and every gw_mount() adds its service and route table to
+ * the server's catalogue, from which /openapi.json (openapi.h) and the page are made at request
+ * time. So every program that mounts REST routes serves the console of exactly those routes, and
+ * no list of routes is kept by hand anywhere. A program that serves "/" itself gets
+ * CORE_ERR_CONFLICT from its first gw_mount() (after its own route) or from its own web_route()
+ * (before).
+ *
  * Ownership: gw_mount() allocates one small record per call (the routes' handler data) and hands
- * it over to the web server (web_server_keep), which frees it in web_server_free(). Nothing is
- * kept in process-wide state.
+ * it over to the web server (web_server_keep), which frees it in web_server_free(); the first
+ * call also hands over the catalogue. Nothing is kept in process-wide state.
  *
  * Thread-safety: gw_mount() is a setup call (like web_route()). Request handling runs on web.h's
  * worker threads and is thread-safe as long as the RPC implementations are.
@@ -58,6 +66,14 @@
 #include "core.h"
 #include "rpc.h"
 #include "web.h"
+
+/* The OpenAPI document's info (openapi.h) for the routes of a server. */
+#define GW_API_TITLE "MallBots REST API"
+#define GW_API_VERSION "1.0"
+#define GW_API_DESCRIPTION                                                                         \
+    "Every REST route of this program, made from the REST gateway's route tables "                 \
+    "(shared/gateway.h) and the request and response messages of each module's api.proto. "        \
+    "x-rpc names the RPC method that answers a route (POST /rpc/<x-rpc> on the RPC port)."
 
 /* One REST route: HTTP method, path template (web.h syntax, "{name}" parameters) and the name of
  * the RPC method of the mounted service that answers it. All borrowed: use static strings. */
@@ -76,7 +92,9 @@ struct gw_route {
  * field "idx" in basketspb.AddItemRequest'. web_route() errors (a duplicate route ->
  * CORE_ERR_CONFLICT, a malformed template -> CORE_ERR_INVALID) are passed on, prefixed with the
  * route; routes added before such an error stay mounted. svc need not be registered in reg yet
- * (an unregistered service answers 404 at request time). */
+ * (an unregistered service answers 404 at request time). A table that mounted whole joins the
+ * server's catalogue (the console's routes above; their errors are passed on prefixed "the
+ * console: "). */
 core_status gw_mount(web_server *srv, rpc_registry *reg, const ProtobufCServiceDescriptor *svc,
                      const struct gw_route *routes, size_t n, core_err *err);
 

@@ -88,27 +88,47 @@ static core_status oom(struct ctx *c)
     return core_err_set(c->err, CORE_ERR_NOMEM, "out of memory transcoding JSON");
 }
 
-/* Appends to the path; returns the old length for path_pop(). A path longer than the buffer is
- * cut (only error messages use it). */
-static size_t path_push(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static size_t path_push(struct ctx *c, const char *fmt, ...)
+/* Appends a, b and d (each may be NULL) to the path; returns the old length for path_pop(). A
+ * path longer than the buffer is cut. It runs for every field and element transcoded while only
+ * error messages read the path, so it copies bytes instead of formatting (no printf). */
+static size_t path_add(struct ctx *c, const char *a, const char *b, const char *d)
 {
     size_t old = c->len;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(c->path + c->len, sizeof c->path - c->len, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        c->len += (size_t)n;
-    if (c->len >= sizeof c->path)
-        c->len = sizeof c->path - 1;
+    const char *parts[] = {a, b, d};
+    for (size_t i = 0; i < 3; i++) {
+        if (!parts[i])
+            continue;
+        size_t n = strlen(parts[i]), room = sizeof c->path - 1 - c->len;
+        if (n > room)
+            n = room;
+        memcpy(c->path + c->len, parts[i], n);
+        c->len += n;
+    }
+    c->path[c->len] = '\0';
     return old;
 }
 
 static size_t path_name(struct ctx *c, const char *name)
 {
-    return path_push(c, "%s%s", c->len > 0 ? "." : "", name);
+    return path_add(c, c->len > 0 ? "." : NULL, name, NULL);
+}
+
+/* "[key]" of a map entry */
+static size_t path_key(struct ctx *c, const char *key)
+{
+    return path_add(c, "[", key, "]");
+}
+
+/* "[i]" of a list element */
+static size_t path_index(struct ctx *c, size_t i)
+{
+    char digits[24], *p = digits + sizeof digits - 1;
+    *p = '\0';
+    do {
+        *--p = (char)('0' + i % 10);
+        i /= 10;
+    } while (i > 0);
+    return path_add(c, "[", p, "]");
 }
 
 static void path_pop(struct ctx *c, size_t old)
@@ -328,6 +348,17 @@ static bool is_map(const ProtobufCMessageDescriptor *parent, const ProtobufCFiel
     size_t pl = strlen(parent->name);
     return strncmp(e->name, parent->name, pl) == 0 && e->name[pl] == '.' &&
            entry_name_matches(e->name + pl + 1, f->name);
+}
+
+const char *pbjson_json_name(const char *proto, char *buf, size_t cap)
+{
+    return json_name(proto, buf, cap);
+}
+
+bool pbjson_field_is_map(const ProtobufCMessageDescriptor *parent,
+                         const ProtobufCFieldDescriptor *f)
+{
+    return is_map(parent, f);
 }
 
 /* Frees what a slot of type t holds (not the slot). */
@@ -985,7 +1016,7 @@ static core_status dec_map(struct ctx *c, ProtobufCMessage *msg, const ProtobufC
     {
         if (st != CORE_OK)
             break;
-        size_t mark = path_push(c, "[%s]", key);
+        size_t mark = path_key(c, key);
         ProtobufCMessage *entry = pb_new(ed);
         union val kv, vv;
         if (!entry) {
@@ -1023,7 +1054,7 @@ static core_status dec_list(struct ctx *c, ProtobufCMessage *msg, const Protobuf
     core_status st = attach_array(c, msg, f, n, &arr);
     size_t es = elt_size(f->type);
     for (size_t i = 0; st == CORE_OK && i < n; i++) {
-        size_t mark = path_push(c, "[%zu]", i);
+        size_t mark = path_index(c, i);
         union val v;
         st = dec_element(c, f->type, f->descriptor, json_array_get(j, i), &v, "in a list");
         if (st == CORE_OK) {
@@ -1156,7 +1187,7 @@ static core_status dec_struct(struct ctx *c, json_t *j, ProtobufCMessage **out)
     {
         if (st != CORE_OK)
             break;
-        size_t mark = path_push(c, "[%s]", key);
+        size_t mark = path_key(c, key);
         Google__Protobuf__Struct__FieldsEntry *e =
             pb_new_of(google__protobuf__struct__fields_entry);
         if (!e) {
@@ -1199,7 +1230,7 @@ static core_status dec_listvalue(struct ctx *c, json_t *j, ProtobufCMessage **ou
             st = oom(c);
     }
     for (size_t i = 0; st == CORE_OK && i < n; i++) {
-        size_t mark = path_push(c, "[%zu]", i);
+        size_t mark = path_index(c, i);
         ProtobufCMessage *v = NULL;
         if ((st = dec_pbvalue(c, json_array_get(j, i), &v)) == CORE_OK) {
             l->values[i] = (Google__Protobuf__Value *)v;
@@ -1562,7 +1593,7 @@ static core_status enc_map(struct ctx *c, const ProtobufCFieldDescriptor *f, con
             st = bad(c, "map key is not valid UTF-8");
             break;
         }
-        size_t mark = path_push(c, "[%s]", key);
+        size_t mark = path_key(c, key);
         json_t *jv = NULL;
         const void *vp = member_of(e, vf->offset);
         ProtobufCMessage *def = NULL;
@@ -1603,7 +1634,7 @@ static core_status enc_field(struct ctx *c, const ProtobufCMessage *m,
         json_t *list = json_array();
         core_status st = list ? CORE_OK : oom(c);
         for (size_t i = 0; st == CORE_OK && i < n; i++) {
-            size_t mark = path_push(c, "[%zu]", i);
+            size_t mark = path_index(c, i);
             json_t *jv = NULL;
             if ((st = enc_value(c, f->type, f->descriptor, arr + i * es, &jv)) == CORE_OK &&
                 (st = json_array_append_new(list, jv) == 0 ? CORE_OK : oom(c)) == CORE_OK)
@@ -1649,7 +1680,7 @@ static core_status enc_struct(struct ctx *c, const Google__Protobuf__Struct *s, 
             st = bad(c, "map key is not valid UTF-8");
             break;
         }
-        size_t mark = path_push(c, "[%s]", key);
+        size_t mark = path_key(c, key);
         json_t *jv = NULL;
         if ((st = enc_pbvalue(c, e->value, &jv)) == CORE_OK &&
             (st = put(c, obj, key, jv)) == CORE_OK)
@@ -1668,7 +1699,7 @@ static core_status enc_listvalue(struct ctx *c, const Google__Protobuf__ListValu
     json_t *arr = json_array();
     core_status st = arr ? CORE_OK : oom(c);
     for (size_t i = 0; st == CORE_OK && i < l->n_values; i++) {
-        size_t mark = path_push(c, "[%zu]", i);
+        size_t mark = path_index(c, i);
         json_t *jv = NULL;
         if ((st = enc_pbvalue(c, l->values[i], &jv)) == CORE_OK &&
             (st = json_array_append_new(arr, jv) == 0 ? CORE_OK : oom(c)) == CORE_OK)

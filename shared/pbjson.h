@@ -86,6 +86,16 @@ core_status pbjson_from_json(const ProtobufCMessageDescriptor *desc, json_t *obj
 const ProtobufCFieldDescriptor *pbjson_find_field(const ProtobufCMessageDescriptor *desc,
                                                   const char *name);
 
+/* Writes the JSON name of a proto field name into buf (cap bytes): "customer_id" -> "customerId"
+ * (protoc's ToJsonName, the name pbjson_to_json() writes). Returns buf, or proto itself when the
+ * name does not fit. */
+const char *pbjson_json_name(const char *proto, char *buf, size_t cap);
+
+/* true when field f of message parent is a map (protobuf-c's repeated <Field>Entry message with
+ * fields key = 1 and value = 2): such a field is a JSON object, not an array. */
+bool pbjson_field_is_map(const ProtobufCMessageDescriptor *parent,
+                         const ProtobufCFieldDescriptor *f);
+
 /* Checks that field_name names a field of desc that pbjson_set_field_text() can set: a singular,
  * non-message field. Otherwise CORE_ERR_INVALID ('unknown field "x" in pkg.Msg' or
  * 'field "x" of pkg.Msg cannot be set from text'). */

@@ -1054,3 +1054,12 @@ core_status web_server_keep(web_server *srv, void *ptr, void (*free_fn)(void *),
     srv->kept[srv->nkept++] = (struct kept){ptr, free_fn};
     return CORE_OK;
 }
+
+void *web_server_kept(const web_server *srv, void (*free_fn)(void *))
+{
+    assert(srv && free_fn);
+    for (size_t i = 0; i < srv->nkept; i++)
+        if (srv->kept[i].free_fn == free_fn)
+            return srv->kept[i].ptr;
+    return NULL;
+}

@@ -145,6 +145,12 @@ core_status web_route(web_server *srv, const char *method, const char *path_temp
  * the caller never owns ptr after this call. */
 core_status web_server_keep(web_server *srv, void *ptr, void (*free_fn)(void *), core_err *err);
 
+/* The first pointer handed over to srv with web_server_keep() together with free_fn, or NULL. So
+ * a part that mounts routes more than once can find the record it keeps on this server (the
+ * gateway's catalogue of every mounted route, which the console reads). Same thread rules as
+ * web_server_keep(); the result is borrowed (the server owns it). */
+void *web_server_kept(const web_server *srv, void (*free_fn)(void *));
+
 /* Binds and starts serving. A port that cannot be bound -> CORE_ERR_UNAVAILABLE with the cause,
  * e.g. "cannot listen on 127.0.0.1:8080: Address already in use". */
 core_status web_server_start(web_server *srv, core_err *err);

@@ -78,5 +78,21 @@ order=$(grep '^+++ ' "$W/lesson" | awk '{print $2}' | tr '\n' ' ')
 grep -q 'tests/t.c' "$W/lesson" && bad "lesson leaves the tests out" || ok "lesson leaves the tests out"
 grep -q 'left out: 1 test files, 1 test lines' "$W/lesson" && ok "lesson counts the test lines" || bad "lesson counts the test lines"
 
+# runnable / newest: a chapter with a cmd/ folder is runnable however many files sort after cmd/
+# (the check once stopped reading at cmd/, and under pipefail the writer's SIGPIPE made a
+# runnable chapter look like none, now and then)
+mkdir -p "$W/chapters/05-c/cmd/p" "$W/chapters/05-c/z"
+echo "int main(void) { return 0; }" > "$W/chapters/05-c/cmd/p/main.c"
+for i in $(seq 1 3000); do : > "$W/chapters/05-c/z/file-with-a-long-name-$i.c"; done
+runs=0 newest=0
+for i in $(seq 1 20); do
+    cs runnable 05 > /dev/null 2>&1 && runs=$((runs + 1))
+    [[ $(cs newest 2> /dev/null) == 05 ]] && newest=$((newest + 1))
+done
+((runs == 20)) && ok "runnable finds cmd/ every time" || bad "runnable finds cmd/ every time ($runs of 20)"
+((newest == 20)) && ok "newest is the chapter with cmd/ every time" ||
+    bad "newest is the chapter with cmd/ every time ($newest of 20)"
+expect_fail "a chapter without cmd/ is not runnable" cs runnable 04
+
 echo "$fails failed"
 ((fails == 0))

@@ -926,6 +926,228 @@ static void an_existing_stream_is_updated(void **state)
     natsConnection_Destroy(nc);
 }
 
+/* What am_stream_groups() handed over. */
+struct groups_seen {
+    int n;
+    char group[8][64], subject[8][128];
+    struct am_group_info info[8];
+};
+
+static core_status group_fn(void *ud, const struct am_group_desc *g, core_err *err)
+{
+    struct groups_seen *gs = ud;
+    (void)err;
+    if (gs->n < 8) {
+        core_strlcpy(gs->group[gs->n], g->group, sizeof gs->group[0]);
+        core_strlcpy(gs->subject[gs->n], g->subject, sizeof gs->subject[0]);
+        gs->info[gs->n] = g->info;
+    }
+    gs->n++;
+    return CORE_OK;
+}
+
+/* ---- watches, groups and the stream's state (the stream tool's calls) ------------------------ */
+
+/* What a watch saw (its function runs on nats.c's thread: it only records, under the mutex). */
+#define TAP_MAX 16
+struct tap {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n;
+    uint64_t seq[TAP_MAX];
+    char subject[TAP_MAX][128];
+    char msg_id[TAP_MAX][64];
+    int64_t time_ns[TAP_MAX];
+};
+
+static void tap_init(struct tap *t)
+{
+    memset(t, 0, sizeof *t);
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->cv, &a);
+    pthread_condattr_destroy(&a);
+    pthread_mutex_init(&t->mu, NULL);
+}
+
+static void tap_release(struct tap *t)
+{
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+}
+
+static core_status tap_fn(void *ud, const struct am_stored_msg *m, core_err *err)
+{
+    struct tap *t = ud;
+    (void)err;
+    pthread_mutex_lock(&t->mu);
+    if (t->n < TAP_MAX) {
+        t->seq[t->n] = m->seq;
+        core_strlcpy(t->subject[t->n], m->subject, sizeof t->subject[0]);
+        core_strlcpy(t->msg_id[t->n], m->msg_id ? m->msg_id : "", sizeof t->msg_id[0]);
+        t->time_ns[t->n] = m->time_ns;
+    }
+    t->n++;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    return CORE_OK;
+}
+
+/* Waits until the watch saw at least n messages; returns the count. */
+static int tap_wait(struct tap *t, int n)
+{
+    struct timespec d = deadline_in(WAIT_MS);
+    pthread_mutex_lock(&t->mu);
+    int rc = 0;
+    while (t->n < n && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&t->cv, &t->mu, &d);
+    int got = t->n;
+    pthread_mutex_unlock(&t->mu);
+    return got;
+}
+
+static uint64_t consumers_now(struct fx *f)
+{
+    struct am_stream_state ss;
+    core_err err = CORE_ERR_INIT;
+    if (am_stream_state_get(f->s, &ss, &err) != CORE_OK)
+        fail_msg("stream state: %s", err.msg);
+    return ss.consumers;
+}
+
+/* A watch from now gets the messages published after it began, pushed by the server in order,
+ * with their sequence, Nats-Msg-Id and time; it is no group, and once freed it has left no
+ * consumer on the server. */
+static void a_watch_follows_new_messages_and_leaves_nothing(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    publish_store(f, f->s, "before", NULL);
+    uint64_t before = consumers_now(f);
+    struct tap t;
+    tap_init(&t);
+    am_watch *w = NULL;
+    assert_int_equal(am_stream_watch(f->s, NULL, AM_WATCH_NEW, tap_fn, &t, &w, &err), CORE_OK);
+    assert_int_equal(consumers_now(f), before + 1);
+    char a[CORE_UUID_LEN + 1], b[CORE_UUID_LEN + 1];
+    publish_store(f, f->s, "A", a);
+    publish_store(f, f->s, "B", b);
+    assert_int_equal(tap_wait(&t, 2), 2);
+    pthread_mutex_lock(&t.mu);
+    int n = t.n;
+    pthread_mutex_unlock(&t.mu);
+    assert_int_equal(n, 2); /* "before" is not new */
+    assert_int_equal(t.seq[0], 2);
+    assert_int_equal(t.seq[1], 3);
+    assert_string_equal(t.subject[0], f->channel);
+    assert_string_equal(t.msg_id[0], a);
+    assert_string_equal(t.msg_id[1], b);
+    assert_true(t.time_ns[0] > 1700000000LL * 1000000000LL); /* a time stamp of this century */
+
+    struct groups_seen gs = {0};
+    assert_int_equal(am_stream_groups(f->s, group_fn, &gs, &err), CORE_OK);
+    assert_int_equal(gs.n, 0); /* the watch's consumer is no group */
+    am_watch_free(w);
+    assert_int_equal(consumers_now(f), before);
+    tap_release(&t);
+}
+
+static void a_watch_starts_at_a_sequence_with_a_filter(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    char ids[3][CORE_UUID_LEN + 1], other[AM_SUBJECT_MAX + 1];
+    snprintf(other, sizeof other, "%s.other.x", f->stream);
+    publish_store(f, f->s, "A", ids[0]);
+    assert_int_equal(am_stream_publish(f->s, other, "o-1", "x.Y", NULL, 0, NULL, &err), CORE_OK);
+    publish_store(f, f->s, "B", ids[1]);
+    publish_store(f, f->s, "C", ids[2]);
+    struct tap t;
+    tap_init(&t);
+    am_watch *w = NULL;
+    assert_int_equal(am_stream_watch(f->s, f->channel, 2, tap_fn, &t, &w, &err), CORE_OK);
+    assert_int_equal(tap_wait(&t, 2), 2);
+    assert_int_equal(t.seq[0], 3); /* 2 is on the other subject */
+    assert_string_equal(t.msg_id[0], ids[1]);
+    assert_int_equal(t.seq[1], 4);
+    assert_string_equal(t.msg_id[1], ids[2]);
+    char d[CORE_UUID_LEN + 1];
+    publish_store(f, f->s, "D", d); /* it goes on with what comes */
+    assert_int_equal(tap_wait(&t, 3), 3);
+    assert_int_equal(t.seq[2], 5);
+    assert_string_equal(t.msg_id[2], d);
+    am_watch_free(w);
+    tap_release(&t);
+}
+
+static void groups_and_the_stream_state_are_listed(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct sink k;
+    sink_init(&k);
+    struct am_sub_opts oz = opts_for("zeta"), oa = opts_for("alpha");
+    char product[AM_SUBJECT_MAX + 1];
+    snprintf(product, sizeof product, "%s.stores.events.Product", f->stream);
+    assert_int_equal(am_event_subscribe(f->s, f->channel, &oz, f->reg, sink_event, &k, &err),
+                     CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, product, &oa, f->reg, sink_event, &k, &err), CORE_OK);
+    publish_store(f, f->s, "A", NULL);
+    publish_store(f, f->s, "B", NULL);
+    assert_int_equal(sink_wait_calls(&k, 2), 2);
+    struct am_stream_state ss;
+    assert_int_equal(am_stream_state_get(f->s, &ss, &err), CORE_OK);
+    assert_int_equal(ss.messages, 2);
+    assert_int_equal(ss.first_seq, 1);
+    assert_int_equal(ss.last_seq, 2);
+    assert_true(ss.bytes > 0);
+    assert_int_equal(ss.consumers, 2);
+    /* a call is counted before its acknowledgement is sent: close (which drains, so every
+     * acknowledgement is confirmed) before reading the groups' positions */
+    assert_int_equal(am_stream_close(f->s, 10000, &err), CORE_OK);
+    am_stream_free(f->s);
+    assert_int_equal(open_stream(f, &f->s, &err), CORE_OK);
+    struct groups_seen gs = {0};
+    assert_int_equal(am_stream_groups(f->s, group_fn, &gs, &err), CORE_OK);
+    assert_int_equal(gs.n, 2);
+    assert_string_equal(gs.group[0], "alpha");
+    assert_string_equal(gs.subject[0], product);
+    assert_int_equal(gs.info[0].ack_floor, 0);
+    assert_string_equal(gs.group[1], "zeta");
+    assert_string_equal(gs.subject[1], f->channel);
+    assert_int_equal(gs.info[1].pending, 0);
+    assert_int_equal(gs.info[1].ack_pending, 0);
+    assert_int_equal(gs.info[1].ack_floor, 2);
+    sink_release(&k);
+}
+
+/* existing_only (the tool's way in): a missing stream is CORE_ERR_NOT_FOUND and is not created;
+ * an existing one is used as it is. */
+static void existing_only_neither_creates_nor_changes(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    char missing[AM_NAME_MAX + 1];
+    snprintf(missing, sizeof missing, "%.56s_none", f->stream);
+    struct am_js_opts o = AM_JS_OPTS_INIT;
+    o.url = f->url;
+    o.stream = missing;
+    o.existing_only = true;
+    am_stream *s = NULL;
+    for (int i = 0; i < 2; i++) { /* twice: the first attempt created nothing */
+        assert_int_equal(am_js_stream_new(&s, &o, &err), CORE_ERR_NOT_FOUND);
+        assert_non_null(strstr(err.msg, "does not exist"));
+        assert_null(s);
+    }
+    o.stream = f->stream;
+    assert_int_equal(am_js_stream_new(&s, &o, &err), CORE_OK);
+    struct am_stream_state ss;
+    assert_int_equal(am_stream_state_get(s, &ss, &err), CORE_OK);
+    assert_int_equal(ss.messages, 0);
+    am_stream_free(s);
+}
+
 static void an_unreachable_server_fails_start_up_clearly(void **state)
 {
     (void)state;
@@ -1108,6 +1330,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_handler_can_publish, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(misuse_is_refused_before_the_server, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(an_existing_stream_is_updated, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(a_watch_follows_new_messages_and_leaves_nothing, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(a_watch_starts_at_a_sequence_with_a_filter, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(groups_and_the_stream_state_are_listed, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(existing_only_neither_creates_nor_changes, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test(an_unreachable_server_fails_start_up_clearly),
         cmocka_unit_test_setup_teardown(start_up_waits_for_a_late_server, srv_fx_setup,
                                         srv_fx_teardown),

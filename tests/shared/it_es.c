@@ -425,6 +425,127 @@ static void snapshot_plus_events_equals_events_only(void **state)
     es_repo_free(plain);
 }
 
+/* ---- round trips
+ * --------------------------------------------------------------------------------- */
+
+/* Whether a statement starting with prefix (and containing part, when not NULL) was prepared on
+ * conn, i.e. ran on it (pg.h prepares every statement it runs). */
+static bool prepared(pg_conn *conn, const char *prefix, const char *part)
+{
+    core_err err = CORE_ERR_INIT;
+    PGresult *r = NULL;
+    assert_int_equal(
+        pg_exec(conn, "SELECT statement FROM pg_prepared_statements", 0, NULL, &r, &err), CORE_OK);
+    bool found = false;
+    for (int i = 0; i < PQntuples(r) && !found; i++) {
+        const char *sql = pg_get(r, i, 0);
+        found = strncmp(sql, prefix, strlen(prefix)) == 0 && (!part || strstr(sql, part));
+    }
+    PQclear(r);
+    return found;
+}
+
+/* es_repo_load reads the snapshot and the later events in one statement, and the save of one
+ * event is one statement (no BEGIN, no version read of its own, no COMMIT), also when it writes
+ * the snapshot due at its version. On a pool of ONE connection, the statements prepared on it
+ * tell what ran. The one-statement load still ignores a snapshot of another name and still
+ * rebuilds the same entity. */
+static void loads_and_single_appends_are_one_statement(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    pg_pool *one = NULL;
+    es_store *store = NULL;
+    es_repo *repo = NULL, *v2 = NULL;
+    struct pg_pool_opts opts = {.conninfo = f->scratch.db.conninfo, .size = 1};
+    assert_int_equal(pg_pool_new(&one, &opts, &err), CORE_OK);
+    assert_int_equal(es_pg_store_new(&store, one, "estest", f->reg, &err), CORE_OK);
+    assert_int_equal(es_repo_new(&repo, &thing_type, store, NULL, 3, &err), CORE_OK);
+    assert_int_equal(es_repo_new(&v2, &thing_type_v2, store, NULL, 3, &err), CORE_OK);
+    struct thing c;
+    thing_init(&c);
+    assert_int_equal(thing_create(&c, "r1", "round", &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &c, &err), CORE_OK);
+    es_aggregate_release(&c.agg);
+    for (int i = 1; i <= 4; i++) { /* versions 2..5, a snapshot at 3 */
+        thing_init(&c);
+        assert_int_equal(es_repo_load(repo, "r1", &c, &err), CORE_OK);
+        assert_int_equal(thing_count(&c, i, &err), CORE_OK);
+        assert_int_equal(es_repo_save(repo, &c, &err), CORE_OK);
+        es_aggregate_release(&c.agg);
+    }
+    pg_conn *conn = NULL;
+    assert_int_equal(pg_acquire(one, &conn, &err), CORE_OK);
+    assert_false(prepared(conn, "BEGIN", NULL));
+    assert_false(prepared(conn, "COMMIT", NULL));
+    assert_false(prepared(conn, "SELECT coalesce(max(stream_version), 0)", NULL));
+    assert_false(prepared(conn, "SELECT stream_version, snapshot_name", NULL));
+    assert_false(prepared(conn, "INSERT INTO \"estest\".snapshots", NULL));
+    assert_true(prepared(conn, "WITH snap AS", "\"estest\".events"));
+    assert_true(prepared(conn, "INSERT INTO \"estest\".events", NULL));
+    assert_true(prepared(conn, "WITH ev AS", "\"estest\".snapshots"));
+    pg_release(one, conn);
+    assert_int_equal(query_long(f->pool,
+                                "SELECT stream_version FROM estest.snapshots WHERE stream_id = $1",
+                                "r1", NULL),
+                     3);
+
+    struct thing a, b;
+    thing_init(&a);
+    thing_init(&b);
+    thing_snapshots_applied = 0;
+    assert_int_equal(es_repo_load(repo, "r1", &a, &err), CORE_OK); /* snapshot 3 + events 4, 5 */
+    assert_int_equal(thing_snapshots_applied, 1);
+    assert_int_equal(es_repo_load(v2, "r1", &b, &err), CORE_OK); /* ThingV1 ignored: all events */
+    assert_int_equal(thing_snapshots_applied, 1);
+    thing_assert_same(&a, &b);
+    assert_int_equal(a.agg.version, 5);
+    assert_int_equal(a.count, 10);
+    es_aggregate_release(&a.agg);
+    es_aggregate_release(&b.agg);
+    thing_init(&c);
+    assert_int_equal(es_repo_load(repo, "r2", &c, &err), CORE_ERR_NOT_FOUND);
+    assert_string_equal(err.msg, "test.Thing r2 not found");
+    es_aggregate_release(&c.agg);
+
+    es_repo_free(v2);
+    es_repo_free(repo);
+    es_store_free(store);
+    pg_pool_free(one);
+}
+
+/* A snapshot the database refuses never costs the events saved with it: the save succeeds, the
+ * events are stored, the snapshot is not (and the next load rebuilds from the events). */
+static void a_refused_snapshot_keeps_the_events(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    PQclear(query(f->pool,
+                  "ALTER TABLE estest.snapshots ADD CONSTRAINT no_snapshots "
+                  "CHECK (stream_version < 0)",
+                  NULL, NULL));
+    es_repo *repo = NULL;
+    assert_int_equal(es_repo_new(&repo, &thing_type, f->store, NULL, 2, &err), CORE_OK);
+    struct thing c;
+    thing_init(&c);
+    assert_int_equal(thing_create(&c, "k1", "kept", &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &c, &err), CORE_OK); /* version 1 */
+    assert_int_equal(thing_count(&c, 5, &err), CORE_OK);
+    assert_int_equal(es_repo_save(repo, &c, &err), CORE_OK); /* version 2: a snapshot is due */
+    assert_int_equal(c.agg.version, 2);
+    es_aggregate_release(&c.agg);
+    assert_int_equal(
+        query_long(f->pool, "SELECT count(*) FROM estest.events WHERE stream_id = $1", "k1", NULL),
+        2);
+    assert_int_equal(query_long(f->pool, "SELECT count(*) FROM estest.snapshots", NULL, NULL), 0);
+    thing_init(&c);
+    assert_int_equal(es_repo_load(repo, "k1", &c, &err), CORE_OK);
+    assert_int_equal(c.agg.version, 2);
+    assert_int_equal(c.count, 5);
+    es_aggregate_release(&c.agg);
+    es_repo_free(repo);
+}
+
 /* ---- conflicts
  * ------------------------------------------------------------------------------------ */
 
@@ -762,6 +883,9 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(snapshot_plus_events_equals_events_only, fx_setup,
                                         fx_teardown),
+        cmocka_unit_test_setup_teardown(loads_and_single_appends_are_one_statement, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(a_refused_snapshot_keeps_the_events, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(conflicts_are_clear_and_store_nothing, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(append_inside_the_callers_transaction, fx_setup,

@@ -989,6 +989,267 @@ static void subjects_and_names(void **state)
     assert_false(am_name_valid(long_name));
 }
 
+/* ---- watches, groups and the stream's state (tools) ------------------------------------------ */
+
+/* What a watch saw. */
+struct watched {
+    int n;
+    int fail_at; /* answer an error on this call (1 = first); 0 = never */
+    uint64_t seq[STORED_MAX];
+    char subject[STORED_MAX][128];
+    char msg_id[STORED_MAX][64];
+    int64_t time_ns[STORED_MAX];
+};
+
+static core_status watch_fn(void *ud, const struct am_stored_msg *m, core_err *err)
+{
+    struct watched *w = ud;
+    int i = w->n++;
+    assert_true(i < STORED_MAX);
+    w->seq[i] = m->seq;
+    core_strlcpy(w->subject[i], m->subject, sizeof w->subject[i]);
+    core_strlcpy(w->msg_id[i], m->msg_id ? m->msg_id : "", sizeof w->msg_id[i]);
+    w->time_ns[i] = m->time_ns;
+    if (w->fail_at == w->n)
+        return core_err_set(err, CORE_ERR_CONFLICT, "enough");
+    return CORE_OK;
+}
+
+/* A watch from now sees what is stored after it began, in order, on every subject (dead letters
+ * too), and consumes nothing: a group that comes later still gets every message. */
+static void a_watch_sees_new_messages_and_consumes_nothing(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    publish_store(f->s, "before", NULL);
+    struct watched w = {0};
+    am_watch *wa = NULL;
+    assert_int_equal(am_stream_watch(f->s, NULL, AM_WATCH_NEW, watch_fn, &w, &wa, &err), CORE_OK);
+    am_mem_broker_run(f->b, NULL);
+    assert_int_equal(w.n, 0); /* the message from before is not new */
+    char b_id[CORE_UUID_LEN + 1];
+    publish_store(f->s, "B", b_id);
+    assert_int_equal(am_stream_publish(f->s, "mallbots.other.x", "o-1", "x.Y", NULL, 0, NULL, &err),
+                     CORE_OK);
+    struct rec failing = {.fail_always = true};
+    struct am_sub_opts o = opts_for("g");
+    o.max_deliver = 1;
+    assert_int_equal(am_event_subscribe(f->s, CHANNEL, &o, f->reg, rec_event, &failing, &err),
+                     CORE_OK);
+    am_mem_broker_run(f->b, NULL);
+    /* B, the other subject, then the dead letters of "before" and B */
+    assert_int_equal(w.n, 4);
+    assert_int_equal(w.seq[0], 2);
+    assert_string_equal(w.subject[0], CHANNEL);
+    assert_string_equal(w.msg_id[0], b_id);
+    assert_true(w.time_ns[0] > 0);
+    assert_int_equal(w.seq[1], 3);
+    assert_string_equal(w.subject[1], "mallbots.other.x");
+    assert_string_equal(w.subject[2], "mallbots.dead.g");
+    assert_string_equal(w.subject[3], "mallbots.dead.g");
+    assert_true(w.seq[2] < w.seq[3]);
+    am_watch_free(wa);
+
+    /* nothing consumed: a new group starts at the beginning and gets both events */
+    struct rec r = {0};
+    struct am_sub_opts o2 = opts_for("later");
+    assert_int_equal(am_event_subscribe(f->s, CHANNEL, &o2, f->reg, rec_event, &r, &err), CORE_OK);
+    am_mem_broker_run(f->b, NULL);
+    assert_int_equal(r.calls, 2);
+    assert_int_equal(w.n, 4); /* a freed watch sees nothing more */
+}
+
+static void a_watch_starts_at_a_sequence_and_filters(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    char ids[3][CORE_UUID_LEN + 1];
+    publish_store(f->s, "A", ids[0]);
+    assert_int_equal(am_stream_publish(f->s, "mallbots.other.x", "o-1", "x.Y", NULL, 0, NULL, &err),
+                     CORE_OK);
+    publish_store(f->s, "B", ids[1]);
+    publish_store(f->s, "C", ids[2]);
+    struct watched w = {0};
+    am_watch *wa = NULL;
+    assert_int_equal(am_stream_watch(f->s, "mallbots.stores.>", 2, watch_fn, &w, &wa, &err),
+                     CORE_OK);
+    am_mem_broker_run(f->b, NULL);
+    assert_int_equal(w.n, 2); /* seq 2 is on another subject */
+    assert_int_equal(w.seq[0], 3);
+    assert_string_equal(w.msg_id[0], ids[1]);
+    assert_int_equal(w.seq[1], 4);
+    assert_string_equal(w.msg_id[1], ids[2]);
+    publish_store(f->s, "D", NULL); /* and it goes on with what comes */
+    am_mem_broker_run(f->b, NULL);
+    assert_int_equal(w.n, 3);
+    assert_int_equal(w.seq[2], 5);
+    am_watch_free(wa);
+}
+
+static void a_watch_ends_when_its_function_fails(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct watched w = {.fail_at = 2};
+    am_watch *wa = NULL;
+    assert_int_equal(am_stream_watch(f->s, CHANNEL, 1, watch_fn, &w, &wa, &err), CORE_OK);
+    for (int i = 0; i < 4; i++)
+        publish_store(f->s, "A", NULL);
+    am_mem_broker_run(f->b, NULL);
+    assert_int_equal(w.n, 2);
+    am_watch_free(wa);
+}
+
+static void a_watch_outside_the_stream_is_refused(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct watched w = {0};
+    am_watch *wa = NULL;
+    assert_int_equal(am_stream_watch(f->s, "other.>", AM_WATCH_NEW, watch_fn, &w, &wa, &err),
+                     CORE_ERR_INTERNAL);
+    assert_non_null(strstr(err.msg, "other.>"));
+    assert_null(wa);
+    assert_int_equal(am_stream_watch(f->s, "mallbots.a..b", 1, watch_fn, &w, &wa, &err),
+                     CORE_ERR_INTERNAL);
+    am_watch_free(NULL);
+}
+
+/* What am_stream_groups() handed over. */
+struct groups_seen {
+    int n;
+    int stop_at; /* answer an error on this call; 0 = never */
+    char group[8][64], subject[8][128];
+    struct am_group_info info[8];
+};
+
+static core_status group_fn(void *ud, const struct am_group_desc *g, core_err *err)
+{
+    struct groups_seen *gs = ud;
+    int i = gs->n++;
+    assert_true(i < 8);
+    core_strlcpy(gs->group[i], g->group, sizeof gs->group[i]);
+    core_strlcpy(gs->subject[i], g->subject, sizeof gs->subject[i]);
+    gs->info[i] = g->info;
+    if (gs->stop_at == gs->n)
+        return core_err_set(err, CORE_ERR_CONFLICT, "stop here");
+    return CORE_OK;
+}
+
+static void groups_are_listed_by_name_with_their_positions(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct groups_seen none = {0};
+    assert_int_equal(am_stream_groups(f->s, group_fn, &none, &err), CORE_OK);
+    assert_int_equal(none.n, 0);
+
+    struct rec z = {.fail_first = 1}, a = {0};
+    struct am_sub_opts oz = opts_for("zeta"), oa = opts_for("alpha");
+    assert_int_equal(am_event_subscribe(f->s, CHANNEL, &oz, f->reg, rec_event, &z, &err), CORE_OK);
+    assert_int_equal(am_event_subscribe(f->s, "mallbots.stores.events.Product", &oa, f->reg,
+                                        rec_event, &a, &err),
+                     CORE_OK);
+    publish_store(f->s, "A", NULL);
+    publish_store(f->s, "B", NULL);
+    assert_true(am_mem_broker_step(f->b)); /* zeta: A fails (NAKed, to come again) */
+    struct watched w = {0};
+    am_watch *wa = NULL; /* a watch is no group */
+    assert_int_equal(am_stream_watch(f->s, NULL, 1, watch_fn, &w, &wa, &err), CORE_OK);
+
+    struct groups_seen gs = {0};
+    assert_int_equal(am_stream_groups(f->s, group_fn, &gs, &err), CORE_OK);
+    assert_int_equal(gs.n, 2);
+    assert_string_equal(gs.group[0], "alpha");
+    assert_string_equal(gs.subject[0], "mallbots.stores.events.Product");
+    assert_int_equal(gs.info[0].pending, 0);
+    assert_string_equal(gs.group[1], "zeta");
+    assert_string_equal(gs.subject[1], CHANNEL);
+    assert_int_equal(gs.info[1].pending, 1);     /* B */
+    assert_int_equal(gs.info[1].ack_pending, 1); /* A */
+    assert_int_equal(gs.info[1].ack_floor, 0);
+
+    am_mem_broker_run(f->b, NULL); /* A again (delivery 2: handled), then B */
+    memset(&gs, 0, sizeof gs);
+    assert_int_equal(am_stream_groups(f->s, group_fn, &gs, &err), CORE_OK);
+    assert_int_equal(gs.info[1].pending, 0);
+    assert_int_equal(gs.info[1].ack_pending, 0);
+    assert_int_equal(gs.info[1].ack_floor, 2);
+
+    struct groups_seen stop = {.stop_at = 1};
+    assert_int_equal(am_stream_groups(f->s, group_fn, &stop, &err), CORE_ERR_CONFLICT);
+    assert_int_equal(stop.n, 1);
+    assert_string_equal(err.msg, "stop here");
+    am_watch_free(wa);
+}
+
+static void the_stream_state_counts_messages_and_consumers(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct am_stream_state ss;
+    assert_int_equal(am_stream_state_get(f->s, &ss, &err), CORE_OK);
+    assert_int_equal(ss.messages, 0);
+    assert_int_equal(ss.first_seq, 0);
+    assert_int_equal(ss.last_seq, 0);
+    assert_int_equal(ss.consumers, 0);
+    publish_store(f->s, "A", NULL);
+    publish_store(f->s, "B", NULL);
+    struct rec r = {0};
+    struct am_sub_opts o = opts_for("g");
+    assert_int_equal(am_event_subscribe(f->s, CHANNEL, &o, f->reg, rec_event, &r, &err), CORE_OK);
+    struct watched w = {0};
+    am_watch *wa = NULL;
+    assert_int_equal(am_stream_watch(f->s, NULL, AM_WATCH_NEW, watch_fn, &w, &wa, &err), CORE_OK);
+    assert_int_equal(am_stream_state_get(f->s, &ss, &err), CORE_OK);
+    assert_int_equal(ss.messages, 2);
+    assert_int_equal(ss.first_seq, 1);
+    assert_int_equal(ss.last_seq, 2);
+    assert_true(ss.bytes > 40); /* two StreamMessages with a UUID each */
+    assert_int_equal(ss.consumers, 2);
+    am_watch_free(wa);
+    assert_int_equal(am_stream_state_get(f->s, &ss, &err), CORE_OK);
+    assert_int_equal(ss.consumers, 1);
+}
+
+/* Starting a watch and listing groups with too little memory: CORE_ERR_NOMEM, no leak (the
+ * teardown counts). */
+static void watches_and_listings_survive_allocation_failures(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct rec r = {0};
+    struct am_sub_opts o = opts_for("g");
+    assert_int_equal(am_event_subscribe(f->s, CHANNEL, &o, f->reg, rec_event, &r, &err), CORE_OK);
+    publish_store(f->s, "A", NULL);
+    bool watch_ok = false, groups_ok = false;
+    for (int n = 0; n < 50 && !(watch_ok && groups_ok); n++) {
+        struct watched w = {0};
+        am_watch *wa = NULL;
+        core_alloc_fail_after(n);
+        core_status st = am_stream_watch(f->s, NULL, 1, watch_fn, &w, &wa, &err);
+        core_alloc_fail_after(-1);
+        if (st == CORE_OK) {
+            watch_ok = true;
+            am_watch_free(wa);
+        } else {
+            assert_int_equal(st, CORE_ERR_NOMEM);
+            assert_null(wa);
+        }
+        struct groups_seen gs = {0};
+        core_alloc_fail_after(n);
+        st = am_stream_groups(f->s, group_fn, &gs, &err);
+        core_alloc_fail_after(-1);
+        if (st == CORE_OK) {
+            groups_ok = true;
+            assert_int_equal(gs.n, 1);
+        } else {
+            assert_int_equal(st, CORE_ERR_NOMEM);
+        }
+    }
+    assert_true(watch_ok && groups_ok);
+}
+
 /* Every allocation failure on the publish and delivery paths gives an error (publish) or a NAK /
  * dead letter (delivery) and leaks nothing (teardown checks the count); the message is never
  * lost: once memory is back, it is handled or recorded as dead. */
@@ -1116,6 +1377,17 @@ int main(void)
         cmocka_unit_test(subjects_and_names),
         cmocka_unit_test_setup_teardown(out_of_memory_is_not_bad_data, setup, teardown),
         cmocka_unit_test_setup_teardown(allocation_failures_leak_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_watch_sees_new_messages_and_consumes_nothing, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_watch_starts_at_a_sequence_and_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_watch_ends_when_its_function_fails, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_watch_outside_the_stream_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(groups_are_listed_by_name_with_their_positions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(the_stream_state_counts_messages_and_consumers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(watches_and_listings_survive_allocation_failures, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,11 +10,15 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
+#include "console.h"
 #include "core.h"
 #include "gateway.h"
 #include "httpc.h"
 #include "pb.h"
 #include "pbjson_test.pb-c.h"
+#include "rpc_test.pb-c.h"
 #include "rpc.h"
 #include "web.h"
 
@@ -512,6 +516,123 @@ static void mount_rejects_broken_route_tables(void **state)
     assert_int_equal(core_alloc_live(), live);
 }
 
+/* The first gw_mount() mounts the console; each mount's routes join /openapi.json. */
+static void console_and_openapi_describe_every_mount(void **state)
+{
+    struct fixture *fx = *state;
+    struct httpc_response resp = HTTPC_RESPONSE_INIT;
+    call(fx, "GET", "/", NULL, NULL, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(httpc_response_header(&resp, "Content-Type"), "text/html; charset=utf-8");
+    assert_non_null(strstr(resp.body, "<script src=\"/console.js\""));
+    const char *csp = httpc_response_header(&resp, "Content-Security-Policy");
+    assert_non_null(csp);
+    assert_non_null(strstr(csp, "default-src 'self'"));
+    assert_string_equal(httpc_response_header(&resp, "X-Content-Type-Options"), "nosniff");
+    assert_int_equal(resp.body_len, console_index_html_len);
+    call(fx, "GET", "/console.js", NULL, NULL, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(httpc_response_header(&resp, "Content-Type"),
+                        "text/javascript; charset=utf-8");
+    assert_int_equal(resp.body_len, console_js_len);
+    assert_memory_equal(resp.body, console_js, console_js_len);
+    call(fx, "GET", "/console.css", NULL, NULL, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_int_equal(resp.body_len, console_css_len);
+
+    call(fx, "GET", "/openapi.json", NULL, NULL, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(httpc_response_header(&resp, "Content-Type"), "application/json");
+    json_error_t jerr;
+    json_t *doc = json_loads(resp.body, 0, &jerr);
+    assert_non_null(doc);
+    json_t *paths = json_object_get(doc, "paths");
+    assert_int_equal(json_object_size(paths), 4); /* the 7 routes have 4 paths */
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        char method[8];
+        size_t k = 0;
+        for (; routes[i].method[k]; k++)
+            method[k] = (char)(routes[i].method[k] - 'A' + 'a');
+        method[k] = '\0';
+        json_t *op = json_object_get(json_object_get(paths, routes[i].path), method);
+        if (!op)
+            fail_msg("%s %s is not in /openapi.json", routes[i].method, routes[i].path);
+    }
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "info"), "title")),
+                        GW_API_TITLE);
+    json_decref(doc);
+    /* the console's own routes are not API routes */
+    assert_null(json_object_get(paths, "/"));
+    httpc_response_release(&resp);
+}
+
+static void own_root(void *ud, const struct web_request *req, struct web_response *resp)
+{
+    (void)ud;
+    (void)req;
+    web_respond(resp, 204, "text/plain", NULL, 0);
+}
+
+static void second_mount_joins_the_document(void **state)
+{
+    (void)state;
+    long live = core_alloc_live();
+    web_server *srv = NULL;
+    rpc_registry *reg = NULL;
+    core_err err = CORE_ERR_INIT;
+    struct web_opts opts = WEB_OPTS_INIT;
+    opts.port = 0;
+    assert_int_equal(web_server_new(&srv, &opts, &err), CORE_OK);
+    assert_int_equal(rpc_registry_new(&reg, &err), CORE_OK);
+    static const struct gw_route first[] = {{"GET", "/api/things/{id}", "GetThing"}};
+    static const struct gw_route second[] = {{"POST", "/api/echo", "Echo"},
+                                             {"POST", "/api/ping", "Ping"}};
+    static const struct gw_route other[] = {{"POST", "/api/other/ping", "Ping"}};
+    assert_int_equal(gw_mount(srv, reg, &pbjsontest__things_service__descriptor, first, 1, &err),
+                     CORE_OK);
+    /* a broken table joins nothing */
+    assert_int_equal(gw_mount(srv, reg, &rpctest__echo_service__descriptor, second, 2, &err),
+                     CORE_ERR_INVALID);
+    assert_int_equal(gw_mount(srv, reg, &rpctest__echo_service__descriptor, second, 1, &err),
+                     CORE_OK);
+    assert_int_equal(gw_mount(srv, reg, &rpctest__other_service__descriptor, other, 1, &err),
+                     CORE_OK);
+    assert_int_equal(web_server_start(srv, &err), CORE_OK);
+    httpc *http = NULL;
+    assert_int_equal(httpc_new(&http, "127.0.0.1", web_server_port(srv), 5000, &err), CORE_OK);
+    struct httpc_response resp = HTTPC_RESPONSE_INIT;
+    assert_int_equal(httpc_request(http, "GET", "/openapi.json", NULL, NULL, 0, &resp, &err),
+                     CORE_OK);
+    assert_int_equal(resp.status, 200);
+    json_error_t jerr;
+    json_t *doc = json_loads(resp.body, 0, &jerr);
+    assert_non_null(doc);
+    json_t *paths = json_object_get(doc, "paths");
+    assert_int_equal(json_object_size(paths), 3);
+    const char *keys[3];
+    size_t n = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(paths, key, v) keys[n++] = key;
+    assert_string_equal(keys[0], "/api/things/{id}"); /* in mount order */
+    assert_string_equal(keys[1], "/api/echo");
+    assert_string_equal(keys[2], "/api/other/ping");
+    json_decref(doc);
+    httpc_response_release(&resp);
+    httpc_free(http);
+    web_server_free(srv);
+
+    /* a program that serves "/" itself is told so by its first gw_mount() */
+    assert_int_equal(web_server_new(&srv, &opts, &err), CORE_OK);
+    assert_int_equal(web_route(srv, "GET", "/", own_root, NULL, &err), CORE_OK);
+    assert_int_equal(gw_mount(srv, reg, &pbjsontest__things_service__descriptor, first, 1, &err),
+                     CORE_ERR_CONFLICT);
+    assert_memory_equal(err.msg, "the console: ", 13);
+    web_server_free(srv);
+    rpc_registry_free(reg);
+    assert_int_equal(core_alloc_live(), live);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +643,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(implementation_errors_map_to_http, setup, teardown),
         cmocka_unit_test_setup_teardown(routing_errors_come_from_the_web_server, setup, teardown),
         cmocka_unit_test(mount_rejects_broken_route_tables),
+        cmocka_unit_test_setup_teardown(console_and_openapi_describe_every_mount, setup, teardown),
+        cmocka_unit_test(second_mount_joins_the_document),
     };
     return cmocka_run_group_tests_name("gateway", tests, NULL, NULL);
 }

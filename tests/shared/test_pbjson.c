@@ -733,6 +733,13 @@ static void maps_convert_keys(void **state)
                         "field \"counts[a]\": null is not allowed as a map value");
     assert_decode_fails(&pbjsontest__everything__descriptor, "{\"counts\":{\"a\":1.5}}",
                         "field \"counts[a]\": 1.5 is not an integer");
+    /* list indexes in the path, of more than one digit, and a field of a listed message */
+    assert_decode_fails(&pbjsontest__everything__descriptor,
+                        "{\"numbers\":[0,1,2,3,4,5,6,7,8,9,10,11,\"x\"]}",
+                        "field \"numbers[12]\": ");
+    assert_decode_fails(&pbjsontest__everything__descriptor,
+                        "{\"items\":[{},{\"quantity\":\"many\"}]}",
+                        "field \"items[1].quantity\": ");
     assert_decode_fails(&pbjsontest__everything__descriptor, "{\"counts\":[]}",
                         "field \"counts\": expected an object, got an array");
     assert_decode_fails(&pbjsontest__everything__descriptor,

@@ -987,7 +987,7 @@ static void test_respond_helpers(void **state)
 }
 
 /* web_server_keep: the server frees what it was handed, last first, once, also when a later
- * call runs out of memory (then at once). */
+ * call runs out of memory (then at once); web_server_kept finds it again. */
 static char kept_order[8];
 static void note_free(void *p)
 {
@@ -1019,6 +1019,11 @@ static void test_server_keeps_and_frees(void **state)
     assert_int_equal(web_server_keep(srv, d, note_free, &err), CORE_ERR_NOMEM);
     core_alloc_fail_after(-1);
     assert_string_equal(kept_order, "x"); /* freed at once, the caller does not own it any more */
+    /* web_server_kept: the first pointer kept with a free function, NULL for any other */
+    char *first = web_server_kept(srv, note_free);
+    assert_non_null(first);
+    assert_int_equal(*first, 'a');
+    assert_null(web_server_kept(srv, core_free));
     web_server_free(srv);
     assert_string_equal(kept_order, "xcba");
     assert_int_equal(core_alloc_live(), live);

@@ -24,6 +24,7 @@
 
 #include "cfg.h"
 #include "e2e.h"
+#include "natsd.h"
 
 extern char **environ;
 
@@ -43,7 +44,9 @@ struct e2e_app {
     char log_path[512];
     httpc *http;
     PGconn *sql;
-    struct e2e_db db; /* owned database (e2e_open), name "" when none */
+    struct e2e_db db;    /* owned database (e2e_open), name "" when none */
+    struct natsd broker; /* owned nats-server (e2e_open from chapter 06), when owns_broker */
+    bool owns_broker;
 };
 
 /* ---- small helpers ----------------------------------------------------------------------- */
@@ -378,8 +381,9 @@ const char *e2e_log_dir(char *buf, size_t size)
 
 /* The environment of the child: ours minus the names we set, plus ours. NULL-terminated array
  * of core_malloc'd strings; free with free_env(). */
-static const char *const app_env_names[] = {"PG_CONN",  "WEB_PORT",  "RPC_PORT",        "WEB_HOST",
-                                            "RPC_HOST", "LOG_LEVEL", "SHUTDOWN_TIMEOUT"};
+static const char *const app_env_names[] = {"PG_CONN",          "WEB_PORT", "RPC_PORT",
+                                            "WEB_HOST",         "RPC_HOST", "LOG_LEVEL",
+                                            "SHUTDOWN_TIMEOUT", "NATS_URL"};
 #define NAPP_ENV (sizeof app_env_names / sizeof app_env_names[0])
 
 static void free_env(char **env)
@@ -591,9 +595,10 @@ core_status e2e_app_start(e2e_app **out, const struct e2e_app_opts *opts, core_e
     snprintf(web_port, sizeof web_port, "%d", app->web_port);
     snprintf(rpc_port, sizeof rpc_port, "%d", app->rpc_port);
     const char *values[NAPP_ENV] = {
-        app->pg_conn, web_port,    rpc_port,
-        "127.0.0.1",  "127.0.0.1", opts->log_level ? opts->log_level : env_or("LOG_LEVEL", "WARN"),
-        "10s",
+        app->pg_conn, web_port,
+        rpc_port,     "127.0.0.1",
+        "127.0.0.1",  opts->log_level ? opts->log_level : env_or("LOG_LEVEL", "WARN"),
+        "10s",        opts->nats_url ? opts->nats_url : env_or("NATS_URL", CFG_DEFAULT_NATS_URL),
     };
     if (!(env = make_env(values))) {
         st = core_err_set(err, CORE_ERR_NOMEM, "out of memory");
@@ -705,7 +710,34 @@ void e2e_app_free(e2e_app *app)
         if (e2e_db_drop(&app->db, &err))
             fprintf(stderr, "e2e: %s\n", err.msg);
     }
+    if (app->owns_broker)
+        natsd_release(&app->broker);
     core_free(app);
+}
+
+struct natsd *e2e_app_broker(e2e_app *app)
+{
+    return app && app->owns_broker ? &app->broker : NULL;
+}
+
+/* A nats-server for the program of chapter (a number, or NULL), from chapter 06 on; *started
+ * false for earlier chapters. */
+static core_status open_broker(struct natsd *b, const char *chapter, const char *tag, bool *started,
+                               core_err *err)
+{
+    *started = false;
+    if (!chapter || atoi(chapter) < 6)
+        return CORE_OK;
+    if (natsd_init(b, tag) != 0)
+        return core_err_set(err, CORE_ERR_IO, "cannot prepare a nats-server for the test");
+    if (natsd_start(b) != 0 || !natsd_wait_ready(b, DEFAULT_READY_TIMEOUT_MS)) {
+        natsd_release(b);
+        return core_err_set(err, CORE_ERR_UNAVAILABLE,
+                            "the test's nats-server did not start (is nats-server installed? "
+                            "make deps)");
+    }
+    *started = true;
+    return CORE_OK;
 }
 
 core_status e2e_open(e2e_app **out, const char *name, core_err *err)
@@ -723,18 +755,30 @@ core_status e2e_open(e2e_app **out, const char *name, core_err *err)
     char log_name[128];
     snprintf(log_name, sizeof log_name, "%s-%s", tag, name && *name ? name : "app");
 
-    if ((st = e2e_db_create(&db, tag, err)))
+    struct natsd broker = {0};
+    bool own_broker = false;
+    if ((st = open_broker(&broker, chapter, log_name, &own_broker, err)))
         return st;
+    if ((st = e2e_db_create(&db, tag, err))) {
+        if (own_broker)
+            natsd_release(&broker);
+        return st;
+    }
     struct e2e_app_opts opts = E2E_APP_OPTS_INIT;
     opts.name = log_name;
     opts.pg_conn = db.conninfo;
+    opts.nats_url = own_broker ? broker.url : NULL;
     if ((st = e2e_app_start(out, &opts, err))) {
         core_err derr = CORE_ERR_INIT;
         if (e2e_db_drop(&db, &derr))
             fprintf(stderr, "e2e: %s\n", derr.msg);
+        if (own_broker)
+            natsd_release(&broker);
         return st;
     }
     (*out)->db = db;
+    (*out)->broker = broker;
+    (*out)->owns_broker = own_broker;
     return CORE_OK;
 }
 

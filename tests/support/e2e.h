@@ -113,9 +113,11 @@ struct e2e_app_opts {
     const char *log_level;  /* NULL = environment LOG_LEVEL, else "WARN" */
     int ready_timeout_ms;   /* how long to wait until it answers; 0 = 30000 */
     const char *ready_path; /* polled with GET until it answers 200; NULL = "/api/stores" */
+    const char *nats_url;   /* NATS_URL for the program; NULL = environment NATS_URL, else the
+                               lab's default */
 };
 /* clang-format off */
-#define E2E_APP_OPTS_INIT {NULL, "app", NULL, NULL, 0, NULL}
+#define E2E_APP_OPTS_INIT {NULL, "app", NULL, NULL, 0, NULL, NULL}
 /* clang-format on */
 
 /* Picks two free loopback ports, starts the program (fork + execve) with the environment
@@ -138,7 +140,12 @@ core_status e2e_app_stop(e2e_app *app, int *exit_code, core_err *err);
  * drops the database when the app owns one (e2e_open) and frees. NULL is a no-op. */
 void e2e_app_free(e2e_app *app);
 
-/* e2e_db_create() + e2e_app_start() in one call; the app owns the database. Names come from the
+/* e2e_db_create() + e2e_app_start() in one call; the app owns the database. From chapter 06 on
+ * (environment CHAPTER >= 06) the app also owns a nats-server of its own (natsd.h, on a free
+ * loopback port with a fresh store), which the program gets as NATS_URL: the consumer groups of
+ * programs running at the same time (other test files, other chapters, a learner's make run)
+ * never share the lab's stream, so each test sees every message of its own program, and a test
+ * may stop and restart that broker (e2e_app_broker). Names come from the
  * environment CHAPTER (set by scripts/test.sh; later chapters inherit earlier chapters' tests, so
  * the names must tell them apart): database "e2e_ch<CHAPTER>_<pid>_<n>", log file
  * "ch<CHAPTER>-<name>.app.log" (without CHAPTER: tag "test"). name: letters, digits, '-', '_'.
@@ -150,6 +157,10 @@ core_status e2e_open(e2e_app **out, const char *name, core_err *err);
  * e2e_app_stop(). Returns the first failure (a stop timeout or a failed drop); app is freed in
  * every case. NULL app: CORE_OK, *exit_code = -1. */
 core_status e2e_close(e2e_app *app, int *exit_code, core_err *err);
+
+/* The nats-server the app owns (e2e_open from chapter 06 on), or NULL. Borrowed; a test may stop
+ * and start it (natsd_stop, natsd_start) while the program runs. */
+struct natsd *e2e_app_broker(e2e_app *app);
 
 int e2e_app_web_port(const e2e_app *app);         /* the REST API's port */
 int e2e_app_rpc_port(const e2e_app *app);         /* the RPC server's port */

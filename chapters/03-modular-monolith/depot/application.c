@@ -1,4 +1,6 @@
 /* depot/application.c -- see application.h. */
+#include <string.h>
+
 #include "depot/application.h"
 
 static core_status require_id(const char *id, const char *what, core_err *err)
@@ -22,16 +24,24 @@ static core_status check_items(const struct depot_order_item *items, size_t n, c
     return st;
 }
 
-/* Looks up one order item's store and product and adds it to l. */
+/* Looks up one order item's product, and its store unless an earlier item of the same store
+ * brought it already (l then has a stop for it), and adds the item to l. */
 static core_status add_order_item(struct depot_app *app, struct depot_shopping_list *l,
                                   const struct depot_order_item *item, core_err *err)
 {
     struct depot_store store = {0};
     struct depot_product product = {0};
-    core_status st;
-    if (!(st = app->stores.get_store(app->stores.self, item->store_id, &store, err)) &&
-        !(st = app->stores.get_product(app->stores.self, item->product_id, &product, err)))
-        st = depot_shopping_list_add_item(l, &store, &product, item->quantity, err);
+    const struct depot_stop *stop = NULL;
+    for (size_t i = 0; i < l->nstops && !stop; i++)
+        if (strcmp(l->stops[i].store_id, item->store_id) == 0)
+            stop = &l->stops[i];
+    /* the stop's strings, borrowed: adding to an existing stop neither moves nor frees them */
+    struct depot_store known = {stop ? stop->store_id : NULL, stop ? stop->store_name : NULL,
+                                stop ? stop->store_location : NULL};
+    core_status st =
+        stop ? CORE_OK : app->stores.get_store(app->stores.self, item->store_id, &store, err);
+    if (!st && !(st = app->stores.get_product(app->stores.self, item->product_id, &product, err)))
+        st = depot_shopping_list_add_item(l, stop ? &known : &store, &product, item->quantity, err);
     depot_store_release(&store);
     depot_product_release(&product);
     return st;
@@ -47,7 +57,7 @@ core_status depot_app_create_shopping_list(struct depot_app *app, const char *or
     core_status st;
     if (!(st = depot_shopping_list_create(&l, id, order_id, err)) &&
         !(st = check_items(items, n, err))) {
-        /* one round trip per store and product, as in the book ("horribly inefficient") */
+        /* one round trip per product and one per store (the book: one per item for each) */
         for (size_t i = 0; !st && i < n; i++) {
             if ((st = add_order_item(app, &l, &items[i], err)))
                 core_err_wrap(err, "building shopping list");

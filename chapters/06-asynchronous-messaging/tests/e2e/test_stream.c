@@ -1,11 +1,11 @@
 /* test_stream.c -- end to end (chapter 06): the stores module's changes leave the process as
  * messages on a real NATS JetStream stream, and the baskets module consumes them.
  *
- * The file runs a nats-server of its own (tests/support/natsd.h: a free loopback port, a fresh
- * file store), because one test kills it: the program gets its NATS_URL. One mallbots process on a
- * fresh database. The test reads the stream with the core's own client (am_stream_read), decodes
- * each message the way any consumer would (StreamMessage -> EventMessageData -> payload through
- * the chapter's registry, monolith/messages.h) and checks:
+ * One mallbots process on a fresh database, with a nats-server of its own (e2e_open starts one
+ * from chapter 06 on: tests/support/natsd.h), which one test kills and restarts. The test reads the
+ * stream with the core's own client (am_stream_read), decodes each message the way any consumer
+ * would (StreamMessage -> EventMessageData -> payload through the chapter's registry,
+ * monolith/messages.h) and checks:
  *   - a store created over REST is a storesapi.StoreCreated on mallbots.stores.events.Store whose
  *     payload carries the STORE's id (the book's chapter 06 puts the event id there), whose
  *     message id is the domain event's id in stores.events and equals the Nats-Msg-Id header;
@@ -37,8 +37,7 @@
 #define WAIT_MS 30000 /* upper bound of every wait: a failure, not a measurement */
 
 static e2e_app *app;
-static struct natsd broker;
-static am_stream *reader;  /* the test's own connection to the stream */
+static am_stream *reader;  /* the test's own connection to the program's stream */
 static es_registry *types; /* every integration message of the chapter */
 static char store_id[E2E_ID_MAX], product_id[E2E_ID_MAX];
 
@@ -127,6 +126,14 @@ static core_status collect(void *ud, const struct am_stored_msg *m, core_err *er
 static void read_stream(const char *filter, struct seen *s)
 {
     core_err err = CORE_ERR_INIT;
+    if (!reader) { /* connects on first use, to the program's broker */
+        struct am_js_opts o = AM_JS_OPTS_INIT;
+        o.url = e2e_app_broker(app)->url;
+        o.stream = "mallbots";
+        o.name = "test_stream";
+        if (am_js_stream_new(&reader, &o, &err) != CORE_OK)
+            fail_msg("connecting to %s: %s", o.url, err.msg);
+    }
     memset(s, 0, sizeof *s);
     if (am_stream_read(reader, filter, 1, collect, s, &err) != CORE_OK)
         fail_msg("reading %s: %s", filter, err.msg);
@@ -251,7 +258,9 @@ static void a_dead_broker_is_503_and_the_change_is_kept(void **state)
 {
     (void)state;
     long long before = e2e_sql_long(app, "select count(*) from stores.stores", 0, NULL);
-    natsd_stop(&broker, SIGKILL);
+    struct natsd *broker = e2e_app_broker(app);
+    assert_non_null(broker);
+    natsd_stop(broker, SIGKILL);
     e2e_expect_error(app, "POST", "/api/stores", "{\"name\":\"Dark Shop\",\"location\":\"Cellar\"}",
                      503,
                      "the change was saved but not published: the message broker is unavailable");
@@ -263,8 +272,8 @@ static void a_dead_broker_is_503_and_the_change_is_kept(void **state)
     snprintf(lost, sizeof lost, "%s", v);
     free(v);
 
-    assert_int_equal(natsd_start(&broker), 0);
-    assert_true(natsd_wait_ready(&broker, WAIT_MS));
+    assert_int_equal(natsd_start(broker), 0);
+    assert_true(natsd_wait_ready(broker, WAIT_MS));
     assert_true(am_stream_wait_connected(reader, WAIT_MS));
     /* the program reconnects by itself; until then a create answers 503 (and is saved) */
     char again[E2E_ID_MAX] = "";
@@ -295,53 +304,42 @@ static void no_broker_at_start_up_is_a_clear_exit(void **state)
     (void)state;
     struct natsd nobody;
     assert_int_equal(natsd_init(&nobody, "ch06-nobody"), 0); /* a port nobody listens on */
-    char saved[96];
-    snprintf(saved, sizeof saved, "%s", getenv("NATS_URL"));
-    char nobody_url[64];
-    snprintf(nobody_url, sizeof nobody_url, "%s", nobody.url);
-    setenv("NATS_URL", nobody.url, 1);
-    e2e_app *lone = NULL;
+    struct e2e_db db = E2E_DB_INIT;
     core_err err = CORE_ERR_INIT;
-    core_status st = e2e_open(&lone, "nobroker", &err);
-    setenv("NATS_URL", saved, 1);
-    natsd_release(&nobody);
-    if (st == CORE_OK) {
-        e2e_close(lone, NULL, &err);
+    if (e2e_db_create(&db, "ch06nb", &err) != CORE_OK)
+        fail_msg("%s", err.msg);
+    struct e2e_app_opts o = E2E_APP_OPTS_INIT;
+    o.name = "ch06-nobroker";
+    o.pg_conn = db.conninfo;
+    o.nats_url = nobody.url;
+    e2e_app *lone = NULL;
+    core_status st = e2e_app_start(&lone, &o, &err);
+    e2e_app_free(lone);
+    core_err derr = CORE_ERR_INIT;
+    if (e2e_db_drop(&db, &derr))
+        fprintf(stderr, "%s\n", derr.msg);
+    if (st == CORE_OK)
         fail_msg("the program started without a message broker");
-    }
     assert_int_equal(st, CORE_ERR_UNAVAILABLE);
     /* its log ends with the reason, naming the URL it tried */
     char dir[200], path[300], line[1024], last[1024] = "";
-    snprintf(path, sizeof path, "%s/ch%s-nobroker.app.log", e2e_log_dir(dir, sizeof dir),
-             getenv("CHAPTER") ? getenv("CHAPTER") : "06");
+    snprintf(path, sizeof path, "%s/ch06-nobroker.app.log", e2e_log_dir(dir, sizeof dir));
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     while (fgets(line, sizeof line, f))
         snprintf(last, sizeof last, "%s", line);
     fclose(f);
     if (!strstr(last, "start-up failed") || !strstr(last, "cannot reach the message broker") ||
-        !strstr(last, nobody_url))
+        !strstr(last, nobody.url))
         fail_msg("the last log line does not say why: %s", last);
+    natsd_release(&nobody);
 }
 
 int main(void)
 {
     core_err err = CORE_ERR_INIT;
-    if (natsd_init(&broker, "ch06-stream") != 0 || natsd_start(&broker) != 0 ||
-        !natsd_wait_ready(&broker, WAIT_MS)) {
-        fprintf(stderr, "test_stream: cannot start a nats-server\n");
-        natsd_release(&broker);
-        return 1;
-    }
-    setenv("NATS_URL", broker.url, 1);
-    struct am_js_opts o = AM_JS_OPTS_INIT;
-    o.url = broker.url;
-    o.stream = "mallbots";
-    o.name = "test_stream";
-    if (es_registry_new(&types, &err) || monolith_register_messages(types, &err) ||
-        am_js_stream_new(&reader, &o, &err)) {
+    if (es_registry_new(&types, &err) || monolith_register_messages(types, &err)) {
         fprintf(stderr, "test_stream: %s\n", err.msg);
-        natsd_release(&broker);
         return 1;
     }
     const struct CMUnitTest tests[] = {
@@ -356,6 +354,5 @@ int main(void)
     am_stream_free(reader);
     es_registry_free(types);
     am_js_library_close();
-    natsd_release(&broker);
     return rc;
 }
