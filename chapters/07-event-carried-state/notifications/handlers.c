@@ -3,22 +3,12 @@
  */
 #include <inttypes.h>
 
-#include "customers/events.pb-c.h"
+#include "customers/events.h"
 #include "log.h"
 #include "notifications/handlers.h"
-#include "ordering/events.pb-c.h"
+#include "ordering/events.h"
 
 #define COMP "notifications"
-
-/* The customers' and ordering's channels and message names (their published contract). */
-#define CUSTOMER_CHANNEL "mallbots.customers.events.Customer"
-#define CUSTOMER_REGISTERED "customersapi.CustomerRegistered"
-#define CUSTOMER_SMS_CHANGED "customersapi.CustomerSmsChanged"
-#define ORDER_CHANNEL "mallbots.ordering.events.Order"
-#define ORDER_CREATED "ordersapi.OrderCreated"
-#define ORDER_READIED "ordersapi.OrderReadied"
-#define ORDER_CANCELED "ordersapi.OrderCanceled"
-#define ORDER_COMPLETED "ordersapi.OrderCompleted"
 
 static core_status no_id(const struct am_delivery *d, core_err *err)
 {
@@ -86,17 +76,20 @@ static core_status on_order_event(void *ud, const struct am_delivery *d, const d
 core_status notifications_subscribe_handlers(am_stream *stream, const es_registry *reg,
                                              struct notifications_handlers *h, core_err *err)
 {
-    static const char *const customer_events[] = {CUSTOMER_REGISTERED, CUSTOMER_SMS_CHANGED, NULL};
-    static const char *const order_events[] = {ORDER_CREATED, ORDER_READIED, ORDER_CANCELED,
-                                               ORDER_COMPLETED, NULL};
+    static const char *const customer_events[] = {CUSTOMERSAPI_CUSTOMER_REGISTERED,
+                                                  CUSTOMERSAPI_CUSTOMER_SMS_CHANGED, NULL};
+    static const char *const order_events[] = {ORDERSAPI_ORDER_CREATED, ORDERSAPI_ORDER_READIED,
+                                               ORDERSAPI_ORDER_CANCELED, ORDERSAPI_ORDER_COMPLETED,
+                                               NULL};
     struct am_sub_opts customers = AM_SUB_OPTS_INIT, orders = AM_SUB_OPTS_INIT;
     customers.group = NOTIFICATIONS_CUSTOMERS_GROUP;
     customers.filter = customer_events;
     orders.group = NOTIFICATIONS_ORDERS_GROUP;
     orders.filter = order_events;
-    core_status st =
-        am_event_subscribe(stream, CUSTOMER_CHANNEL, &customers, reg, on_customer_event, h, err);
+    core_status st = am_event_subscribe(stream, CUSTOMERS_CUSTOMER_CHANNEL, &customers, reg,
+                                        on_customer_event, h, err);
     if (!st)
-        st = am_event_subscribe(stream, ORDER_CHANNEL, &orders, reg, on_order_event, h, err);
+        st = am_event_subscribe(stream, ORDERING_ORDER_CHANNEL, &orders, reg, on_order_event, h,
+                                err);
     return st;
 }

@@ -22,10 +22,9 @@
  * delivered twice logs (would send) its SMS twice; chapter 09's inbox makes it once. A payload
  * without its id is CORE_ERR_INVALID.
  *
- * The channels and message names are the customers' and ordering's published contract (their
- * events.h); this module needs only the names, and the payload types of
- * proto/customers/events.proto and proto/ordering/events.proto, decoded through the registry the
- * subscription gets.
+ * The channels, message names and payload types are the customers' and ordering's published
+ * contract (customers/events.h, ordering/events.h); the payloads are decoded through the registry
+ * the subscription gets (monolith/messages.h).
  */
 #ifndef NOTIFICATIONS_HANDLERS_H
 #define NOTIFICATIONS_HANDLERS_H

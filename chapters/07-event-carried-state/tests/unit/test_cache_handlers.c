@@ -18,6 +18,7 @@
 #include "cache_fakes.h"
 #include "customers/events.pb-c.h"
 #include "log.h"
+#include "monolith/messages.h"
 #include "notifications_fakes.h"
 #include "ordering/events.pb-c.h"
 #include "pb.h"
@@ -56,19 +57,7 @@ static int setup(void **state)
     f.live = core_alloc_live();
     core_err err = CORE_ERR_INIT;
     if (am_mem_broker_new(&f.b, &err) || am_mem_stream_new(&f.s, f.b, "mallbots", &err) ||
-        es_registry_new(&f.reg, &err) || stores_register_integration_types(f.reg, &err) ||
-        es_registry_add(f.reg, "customersapi.CustomerRegistered",
-                        &customersapi__customer_registered__descriptor, &err) ||
-        es_registry_add(f.reg, "customersapi.CustomerSmsChanged",
-                        &customersapi__customer_sms_changed__descriptor, &err) ||
-        es_registry_add(f.reg, "ordersapi.OrderCreated", &ordersapi__order_created__descriptor,
-                        &err) ||
-        es_registry_add(f.reg, "ordersapi.OrderReadied", &ordersapi__order_readied__descriptor,
-                        &err) ||
-        es_registry_add(f.reg, "ordersapi.OrderCanceled", &ordersapi__order_canceled__descriptor,
-                        &err) ||
-        es_registry_add(f.reg, "ordersapi.OrderCompleted", &ordersapi__order_completed__descriptor,
-                        &err)) {
+        es_registry_new(&f.reg, &err) || monolith_register_messages(f.reg, &err)) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
