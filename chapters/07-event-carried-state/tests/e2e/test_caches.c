@@ -3,10 +3,9 @@
  * a basket's AddItem reads the product from the cache, and after the row is deleted from the
  * cache, AddItem still works (the fallback asks stores) and the row is back.
  *
- * One program on a fresh database, with the lab's nats-server. The consumer groups of baskets
- * and depot are durable and shared by every run on this lab, so they may first work through
- * messages of earlier runs: every wait is bounded (WAIT_MS) and looks only for this run's rows.
- * The tests run in order and build on each other. Nothing asserts on time.
+ * One program on a fresh database, with a nats-server of its own (e2e_open, chapter 06 on). Every
+ * wait is bounded (WAIT_MS) and looks only for this run's rows. The tests run in order and build
+ * on each other. Nothing asserts on time.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,8 +1,8 @@
 /* test_order_flow.c -- end to end (chapter 07): the order's life over integration events.
  *
- * The file runs a nats-server of its own (tests/support/natsd.h), so the stream holds only this
- * program's messages, and one mallbots process on a fresh database. Driven over REST alone, like
- * a user with curl:
+ * The program has a nats-server of its own (e2e_open from chapter 06 on: e2e_app_broker), so the
+ * stream holds only this program's messages, and one mallbots process on a fresh database. Driven
+ * over REST alone, like a user with curl:
  *   - a customer registers, changes the SMS number (PUT /api/customers/{id}/change-sms, with its
  *     rules), is disabled and enabled: the four customersapi events are on
  *     mallbots.customers.events.Customer, in order, about the customer;
@@ -42,7 +42,6 @@
 #define WAIT_MS 30000 /* upper bound of every wait: a failure, not a measurement */
 
 static e2e_app *app;
-static struct natsd broker;
 static am_stream *reader;  /* the test's own connection to the stream */
 static es_registry *types; /* every integration message of the chapter */
 static char customer_id[E2E_ID_MAX], store_id[E2E_ID_MAX], product_id[E2E_ID_MAX];
@@ -140,6 +139,14 @@ static core_status collect(void *ud, const struct am_stored_msg *m, core_err *er
 static void read_stream(const char *filter, struct seen *s)
 {
     core_err err = CORE_ERR_INIT;
+    if (!reader) { /* connects on first use, to the program's broker */
+        struct am_js_opts o = AM_JS_OPTS_INIT;
+        o.url = e2e_app_broker(app)->url;
+        o.stream = "mallbots";
+        o.name = "test_order_flow";
+        if (am_js_stream_new(&reader, &o, &err) != CORE_OK)
+            fail_msg("connecting to %s: %s", o.url, err.msg);
+    }
     memset(s, 0, sizeof *s);
     if (am_stream_read(reader, filter, 1, collect, s, &err) != CORE_OK)
         fail_msg("reading %s: %s", filter, err.msg);
@@ -375,22 +382,9 @@ static void every_message_is_consumed_once(void **state)
 int main(void)
 {
     core_err err = CORE_ERR_INIT;
-    if (natsd_init(&broker, "ch07-flow") != 0 || natsd_start(&broker) != 0 ||
-        !natsd_wait_ready(&broker, WAIT_MS)) {
-        fprintf(stderr, "test_order_flow: cannot start a nats-server\n");
-        natsd_release(&broker);
-        return 1;
-    }
-    setenv("NATS_URL", broker.url, 1);
-    struct am_js_opts o = AM_JS_OPTS_INIT;
-    o.url = broker.url;
-    o.stream = "mallbots";
-    o.name = "test_order_flow";
-    if (es_registry_new(&types, &err) || monolith_register_messages(types, &err) ||
-        am_js_stream_new(&reader, &o, &err)) {
+    if (es_registry_new(&types, &err) || monolith_register_messages(types, &err)) {
         fprintf(stderr, "test_order_flow: %s\n", err.msg);
         es_registry_free(types);
-        natsd_release(&broker);
         return 1;
     }
     const struct CMUnitTest tests[] = {
@@ -406,6 +400,5 @@ int main(void)
     am_stream_free(reader);
     es_registry_free(types);
     am_js_library_close();
-    natsd_release(&broker);
     return rc;
 }
