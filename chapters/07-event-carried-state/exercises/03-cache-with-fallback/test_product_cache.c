@@ -1,4 +1,4 @@
-/* test_product_cache.c -- exercise 07.1: the baskets' product cache (baskets/caches.c): a read
+/* test_product_cache.c -- exercise 07.3: the baskets' product cache (baskets/caches.c): a read
  * that falls back to stores, and writes that stay right when a message comes twice, late, or
  * after the fallback. Tested against a real database.
  *
