@@ -18,7 +18,7 @@
  * four names above as its filter (other names on the channel are acknowledged unread). A group of
  * its own: the book's search subscribes with the notifications' group "notification-orders", so
  * the two modules share one durable consumer and each order event reaches only one of them
- * (docs/ERRATA.md, D?search-1). A failure of the handler is redelivered with backoff and recorded
+ * (docs/ERRATA.md, D59). A failure of the handler is redelivered with backoff and recorded
  * as dead after the stream's max_deliver (am.h), so an order whose OrderCreated cannot be written
  * now (a module that names it is unreachable) is written on a later delivery.
  *
