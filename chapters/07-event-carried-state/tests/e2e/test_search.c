@@ -26,6 +26,7 @@
 #include "am.h"
 #include "e2e.h"
 #include "natsd.h"
+#include "order_wait.h"
 #include "ordering/events.h"
 #include "pb.h"
 #include "rpc.h"
@@ -175,6 +176,25 @@ static void an_order_is_followed_from_new_to_completed(void **state)
 
 /* Seeds 30 orders "seed-00" .. "seed-29": order i at 2026-01-01 + i hours, customer "cust-<i%3>",
  * one item of product "prod-<i%5>" in store "store-<i%2>", total i + 1, status by i % 4. */
+/* The customer, the store and the products created over REST reach search's caches through
+ * their events (a row from the fallback has seq 0, one from an event its stream sequence). */
+static void the_caches_are_fed_by_events(void **state)
+{
+    (void)state;
+    assert_true(order_wait_sql(app, "Ada|true",
+                               "select name || '|' || (seq > 0)::text "
+                               "from search.customers_cache where id = $1",
+                               customer_id));
+    assert_true(order_wait_sql(app, "Lamp Land|true",
+                               "select name || '|' || (seq > 0)::text "
+                               "from search.stores_cache where id = $1",
+                               store_id));
+    assert_true(order_wait_sql(app, "Candle|true",
+                               "select name || '|' || (seq > 0)::text "
+                               "from search.products_cache where id = $1",
+                               candle_id));
+}
+
 static void seed_rows(void **state)
 {
     (void)state;
@@ -376,6 +396,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unknown_and_blank_ids),
         cmocka_unit_test(an_order_is_followed_from_new_to_completed),
+        cmocka_unit_test(the_caches_are_fed_by_events),
         cmocka_unit_test(seed_rows),
         cmocka_unit_test(each_filter_over_json),
         cmocka_unit_test(pages_follow_next),
