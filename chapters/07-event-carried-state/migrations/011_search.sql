@@ -66,11 +66,16 @@ CREATE INDEX orders_total_idx ON search.orders (total);
 CREATE TRIGGER updated_at_orders_trgr BEFORE UPDATE ON search.orders
   FOR EACH ROW EXECUTE FUNCTION public.updated_at_trigger();
 
--- The caches: search's copies of the names it shows, keyed by the id.
+-- The caches: search's copies of the names it shows, keyed by the id, fed by
+-- the customers' and the stores' integration events (groups search-customers,
+-- search-stores, search-products) and filled by the RPC fallback on a miss.
+-- seq is the stream sequence of the last message applied to the row (0: the
+-- row came from the fallback), as in 009_caches.sql.
 CREATE TABLE search.customers_cache
 (
   id         text        NOT NULL,
   name       text        NOT NULL,
+  seq        bigint      NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL DEFAULT NOW(),
   updated_at timestamptz NOT NULL DEFAULT NOW(),
   PRIMARY KEY (id)
@@ -80,6 +85,7 @@ CREATE TABLE search.stores_cache
 (
   id         text        NOT NULL,
   name       text        NOT NULL,
+  seq        bigint      NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL DEFAULT NOW(),
   updated_at timestamptz NOT NULL DEFAULT NOW(),
   PRIMARY KEY (id)
@@ -90,6 +96,7 @@ CREATE TABLE search.products_cache
   id         text        NOT NULL,
   store_id   text        NOT NULL,
   name       text        NOT NULL,
+  seq        bigint      NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL DEFAULT NOW(),
   updated_at timestamptz NOT NULL DEFAULT NOW(),
   PRIMARY KEY (id)

@@ -1,6 +1,8 @@
 /* search/handlers.h -- the search module's handler of ordering's integration events: it feeds
  * the read model (the book's search/internal/handlers/orders.go with its application's
- * OrderCreated ... OrderCompleted), and its subscription to them.
+ * OrderCreated ... OrderCompleted), and its subscription to them; and the handlers of the
+ * customers' and stores' integration events that feed its caches (the book's
+ * search/internal/handlers/customers.go, stores.go, products.go; see CACHES below).
  *
  * Layer: application (driving side). One entry point for every order event, so that the
  * subscription and the unit tests call the same code:
@@ -27,6 +29,8 @@
 #ifndef SEARCH_HANDLERS_H
 #define SEARCH_HANDLERS_H
 
+#include <stdint.h>
+
 #include "am.h"
 #include "core.h"
 #include "ddd.h"
@@ -44,5 +48,63 @@ core_status search_handle_order_event(struct search_app *app, const ddd_event *e
  * names: ordering_register_integration_types()). Errors of am_event_subscribe(). */
 core_status search_subscribe_order_handlers(am_stream *stream, const es_registry *reg,
                                             struct search_app *app, core_err *err);
+
+/* ---- CACHES (chapter 07) -----------------------------------------------------------------
+ * The copies of the names search shows, search.customers_cache (id, name), search.stores_cache
+ * (id, name) and search.products_cache (id, store_id, name), which the caches port of the
+ * application reads instead of calling customers and stores (search/adapters.h, caches.c). Three
+ * durable consumer groups of their own:
+ *   SEARCH_CUSTOMERS_GROUP on mallbots.customers.events.Customer:
+ *       customersapi.CustomerRegistered -> customers.add(id, name)
+ *       (search keeps names only: CustomerSmsChanged, CustomerEnabled and CustomerDisabled are
+ *       acknowledged unread: the filter.)
+ *   SEARCH_STORES_GROUP on mallbots.stores.events.Store:
+ *       storesapi.StoreCreated   -> stores.add(id, name)
+ *       storesapi.StoreRebranded -> stores.rename(id, name)
+ *   SEARCH_PRODUCTS_GROUP on mallbots.stores.events.Product:
+ *       storesapi.ProductAdded     -> products.add(id, store_id, name)
+ *       storesapi.ProductRebranded -> products.rebrand(id, name)
+ *       storesapi.ProductRemoved   -> products.remove(id)
+ * seq is the delivery's stream sequence; the caches' rules make every write idempotent
+ * (search/adapters.h). A failing write fails the handler (the message comes again later); a
+ * payload without its id is CORE_ERR_INVALID. Each write is logged at INFO ("search: cache
+ * storesapi.StoreCreated ..."). */
+#define SEARCH_CUSTOMERS_GROUP "search-customers"
+#define SEARCH_STORES_GROUP "search-stores"
+#define SEARCH_PRODUCTS_GROUP "search-products"
+
+/* The caches as the handlers write them. Strings borrowed. */
+struct search_customer_cache {
+    void *self;
+    core_status (*add)(void *self, const char *id, const char *name, uint64_t seq, core_err *err);
+};
+
+struct search_store_cache {
+    void *self;
+    core_status (*add)(void *self, const char *id, const char *name, uint64_t seq, core_err *err);
+    core_status (*rename)(void *self, const char *id, const char *name, uint64_t seq,
+                          core_err *err);
+};
+
+struct search_product_cache {
+    void *self;
+    core_status (*add)(void *self, const char *id, const char *store_id, const char *name,
+                       uint64_t seq, core_err *err);
+    core_status (*rebrand)(void *self, const char *id, const char *name, uint64_t seq,
+                           core_err *err);
+    core_status (*remove)(void *self, const char *id, uint64_t seq, core_err *err);
+};
+
+struct search_cache_handlers {
+    struct search_customer_cache customers;
+    struct search_store_cache stores;
+    struct search_product_cache products;
+};
+
+/* Subscribes the cache handlers h (borrowed; must outlive the stream) to stream as the three
+ * groups above; reg (borrowed) decodes the payloads (it must know the customersapi and storesapi
+ * names: monolith/messages.h). Errors of am_event_subscribe(). */
+core_status search_subscribe_cache_handlers(am_stream *stream, const es_registry *reg,
+                                            struct search_cache_handlers *h, core_err *err);
 
 #endif /* SEARCH_HANDLERS_H */

@@ -1,7 +1,8 @@
-/* search/module.c -- wires the search module (the book's search/module.go): the read model on
- * PostgreSQL and the names over RPC -> application -> RPC service and REST routes, and last the
- * subscription to ordering's events on the stream (search/handlers.h), once everything its
- * handler uses is in place (deliveries start at once). */
+/* search/module.c -- wires the search module (the book's search/module.go): the read model and
+ * the caches of the names on PostgreSQL, with the owners over RPC as the caches' fallback ->
+ * application -> RPC service and REST routes, and last the subscriptions on the stream
+ * (search/handlers.h): the caches' handlers, then ordering's events, once everything their
+ * handlers use is in place (deliveries start at once). */
 #include "search/module.h"
 
 #include "log.h"
@@ -10,7 +11,9 @@
 
 /* Everything the running module owns. */
 struct search_state {
-    rpc_client *client; /* to customers and stores, over this process's RPC port */
+    rpc_client *client;             /* to customers and stores, over this process's RPC port */
+    struct search_pg_caches caches; /* the names, with client as the fallback */
+    struct search_cache_handlers writers; /* the caches as the handlers write them */
     struct search_app app;
 };
 
@@ -34,11 +37,15 @@ static core_status start_module(struct monolith *mono, void **state, core_err *e
     if ((st = monolith_rpc_client(mono, &s->client, err)))
         goto fail;
     search__pg_orders(&s->app.orders, mono->db);
-    search__rpc_caches(&s->app.caches, s->client);
+    s->caches.db = mono->db;
+    search__rpc_caches(&s->caches.fallback, s->client);
+    search__cached_names(&s->app.caches, &s->caches);
+    search__cache_writers(&s->writers, &s->caches);
 
     /* driver adapters */
     if ((st = search__rpc_register(mono->rpc, &s->app, err)) ||
         (st = search__rest_mount(mono->web, mono->rpc, err)) ||
+        (st = search_subscribe_cache_handlers(mono->stream, mono->messages, &s->writers, err)) ||
         (st = search_subscribe_order_handlers(mono->stream, mono->messages, &s->app, err)))
         goto fail; /* main() frees the registry without calling it: the stale ud is never used */
     *state = s;

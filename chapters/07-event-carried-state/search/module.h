@@ -6,8 +6,10 @@
  * search_module. Everything else under search/ is private to the module and its tests.
  *
  * Fed by: ordering's integration events ordersapi.OrderCreated, OrderReadied, OrderCanceled,
- * OrderCompleted (search/handlers.h). Calls: customers (GetCustomer) and stores (GetStore,
- * GetProduct) over RPC, for the names (the caches' fallback, search/adapters.h).
+ * OrderCompleted; its caches of names by customersapi.CustomerRegistered and
+ * storesapi.StoreCreated, StoreRebranded, ProductAdded, ProductRebranded, ProductRemoved
+ * (search/handlers.h). Calls: customers (GetCustomer) and stores (GetStore, GetProduct) over RPC,
+ * for a name its caches lack (the caches' fallback, search/adapters.h).
  * Tables: search.orders, search.order_items (the read model), search.customers_cache,
  * search.stores_cache, search.products_cache -- migrations/011_search.sql.
  * RPC: searchpb.SearchService (proto/search/api.proto).

@@ -5,13 +5,13 @@
  * from chapter 06 on), so that the "search-orders" group sees only this file's messages. The test
  * publishes ordering's integration events itself (the core's client, am_event_publish) with the
  * ids of a customer, a store and two products it created over REST, and follows the order with
- * GET /api/search/orders/{id} as each event arrives: "New" with the names filled in (search asks
- * customers and stores for them), then "Ready For Pickup", then "Completed"; another order
- * "Canceled". Then it seeds search.orders directly with orders of known times, customers, stores,
- * products, totals and statuses, and checks POST /api/search/orders over JSON: each filter, the
- * default page and keyset paging through "next", and that every malformed input is a 400 whose
- * message names it. The tests run in order and build on each other. Waits are bounded; nothing
- * asserts on time.
+ * GET /api/search/orders/{id} as each event arrives: "New" with the names filled in (from
+ * search's caches, fed by the customers' and stores' events, or asked of their owners), then "Ready
+ * For Pickup", then "Completed"; another order "Canceled". Then it seeds search.orders directly
+ * with orders of known times, customers, stores, products, totals and statuses, and checks POST
+ * /api/search/orders over JSON: each filter, the default page and keyset paging through "next", and
+ * that every malformed input is a 400 whose message names it. The tests run in order and build on
+ * each other. Waits are bounded; nothing asserts on time.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +26,7 @@
 #include "am.h"
 #include "e2e.h"
 #include "natsd.h"
+#include "order_wait.h"
 #include "ordering/events.h"
 #include "pb.h"
 #include "rpc.h"
@@ -175,6 +176,25 @@ static void an_order_is_followed_from_new_to_completed(void **state)
 
 /* Seeds 30 orders "seed-00" .. "seed-29": order i at 2026-01-01 + i hours, customer "cust-<i%3>",
  * one item of product "prod-<i%5>" in store "store-<i%2>", total i + 1, status by i % 4. */
+/* The customer, the store and the products created over REST reach search's caches through
+ * their events (a row from the fallback has seq 0, one from an event its stream sequence). */
+static void the_caches_are_fed_by_events(void **state)
+{
+    (void)state;
+    assert_true(order_wait_sql(app, "Ada|true",
+                               "select name || '|' || (seq > 0)::text "
+                               "from search.customers_cache where id = $1",
+                               customer_id));
+    assert_true(order_wait_sql(app, "Lamp Land|true",
+                               "select name || '|' || (seq > 0)::text "
+                               "from search.stores_cache where id = $1",
+                               store_id));
+    assert_true(order_wait_sql(app, "Candle|true",
+                               "select name || '|' || (seq > 0)::text "
+                               "from search.products_cache where id = $1",
+                               candle_id));
+}
+
 static void seed_rows(void **state)
 {
     (void)state;
@@ -367,6 +387,10 @@ static void search_has_its_own_group(void **state)
     assert_int_equal(am_stream_group_info(stream(), "notification-orders", &info, &err), CORE_OK);
     assert_true(info.pending == 0);
     assert_true(search_floor > 0 && info.ack_floor > 0);
+    /* and search's caches have theirs */
+    assert_int_equal(am_stream_group_info(stream(), "search-customers", &info, &err), CORE_OK);
+    assert_int_equal(am_stream_group_info(stream(), "search-stores", &info, &err), CORE_OK);
+    assert_int_equal(am_stream_group_info(stream(), "search-products", &info, &err), CORE_OK);
     am_stream_free(writer); /* while the broker runs (the program's shutdown stops it) */
     writer = NULL;
 }
@@ -376,6 +400,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(unknown_and_blank_ids),
         cmocka_unit_test(an_order_is_followed_from_new_to_completed),
+        cmocka_unit_test(the_caches_are_fed_by_events),
         cmocka_unit_test(seed_rows),
         cmocka_unit_test(each_filter_over_json),
         cmocka_unit_test(pages_follow_next),

@@ -115,3 +115,22 @@ void cache_fake_customers(struct notifications_customer_cache *out, struct cache
     out->add = c_add;
     out->change_sms = c_change_sms;
 }
+
+static core_status s_customer_add(void *self, const char *id, const char *name, uint64_t seq,
+                                  core_err *err)
+{
+    return record(self, err, "customers.add(%s,%s,%" PRIu64 ")", id, name, seq);
+}
+
+void cache_fake_search(struct search_cache_handlers *out, struct cache_fake *f)
+{
+    out->customers.self = f;
+    out->customers.add = s_customer_add;
+    out->stores.self = f;
+    out->stores.add = b_store_add;
+    out->stores.rename = b_store_rename;
+    out->products.self = f;
+    out->products.add = d_product_add;
+    out->products.rebrand = product_rebrand;
+    out->products.remove = product_remove;
+}

@@ -1,5 +1,6 @@
 /* cache_fakes.h -- test support (chapter 07): in-memory fakes of the caches the integration event
- * handlers write, for the baskets, depot and notifications handlers (handlers.h of each module).
+ * handlers write, for the baskets, depot, notifications and search handlers (handlers.h of each
+ * module).
  *
  * Layer: test support (the chapter's tests/support/). One struct cache_fake records the calls of
  * whichever ports are filled with it, as text, one entry per call separated by spaces, e.g.
@@ -16,6 +17,7 @@
 #include "baskets/handlers.h"
 #include "depot/handlers.h"
 #include "notifications/handlers.h"
+#include "search/handlers.h"
 
 struct cache_fake {
     char log[2048];
@@ -27,5 +29,7 @@ struct cache_fake {
 void cache_fake_baskets(struct baskets_cache_handlers *out, struct cache_fake *f);
 void cache_fake_depot(struct depot_cache_handlers *out, struct cache_fake *f);
 void cache_fake_customers(struct notifications_customer_cache *out, struct cache_fake *f);
+/* search's three caches; a customer is recorded as "customers.add(id,name,seq)". */
+void cache_fake_search(struct search_cache_handlers *out, struct cache_fake *f);
 
 #endif /* CACHE_FAKES_H */

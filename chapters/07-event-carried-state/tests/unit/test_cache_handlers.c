@@ -1,5 +1,5 @@
 /* test_cache_handlers.c -- unit tests (chapter 07): the integration event handlers that keep the
- * caches of baskets, depot and notifications, and the notifications' order handlers, on the
+ * caches of baskets, depot, notifications and search, and the notifications' order handlers, on the
  * in-memory stream (am.h) with fake caches (cache_fakes.h) and a fake customers module.
  *
  * Each test publishes messages the way the stores, customers and ordering modules do, lets the
@@ -32,6 +32,7 @@ struct fx {
     struct cache_fake cache;
     struct baskets_cache_handlers baskets;
     struct depot_cache_handlers depot;
+    struct search_cache_handlers search;
     struct notifications_fake_customers customers;
     struct notifications_app app;
     struct notifications_handlers notifications;
@@ -63,6 +64,7 @@ static int setup(void **state)
     }
     cache_fake_baskets(&f.baskets, &f.cache);
     cache_fake_depot(&f.depot, &f.cache);
+    cache_fake_search(&f.search, &f.cache);
     cache_fake_customers(&f.notifications.customers, &f.cache);
     notifications_fake_customers_port(&f.app.customers, &f.customers);
     f.notifications.app = &f.app;
@@ -396,6 +398,54 @@ static void order_of_an_unknown_customer_is_a_dead_letter(void **state)
     assert_int_equal(stored(f, "mallbots.dead.notification-orders"), 1);
 }
 
+/* ---- search -------------------------------------------------------------------------------- */
+
+/* search keeps names only: the customer's name, the store's, the product's with its store. The
+ * messages it does not keep (an SMS number, a participation, a price) are acknowledged unread. */
+static void search_events_write_its_three_caches(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(search_subscribe_cache_handlers(f->s, f->reg, &f->search, &err), CORE_OK);
+    customer_event(f, "customersapi.CustomerRegistered", "c-1", "555-0001"); /* 1 */
+    customer_event(f, "customersapi.CustomerSmsChanged", "c-1", "555-0002"); /* 2: not kept */
+    store_created(f, "s-1", "Waldorf Books", "Upper floor");                 /* 3 */
+    store_toggled(f, "s-1");                                                 /* 4: not kept */
+    store_rebranded(f, "s-1", "Waldorf & Co");                               /* 5 */
+    product_added(f, "p-1", "s-1", "Atlas", 20);                             /* 6 */
+    price_changed(f, STORESAPI_PRODUCT_PRICE_INCREASED, "p-1", 5, true, 25); /* 7: not kept */
+    product_rebranded(f, "p-1", "Atlas II");                                 /* 8 */
+    product_removed(f, "p-1");                                               /* 9 */
+    am_mem_broker_run(f->b, NULL);
+    /* the three groups run one after the other in the memory broker: order by channel */
+    assert_non_null(strstr(f->cache.log, "customers.add(c-1,Buyer #1,1)"));
+    assert_non_null(strstr(f->cache.log, "stores.add(s-1,Waldorf Books,3) "
+                                         "stores.rename(s-1,Waldorf & Co,5)"));
+    assert_non_null(strstr(f->cache.log,
+                           "products.add(p-1,s-1,Atlas,6) "
+                           "products.rebrand(p-1,Atlas II,8) products.remove(p-1,9)"));
+    assert_int_equal(f->cache.calls, 6);
+    assert_int_equal(stored(f, "mallbots.dead.>"), 0);
+}
+
+/* A failing cache gets the message again; a message without its id ends as a dead letter of the
+ * group, and the cache is not called for it. */
+static void search_failing_cache_and_message_without_an_id(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(search_subscribe_cache_handlers(f->s, f->reg, &f->search, &err), CORE_OK);
+    f->cache.fail = CORE_ERR_UNAVAILABLE;
+    f->cache.fail_times = 1;
+    store_created(f, "s-1", "Waldorf Books", "Upper floor"); /* 1 */
+    product_added(f, "", "s-1", "Atlas", 20);                /* 2 */
+    am_mem_broker_run(f->b, NULL);
+    assert_int_equal(f->cache.fail_times, 0);
+    assert_string_equal(f->cache.log, "stores.add(s-1,Waldorf Books,1)");
+    assert_int_equal(stored(f, "mallbots.dead.search-products"), 1);
+    assert_int_equal(stored(f, "mallbots.dead.search-stores"), 0);
+}
+
 int main(void)
 {
     log_init(LOG_LEVEL_INFO);
@@ -414,6 +464,9 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(customer_events_write_the_customer_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(order_events_send_the_notifications, setup, teardown),
+        cmocka_unit_test_setup_teardown(search_events_write_its_three_caches, setup, teardown),
+        cmocka_unit_test_setup_teardown(search_failing_cache_and_message_without_an_id, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(order_of_an_unknown_customer_is_a_dead_letter, setup,
                                         teardown),
     };
