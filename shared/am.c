@@ -848,6 +848,25 @@ core_status am_event_publish(am_stream *s, const char *channel, const ddd_event 
     return st;
 }
 
+core_status am_event_announce(am_stream *s, const char *channel, const char *name,
+                              ProtobufCMessage **payload, const char *id, const struct timespec *at,
+                              core_err *err)
+{
+    ddd_event *ev = NULL;
+    core_status st = ddd_event_new(&ev, name, payload, err); /* takes *payload */
+    if (!st && (id || at)) {
+        char own[DDD_ID_MAX + 1];
+        core_strlcpy(own, ddd_event_id(ev), sizeof own);
+        st = ddd_event_restore(ev, id ? id : own, at ? *at : ddd_event_occurred_at(ev), err);
+    }
+    if (!st)
+        st = am_event_publish(s, channel, ev, err);
+    if (st == CORE_ERR_UNAVAILABLE)
+        core_err_public(err, AM_UNPUBLISHED_MSG);
+    ddd_event_free(ev);
+    return st;
+}
+
 struct event_sub {
     const es_registry *reg;
     am_event_handler_fn fn;

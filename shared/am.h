@@ -407,6 +407,22 @@ void am_watch_free(am_watch *w);
 core_status am_event_publish(am_stream *s, const char *channel, const ddd_event *event,
                              core_err *err);
 
+/* The public message of a failed announcement (see am_event_announce). */
+#define AM_UNPUBLISHED_MSG                                                                         \
+    "the change was saved but not published: the message broker is unavailable"
+
+/* Announces a change the caller has ALREADY STORED: a new integration event named name (copied)
+ * with *payload (taken, set to NULL; freed on failure too), published on channel with
+ * am_event_publish. id (copied) and at give the event's id and time, normally those of the domain
+ * event it announces, so that publishing the same change twice stores one message; id NULL = a
+ * new UUID, at NULL = now. Errors as am_event_publish; CORE_ERR_UNAVAILABLE also gets the public
+ * message AM_UNPUBLISHED_MSG, which tells an API client that its change is stored but nobody
+ * was told (the dual-write gap that chapter 09's outbox closes); the internal message names the
+ * event and the broker. */
+core_status am_event_announce(am_stream *s, const char *channel, const char *name,
+                              ProtobufCMessage **payload, const char *id, const struct timespec *at,
+                              core_err *err);
+
 /* An event handler: the event (id, name, payload decoded through the registry, metadata,
  * occurred_at) and the delivery's facts are borrowed for the call. Results as for a raw handler. */
 typedef core_status (*am_event_handler_fn)(void *ud, const struct am_delivery *d,

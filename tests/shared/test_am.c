@@ -551,6 +551,57 @@ static void publish_failures_reach_the_caller(void **state)
                      CORE_ERR_UNAVAILABLE);
 }
 
+/* am_event_announce: the announced change's id and time travel; a broker that is away gets the
+ * public message of a stored but unannounced change. */
+static void an_announcement_carries_the_id_and_time_it_is_given(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct timespec at = {1765000000, 123456789};
+    Amtest__StoreCreated *p = pb_new_of(amtest__store_created);
+    assert_non_null(p);
+    assert_int_equal(pb_set_string(&p->id, "s1", NULL), CORE_OK);
+    ProtobufCMessage *pm = &p->base;
+    assert_int_equal(am_event_announce(f->s, CHANNEL, STORE_CREATED, &pm, "dom-ev-1", &at, &err),
+                     CORE_OK);
+    assert_null(pm); /* taken */
+    /* the same change announced again: stored once */
+    p = pb_new_of(amtest__store_created);
+    pm = &p->base;
+    assert_int_equal(am_event_announce(f->s, CHANNEL, STORE_CREATED, &pm, "dom-ev-1", &at, &err),
+                     CORE_OK);
+    /* no id: a fresh one */
+    p = pb_new_of(amtest__store_created);
+    pm = &p->base;
+    assert_int_equal(am_event_announce(f->s, CHANNEL, STORE_CREATED, &pm, NULL, NULL, &err),
+                     CORE_OK);
+    struct stored st;
+    read_all(f->s, CHANNEL, &st);
+    assert_int_equal(st.n, 2);
+    struct am_envelope env = AM_ENVELOPE_INIT;
+    ddd_event *ev = NULL;
+    assert_int_equal(am_stream_message_unpack(st.data[0], st.len[0], &env, &err), CORE_OK);
+    assert_string_equal(env.id, "dom-ev-1");
+    assert_int_equal(am_data_unpack(f->reg, env.id, env.name, env.data, env.len, &ev, &err),
+                     CORE_OK);
+    assert_int_equal(ddd_event_occurred_at(ev).tv_sec, at.tv_sec);
+    assert_int_equal(ddd_event_occurred_at(ev).tv_nsec, at.tv_nsec);
+    ddd_event_free(ev);
+    am_envelope_release(&env);
+    assert_int_equal(am_stream_message_unpack(st.data[1], st.len[1], &env, &err), CORE_OK);
+    assert_string_not_equal(env.id, "dom-ev-1");
+    am_envelope_release(&env);
+
+    am_mem_broker_fail(f->b, AM_MEM_FAIL_PUBLISH, 1);
+    p = pb_new_of(amtest__store_created);
+    pm = &p->base;
+    assert_int_equal(am_event_announce(f->s, CHANNEL, STORE_CREATED, &pm, "dom-ev-2", &at, &err),
+                     CORE_ERR_UNAVAILABLE);
+    assert_null(pm);
+    assert_string_equal(core_err_client_msg(&err), AM_UNPUBLISHED_MSG);
+    assert_non_null(strstr(err.msg, "dom-ev-2")); /* the log keeps the details */
+}
+
 /* ---- subscribing ----------------------------------------------------------------------------- */
 
 static void handled_messages_are_acknowledged(void **state)
@@ -1355,6 +1406,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(metadata_travels_as_strings, setup, teardown),
         cmocka_unit_test_setup_teardown(publish_is_acknowledged_and_deduplicated, setup, teardown),
         cmocka_unit_test_setup_teardown(publish_failures_reach_the_caller, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_announcement_carries_the_id_and_time_it_is_given, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(handled_messages_are_acknowledged, setup, teardown),
         cmocka_unit_test_setup_teardown(failures_are_redelivered_with_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(backoff_is_capped, setup, teardown),

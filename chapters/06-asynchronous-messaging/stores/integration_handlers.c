@@ -140,26 +140,8 @@ static const struct translation *find_translation(const char *domain_name)
     return NULL;
 }
 
-/* Builds the integration event for the domain event ev: same id and time, the translated name
- * and payload. *out: caller frees with ddd_event_free. */
-static core_status translate(const struct translation *t, const ddd_event *ev, ddd_event **out,
-                             core_err *err)
-{
-    const char *id = ddd_event_metadata(ev, "aggregate-id");
-    if (core_str_blank(id) || !ddd_event_payload_is(ev, t->domain_desc))
-        return core_err_set(err, CORE_ERR_INTERNAL, "event %s %s has no aggregate id or no %s",
-                            ddd_event_name(ev), ddd_event_id(ev), t->domain_desc->short_name);
-    ProtobufCMessage *payload = t->build(id, ddd_event_payload(ev));
-    if (!payload)
-        return core_err_nomem(err);
-    core_status st = ddd_event_new(out, t->name, &payload, err); /* takes payload */
-    if (!st && (st = ddd_event_restore(*out, ddd_event_id(ev), ddd_event_occurred_at(ev), err))) {
-        ddd_event_free(*out);
-        *out = NULL;
-    }
-    return st;
-}
-
+/* Announces the domain event ev as its integration event: the payload built with the
+ * aggregate's id, the domain event's id and time (am_event_announce). */
 static core_status on_domain_event(void *ud, const ddd_event *ev, core_err *err)
 {
     am_stream *stream = ud;
@@ -167,17 +149,15 @@ static core_status on_domain_event(void *ud, const ddd_event *ev, core_err *err)
     if (!t)
         return core_err_set(err, CORE_ERR_INTERNAL,
                             "stores.IntegrationEventHandlers do not handle %s", ddd_event_name(ev));
-    ddd_event *out = NULL;
-    core_status st = translate(t, ev, &out, err);
-    if (!st)
-        st = am_event_publish(stream, t->channel, out, err);
-    if (st == CORE_ERR_UNAVAILABLE)
-        /* The change is stored (the event store committed before the handlers ran); only its
-         * announcement failed: chapter 09's outbox closes this gap. The client learns both. */
-        core_err_public(
-            err, "the change was saved but not published: the message broker is unavailable");
-    ddd_event_free(out);
-    return st;
+    const char *id = ddd_event_metadata(ev, "aggregate-id");
+    if (core_str_blank(id) || !ddd_event_payload_is(ev, t->domain_desc))
+        return core_err_set(err, CORE_ERR_INTERNAL, "event %s %s has no aggregate id or no %s",
+                            ddd_event_name(ev), ddd_event_id(ev), t->domain_desc->short_name);
+    ProtobufCMessage *payload = t->build(id, ddd_event_payload(ev));
+    if (!payload)
+        return core_err_nomem(err);
+    struct timespec at = ddd_event_occurred_at(ev);
+    return am_event_announce(stream, t->channel, t->name, &payload, ddd_event_id(ev), &at, err);
 }
 
 core_status stores_register_integration_handlers(ddd_dispatcher *d, am_stream *stream,

@@ -6,24 +6,15 @@
 #include "payments/events.h"
 #include "pb.h"
 
-/* Publishes payload (taken) as name on the invoices' channel; msg_id NULL = a new UUID. A broker
- * that is away is CORE_ERR_UNAVAILABLE with the public text of every publisher. */
+/* Announces payload (taken) as name on the invoices' channel; msg_id NULL = a new UUID
+ * (am_event_announce: a broker that is away is CORE_ERR_UNAVAILABLE with the public text of every
+ * publisher). */
 static core_status publish(am_stream *stream, const char *name, const char *msg_id,
                            ProtobufCMessage *payload, core_err *err)
 {
-    ddd_event *ev = NULL;
     if (!payload)
         return core_err_nomem(err);
-    core_status st = ddd_event_new(&ev, name, &payload, err); /* takes payload */
-    if (!st && msg_id)
-        st = ddd_event_restore(ev, msg_id, ddd_event_occurred_at(ev), err);
-    if (!st)
-        st = am_event_publish(stream, PAYMENTS_INVOICE_CHANNEL, ev, err);
-    if (st == CORE_ERR_UNAVAILABLE)
-        core_err_public(
-            err, "the change was saved but not published: the message broker is unavailable");
-    ddd_event_free(ev);
-    return st;
+    return am_event_announce(stream, PAYMENTS_INVOICE_CHANNEL, name, &payload, msg_id, NULL, err);
 }
 
 static core_status invoice_created(void *self, const struct payments_invoice *inv, core_err *err)
