@@ -436,6 +436,93 @@ core_status am_event_subscribe(am_stream *s, const char *channel, const struct a
                                const es_registry *reg, am_event_handler_fn fn, void *ud,
                                core_err *err);
 
+/* ---- commands and replies (the book's CommandStream and ReplyStream, chapter 08) ---------------
+ * A COMMAND asks one module to do something and to answer. It travels like an event (same
+ * StreamMessage, and CommandMessageData has EventMessageData's three fields) on the module's
+ * command channel, e.g. mallbots.depot.commands, and its metadata names where the answer goes:
+ * AM_CMD_REPLY_CHANNEL (required). A command and a reply are held in a ddd_event: the book's
+ * Event, Command and Reply have the same five parts (id, name, payload, metadata, time).
+ *
+ * The module subscribes a COMMAND HANDLER with am_command_subscribe(); the core runs it for each
+ * command and publishes the REPLY on the reply channel:
+ *   handler CORE_OK and *reply set (a typed reply, e.g. depotapi.CreatedShoppingListReply)
+ *                                                             -> that reply, outcome SUCCESS
+ *   handler CORE_OK, no reply                                 -> am.Success (no payload)
+ *   handler failed by a rule: CORE_ERR_INVALID, CORE_ERR_NOT_FOUND, CORE_ERR_CONFLICT or
+ *   CORE_ERR_TOO_LARGE (the customer is disabled, the payment does not cover the total, ...)
+ *                                                             -> am.Failure (no payload)
+ *   handler failed otherwise (CORE_ERR_UNAVAILABLE, CORE_ERR_IO, CORE_ERR_NOMEM,
+ *   CORE_ERR_INTERNAL: the database is down, ...) -> NAKed and retried like an event; on the
+ *   subscription's last delivery                              -> am.Failure
+ * so the sender always gets an answer, and a passing outage is not mistaken for a "no" (the book
+ * answers am.Failure to any error at once). The command is acknowledged only once its reply is
+ * stored in the stream; a reply that cannot be published NAKs the command, whose handler then
+ * runs again: COMMAND HANDLERS MUST BE IDEMPOTENT (the same command twice has one effect and the
+ * same answer).
+ *
+ * A reply's metadata: AM_REPLY_OUTCOME = "SUCCESS" or "FAILURE"; every COMMAND_* entry of the
+ * command except COMMAND_NAME, renamed REPLY_* (COMMAND_SAGA_ID -> REPLY_SAGA_ID: the book's
+ * correlation headers); and, additions of this workspace, AM_REPLY_COMMAND_ID (the command's id,
+ * so that a sender can tell an answer to its latest command from a late duplicate of an earlier
+ * one) and, on a failure, AM_REPLY_ERROR (the handler's public message, for logs and tools).
+ * A reply's id is derived from its command's id (am_reply_id), so the two replies of a command
+ * handled twice carry one id and the stream stores the second as a duplicate.
+ */
+#define AM_CMD_PREFIX "COMMAND_"
+#define AM_CMD_NAME "COMMAND_NAME"                   /* never copied to a reply */
+#define AM_CMD_REPLY_CHANNEL "COMMAND_REPLY_CHANNEL" /* required on every command */
+#define AM_REPLY_PREFIX "REPLY_"
+#define AM_REPLY_OUTCOME "REPLY_OUTCOME"
+#define AM_REPLY_COMMAND_ID "REPLY_COMMAND_ID"
+#define AM_REPLY_ERROR "REPLY_ERROR"
+#define AM_OUTCOME_SUCCESS "SUCCESS"
+#define AM_OUTCOME_FAILURE "FAILURE"
+#define AM_REPLY_SUCCESS "am.Success" /* the reply of a handler that returns none */
+#define AM_REPLY_FAILURE "am.Failure" /* the reply of a failed handler */
+
+/* Sends command (borrowed; its metadata must hold AM_CMD_REPLY_CHANNEL, a subject inside the
+ * stream) on channel, as am_event_publish() publishes an event: CommandMessageData in a
+ * StreamMessage with the command's id and name, waiting for the stream's acknowledgement.
+ * Errors as am_event_publish; no reply channel -> CORE_ERR_INTERNAL. */
+core_status am_command_send(am_stream *s, const char *channel, const ddd_event *command,
+                            core_err *err);
+
+/* A command handler: the command (id, name, payload decoded through the registry, metadata) and
+ * the delivery's facts are borrowed for the call. On CORE_OK it may set *reply to a new event
+ * (ddd_event_new(reply, "depotapi.CreatedShoppingListReply", &payload, err)), which the core
+ * takes: its id, time and metadata are the core's to set. On failure, *reply is ignored (freed
+ * if set) and err says why, in words the sender may log. */
+typedef core_status (*am_command_handler_fn)(void *ud, const struct am_delivery *d,
+                                             const ddd_event *command, ddd_event **reply,
+                                             core_err *err);
+
+/* Subscribes fn to the commands on channel as opts->group and answers each as described above.
+ * reg (borrowed, must outlive the stream) gives each command name's payload type and each typed
+ * reply's; a command that does not decode, or has no reply channel, is a dead letter at once
+ * (nobody can be answered). */
+core_status am_command_subscribe(am_stream *s, const char *channel, const struct am_sub_opts *opts,
+                                 const es_registry *reg, am_command_handler_fn fn, void *ud,
+                                 core_err *err);
+
+/* A reply handler: the reply (am.Success and am.Failure have a NULL payload; a typed reply's is
+ * decoded through the registry) and the delivery are borrowed for the call. Results as for an
+ * event handler. */
+typedef core_status (*am_reply_handler_fn)(void *ud, const struct am_delivery *d,
+                                           const ddd_event *reply, core_err *err);
+
+/* Subscribes fn to the replies on channel as opts->group. A reply that does not decode is a dead
+ * letter at once. */
+core_status am_reply_subscribe(am_stream *s, const char *channel, const struct am_sub_opts *opts,
+                               const es_registry *reg, am_reply_handler_fn fn, void *ud,
+                               core_err *err);
+
+/* true when reply's metadata says AM_OUTCOME_SUCCESS. */
+bool am_reply_succeeded(const ddd_event *reply);
+
+/* The id of the reply to the command command_id (borrowed): a UUID derived from it, the same for
+ * the same command, written to out. */
+void am_reply_id(const char *command_id, char out[CORE_UUID_LEN + 1]);
+
 /* ---- in-memory backend (unit tests) -------------------------------------------------------------
  * An am_mem_broker plays the server: it stores streams and durable consumers and outlives the
  * am_streams connected to it, so a test can "restart" a subscriber (free its stream, make a new
