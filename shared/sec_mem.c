@@ -68,12 +68,14 @@ static core_status mem_save(void *impl, const struct sec_saga *saga, const struc
                          "(injected fault)",
                          saga->name, st->id);
     } else if (!(r = find(m, saga->name, st->id))) {
-        if (core_array_grow(&m->rows, &m->cap, m->n + 1, sizeof *m->rows))
+        char *name = core_strdup(saga->name);
+        if (!name || core_array_grow(&m->rows, &m->cap, m->n + 1, sizeof *m->rows)) {
+            core_free(name);
             s = core_err_nomem(err);
-        else if (!(m->rows[m->n].name = core_strdup(saga->name)))
-            s = core_err_nomem(err);
-        else
+        } else {
             r = &m->rows[m->n++];
+            *r = (struct mem_row){.name = name};
+        }
     }
     if (r) {
         core_free(r->data);
