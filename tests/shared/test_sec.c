@@ -44,6 +44,7 @@
 struct saga_ud {
     int created_fail; /* the next n calls of on_created fail (CORE_ERR_UNAVAILABLE) */
     int created_calls;
+    int confirm_fail; /* the next n builds of the Confirm command fail */
 };
 
 static core_status target(struct sec_command *out, const char *channel, const char *name,
@@ -86,6 +87,11 @@ static core_status cancel_list(void *ud, const struct sec_state *st, struct sec_
 static core_status confirm(void *ud, const struct sec_state *st, struct sec_command *out,
                            core_err *err)
 {
+    struct saga_ud *u = ud;
+    if (u->confirm_fail > 0) {
+        u->confirm_fail--;
+        return core_err_set(err, CORE_ERR_IO, "the order's total cannot be read");
+    }
     return target(out, CH_A, "sectest.Confirm", data_of(st)->order_id, err);
 }
 static core_status initiate(void *ud, const struct sec_state *st, struct sec_command *out,
@@ -533,6 +539,19 @@ static void failed_reply_handler_is_retried(void **state)
     assert_state(f, true, false, "list-1");
 }
 
+/* A step function that fails is returned: the reply is NAKed and the step built again. */
+static void failed_step_function_is_retried(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    f->ud.confirm_fail = 1;
+    must(start(f, &err), &err);
+    am_mem_broker_run(f->b, NULL);
+    assert_true(am_mem_broker_last_nak_delay(f->b) > 0);
+    assert_seen(&f->p, ALL_OK);
+    assert_state(f, true, false, "list-1");
+}
+
 /* Starting twice (a redelivered trigger) sends the awaited command again under its id: the stream
  * drops it, so no command is handled twice; starting a done saga changes nothing. */
 static void start_twice(void **state)
@@ -593,6 +612,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_save_at_start, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_send_is_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_reply_handler_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(failed_step_function_is_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(start_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(mem_store_round_trip, setup, teardown),
     };
