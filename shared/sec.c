@@ -2,15 +2,13 @@
  * work). The state and the store port are in sec_store.c, the PostgreSQL and memory stores in
  * sec_pg.c and sec_mem.c.
  *
- * A command's id is a name-based (SHA-1, version 5) UUID of "<saga name>/<saga id>/<step>/<a|c>"
- * (a = action, c = compensation), so building the command of a state again gives the same id.
+ * A command's id is core_uuid_from("<saga name>/<saga id>/<step>/<a|c>") (a = action, c =
+ * compensation), so building the command of a state again gives the same id.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-#include <uuid/uuid.h>
 
 #include "log.h"
 #include "pb.h"
@@ -62,17 +60,6 @@ void sec_orchestrator_free(sec_orchestrator *o)
         return;
     pthread_mutex_destroy(&o->mu);
     core_free(o);
-}
-
-/* The UUID (version 5, in a namespace of this project) of text. */
-static void uuid_from(char out[CORE_UUID_LEN + 1], const char *text)
-{
-    /* the namespace: a fixed random UUID, so these ids never meet another scheme's */
-    static const uuid_t ns = {0x5a, 0x9e, 0x3c, 0x61, 0x0d, 0x2f, 0x4b, 0x8a,
-                              0x9c, 0x47, 0x1e, 0x6b, 0xd3, 0x85, 0x20, 0xf4};
-    uuid_t u;
-    uuid_generate_sha1(u, ns, text, strlen(text));
-    uuid_unparse_lower(u, out);
 }
 
 static const char *dir_text(bool compensating)
@@ -136,7 +123,7 @@ static core_status build_command(sec_orchestrator *o, const struct sec_state *st
     snprintf(text, sizeof text, "%s/%s/%d/%c", saga->name, st->id, st->step,
              st->compensating ? 'c' : 'a');
     char id[CORE_UUID_LEN + 1];
-    uuid_from(id, text);
+    core_uuid_from(id, text);
     ddd_event *ev = NULL;
     s = ddd_event_new(&ev, cmd.name, &cmd.payload, err);
     if (!s)
