@@ -6,11 +6,11 @@
 
 core_status ordering_register_command_types(es_registry *reg, core_err *err)
 {
-    core_status st = es_registry_add(reg, ORDERSAPI_APPROVE_ORDER,
-                                     &ordersapi__approve_order__descriptor, err);
+    core_status st =
+        es_registry_add(reg, ORDERSAPI_APPROVE_ORDER, &ordersapi__approve_order__descriptor, err);
     if (!st)
-        st = es_registry_add(reg, ORDERSAPI_REJECT_ORDER, &ordersapi__reject_order__descriptor,
-                             err);
+        st =
+            es_registry_add(reg, ORDERSAPI_REJECT_ORDER, &ordersapi__reject_order__descriptor, err);
     return st;
 }
 
@@ -37,8 +37,7 @@ core_status ordering_on_command(void *ud, const struct am_delivery *d, const ddd
         core_err_wrap(err, "%s of order %s", ddd_event_name(command), order_id);
     else
         log_debug("ordering", "%s %s: order %s done (delivery %" PRIu64 ")",
-                  ddd_event_name(command), ddd_event_id(command), order_id,
-                  d ? d->delivered : 0);
+                  ddd_event_name(command), ddd_event_id(command), order_id, d ? d->delivered : 0);
     return st;
 }
 
