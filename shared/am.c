@@ -226,7 +226,14 @@ core_status am_data_unpack(const es_registry *reg, const char *id, const char *n
     ddd_event *ev = NULL;
     ProtobufCMessage *payload = NULL;
     const ProtobufCMessageDescriptor *desc = es_registry_lookup(reg, name);
-    if (!desc)
+    bool bare =
+        !desc && (strcmp(name, AM_REPLY_SUCCESS) == 0 || strcmp(name, AM_REPLY_FAILURE) == 0);
+    if (bare && d->payload.len > 0)
+        st = core_err_set(err, CORE_ERR_INVALID, "%s %s carries a payload; it has none", name, id);
+    else if (bare) { /* am.Success and am.Failure: no payload, nothing to look up */
+        if ((st = ddd_event_new(&ev, name, &payload, err)) == CORE_OK)
+            st = restore_event(ev, id, name, d, err);
+    } else if (!desc)
         st = core_err_set(err, CORE_ERR_INVALID, "no payload type is registered for %s", name);
     else if ((st = unpack(desc, d->payload.data, d->payload.len, &payload, &perr)) != CORE_OK)
         st = st == CORE_ERR_NOMEM
@@ -900,4 +907,180 @@ core_status am_event_subscribe(am_stream *s, const char *channel, const struct a
     es->fn = fn;
     es->ud = ud;
     return subscribe_impl(s, channel, opts, event_raw_handler, es, core_free, err);
+}
+
+/* ---- commands and replies -------------------------------------------------------------------- */
+
+void am_reply_id(const char *command_id, char out[CORE_UUID_LEN + 1])
+{
+    char text[DDD_ID_MAX + 16];
+    snprintf(text, sizeof text, "reply to %s", command_id);
+    core_uuid_from(out, text);
+}
+
+bool am_reply_succeeded(const ddd_event *reply)
+{
+    const char *outcome = ddd_event_metadata(reply, AM_REPLY_OUTCOME);
+    return outcome && strcmp(outcome, AM_OUTCOME_SUCCESS) == 0;
+}
+
+/* The command's reply channel, or NULL when it has none that is a plain subject. */
+static const char *reply_channel_of(const ddd_event *command)
+{
+    const char *ch = ddd_event_metadata(command, AM_CMD_REPLY_CHANNEL);
+    return ch && am_subject_valid(ch, false) ? ch : NULL;
+}
+
+core_status am_command_send(am_stream *s, const char *channel, const ddd_event *command,
+                            core_err *err)
+{
+    if (!reply_channel_of(command))
+        return core_err_set(err, CORE_ERR_INTERNAL,
+                            "command %s %s has no reply channel (metadata " AM_CMD_REPLY_CHANNEL
+                            ")",
+                            ddd_event_name(command), ddd_event_id(command));
+    return am_event_publish(s, channel, command, err);
+}
+
+/* A failure that is the answer (a rule said no), as opposed to one that retrying may mend. */
+static bool is_rule_failure(core_status st)
+{
+    return st == CORE_ERR_INVALID || st == CORE_ERR_NOT_FOUND || st == CORE_ERR_CONFLICT ||
+           st == CORE_ERR_TOO_LARGE;
+}
+
+/* Gives reply its id (derived from the command's), outcome and correlation metadata: every
+ * COMMAND_* entry of command but COMMAND_NAME as REPLY_*, the command's id and, on a failure,
+ * the reason. */
+static core_status dress_reply(ddd_event *reply, const ddd_event *command, bool ok,
+                               const core_err *why, core_err *err)
+{
+    char id[CORE_UUID_LEN + 1];
+    am_reply_id(ddd_event_id(command), id);
+    core_status st = ddd_event_restore(reply, id, ddd_event_occurred_at(reply), err);
+    if (!st)
+        st = ddd_event_set_metadata(reply, AM_REPLY_OUTCOME,
+                                    ok ? AM_OUTCOME_SUCCESS : AM_OUTCOME_FAILURE, err);
+    size_t n = ddd_event_metadata_count(command);
+    size_t prefix = strlen(AM_CMD_PREFIX);
+    for (size_t i = 0; i < n && !st; i++) {
+        const char *key, *value;
+        ddd_event_metadata_at(command, i, &key, &value);
+        if (strncmp(key, AM_CMD_PREFIX, prefix) != 0 || strcmp(key, AM_CMD_NAME) == 0)
+            continue;
+        char rkey[DDD_NAME_MAX + 8];
+        snprintf(rkey, sizeof rkey, AM_REPLY_PREFIX "%s", key + prefix);
+        st = ddd_event_set_metadata(reply, rkey, value, err);
+    }
+    if (!st)
+        st = ddd_event_set_metadata(reply, AM_REPLY_COMMAND_ID, ddd_event_id(command), err);
+    if (!st && !ok)
+        st = ddd_event_set_metadata(reply, AM_REPLY_ERROR,
+                                    why->public_msg[0] ? why->public_msg : why->msg, err);
+    return st;
+}
+
+struct command_sub {
+    am_stream *s;
+    const es_registry *reg;
+    am_command_handler_fn fn;
+    void *ud;
+};
+
+static core_status command_raw_handler(void *ud, const struct am_delivery *d,
+                                       const unsigned char *data, size_t len, bool *dead,
+                                       core_err *err)
+{
+    struct command_sub *cs = ud;
+    ddd_event *cmd = NULL, *reply = NULL;
+    core_status st = am_data_unpack(cs->reg, d->id, d->name, data, len, &cmd, err);
+    if (st != CORE_OK) {
+        *dead = st != CORE_ERR_NOMEM;
+        return st;
+    }
+    const char *channel = reply_channel_of(cmd);
+    if (!channel) {
+        *dead = true; /* nobody to answer: retrying cannot help */
+        st = core_err_set(err, CORE_ERR_INVALID,
+                          "command %s %s has no reply channel (metadata " AM_CMD_REPLY_CHANNEL ")",
+                          d->name, d->id);
+        goto done;
+    }
+    core_err why = CORE_ERR_INIT;
+    core_status hst = cs->fn(cs->ud, d, cmd, &reply, &why);
+    bool ok = hst == CORE_OK;
+    if (!ok) {
+        ddd_event_free(reply);
+        reply = NULL;
+        bool last = d->delivered >= (uint64_t)d->max_deliver;
+        if (!is_rule_failure(hst) && !last) { /* an outage: try again later */
+            if (err)
+                *err = why;
+            st = hst;
+            goto done;
+        }
+        log_info(LOG_COMP, "command %s %s failed%s, answering %s: %s", d->name, d->id,
+                 is_rule_failure(hst) ? "" : " on its last delivery", AM_REPLY_FAILURE, why.msg);
+    }
+    if (!reply) {
+        ProtobufCMessage *none = NULL;
+        if ((st = ddd_event_new(&reply, ok ? AM_REPLY_SUCCESS : AM_REPLY_FAILURE, &none, err)))
+            goto done;
+    }
+    if ((st = dress_reply(reply, cmd, ok, &why, err)) ||
+        (st = am_event_publish(cs->s, channel, reply, err)))
+        core_err_wrap(err, "answering %s %s", d->name, d->id);
+done:
+    ddd_event_free(reply);
+    ddd_event_free(cmd);
+    return st;
+}
+
+core_status am_command_subscribe(am_stream *s, const char *channel, const struct am_sub_opts *opts,
+                                 const es_registry *reg, am_command_handler_fn fn, void *ud,
+                                 core_err *err)
+{
+    struct command_sub *cs = core_malloc(sizeof *cs);
+    if (!cs)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory subscribing");
+    cs->s = s;
+    cs->reg = reg;
+    cs->fn = fn;
+    cs->ud = ud;
+    return subscribe_impl(s, channel, opts, command_raw_handler, cs, core_free, err);
+}
+
+struct reply_sub {
+    const es_registry *reg;
+    am_reply_handler_fn fn;
+    void *ud;
+};
+
+static core_status reply_raw_handler(void *ud, const struct am_delivery *d,
+                                     const unsigned char *data, size_t len, bool *dead,
+                                     core_err *err)
+{
+    struct reply_sub *rs = ud;
+    ddd_event *reply = NULL;
+    core_status st = am_data_unpack(rs->reg, d->id, d->name, data, len, &reply, err);
+    if (st != CORE_OK) {
+        *dead = st != CORE_ERR_NOMEM;
+        return st;
+    }
+    st = rs->fn(rs->ud, d, reply, err);
+    ddd_event_free(reply);
+    return st;
+}
+
+core_status am_reply_subscribe(am_stream *s, const char *channel, const struct am_sub_opts *opts,
+                               const es_registry *reg, am_reply_handler_fn fn, void *ud,
+                               core_err *err)
+{
+    struct reply_sub *rs = core_malloc(sizeof *rs);
+    if (!rs)
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory subscribing");
+    rs->reg = reg;
+    rs->fn = fn;
+    rs->ud = ud;
+    return subscribe_impl(s, channel, opts, reply_raw_handler, rs, core_free, err);
 }

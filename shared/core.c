@@ -399,6 +399,17 @@ void core_uuid_new(char out[CORE_UUID_LEN + 1])
     uuid_unparse_lower(u, out);
 }
 
+void core_uuid_from(char out[CORE_UUID_LEN + 1], const char *text)
+{
+    /* the workspace's namespace: a fixed random UUID, so its ids never collide with the
+     * standard DNS/URL namespaces' */
+    static const uuid_t ns = {0x8e, 0x1f, 0x0b, 0x5c, 0x4a, 0x2d, 0x4c, 0x61,
+                              0x9b, 0x3e, 0x7d, 0x52, 0x06, 0xa8, 0xf1, 0x94};
+    uuid_t u;
+    uuid_generate_sha1(u, ns, text, strlen(text));
+    uuid_unparse_lower(u, out);
+}
+
 bool core_uuid_valid(const char *s)
 {
     uuid_t u;

@@ -231,6 +231,12 @@ bool core_str_blank(const char *s);
 /* Writes a new random (v4) UUID in lower-case text form into out (CORE_UUID_LEN + 1 bytes). */
 void core_uuid_new(char out[CORE_UUID_LEN + 1]);
 
+/* Writes the name-based (v5, SHA-1) UUID of text (borrowed, NUL-terminated) in the workspace's
+ * namespace into out: the same text always gives the same UUID, different texts different ones
+ * (not a secret: anyone with the text can compute it). For ids that must come out the same when a
+ * step is repeated, e.g. the reply to a command handled twice (am_reply_id). */
+void core_uuid_from(char out[CORE_UUID_LEN + 1], const char *text);
+
 /* true when s is a UUID in text form (any version, either case). */
 bool core_uuid_valid(const char *s);
 
