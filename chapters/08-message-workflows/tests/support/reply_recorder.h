@@ -18,8 +18,8 @@
 #include "ddd.h"
 
 #define REPLY_RECORDER_MAX 8
-#define REPLY_RECORDER_CHANNEL "mallbots.test.replies" /* where the test's commands want answers   \
-                                                        */
+/* where the test's commands want their answers */
+#define REPLY_RECORDER_CHANNEL "mallbots.test.replies"
 
 struct reply_recorder {
     size_t n;
