@@ -29,7 +29,7 @@ patched_files() {
         d=$(scripts/chapter.sh dir "$n")
         while IFS= read -r p; do
             rel=${p#"$d"/}; rel=${rel%.patch}
-            is_c "$rel" && printf '%s\t%s\t%s\n' "$n" "$rel" "$p"
+            if is_c "$rel"; then printf '%s\t%s\t%s\n' "$n" "$rel" "$p"; fi
         done < <(find "$d" -name '*.patch' | sort)
     done
 }

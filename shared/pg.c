@@ -335,7 +335,8 @@ core_status pg_acquire(pg_pool *pool, pg_conn **out, core_err *err)
             pthread_mutex_unlock(&pool->mu);
             core_err_set(err, CORE_ERR_UNAVAILABLE, "no database connection free within %d ms",
                          pool->timeout_ms);
-            return core_err_public(err, "the database is busy, try again");
+            core_err_public(err, "the database is busy, try again");
+            return CORE_ERR_UNAVAILABLE;
         }
     }
     pg_conn *c = pool->idle;
@@ -363,7 +364,8 @@ core_status pg_acquire(pg_pool *pool, pg_conn **out, core_err *err)
             conn_close(c);
             slot_free(pool);
             core_err_set(err, CORE_ERR_UNAVAILABLE, "cannot reconnect to PostgreSQL: %s", text);
-            return core_err_public(err, PG_UNAVAILABLE);
+            core_err_public(err, PG_UNAVAILABLE);
+            return CORE_ERR_UNAVAILABLE;
         }
         session_setup(c->raw);
         log_info("pg", "reconnected a broken database connection");
@@ -480,14 +482,16 @@ static core_status check_result(pg_conn *c, const PGresult *res, core_err *err)
 
     if (PQstatus(c->raw) != CONNECTION_OK) {
         core_err_set(err, CORE_ERR_UNAVAILABLE, "lost the database connection: %s", text);
-        return core_err_public(err, PG_UNAVAILABLE);
+        core_err_public(err, PG_UNAVAILABLE);
+        return CORE_ERR_UNAVAILABLE;
     }
     core_status st = pg_status_from_sqlstate(sqlstate);
     if (sqlstate)
         core_err_set(err, st, "%s (SQLSTATE %s)", text, sqlstate);
     else
         core_err_set(err, st, "%s", text);
-    return core_err_public(err, "%s", pg_public_text(st, sqlstate));
+    core_err_public(err, "%s", pg_public_text(st, sqlstate)); /* err may be NULL: return st */
+    return st;
 }
 
 /* FNV-1a over the SQL text. */

@@ -320,13 +320,15 @@ core_status rpc_call(rpc_client *c, const ProtobufCServiceDescriptor *svc, const
     /* addresses and transport detail stay in msg (logs); the API's words go to clients */
     if (st == CORE_ERR_UNAVAILABLE) {
         core_err_set(err, st, "%s RPC at %s unreachable: %s", label, c->where, herr.msg);
-        return core_err_public(err, "the %s module is unavailable, try again", label);
+        core_err_public(err, "the %s module is unavailable, try again", label);
+        return st; /* not core_err_public's: err may be NULL */
     }
     if (st == CORE_ERR_TOO_LARGE) /* the server's answer, not the caller's input: no 413 */
         st = CORE_ERR_IO;
     if (st != CORE_OK) {
         core_err_set(err, st, "%s RPC at %s: %s", label, c->where, herr.msg);
-        return core_err_public(err, "the %s module did not answer properly", label);
+        core_err_public(err, "the %s module did not answer properly", label);
+        return st;
     }
 
     if (hr.status == 200) {

@@ -162,6 +162,8 @@ static void errors_map_to_statuses(void **state)
     assert_null(strchr(err.msg, '\n'));
     assert_string_equal(core_err_client_msg(&err),
                         "the record already exists"); /* no table or key names */
+    /* the status does not depend on the caller asking for the detail */
+    assert_int_equal(pg_exec(c, ins, 2, (const char *[]){"1", "6"}, NULL, NULL), CORE_ERR_CONFLICT);
     /* bytes that are not UTF-8: SQLSTATE 22021, which a client must not see */
     must_exec(f->pool, "CREATE TABLE texts (t text)");
     assert_int_equal(pg_exec(c, "INSERT INTO texts (t) VALUES ($1)", 1,

@@ -30,6 +30,6 @@ core_status cosec_subscribe_order_handlers(am_stream *stream, const es_registry 
     struct am_sub_opts opts = AM_SUB_OPTS_INIT;
     opts.group = COSEC_ORDERING_GROUP;
     opts.filter = names;
-    return am_event_subscribe(stream, ORDERING_ORDER_CHANNEL, &opts, reg, cosec_on_order_created,
-                              o, err);
+    return am_event_subscribe(stream, ORDERING_ORDER_CHANNEL, &opts, reg, cosec_on_order_created, o,
+                              err);
 }

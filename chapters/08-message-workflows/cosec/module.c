@@ -34,8 +34,8 @@ static core_status start_module(struct monolith *mono, void **state, core_err *e
     struct am_sub_opts replies = AM_SUB_OPTS_INIT;
     replies.group = COSEC_REPLIES_GROUP;
     if ((st = sec_pg_store_new(&s->store, mono->db, "cosec", err)) ||
-        (st = sec_orchestrator_new(&s->saga, &cosec_create_order_saga, NULL, s->store,
-                                   mono->stream, mono->messages, err)) ||
+        (st = sec_orchestrator_new(&s->saga, &cosec_create_order_saga, NULL, s->store, mono->stream,
+                                   mono->messages, err)) ||
         (st = sec_orchestrator_subscribe(s->saga, &replies, err)) ||
         (st = cosec_subscribe_order_handlers(mono->stream, mono->messages, s->saga, err)))
         goto fail;

@@ -43,8 +43,8 @@ static core_status reject_order(void *ud, const struct sec_state *st, struct sec
 }
 
 /* step 1: may the customer order? */
-static core_status authorize_customer(void *ud, const struct sec_state *st,
-                                      struct sec_command *out, core_err *err)
+static core_status authorize_customer(void *ud, const struct sec_state *st, struct sec_command *out,
+                                      core_err *err)
 {
     (void)ud;
     Customersapi__AuthorizeCustomer *m = pb_new_of(customersapi__authorize_customer);
@@ -79,14 +79,13 @@ static core_status create_shopping_list(void *ud, const struct sec_state *st,
 }
 
 /* step 2's reply: the list's id, which the later steps and the compensation need. */
-static core_status on_shopping_list_created(void *ud, struct sec_state *st,
-                                            const ddd_event *reply, core_err *err)
+static core_status on_shopping_list_created(void *ud, struct sec_state *st, const ddd_event *reply,
+                                            core_err *err)
 {
     (void)ud;
     if (!ddd_event_payload_is(reply, &depotapi__created_shopping_list__descriptor))
-        return core_err_set(err, CORE_ERR_INVALID, "%s %s has no %s payload",
-                            ddd_event_name(reply), ddd_event_id(reply),
-                            depotapi__created_shopping_list__descriptor.name);
+        return core_err_set(err, CORE_ERR_INVALID, "%s %s has no %s payload", ddd_event_name(reply),
+                            ddd_event_id(reply), depotapi__created_shopping_list__descriptor.name);
     const Depotapi__CreatedShoppingList *m = (const void *)ddd_event_payload(reply);
     if (core_str_blank(m->id))
         return core_err_set(err, CORE_ERR_INVALID, "%s %s names no shopping list",
@@ -120,8 +119,8 @@ static core_status confirm_payment(void *ud, const struct sec_state *st, struct 
 }
 
 /* step 4: the list becomes available to the bots. */
-static core_status initiate_shopping(void *ud, const struct sec_state *st,
-                                     struct sec_command *out, core_err *err)
+static core_status initiate_shopping(void *ud, const struct sec_state *st, struct sec_command *out,
+                                     core_err *err)
 {
     (void)ud;
     Depotapi__InitiateShopping *m = pb_new_of(depotapi__initiate_shopping);
@@ -139,8 +138,8 @@ static core_status approve_order(void *ud, const struct sec_state *st, struct se
     core_status s = m ? pb_set_string(&m->id, data_of(st)->order_id, err) : CORE_ERR_NOMEM;
     if (!s)
         s = pb_set_string(&m->shopping_id, data_of(st)->shopping_id, err);
-    return command(out, ORDERING_COMMAND_CHANNEL, ORDERSAPI_APPROVE_ORDER, (ProtobufCMessage *)m,
-                   s, err);
+    return command(out, ORDERING_COMMAND_CHANNEL, ORDERSAPI_APPROVE_ORDER, (ProtobufCMessage *)m, s,
+                   err);
 }
 
 static const struct sec_reply_handler list_created[] = {
@@ -158,7 +157,10 @@ static const struct sec_step steps[] = {
 };
 
 const struct sec_saga cosec_create_order_saga = {
-    COSEC_CREATE_ORDER_SAGA, COSEC_REPLY_CHANNEL, &cosec__create_order_data__descriptor, steps,
+    COSEC_CREATE_ORDER_SAGA,
+    COSEC_REPLY_CHANNEL,
+    &cosec__create_order_data__descriptor,
+    steps,
     sizeof steps / sizeof steps[0],
 };
 

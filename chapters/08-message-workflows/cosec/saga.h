@@ -8,11 +8,11 @@
  *   step  action (command -> channel)                              compensation
  *   0     -                                                         ordersapi.RejectOrder
  *   1     customersapi.AuthorizeCustomer -> mallbots.customers.commands   -
- *   2     depotapi.CreateShoppingListCommand -> mallbots.depot.commands   depotapi.CancelShoppingListCommand
- *         (reply depotapi.CreatedShoppingListReply: data.shopping_id)
- *   3     paymentsapi.ConfirmPayment (amount = data.total) -> mallbots.payments.commands   -
- *   4     depotapi.InitiateShoppingCommand -> mallbots.depot.commands     -
- *   5     ordersapi.ApproveOrder -> mallbots.ordering.commands           -
+ *   2     depotapi.CreateShoppingListCommand -> mallbots.depot.commands
+ * depotapi.CancelShoppingListCommand (reply depotapi.CreatedShoppingListReply: data.shopping_id) 3
+ * paymentsapi.ConfirmPayment (amount = data.total) -> mallbots.payments.commands   - 4
+ * depotapi.InitiateShoppingCommand -> mallbots.depot.commands     - 5     ordersapi.ApproveOrder ->
+ * mallbots.ordering.commands           -
  *
  * All replies come back on COSEC_REPLY_CHANNEL. A failure at step k runs the compensations of the
  * steps before k, last first: a failure at 3 (the payment does not cover the total) cancels the
