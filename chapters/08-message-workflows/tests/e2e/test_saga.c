@@ -46,7 +46,8 @@
 #include "sec.h"
 #include "streams_sql.h"
 
-#define SAGA_WAIT_MS 60000 /* upper bound of a wait after a restart: a failure, not a measurement */
+#define SAGA_WAIT_MS 60000 /* upper bound of a wait after a restart: a failure, not a measurement  \
+                            */
 #define RESTART_ORDERS 8   /* sagas running when the program is stopped */
 
 static e2e_app *app;
@@ -197,9 +198,8 @@ static void expect_conversation(const struct saga_msgs *s, const char *id, const
     for (int i = 0; i < s->n; i++) {
         const struct saga_msg *m = &s->m[i];
         if (strcmp(m->saga_id, id) == 0)
-            fprintf(stderr, "  #%llu %-36s %-45s %s %s (command %s)\n",
-                    (unsigned long long)m->seq, m->subject, m->name, m->saga_name, m->outcome,
-                    m->command_id);
+            fprintf(stderr, "  #%llu %-36s %-45s %s %s (command %s)\n", (unsigned long long)m->seq,
+                    m->subject, m->name, m->saga_name, m->outcome, m->command_id);
     }
     fprintf(stderr, "expected:\n");
     for (int i = 0; i < n; i++)
@@ -210,8 +210,13 @@ static void expect_conversation(const struct saga_msgs *s, const char *id, const
 
 /* The saga's row: "done|compensating" as "true|false". */
 #define SQL_SAGA_STATE                                                                             \
-    "select done::text || '|' || compensating::text from cosec.sagas where id = $1 and name = "  \
+    "select done::text || '|' || compensating::text from cosec.sagas where id = $1 and name = "    \
     "'" COSEC_CREATE_ORDER_SAGA "'"
+
+/* An order's events as "1:ordering.OrderCreated,2:..." */
+#define SQL_ORDER_EVENTS                                                                           \
+    "select string_agg(stream_version || ':' || event_name, ',' order by stream_version) "         \
+    "from ordering.events where stream_id = $1"
 
 /* ---- REST helpers ------------------------------------------------------------------------- */
 
@@ -238,11 +243,11 @@ static void catalog(e2e_app *a, char *store, char *product, char *customer)
     e2e_expect_id(a, "POST", "/api/stores", "{\"name\":\"Saga Sounds\",\"location\":\"Level 3\"}",
                   store);
     json_decref(e2e_expect_ok(a, "PUT", E2E_F("/api/stores/%s/participating", store), NULL));
-    e2e_expect_id(
-        a, "POST", E2E_F("/api/stores/%s/products", store),
-        "{\"name\":\"Vinyl\",\"description\":\"a record\",\"sku\":\"V-1\",\"price\":10}", product);
-    e2e_expect_id(a, "POST", "/api/customers",
-                  "{\"name\":\"Sam Saga\",\"smsNumber\":\"555-0188\"}", customer);
+    e2e_expect_id(a, "POST", E2E_F("/api/stores/%s/products", store),
+                  "{\"name\":\"Vinyl\",\"description\":\"a record\",\"sku\":\"V-1\",\"price\":10}",
+                  product);
+    e2e_expect_id(a, "POST", "/api/customers", "{\"name\":\"Sam Saga\",\"smsNumber\":\"555-0188\"}",
+                  customer);
 }
 
 /* ---- tests -------------------------------------------------------------------------------- */
@@ -393,8 +398,8 @@ static void a_payment_short_of_the_total_cancels_the_list(void **state)
     /* depot made the list (step 2), the saga had it cancelled (step 2's compensation) */
     e2e_expect_sql(app, "1", "select count(*) from depot.shopping_lists where order_id = $1",
                    order);
-    e2e_expect_sql(app, "cancelled",
-                   "select status from depot.shopping_lists where order_id = $1", order);
+    e2e_expect_sql(app, "cancelled", "select status from depot.shopping_lists where order_id = $1",
+                   order);
 
     static const struct want want[] = {
         {CUSTOMERS_COMMAND_CHANNEL, CUSTOMERSAPI_AUTHORIZE_CUSTOMER, NULL},
@@ -426,8 +431,9 @@ static core_status count_one(void *ud, const struct am_stored_msg *m, core_err *
 {
     (void)err;
     fprintf(stderr, "dead letter #%llu on %s: %s\n", (unsigned long long)m->seq, m->subject,
-            am_stored_header(m, "Mallbots-Dead-Reason") ? am_stored_header(m, "Mallbots-Dead-Reason")
-                                                        : "?");
+            am_stored_header(m, "Mallbots-Dead-Reason")
+                ? am_stored_header(m, "Mallbots-Dead-Reason")
+                : "?");
     (*(int *)ud)++;
     return CORE_OK;
 }
@@ -513,24 +519,46 @@ static void sagas_survive_a_stop(int sig, const char *tag)
         nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
     }
     if (done != RESTART_ORDERS)
-        fprintf(stderr, "%s: %lld of %d sagas done after the restart\n", tag, done,
-                RESTART_ORDERS);
-    int approved = 0;
+        fprintf(stderr, "%s: %lld of %d sagas done after the restart\n", tag, done, RESTART_ORDERS);
+    /* every order approved with one list; the checks count, so that the program, the database
+     * and the broker are ended before the test fails */
+    int approved = 0, wrong = 0;
     for (int i = 0; i < RESTART_ORDERS; i++) {
         char list[E2E_ID_MAX];
-        approved += order_wait_approved(a, orders[i], list);
-        e2e_expect_sql(a, "1", "select count(*) from depot.shopping_lists where order_id = $1",
-                       orders[i]);
-        e2e_expect_sql(a, "available", "select status from depot.shopping_lists where id = $1",
-                       list);
+        const char *id[] = {orders[i]};
+        bool ok = order_wait_approved(a, orders[i], list);
+        approved += ok;
+        long long lists =
+            e2e_sql_long(a, "select count(*) from depot.shopping_lists where order_id = $1", 1, id);
+        char *status = e2e_sql_value(
+            a, "select string_agg(status, ',') from depot.shopping_lists where order_id = $1", 1,
+            id);
+        if (!ok || lists != 1 || !status || strcmp(status, "available") != 0) {
+            wrong++;
+            char *saga = e2e_sql_value(a,
+                                       "select concat_ws('|', 'step ' || step, 'done ' || done, "
+                                       "'compensating ' || compensating, 'awaiting ' || awaiting) "
+                                       "from cosec.sagas where id = $1",
+                                       1, id);
+            char *events = e2e_sql_value(a, SQL_ORDER_EVENTS, 1, id);
+            fprintf(stderr, "%s: order %s: lists %lld (%s), saga %s, order events %s\n", tag,
+                    orders[i], lists, status ? status : "none", saga ? saga : "none",
+                    events ? events : "none");
+            core_free(saga);
+            core_free(events);
+        }
+        core_free(status);
     }
-    e2e_expect_sql(a, "0", "select count(*) from cosec.sagas where compensating", NULL);
+    long long compensated =
+        e2e_sql_long(a, "select count(*) from cosec.sagas where compensating", 0, NULL);
     core_status st = e2e_app_stop(a, &code, &err);
     e2e_app_free(a);
     e2e_db_drop(&db, NULL);
     natsd_release(&d);
     assert_int_equal(done, RESTART_ORDERS);
     assert_int_equal(approved, RESTART_ORDERS);
+    assert_int_equal(wrong, 0);
+    assert_int_equal(compensated, 0);
     assert_int_equal(st, CORE_OK);
     assert_int_equal(code, 0);
 }
