@@ -17,7 +17,11 @@
  *   - nothing was dead-lettered.
  * Then, with a database and a broker of their own, programs stopped in the middle of several
  * sagas (SIGTERM: a drain; SIGKILL: a crash) and started again on the same database and broker:
- * every saga ends done and every order approved, with exactly one shopping list.
+ * every saga ends done and every order approved, with exactly one shopping list. One exception,
+ * after SIGKILL only: an order stored by ordering whose ordersapi.OrderCreated was never
+ * published (the crash fell between the commit and the publish: the dual-write gap that chapter
+ * 09's outbox closes) has no saga to run; such orders are printed and not counted, and every
+ * order whose OrderCreated is on the stream must end approved.
  * The tests run in order and build on each other. Waits are bounded (order_wait.h); nothing
  * asserts on time.
  */
@@ -41,14 +45,16 @@
 #include "natsd.h"
 #include "order_wait.h"
 #include "ordering/commands.h"
+#include "ordering/events.h"
 #include "payments/commands.h"
 #include "pbjson.h"
 #include "sec.h"
 #include "streams_sql.h"
 
-#define SAGA_WAIT_MS 60000 /* upper bound of a wait after a restart: a failure, not a measurement  \
-                            */
-#define RESTART_ORDERS 8   /* sagas running when the program is stopped */
+#define SAGA_WAIT_MS                                                                               \
+    60000                /* upper bound of a wait after a restart: a failure, not a measurement    \
+                          */
+#define RESTART_ORDERS 8 /* sagas running when the program is stopped */
 
 static e2e_app *app;
 static es_registry *types; /* every message of the chapter: events, commands, replies */
@@ -476,6 +482,35 @@ static e2e_app *start_on(const struct e2e_db *db, const struct natsd *d, const c
     return a;
 }
 
+/* Adds the order id of each ordersapi.OrderCreated on the stream to the list ud. */
+struct created {
+    char ids[RESTART_ORDERS * 2][E2E_ID_MAX];
+    int n;
+};
+static core_status collect_created(void *ud, const struct am_stored_msg *m, core_err *err)
+{
+    struct created *c = ud;
+    struct am_envelope env = AM_ENVELOPE_INIT;
+    ddd_event *ev = NULL;
+    core_status st = am_stream_message_unpack(m->data, m->len, &env, err);
+    if (!st && strcmp(env.name, ORDERSAPI_ORDER_CREATED) == 0 &&
+        !(st = am_data_unpack(types, env.id, env.name, env.data, env.len, &ev, err)) &&
+        c->n < RESTART_ORDERS * 2)
+        snprintf(c->ids[c->n++], E2E_ID_MAX, "%s",
+                 ((const Ordersapi__OrderCreated *)ddd_event_payload(ev))->id);
+    ddd_event_free(ev);
+    am_envelope_release(&env);
+    return st;
+}
+
+static bool was_announced(const struct created *c, const char *id)
+{
+    for (int i = 0; i < c->n; i++)
+        if (strcmp(c->ids[i], id) == 0)
+            return true;
+    return false;
+}
+
 /* RESTART_ORDERS checkouts, the program stopped with sig at once (sagas in flight), started
  * again on the same database and broker: every saga ends done, every order approved with one
  * shopping list, and the second program shuts down cleanly. */
@@ -500,7 +535,8 @@ static void sagas_survive_a_stop(int sig, const char *tag)
         given_basket(a, customer, product, 1, 10, orders[i], payments[i]);
     for (int i = 0; i < RESTART_ORDERS; i++)
         checkout(a, orders[i], payments[i]);
-    kill(e2e_app_pid(a), sig);
+    if (sig != SIGTERM) /* e2e_app_stop() sends SIGTERM itself; a second one is no drain */
+        kill(e2e_app_pid(a), sig);
     int code = 0;
     e2e_app_stop(a, &code, NULL);
     e2e_app_free(a);
@@ -511,6 +547,7 @@ static void sagas_survive_a_stop(int sig, const char *tag)
         assert_int_equal(code, 0); /* a drain is a clean exit */
 
     a = start_on(&db, &d, E2E_F("%s-2", tag));
+    /* every saga done (bounded: a wait that ends early only when all are) */
     long long deadline = now_ms() + SAGA_WAIT_MS;
     for (;;) {
         done = e2e_sql_long(a, "select count(*) from cosec.sagas where done", 0, NULL);
@@ -518,14 +555,31 @@ static void sagas_survive_a_stop(int sig, const char *tag)
             break;
         nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL);
     }
-    if (done != RESTART_ORDERS)
-        fprintf(stderr, "%s: %lld of %d sagas done after the restart\n", tag, done, RESTART_ORDERS);
+    /* then the orders whose OrderCreated is on the stream: those must have their saga */
+    static struct created created;
+    created.n = 0;
+    am_stream *r = open_reader(d.url, "test_saga_restart");
+    core_status rst = am_stream_read(r, ORDERING_ORDER_CHANNEL, 1, collect_created, &created, &err);
+    am_stream_free(r);
+    int gap = 0;
+    for (int i = 0; i < RESTART_ORDERS; i++) {
+        if (!was_announced(&created, orders[i])) {
+            gap++;
+            fprintf(stderr, "%s: order %s: OrderCreated was never published (dual-write gap)\n",
+                    tag, orders[i]);
+        }
+    }
+    if (done != RESTART_ORDERS - gap)
+        fprintf(stderr, "%s: %lld of %d sagas done after the restart\n", tag, done,
+                RESTART_ORDERS - gap);
     /* every order approved with one list; the checks count, so that the program, the database
      * and the broker are ended before the test fails */
     int approved = 0, wrong = 0;
     for (int i = 0; i < RESTART_ORDERS; i++) {
         char list[E2E_ID_MAX];
         const char *id[] = {orders[i]};
+        if (!was_announced(&created, orders[i]))
+            continue;
         bool ok = order_wait_approved(a, orders[i], list);
         approved += ok;
         long long lists =
@@ -555,8 +609,11 @@ static void sagas_survive_a_stop(int sig, const char *tag)
     e2e_app_free(a);
     e2e_db_drop(&db, NULL);
     natsd_release(&d);
-    assert_int_equal(done, RESTART_ORDERS);
-    assert_int_equal(approved, RESTART_ORDERS);
+    assert_int_equal(rst, CORE_OK);
+    if (sig == SIGTERM)
+        assert_int_equal(gap, 0); /* a drain publishes what it stored */
+    assert_int_equal(done, RESTART_ORDERS - gap);
+    assert_int_equal(approved, RESTART_ORDERS - gap);
     assert_int_equal(wrong, 0);
     assert_int_equal(compensated, 0);
     assert_int_equal(st, CORE_OK);
