@@ -19,7 +19,7 @@ EX ?= 1
 
 .DEFAULT_GOAL := help
 CHAPTERS := $(shell scripts/chapter.sh list)
-.PHONY: help deps deps-browser browser-npm lab-up lab-down lab-status lab-reset-db psql core core-san tree diff run test \
+.PHONY: help deps deps-browser browser-npm lab-up lab-down lab-status lab-reset-db lab-reset-stream psql core core-san tree diff run test \
         exercises exercise exercise-reset clean check-deps fuzz bench carry check-chapters lesson \
         format format-check events $(addprefix ch,$(CHAPTERS))
 
@@ -41,6 +41,7 @@ help:
 	@echo "  make psql [CH=NN]       SQL prompt on chapter NN's database (mallbots_chNN)"
 	@echo "  make events [CH=NN] [ARGS=\"tail|list|info|dead ...\"]  watch the NATS stream, decoded (ch06 on; docs/events.md)"
 	@echo "  make lab-reset-db CH=NN (or DB=name)      empty chapter NN's database (its data is lost)"
+	@echo "  make lab-reset-stream   empty the lab's NATS stream and consumer groups (every chapter's)"
 	@echo "  make docker-up [CH=NN] | docker-status | docker-logs | docker-down | docker-wipe   the lab in containers"
 	@echo "  make test-docker [CH=NN]   build the images, walk an order and run the e2e tests in containers (minutes)"
 	@echo "  make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=...]  fuzz the core's parsers (libFuzzer; not in make test)"
@@ -78,6 +79,8 @@ lab-status:
 psql:
 	@scripts/run-chapter.sh check $(CH)
 	@scripts/lab.sh psql $(CH)
+lab-reset-stream:
+	@scripts/lab.sh reset-stream
 lab-reset-db:
 	@test -n "$(DB_ARG)$(CH_ARG)" || { echo "usage: make lab-reset-db CH=NN (chapter NN's database) or DB=name"; exit 2; }
 	@scripts/lab.sh reset-db $(if $(DB_ARG),$(DB_ARG),$(CH_ARG))

@@ -2,7 +2,8 @@
 # scripts/lab.sh — a private, local "lab": one nats-server (JetStream) and one PostgreSQL
 # cluster for development and tests, both listening on 127.0.0.1 only.
 #
-# Usage: scripts/lab.sh up | down | status | env [NN] | db NN | reset-db NN|NAME | psql [NN] [args]
+# Usage: scripts/lab.sh up | down | status | env [NN] | db NN | reset-db NN|NAME | reset-stream |
+#        psql [NN] [args]
 #
 #   up        start what is not running (idempotent), create role mallbots_user / db mallbots
 #   down      stop both servers (idempotent)
@@ -12,6 +13,8 @@
 #             book's database mallbots, or with NN chapter NN's own database mallbots_chNN
 #   db NN     create chapter NN's database mallbots_chNN if it is missing (make run does)
 #   reset-db NN|NAME  drop database mallbots_chNN (or NAME) with all its data and create it empty
+#   reset-stream      empty the NATS server: its store (the stream, every consumer group, the dead
+#             letters) is deleted; a server that was running is restarted on the empty store
 #   psql [NN] psql as mallbots_user on mallbots (or mallbots_chNN); further args are passed on,
 #             e.g.  scripts/lab.sh psql 03 -c 'select 1'
 #
@@ -87,7 +90,7 @@ log_tail() {
 }
 
 usage() {
-  sed -n '4,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '4,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 check_port_var() {
@@ -745,6 +748,24 @@ cmd_reset_db() {
   say "postgres: database $DB is empty now (dropped with any data it held, then created again)"
 }
 
+# The chapters share the lab's one stream: groups a chapter made carry on in the next one, and
+# a group new to a chapter starts at the beginning of the stream, with the earlier chapters'
+# messages. This starts over with nothing.
+cmd_reset_stream() {
+  local was_running=false
+  take_lock
+  if read_pidfile "$NATS_PIDFILE" && pid_is "$REPLY" nats-server; then
+    was_running=true
+    nats_down
+  fi
+  rm -rf -- "$NATS_STORE"
+  say "nats: store $NATS_STORE deleted (the stream, its consumer groups and dead letters)"
+  if $was_running; then
+    find_nats_bin
+    nats_up
+  fi
+}
+
 cmd_psql() {
   DB=$PG_DB
   if [[ ${1:-} =~ ^(ch)?[0-9]{1,2}$ ]]; then
@@ -779,6 +800,7 @@ case $cmd in
   env) cmd_env "$@" ;;
   db) cmd_db "$@" ;;
   reset-db) cmd_reset_db "$@" ;;
+  reset-stream) cmd_reset_stream ;;
   -h | --help | help) usage ;;
   *)
     usage >&2

@@ -44,6 +44,12 @@ part_offline() {
     expect_in "$out" "port=15999 dbname=mallbots " "lab.sh env (the book's database)"
     ok "lab.sh env: chapter 3 -> mallbots_ch03, none -> mallbots, the port from LAB_PG_PORT"
 
+    mkdir -p "$tmp/lab/nats/store/jetstream/\$G/streams/mallbots"
+    out=$(LAB_DIR=$tmp/lab scripts/lab.sh reset-stream 2>&1) || fail "lab.sh reset-stream: $out"
+    [[ ! -e $tmp/lab/nats/store ]] || fail "lab.sh reset-stream left the store: $out"
+    expect_in "$out" "nats: store $tmp/lab/nats/store deleted" "lab.sh reset-stream"
+    ok "lab.sh reset-stream deletes the store of a stopped nats-server and leaves it stopped"
+
     scripts/run-chapter.sh check 3 || fail "run-chapter.sh check 3"
     out=$(scripts/run-chapter.sh check 02 2>&1) && fail "check 02 succeeded"
     expect_in "$out" "chapter 02 is design material and has no program" "check 02"

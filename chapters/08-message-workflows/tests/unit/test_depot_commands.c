@@ -179,6 +179,21 @@ static void a_create_that_loses_the_race_answers_the_saved_list(void **state)
     assert_string_equal(fx->published, ""); /* the loser's list was never stored: no event */
 }
 
+static void the_rpc_refuses_a_second_list_of_an_order(void **state)
+{
+    struct fixture *fx = *state;
+    core_err err = CORE_ERR_INIT;
+    char id[DEPOT_ID_MAX + 1] = "", again[DEPOT_ID_MAX + 1] = "";
+    assert_int_equal(depot_app_create_shopping_list(&fx->app, "o1", order_items, NITEMS, id, NULL),
+                     CORE_OK);
+    assert_int_equal(depot_fake_list(&fx->lists, id)->status, DEPOT_LIST_AVAILABLE); /* as ch07 */
+    assert_int_equal(
+        depot_app_create_shopping_list(&fx->app, "o1", order_items, NITEMS, again, &err),
+        CORE_ERR_CONFLICT);
+    assert_non_null(strstr(err.msg, "duplicate key")); /* the repository's error, passed up */
+    assert_int_equal(fx->lists.n, 1);
+}
+
 static void the_create_command_checks_its_input(void **state)
 {
     struct fixture *fx = *state;
@@ -449,6 +464,7 @@ int main(void)
         cmocka_unit_test(a_pending_list_can_be_cancelled_and_not_initiated),
         T(the_command_creates_one_pending_list_per_order),
         T(a_create_that_loses_the_race_answers_the_saved_list),
+        T(the_rpc_refuses_a_second_list_of_an_order),
         T(the_create_command_checks_its_input),
         T(the_create_command_passes_an_outage_up),
         T(cancel_and_initiate_have_one_effect),
