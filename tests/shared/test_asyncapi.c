@@ -53,17 +53,24 @@ static json_t *document(const es_registry *reg)
     return doc;
 }
 
-/* Follows a local "$ref" ("#/components/messages/x") in doc; NULL when it does not resolve. */
+/* Follows a local "$ref" ("#/components/messages/x") in doc; NULL when it does not resolve. The
+ * names here contain no '/'. */
 static json_t *resolve(json_t *doc, json_t *ref_obj)
 {
     const char *ref = json_string_value(json_object_get(ref_obj, "$ref"));
     if (!ref || strncmp(ref, "#/", 2) != 0)
         return NULL;
-    char path[512];
-    snprintf(path, sizeof path, "%s", ref + 2);
     json_t *at = doc;
-    for (char *part = strtok(path, "/"); part && at; part = strtok(NULL, "/"))
+    for (const char *p = ref + 2; at && *p;) {
+        size_t n = strcspn(p, "/");
+        char part[256];
+        if (n >= sizeof part)
+            return NULL;
+        memcpy(part, p, n);
+        part[n] = '\0';
         at = json_object_get(at, part);
+        p += n + (p[n] == '/');
+    }
     return at;
 }
 
