@@ -73,7 +73,8 @@ base="http://$web_host:$web_port"
 cat << EOF
 MallBots, chapter $nn ($bin)
   REST API  $base        (e.g. $base/api/stores)
-  console   $base/       (open it in a browser: every route, with a form; $base/openapi.json)
+  console   $base/       (open it in a browser: every route, with a form; $base/openapi.json)$(
+    ((10#$nn >= 6)) && printf '\n            %s' "$base/#events (the messages, live) and $base/#story (an order's story); $base/asyncapi.json")
   RPC       http://$rpc_host:$rpc_port/rpc
   database  $shown_db
 

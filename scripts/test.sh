@@ -156,7 +156,7 @@ if ((${#chapters[@]})); then
     n=${chapters[-1]}
     missing=$(browser_missing)
     if [[ -n $missing ]]; then
-        skips+=("ch$n/browser: the lab console in Chromium (5 browser tests): $missing; make deps-browser installs them")
+        skips+=("ch$n/browser: the lab console in Chromium (9 browser tests): $missing; make deps-browser installs them")
         printf '%-44s SKIPPED (%s)\n' "ch$n/browser" "$missing"
     else
         run_check "browser: npm ci (tests/browser)" make -s browser-npm

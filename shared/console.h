@@ -26,9 +26,41 @@
  * received with textContent, never as HTML.
  *
  * Views: the page is a list of views (JavaScript objects in shared/console/console.js), each
- * shown as a tab when the document it needs answers 200: today the API view (/openapi.json).
- * A later view (chapter 06's events, an order's story) is one more object in that list plus the
- * routes that serve its data, added here.
+ * shown as a tab when the document it needs answers 200: the API view (/openapi.json) always,
+ * the events and story views (/asyncapi.json) when the program mounted the event feed.
+ *
+ * EVENTS (chapter 06 on; console_mount_events(), called by the chapter's main() after the
+ * modules started, before the server starts) adds:
+ *
+ *   GET /console/events     the event feed, as server-sent events (text/event-stream): first
+ *                           "event: hello" {history, clients, keepAliveMs}, then every message
+ *                           stored on the stream ("<stream>.>": events, commands, replies, dead
+ *                           letters), oldest first, one "data: {...}" each: seq, time (stored),
+ *                           subject, name, id, occurredAt, payload (decoded through the registry
+ *                           to the proto3 JSON mapping), metadata, dead (a dead letter's
+ *                           Mallbots-Dead-* headers, without the prefix) and, for what does not
+ *                           decode, raw {size, reason}. A new client gets the last
+ *                           CONSOLE_FEED_HISTORY messages first, then each new one as it is
+ *                           stored. "event: lost" {lost, lostTotal} says how many messages this
+ *                           client missed because it read more slowly than they came (see below).
+ *   GET /console/story/{id} the messages of the feed's history that mention id (as a whole JSON
+ *                           string anywhere in the message: payload, metadata, or its own id), in
+ *                           stream order: {id, searched, history, messages: [...]}; an id that
+ *                           is not 4-64 characters of [A-Za-z0-9._-] -> 400
+ *   GET /asyncapi.json      the AsyncAPI document of the registry (asyncapi.h)
+ *
+ * The feed's limits: the program reads the stream with ONE watch (am.h: an ordered, ephemeral
+ * consumer; nothing acknowledged, no durable state, gone when the program ends), whatever the
+ * number of pages open. It keeps the last CONSOLE_FEED_HISTORY messages, described once, in a
+ * ring that every client reads at its own pace: a client that falls more than that far behind
+ * loses the oldest and is told how many. The watch's thread appends and wakes the clients, and
+ * never waits for one; each client is written by its own request's worker thread, woken by a
+ * condition variable, not by a timer (a comment line every CONSOLE_FEED_KEEPALIVE_MS finds out
+ * whether a quiet browser is still there). At most CONSOLE_FEED_CLIENTS clients at once: another
+ * gets 503 {"code":14,"message":"the event feed serves at most 4 clients at once: ..."}. The
+ * server's stop ends every feed (web_server_on_stop) and frees the watch, before main() drains the
+ * stream. The history is memory only: a restarted program starts again from the last
+ * CONSOLE_FEED_HISTORY messages of the stream.
  *
  * Ownership and thread-safety: console_mount() is a setup call (before web_server_start()); api is
  * borrowed and read at every request, so it must outlive the server and may still grow until the
@@ -37,13 +69,28 @@
 #ifndef CONSOLE_H
 #define CONSOLE_H
 
+#include "am.h"
 #include "core.h"
+#include "es.h"
 #include "openapi.h"
 #include "web.h"
+
+#define CONSOLE_FEED_CLIENTS 4          /* event feed clients at once; the next one gets 503 */
+#define CONSOLE_FEED_HISTORY 1000       /* messages kept: a new client's history, the story */
+#define CONSOLE_FEED_KEEPALIVE_MS 15000 /* a quiet feed's comment line (finds closed browsers) */
 
 /* Adds the five routes above to srv. A route already taken (a chapter that serves "/" itself) ->
  * CORE_ERR_CONFLICT naming it, from web_route(). */
 core_status console_mount(web_server *srv, const struct openapi_api *api, core_err *err);
+
+/* Adds the event feed, the story and /asyncapi.json (see EVENTS above) to srv and starts the
+ * watch of stream. srv: before web_server_start(), once. stream and registry are borrowed: the
+ * registry must outlive srv, the stream must stay open until srv has stopped (the stop frees the
+ * watch, so web_server_stop(srv) comes before am_stream_close(stream), as in main()). Errors:
+ * CORE_ERR_CONFLICT (a route already taken), the stream's errors (CORE_ERR_UNAVAILABLE),
+ * CORE_ERR_NOMEM; what was set up is freed with the server. */
+core_status console_mount_events(web_server *srv, am_stream *stream, const es_registry *registry,
+                                 core_err *err);
 
 /* The embedded files (generated from shared/console/ by scripts/embed-files.sh), NUL-terminated,
  * with their lengths. For tests. */

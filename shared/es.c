@@ -85,6 +85,7 @@ core_status es_aggregate_raise(struct es_aggregate *agg, void *entity,
 struct reg_entry {
     char *name;
     const ProtobufCMessageDescriptor *desc;
+    char *channel; /* NULL: registered without one */
 };
 
 struct es_registry {
@@ -105,8 +106,10 @@ void es_registry_free(es_registry *reg)
 {
     if (!reg)
         return;
-    for (size_t i = 0; i < reg->n; i++)
+    for (size_t i = 0; i < reg->n; i++) {
         core_free(reg->items[i].name);
+        core_free(reg->items[i].channel);
+    }
     core_free(reg->items);
     core_free(reg);
 }
@@ -132,8 +135,45 @@ core_status es_registry_add(es_registry *reg, const char *name,
     char *copy = core_strdup(name);
     if (!copy)
         return core_err_set(err, CORE_ERR_NOMEM, "out of memory");
-    reg->items[reg->n++] = (struct reg_entry){copy, desc};
+    reg->items[reg->n++] = (struct reg_entry){copy, desc, NULL};
     return CORE_OK;
+}
+
+core_status es_registry_add_on(es_registry *reg, const char *channel, const char *name,
+                               const ProtobufCMessageDescriptor *desc, core_err *err)
+{
+    if (core_str_blank(channel))
+        return core_err_set(err, CORE_ERR_INVALID, "registry: %s needs a channel",
+                            name ? name : "a message");
+    char *copy = core_strdup(channel);
+    if (!copy)
+        return core_err_nomem(err);
+    core_status st = es_registry_add(reg, name, desc, err);
+    if (st != CORE_OK) {
+        core_free(copy);
+        return st;
+    }
+    reg->items[reg->n - 1].channel = copy;
+    return CORE_OK;
+}
+
+size_t es_registry_count(const es_registry *reg)
+{
+    return reg ? reg->n : 0;
+}
+
+bool es_registry_at(const es_registry *reg, size_t i, const char **name,
+                    const ProtobufCMessageDescriptor **desc, const char **channel)
+{
+    if (!reg || i >= reg->n)
+        return false;
+    if (name)
+        *name = reg->items[i].name;
+    if (desc)
+        *desc = reg->items[i].desc;
+    if (channel)
+        *channel = reg->items[i].channel;
+    return true;
 }
 
 core_status es_registry_encode(const es_registry *reg, const char *name,

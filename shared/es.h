@@ -202,6 +202,22 @@ void es_registry_free(es_registry *reg); /* NULL is a no-op */
 core_status es_registry_add(es_registry *reg, const char *name,
                             const ProtobufCMessageDescriptor *desc, core_err *err);
 
+/* Registers name for desc as es_registry_add() does, and records the channel (copied) that
+ * messages of this name travel on: the NATS subject an integration event is published on
+ * ("mallbots.stores.events.Store"), or the one a command is sent to. The module that declares a
+ * message registers it this way (its events.c), so the registry is the one list of message names,
+ * their types and their channels: the AsyncAPI document (asyncapi.h) is made from it. A blank
+ * channel -> CORE_ERR_INVALID; otherwise as es_registry_add(). */
+core_status es_registry_add_on(es_registry *reg, const char *channel, const char *name,
+                               const ProtobufCMessageDescriptor *desc, core_err *err);
+
+/* How many names reg holds, and the i-th (0 <= i < count) in registration order: its name, type
+ * and channel (NULL when registered without one: event-sourcing payloads, snapshots). Borrowed,
+ * valid while reg lives. i out of range -> false. */
+size_t es_registry_count(const es_registry *reg);
+bool es_registry_at(const es_registry *reg, size_t i, const char **name,
+                    const ProtobufCMessageDescriptor **desc, const char **channel);
+
 /* The message type registered for name, or NULL. */
 const ProtobufCMessageDescriptor *es_registry_lookup(const es_registry *reg, const char *name);
 

@@ -444,3 +444,29 @@ core_status openapi_document(const struct openapi_api *api, json_t **out, core_e
     *out = doc;
     return CORE_OK;
 }
+
+core_status openapi_schemas(const ProtobufCMessageDescriptor *const *types, size_t n, json_t **out,
+                            core_err *err)
+{
+    if (!out || (n > 0 && !types))
+        return core_err_set(err, CORE_ERR_INVALID, "openapi_schemas: no types");
+    struct gen g = {0};
+    json_t *schemas = obj(&g);
+    for (size_t i = 0; i < n && !g.too_many; i++)
+        json_decref(ref_to(&g, types[i])); /* puts the type on the work list */
+    for (size_t i = 0; !g.nomem && !g.too_many && i < g.ntypes; i++)
+        put(&g, schemas, g.types[i]->name, object_schema(&g, g.types[i], NULL, 0));
+    core_free(g.types);
+    core_status st = CORE_OK;
+    if (g.too_many)
+        st = core_err_set(err, CORE_ERR_TOO_LARGE, "more than %d message types",
+                          OPENAPI_MAX_SCHEMAS);
+    else if (g.nomem || !schemas)
+        st = core_err_set(err, CORE_ERR_NOMEM, "out of memory building the schemas");
+    if (st != CORE_OK) {
+        json_decref(schemas);
+        return st;
+    }
+    *out = schemas;
+    return CORE_OK;
+}

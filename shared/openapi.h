@@ -84,4 +84,12 @@ struct openapi_api {
  * CORE_ERR_NOMEM. On failure *out is untouched. */
 core_status openapi_document(const struct openapi_api *api, json_t **out, core_err *err);
 
+/* The schemas alone: an object {"<full name>": schema, ...} of the message types types[0..n)
+ * (borrowed) and every message type they refer to, each once, as the document's
+ * "components.schemas" has them (the same $refs, "#/components/schemas/<full name>"). For other
+ * documents with the same components layout (asyncapi.h). *out: a new reference. Errors as
+ * openapi_document's. */
+core_status openapi_schemas(const ProtobufCMessageDescriptor *const *types, size_t n, json_t **out,
+                            core_err *err);
+
 #endif /* OPENAPI_H */

@@ -55,8 +55,22 @@ struct kept {
     void (*free_fn)(void *);
 };
 
+/* A stop hook (web_server_on_stop). */
+struct stop_hook {
+    void (*fn)(void *);
+    void *ud;
+};
+
+struct web_stream {
+    struct mg_connection *conn;
+    bool broken; /* a write failed, or the head was never sent */
+};
+
 struct web_server {
     struct web_opts opts;
+    struct stop_hook *hooks;
+    size_t nhooks, hooks_cap;
+    bool hooks_ran;
     char *host;
     struct route *routes;
     size_t nroutes;
@@ -307,6 +321,30 @@ void web_respond(struct web_response *resp, int status, const char *content_type
     resp->content_type = content_type;
     resp->body = body;
     resp->body_len = body ? len : 0;
+}
+
+void web_respond_stream(struct web_response *resp, const char *content_type,
+                        struct web_stream_spec *spec)
+{
+    web_respond(resp, 200, content_type, NULL, 0);
+    resp->stream = spec;
+}
+
+bool web_stream_write(web_stream *s, const char *data, size_t len)
+{
+    if (s->broken)
+        return false;
+    while (len > 0) {
+        size_t chunk = len > (1u << 20) ? (1u << 20) : len;
+        int n = mg_write(s->conn, data, chunk);
+        if (n <= 0) {
+            s->broken = true;
+            return false;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+    return true;
 }
 
 void web_respond_json(struct web_response *resp, int status, json_t *json)
@@ -737,6 +775,30 @@ static void take_request_id(struct mg_connection *conn, char id[LOG_REQUEST_ID_M
         core_uuid_new(id);
 }
 
+/* The head of a streamed response (web_respond_stream), then the handler's writer; the
+ * connection closes afterwards. */
+static void send_stream(struct mg_connection *conn, struct web_response *resp)
+{
+    char head[1024];
+    int n =
+        snprintf(head, sizeof head,
+                 "HTTP/1.1 200 OK\r\n"
+                 "Content-Type: %s\r\n"
+                 "Cache-Control: no-cache\r\n"
+                 "Connection: close\r\n"
+                 "%s%s%s"
+                 "%s\r\n",
+                 resp->content_type ? resp->content_type : "application/octet-stream",
+                 log_request_id() ? "X-Request-Id: " : "", log_request_id() ? log_request_id() : "",
+                 log_request_id() ? "\r\n" : "", resp->extra_headers);
+    struct web_stream s = {conn, true};
+    if (n > 0 && (size_t)n < sizeof head)
+        s.broken = mg_write(conn, head, (size_t)n) != n;
+    else
+        log_error(COMP, "stream header too long");
+    resp->stream->fn(resp->stream->ud, &s);
+}
+
 static int on_request(struct mg_connection *conn, void *cbdata)
 {
     web_server *srv = cbdata;
@@ -757,9 +819,14 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     bool crowded = atomic_load(&srv->open_conns) >= srv->crowded_at;
     bool keep_alive = !body_unread && !crowded && client_wants_keep_alive(conn, ri) &&
                       !atomic_load(&srv->stopping);
-    if (!keep_alive)
+    if (resp.stream) {
         mg_disable_keep_alive(conn);
-    send_response(conn, ri, &resp, keep_alive);
+        send_stream(conn, &resp);
+    } else {
+        if (!keep_alive)
+            mg_disable_keep_alive(conn);
+        send_response(conn, ri, &resp, keep_alive);
+    }
     int status = resp.status;
     core_free(resp.body);
     log_debug(COMP, "%s %s status=%d duration_us=%lld", ri->request_method,
@@ -979,11 +1046,28 @@ static void *poke_thread(void *arg)
     return NULL;
 }
 
+core_status web_server_on_stop(web_server *srv, void (*fn)(void *), void *ud, core_err *err)
+{
+    assert(srv && fn && !srv->started);
+    if (core_array_grow(&srv->hooks, &srv->hooks_cap, srv->nhooks + 1, sizeof *srv->hooks))
+        return core_err_nomem(err);
+    srv->hooks[srv->nhooks++] = (struct stop_hook){fn, ud};
+    return CORE_OK;
+}
+
 void web_server_stop(web_server *srv)
 {
-    if (!srv || !srv->started || srv->stopped)
+    if (!srv || srv->stopped)
         return;
-    atomic_store(&srv->stopping, true);
+    if (srv->started)
+        atomic_store(&srv->stopping, true);
+    if (!srv->hooks_ran) {
+        srv->hooks_ran = true;
+        for (size_t i = 0; i < srv->nhooks; i++)
+            srv->hooks[i].fn(srv->hooks[i].ud);
+    }
+    if (!srv->started)
+        return;
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += srv->opts.drain_timeout_ms / 1000;
@@ -1036,6 +1120,7 @@ void web_server_free(web_server *srv)
     for (size_t i = srv->nkept; i-- > 0;)
         srv->kept[i].free_fn(srv->kept[i].ptr);
     core_free(srv->kept);
+    core_free(srv->hooks);
     core_free(srv->host);
     pthread_cond_destroy(&srv->drain_cv);
     pthread_mutex_destroy(&srv->drain_mu);

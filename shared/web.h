@@ -72,6 +72,7 @@
 #ifndef WEB_H
 #define WEB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -119,6 +120,7 @@ struct web_response {
     char *body;
     size_t body_len;
     char extra_headers[256];
+    struct web_stream_spec *stream; /* set by web_respond_stream(); NULL for a plain response */
 };
 
 /* A route handler. Runs on a worker thread; must fill resp. ud is the pointer given to
@@ -207,5 +209,40 @@ void web_respond_refusal(struct web_response *resp, enum core_refusal r, const c
  * "requestId". what (borrowed) names the call, e.g. "POST /api/stores (storespb.StoresService.
  * CreateStore)". */
 void web_respond_failure(struct web_response *resp, const core_err *err, const char *what);
+
+/* ---- streamed responses (server-sent events) ----------------------------------------------
+ * A handler may answer with a body of unknown length that it writes as it goes (the lab console's
+ * event feed, console.h): web_respond_stream() instead of web_respond(). After the handler has
+ * returned, the server sends "200" with content_type, "Cache-Control: no-cache", "Connection:
+ * close", the request id and resp->extra_headers, no Content-Length, and then calls fn(ud, s) on
+ * the request's worker thread; fn writes with web_stream_write() for as long as it likes, and
+ * the connection is closed when fn returns. fn is called exactly once (also when the head could
+ * not be sent: then every write fails), so it owns ud and frees it. While fn runs the request is
+ * in flight: web_server_stop() waits for it, so a part that streams must end its streams from a
+ * stop hook (web_server_on_stop). A write to a client that does not read blocks this worker
+ * thread only, at most header_timeout_ms (civetweb's write timeout), then fails. */
+typedef struct web_stream web_stream; /* opaque: the connection fn writes to */
+typedef void (*web_stream_fn)(void *ud, web_stream *s);
+struct web_stream_spec {
+    web_stream_fn fn;
+    void *ud;
+};
+
+/* Makes resp a streamed response (status 200). content_type is borrowed (static string). spec is
+ * the handler's (it must stay valid until fn is called: keep it inside ud). Frees a body resp
+ * held. */
+void web_respond_stream(struct web_response *resp, const char *content_type,
+                        struct web_stream_spec *spec);
+
+/* Writes len bytes of data to the client. false when the client has gone away (or the head was
+ * never sent): stop writing and return. */
+bool web_stream_write(web_stream *s, const char *data, size_t len);
+
+/* Registers fn(ud) to run once when web_server_stop() begins (after new requests are refused,
+ * before it waits for the running ones), in registration order; also when the server was never
+ * started, so that a part can release what it holds at the same point of a shutdown either way.
+ * For parts whose requests would otherwise not end by themselves (streams). Only before
+ * web_server_start(), from the setting-up thread. ud is borrowed. CORE_ERR_NOMEM. */
+core_status web_server_on_stop(web_server *srv, void (*fn)(void *), void *ud, core_err *err);
 
 #endif /* WEB_H */

@@ -1,9 +1,9 @@
 // console.js -- the lab console (shared/console.h): plain JavaScript, no library, no build step.
 //
 // The page is a list of views. Each view names the JSON document it is built from; a view whose
-// document does not answer 200 is left out, so a chapter shows the views its program serves.
-// Chapter 06 adds an events view here: { id: 'events', title: 'Events', source: '/asyncapi.json',
-// render: renderEvents }, with the routes behind it mounted by the core (console.h).
+// document does not answer 200 is left out, so a chapter shows the views its program serves: the
+// API view always, the events and story views from chapter 06 on (the program mounts
+// /asyncapi.json, /console/events and /console/story/{id} with the event feed, console.h).
 //
 // Everything received is written with textContent, never as HTML.
 'use strict';
@@ -11,6 +11,8 @@
 (function () {
   const VIEWS = [
     { id: 'api', title: 'API', source: '/openapi.json', render: renderApi },
+    { id: 'events', title: 'Events', source: '/asyncapi.json', render: renderEvents },
+    { id: 'story', title: 'Order story', source: '/asyncapi.json', render: renderStory },
   ];
 
   // ---- DOM helpers ----------------------------------------------------------------------------
@@ -73,7 +75,9 @@
     for (const s of document.querySelectorAll('section.view'))
       s.hidden = s.dataset.view !== id;
     if (setHash) history.replaceState(null, '', '#' + id);
+    for (const fn of onSelect) fn(id);
   }
+  const onSelect = [];
 
   // ---- schemas (OpenAPI 3, as shared/openapi.h writes them) -----------------------------------
 
@@ -317,6 +321,268 @@
       }
     });
     return card;
+  }
+
+  // ---- the event feed (/console/events: server-sent events read with fetch) ----------------------
+
+  // One connection for the page; views subscribe to its messages with feed.listen(fn).
+  const feed = {
+    listeners: [], statusListeners: [], lastSeq: 0, lost: 0, state: 'connecting', error: '',
+    listen(fn) { this.listeners.push(fn); },
+    onStatus(fn) { this.statusListeners.push(fn); },
+    setState(state, error) {
+      this.state = state; this.error = error || '';
+      for (const fn of this.statusListeners) fn();
+    },
+    started: false,
+    start() {
+      if (this.started) return;
+      this.started = true;
+      this.connect();
+    },
+    async connect() {
+      this.setState('connecting');
+      let resp;
+      try {
+        resp = await fetch('/console/events', { headers: { Accept: 'text/event-stream' } });
+      } catch (e) {
+        return this.retry('no answer from the program');
+      }
+      if (!resp.ok) {
+        let msg = resp.status + ' ' + resp.statusText;
+        try { msg = (await resp.json()).message || msg; } catch (e) { /* not JSON */ }
+        // a full feed (503) is not retried by itself: the page says why and offers a button
+        return this.setState('refused', msg);
+      }
+      this.setState('live');
+      const reader = resp.body.getReader();
+      const decoder = new TextDecoder();
+      let buf = '';
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += decoder.decode(value, { stream: true });
+          let cut;
+          while ((cut = buf.indexOf('\n\n')) >= 0) {
+            this.handle(buf.slice(0, cut));
+            buf = buf.slice(cut + 2);
+          }
+        }
+      } catch (e) { /* the connection broke */ }
+      this.retry('the feed ended (the program stopped?)');
+    },
+    retry(why) {
+      this.setState('disconnected', why);
+      setTimeout(() => this.connect(), 2000); // after a failure only: a live feed is never polled
+    },
+    handle(block) {
+      let event = 'message', data = '';
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('data: ')) data += line.slice(6);
+      }
+      if (!data) return; // a keep-alive comment
+      let obj;
+      try { obj = JSON.parse(data); } catch (e) { return; }
+      if (event === 'lost') { this.lost += obj.lost; this.setState(this.state); return; }
+      if (event !== 'message') return;
+      if (obj.seq <= this.lastSeq) return; // a reconnection sends the history again
+      this.lastSeq = obj.seq;
+      for (const fn of this.listeners) fn(obj, data);
+    },
+  };
+
+  const UUID = /"([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"/;
+
+  // Compact JSON text with every UUID a link to its story.
+  function jsonWithIds(value) {
+    const out = el('code', { class: 'json' });
+    const parts = JSON.stringify(value).split(UUID);
+    parts.forEach((p, i) => {
+      if (i % 2 === 0) { if (p) out.append(document.createTextNode(p)); return; }
+      const a = el('a', { href: '#story:' + p, class: 'id', 'data-story': p, title: 'this id\'s story' }, p);
+      a.addEventListener('click', ev => { ev.preventDefault(); showStory(p); });
+      out.append('"', a, '"');
+    });
+    return out;
+  }
+
+  function shortTime(iso) {
+    return iso ? iso.replace(/^.*T/, '').replace('Z', '') : '-';
+  }
+
+  function payloadCell(m) {
+    if (m.raw) return el('span', { class: 'error' }, 'not decoded (' + m.raw.size + ' bytes): ' + m.raw.reason);
+    const cell = el('div', {}, jsonWithIds(m.payload || {}));
+    if (m.metadata && Object.keys(m.metadata).length)
+      cell.append(el('div', { class: 'hint' }, 'metadata ', jsonWithIds(m.metadata)));
+    if (m.dead)
+      cell.append(el('div', { class: 'error' }, 'dead letter: ' + (m.dead.Reason || '') +
+                     ' (group ' + (m.dead.Group || '?') + ')'));
+    return cell;
+  }
+
+  // ---- the events view ----------------------------------------------------------------------------
+
+  const MAX_ROWS = 2000;
+
+  function renderEvents(section, doc) {
+    const names = Object.keys((doc.components && doc.components.messages) || {});
+    const channels = Object.keys(doc.channels || {});
+    const filter = el('input', { type: 'search', placeholder: 'filter: subject or message name',
+                                 'aria-label': 'filter events', 'data-events-filter': true });
+    const pause = el('button', { type: 'button', class: 'small', 'data-pause': true }, 'Pause');
+    const status = el('span', { class: 'meta', 'data-feed-status': true });
+    const reconnect = el('button', { type: 'button', class: 'small', hidden: true }, 'Connect again');
+    section.append(el('div', { class: 'toolbar' }, filter, pause, status, reconnect,
+      el('a', { href: '/asyncapi.json', target: '_blank' }, 'AsyncAPI document')));
+    section.append(el('p', { class: 'hint' }, 'Every message stored on the stream (events, ' +
+      'commands, replies, dead letters), newest at the top, its payload decoded through the ' +
+      'program\'s registry of ' + names.length + ' message types on ' + channels.length +
+      ' channels. Click an id to follow its story.'));
+    const body = el('tbody', {});
+    section.append(el('table', { class: 'events' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'time'), el('th', {}, 'subject'),
+        el('th', {}, 'name'), el('th', {}, 'id'), el('th', {}, 'payload'))), body));
+
+    let paused = false, waiting = [], count = 0, droppedWhilePaused = 0;
+    function matches(row) {
+      const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      return words.every(w => row.dataset.search.includes(w));
+    }
+    function add(m) {
+      const row = el('tr', { 'data-seq': m.seq, 'data-name': m.name || '', 'data-subject': m.subject,
+                             'data-search': ((m.subject || '') + ' ' + (m.name || '')).toLowerCase(),
+                             class: m.dead ? 'dead' : null },
+        el('td', { class: 'time', title: m.time || '' }, shortTime(m.time)),
+        el('td', { class: 'subject' }, m.subject || ''),
+        el('td', { class: 'name' }, m.name || '(not a message)'),
+        el('td', { class: 'id', title: m.id || '' }, (m.id || '').slice(0, 8)),
+        el('td', { class: 'payload' }, payloadCell(m)));
+      row.hidden = !matches(row);
+      body.prepend(row);
+      count++;
+      while (body.rows.length > MAX_ROWS) body.lastChild.remove();
+    }
+    function show() {
+      const s = feed.state === 'live' ? 'live' : feed.state === 'refused' ? 'refused: ' + feed.error
+              : feed.state + (feed.error ? ' (' + feed.error + ')' : '');
+      status.textContent = s + ' · ' + count + ' messages' +
+        (feed.lost ? ' · ' + feed.lost + ' lost (the page read more slowly than they came)' : '') +
+        (paused ? ' · paused, ' + waiting.length + ' waiting' +
+                  (droppedWhilePaused ? ', ' + droppedWhilePaused + ' dropped' : '') : '');
+      status.dataset.state = feed.state;
+      status.dataset.lost = String(feed.lost);
+      reconnect.hidden = feed.state !== 'refused';
+    }
+    feed.listen(m => {
+      if (paused) {
+        waiting.push(m);
+        if (waiting.length > MAX_ROWS) { waiting.shift(); droppedWhilePaused++; }
+      } else {
+        add(m);
+      }
+      show();
+    });
+    feed.onStatus(show);
+    filter.addEventListener('input', () => { for (const r of body.rows) r.hidden = !matches(r); });
+    pause.addEventListener('click', () => {
+      paused = !paused;
+      pause.textContent = paused ? 'Resume' : 'Pause';
+      pause.setAttribute('aria-pressed', String(paused));
+      if (!paused) { for (const m of waiting) add(m); waiting = []; droppedWhilePaused = 0; }
+      show();
+    });
+    reconnect.addEventListener('click', () => feed.connect());
+    show();
+    feed.start();
+  }
+
+  // ---- the story view -------------------------------------------------------------------------------
+
+  let storyShow = null; // set by renderStory: shows the story of an id
+
+  function showStory(id) {
+    if (!storyShow) return;
+    select('story', false);
+    history.replaceState(null, '', '#story:' + id);
+    storyShow(id);
+  }
+
+  function gap(ms) {
+    if (ms < 1000) return '+' + Math.round(ms) + ' ms';
+    if (ms < 60000) return '+' + (ms / 1000).toFixed(2) + ' s';
+    return '+' + Math.floor(ms / 60000) + ' min ' + Math.round((ms % 60000) / 1000) + ' s';
+  }
+
+  function renderStory(section) {
+    const input = el('input', { type: 'search', placeholder: 'an order id (= its basket\'s id)',
+                                'aria-label': 'order id', 'data-story-id': true });
+    const go = el('button', { type: 'button', class: 'send', 'data-story-go': true }, 'Follow');
+    section.append(el('div', { class: 'toolbar' }, input, go));
+    section.append(el('p', { class: 'hint' }, 'Every message of the event feed\'s history that ' +
+      'mentions the id (in its payload, its metadata or as its own id), in the order the stream ' +
+      'stored them, with the time between them; and the order as GET /api/ordering/{id} shows ' +
+      'it now. The story follows new messages as they come.'));
+    const state = el('div', { class: 'order-state', 'data-order-state': true });
+    const list = el('ol', { class: 'story', 'data-story': true });
+    const meta = el('p', { class: 'meta', 'data-story-meta': true });
+    section.append(el('h2', {}, 'Order now'), state, el('h2', {}, 'Messages'), meta, list);
+    let current = '', pending = null, serial = 0;
+
+    async function load(id) {
+      const mine = ++serial;
+      const [story, order] = await Promise.all([
+        fetch('/console/story/' + encodeURIComponent(id)).then(async r => ({ ok: r.ok, status: r.status, json: await r.json() })),
+        fetch('/api/ordering/' + encodeURIComponent(id)).then(async r => ({ ok: r.ok, status: r.status, json: await r.json().catch(() => ({})) })),
+      ]).catch(e => [{ ok: false, status: 0, json: { message: String(e) } }, { ok: false, status: 0, json: {} }]);
+      if (mine !== serial) return; // a newer load is on its way
+      state.replaceChildren();
+      if (order.ok) {
+        const o = order.json.order || order.json;
+        state.append(el('div', { class: 'status-line' }, 'status ',
+          el('strong', { 'data-order-status': o.status || '' }, o.status || '?')),
+          el('pre', {}, JSON.stringify(o, null, 2)));
+      } else {
+        state.append(el('p', { class: 'meta' }, 'GET /api/ordering/' + id + ' answered ' + order.status +
+                        ': ' + (order.json.message || 'no order with this id')));
+      }
+      list.replaceChildren();
+      if (!story.ok) { meta.textContent = story.json.message || ('error ' + story.status); return; }
+      const msgs = story.json.messages || [];
+      meta.textContent = msgs.length + ' messages mention ' + id + ' among the last ' +
+                         story.json.searched + ' of the stream (the feed keeps ' + story.json.history + ')';
+      let prev = null;
+      for (const m of msgs) {
+        const t = m.time ? Date.parse(m.time) : NaN;
+        list.append(el('li', { 'data-name': m.name || '', 'data-seq': m.seq },
+          el('div', { class: 'story-head' },
+            el('span', { class: 'gap' }, prev === null || isNaN(t) ? 'first' : gap(t - prev)),
+            el('span', { class: 'time' }, shortTime(m.time)),
+            el('strong', { class: 'name' }, m.name || '(not a message)'),
+            el('span', { class: 'subject' }, m.subject || '')),
+          payloadCell(m)));
+        if (!isNaN(t)) prev = t;
+      }
+    }
+
+    storyShow = id => {
+      input.value = id;
+      current = id;
+      load(id);
+    };
+    go.addEventListener('click', () => { if (input.value.trim()) showStory(input.value.trim()); });
+    input.addEventListener('keydown', ev => { if (ev.key === 'Enter') go.click(); });
+    // a new message that mentions the id: load the story again (woken by the feed, no timer)
+    feed.listen((m, text) => {
+      if (!current || !text.includes('"' + current + '"')) return;
+      clearTimeout(pending);
+      pending = setTimeout(() => load(current), 150); // one reload for a burst of messages
+    });
+    onSelect.push(id => { if (id === 'story') feed.start(); });
+    const wanted = decodeURIComponent(location.hash.slice(1));
+    if (wanted.startsWith('story:') && wanted.length > 6) setTimeout(() => storyShow(wanted.slice(6)), 0);
   }
 
   document.addEventListener('DOMContentLoaded', start);

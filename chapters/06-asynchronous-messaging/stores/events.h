@@ -39,8 +39,8 @@
 #define STORESAPI_PRODUCT_PRICE_DECREASED "storesapi.ProductPriceDecreased"
 #define STORESAPI_PRODUCT_REMOVED "storesapi.ProductRemoved"
 
-/* Registers the eight integration event names above with their payload types in reg (the
- * consumer's registry: am_event_subscribe decodes a message through it). A name already in reg
+/* Registers the eight integration event names above with their payload types and channels in reg
+ * (the consumer's registry: am_event_subscribe decodes a message through it). A name already in reg
  * -> CORE_ERR_CONFLICT; CORE_ERR_NOMEM. */
 core_status stores_register_integration_types(es_registry *reg, core_err *err);
 

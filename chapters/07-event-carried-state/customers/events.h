@@ -30,8 +30,8 @@
 #define CUSTOMERSAPI_CUSTOMER_ENABLED "customersapi.CustomerEnabled"
 #define CUSTOMERSAPI_CUSTOMER_DISABLED "customersapi.CustomerDisabled"
 
-/* Registers the four integration event names above with their payload types in reg (the
- * consumer's registry: am_event_subscribe decodes a message through it). A name already in reg
+/* Registers the four integration event names above with their payload types and channels in reg
+ * (the consumer's registry: am_event_subscribe decodes a message through it). A name already in reg
  * -> CORE_ERR_CONFLICT; CORE_ERR_NOMEM. */
 core_status customers_register_integration_types(es_registry *reg, core_err *err);
 

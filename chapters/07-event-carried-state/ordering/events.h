@@ -29,8 +29,8 @@
 #define ORDERSAPI_ORDER_CANCELED "ordersapi.OrderCanceled"
 #define ORDERSAPI_ORDER_COMPLETED "ordersapi.OrderCompleted"
 
-/* Registers the four integration event names above with their payload types in reg. A name
- * already in reg -> CORE_ERR_CONFLICT; CORE_ERR_NOMEM. */
+/* Registers the four integration event names above with their payload types and channels in reg. A
+ * name already in reg -> CORE_ERR_CONFLICT; CORE_ERR_NOMEM. */
 core_status ordering_register_integration_types(es_registry *reg, core_err *err);
 
 #endif /* ORDERING_EVENTS_H */

@@ -26,8 +26,8 @@
 #define PAYMENTSAPI_INVOICE_CREATED "paymentsapi.InvoiceCreated"
 #define PAYMENTSAPI_INVOICE_PAID "paymentsapi.InvoicePaid"
 
-/* Registers the two integration event names above with their payload types in reg. A name
- * already in reg -> CORE_ERR_CONFLICT; CORE_ERR_NOMEM. */
+/* Registers the two integration event names above with their payload types and channels in reg. A
+ * name already in reg -> CORE_ERR_CONFLICT; CORE_ERR_NOMEM. */
 core_status payments_register_integration_types(es_registry *reg, core_err *err);
 
 #endif /* PAYMENTS_EVENTS_H */
