@@ -13,6 +13,6 @@ core_status baskets_register_integration_types(es_registry *reg, core_err *err)
     };
     core_status st = CORE_OK;
     for (size_t i = 0; i < sizeof types / sizeof types[0] && !st; i++)
-        st = es_registry_add(reg, types[i].name, types[i].desc, err);
+        st = es_registry_add_on(reg, BASKETS_BASKET_CHANNEL, types[i].name, types[i].desc, err);
     return st;
 }

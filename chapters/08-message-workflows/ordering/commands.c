@@ -6,11 +6,11 @@
 
 core_status ordering_register_command_types(es_registry *reg, core_err *err)
 {
-    core_status st =
-        es_registry_add(reg, ORDERSAPI_APPROVE_ORDER, &ordersapi__approve_order__descriptor, err);
+    core_status st = es_registry_add_on(reg, ORDERING_COMMAND_CHANNEL, ORDERSAPI_APPROVE_ORDER,
+                                        &ordersapi__approve_order__descriptor, err);
     if (!st)
-        st =
-            es_registry_add(reg, ORDERSAPI_REJECT_ORDER, &ordersapi__reject_order__descriptor, err);
+        st = es_registry_add_on(reg, ORDERING_COMMAND_CHANNEL, ORDERSAPI_REJECT_ORDER,
+                                &ordersapi__reject_order__descriptor, err);
     return st;
 }
 

@@ -3,6 +3,6 @@
 
 core_status payments_register_command_types(es_registry *reg, core_err *err)
 {
-    return es_registry_add(reg, PAYMENTSAPI_CONFIRM_PAYMENT,
-                           &paymentsapi__confirm_payment__descriptor, err);
+    return es_registry_add_on(reg, PAYMENTS_COMMAND_CHANNEL, PAYMENTSAPI_CONFIRM_PAYMENT,
+                              &paymentsapi__confirm_payment__descriptor, err);
 }
