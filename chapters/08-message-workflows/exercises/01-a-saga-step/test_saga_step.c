@@ -31,12 +31,7 @@
 
 struct fx {
     long live;
-    am_mem_broker *b;
-    am_stream *s;
-    es_registry *reg;
-    sec_store *store;
-    sec_orchestrator *o;
-    struct cosec_world w;
+    struct cosec_rig rig;
 };
 
 static int setup(void **state)
@@ -44,35 +39,15 @@ static int setup(void **state)
     static struct fx f;
     memset(&f, 0, sizeof f);
     f.live = core_alloc_live();
-    core_err err = CORE_ERR_INIT;
-    struct am_sub_opts replies = AM_SUB_OPTS_INIT;
-    replies.group = COSEC_REPLIES_GROUP;
-    replies.max_deliver = 2; /* a reply the saga cannot use is given up on quickly */
-    if (am_mem_broker_new(&f.b, &err) || am_mem_stream_new(&f.s, f.b, "mallbots", &err) ||
-        es_registry_new(&f.reg, &err))
-        goto fail;
-    cosec_world_register(f.reg);
-    if (sec_mem_store_new(&f.store, &err) ||
-        sec_orchestrator_new(&f.o, &cosec_create_order_saga, NULL, f.store, f.s, f.reg, &err) ||
-        sec_orchestrator_subscribe(f.o, &replies, &err) ||
-        cosec_subscribe_order_handlers(f.s, f.reg, f.o, &err))
-        goto fail;
-    cosec_world_subscribe(&f.w, f.s, f.reg);
+    cosec_rig_open(&f.rig, 2); /* a reply the saga cannot use is given up on quickly */
     *state = &f;
     return 0;
-fail:
-    fprintf(stderr, "setup: %s\n", err.msg);
-    return -1;
 }
 
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    am_stream_free(f->s);
-    sec_orchestrator_free(f->o);
-    sec_store_free(f->store);
-    am_mem_broker_free(f->b);
-    es_registry_free(f->reg);
+    cosec_rig_close(&f->rig);
     assert_int_equal(core_alloc_live(), f->live);
     return 0;
 }
@@ -80,22 +55,23 @@ static int teardown(void **state)
 /* Runs one order through the saga (cosec_fakes.h: 2 x prod-a, 1 x prod-b, store-1). */
 static void run_order(struct fx *f)
 {
-    cosec_world_order_created(f->s, ORDER);
-    am_mem_broker_run(f->b, NULL);
+    cosec_world_order_created(f->rig.s, ORDER);
+    am_mem_broker_run(f->rig.b, NULL);
 }
 
 /* The saga's state as stored; release it with sec_state_release. */
 static void stored_state(struct fx *f, struct sec_state *st)
 {
     core_err err = CORE_ERR_INIT;
-    assert_int_equal(sec_store_load(f->store, &cosec_create_order_saga, ORDER, st, &err), CORE_OK);
+    assert_int_equal(sec_store_load(f->rig.store, &cosec_create_order_saga, ORDER, st, &err),
+                     CORE_OK);
 }
 
 /* Prints what the fakes saw, so a failing test shows the whole conversation. */
 static void show(const struct fx *f)
 {
-    for (int i = 0; i < f->w.n; i++)
-        print_message("  command %d: %s\n", i + 1, f->w.seen[i]);
+    for (int i = 0; i < f->rig.w.n; i++)
+        print_message("  command %d: %s\n", i + 1, f->rig.w.seen[i]);
 }
 
 /* 1. The command asks depot for the order's list, with every item of the order. */
@@ -104,12 +80,12 @@ static void the_list_is_asked_for_with_every_item(void **state)
     struct fx *f = *state;
     run_order(f);
     show(f);
-    assert_true(f->w.n >= 2);
-    assert_string_equal(f->w.seen[1],
+    assert_true(f->rig.w.n >= 2);
+    assert_string_equal(f->rig.w.seen[1],
                         "depotapi.CreateShoppingListCommand:" ORDER "/2 items/prod-a x2@store-1");
-    assert_int_equal(f->w.nitems, 2);
-    assert_string_equal(f->w.items[0], "prod-a x2@store-1");
-    assert_string_equal(f->w.items[1], "prod-b x1@store-1");
+    assert_int_equal(f->rig.w.nitems, 2);
+    assert_string_equal(f->rig.w.items[0], "prod-a x2@store-1");
+    assert_string_equal(f->rig.w.items[1], "prod-b x1@store-1");
 }
 
 /* 2. The reply's list id is kept in the saga's data and sent on by the later steps. */
@@ -118,9 +94,9 @@ static void the_list_id_is_kept_and_sent_on(void **state)
     struct fx *f = *state;
     run_order(f);
     show(f);
-    assert_int_equal(f->w.n, 5);
-    assert_string_equal(f->w.seen[3], "depotapi.InitiateShoppingCommand:" COSEC_FAKE_LIST);
-    assert_string_equal(f->w.seen[4], "ordersapi.ApproveOrder:" ORDER "/" COSEC_FAKE_LIST);
+    assert_int_equal(f->rig.w.n, 5);
+    assert_string_equal(f->rig.w.seen[3], "depotapi.InitiateShoppingCommand:" COSEC_FAKE_LIST);
+    assert_string_equal(f->rig.w.seen[4], "ordersapi.ApproveOrder:" ORDER "/" COSEC_FAKE_LIST);
     struct sec_state st = SEC_STATE_INIT;
     stored_state(f, &st);
     assert_true(st.done);
@@ -133,12 +109,12 @@ static void the_list_id_is_kept_and_sent_on(void **state)
 static void a_reply_without_a_list_stops_the_saga(void **state)
 {
     struct fx *f = *state;
-    f->w.list_without_id = true;
+    f->rig.w.list_without_id = true;
     log_init(LOG_LEVEL_ERROR + 1); /* the retries and the dead letter are expected here */
     run_order(f);
     log_init(LOG_LEVEL_WARN);
     show(f);
-    assert_int_equal(f->w.n, 2); /* nothing after CreateShoppingList */
+    assert_int_equal(f->rig.w.n, 2); /* nothing after CreateShoppingList */
     struct sec_state st = SEC_STATE_INIT;
     stored_state(f, &st);
     assert_false(st.done);
@@ -151,24 +127,24 @@ static void a_reply_without_a_list_stops_the_saga(void **state)
 static void a_refused_payment_cancels_the_list_first(void **state)
 {
     struct fx *f = *state;
-    f->w.payment_short = true;
+    f->rig.w.payment_short = true;
     run_order(f);
     show(f);
-    assert_int_equal(f->w.n, 5);
-    assert_string_equal(f->w.seen[2], "paymentsapi.ConfirmPayment:p1");
-    assert_string_equal(f->w.seen[3], "depotapi.CancelShoppingListCommand:" COSEC_FAKE_LIST);
-    assert_string_equal(f->w.seen[4], "ordersapi.RejectOrder:" ORDER);
+    assert_int_equal(f->rig.w.n, 5);
+    assert_string_equal(f->rig.w.seen[2], "paymentsapi.ConfirmPayment:p1");
+    assert_string_equal(f->rig.w.seen[3], "depotapi.CancelShoppingListCommand:" COSEC_FAKE_LIST);
+    assert_string_equal(f->rig.w.seen[4], "ordersapi.RejectOrder:" ORDER);
 }
 
 /* 5. The customer is refused before any list exists: only the order is rejected. */
 static void a_refused_customer_has_no_list_to_cancel(void **state)
 {
     struct fx *f = *state;
-    f->w.customer_disabled = true;
+    f->rig.w.customer_disabled = true;
     run_order(f);
     show(f);
-    assert_int_equal(f->w.n, 2);
-    assert_string_equal(f->w.seen[1], "ordersapi.RejectOrder:" ORDER);
+    assert_int_equal(f->rig.w.n, 2);
+    assert_string_equal(f->rig.w.seen[1], "ordersapi.RejectOrder:" ORDER);
 }
 
 int main(void)

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cosec/handlers.h"
+#include "cosec/saga.h"
 #include "cosec_fakes.h"
 #include "customers/commands.h"
 #include "ddd.h"
@@ -144,4 +146,31 @@ void cosec_world_order_created(am_stream *s, const char *order_id)
     assert_int_equal(ddd_event_new(&ev, ORDERSAPI_ORDER_CREATED, &pm, &err), CORE_OK);
     assert_int_equal(am_event_publish(s, ORDERING_ORDER_CHANNEL, ev, &err), CORE_OK);
     ddd_event_free(ev);
+}
+
+void cosec_rig_open(struct cosec_rig *r, int reply_max_deliver)
+{
+    core_err err = CORE_ERR_INIT;
+    struct am_sub_opts replies = AM_SUB_OPTS_INIT;
+    replies.group = COSEC_REPLIES_GROUP;
+    replies.max_deliver = reply_max_deliver;
+    if (am_mem_broker_new(&r->b, &err) || am_mem_stream_new(&r->s, r->b, "mallbots", &err) ||
+        es_registry_new(&r->reg, &err))
+        fail_msg("the rig's stream: %s", err.msg);
+    cosec_world_register(r->reg);
+    if (sec_mem_store_new(&r->store, &err) ||
+        sec_orchestrator_new(&r->o, &cosec_create_order_saga, NULL, r->store, r->s, r->reg, &err) ||
+        sec_orchestrator_subscribe(r->o, &replies, &err) ||
+        cosec_subscribe_order_handlers(r->s, r->reg, r->o, &err))
+        fail_msg("the rig's saga: %s", err.msg);
+    cosec_world_subscribe(&r->w, r->s, r->reg);
+}
+
+void cosec_rig_close(struct cosec_rig *r)
+{
+    am_stream_free(r->s);
+    sec_orchestrator_free(r->o);
+    sec_store_free(r->store);
+    am_mem_broker_free(r->b);
+    es_registry_free(r->reg);
 }

@@ -31,6 +31,7 @@
 
 #include "am.h"
 #include "es.h"
+#include "sec.h"
 
 #define COSEC_FAKE_LIST "list-1" /* the id of every shopping list the fake depot makes */
 #define COSEC_WORLD_MAX 16
@@ -54,6 +55,26 @@ void cosec_world_register(es_registry *reg);
 /* Subscribes the four fakes over w (borrowed; outlives s) to their channels on s, decoding with
  * reg (borrowed). Fails the test on error. */
 void cosec_world_subscribe(struct cosec_world *w, am_stream *s, const es_registry *reg);
+
+/* The saga's test rig: an in-memory broker and stream, the registry (cosec_world_register), an
+ * in-memory saga store, cosec's orchestrator of cosec.CreateOrder subscribed to its replies
+ * (group COSEC_REPLIES_GROUP) and to OrderCreated (cosec_subscribe_order_handlers), and the fakes
+ * over w. Caller storage, zeroed; cosec_rig_close() frees it. */
+struct cosec_rig {
+    am_mem_broker *b;
+    am_stream *s;
+    es_registry *reg;
+    sec_store *store;
+    sec_orchestrator *o;
+    struct cosec_world w;
+};
+
+/* Opens r; reply_max_deliver is the reply subscription's max_deliver (0: the core's default).
+ * Fails the test on error. */
+void cosec_rig_open(struct cosec_rig *r, int reply_max_deliver);
+
+/* Frees what r holds (the stream first, then the orchestrator). */
+void cosec_rig_close(struct cosec_rig *r);
 
 /* Publishes ordersapi.OrderCreated for order_id: customer "c1", payment "p1", 2 x "prod-a" at
  * 9.99 and 1 x "prod-b" at 5.00, both of store "store-1" (total 24.98). Fails the test on error. */

@@ -28,12 +28,7 @@
 
 struct fx {
     long live;
-    am_mem_broker *b;
-    am_stream *s;
-    es_registry *reg;
-    sec_store *store;
-    sec_orchestrator *o;
-    struct cosec_world w;
+    struct cosec_rig rig;
 };
 
 static int setup(void **state)
@@ -41,34 +36,15 @@ static int setup(void **state)
     static struct fx f;
     memset(&f, 0, sizeof f);
     f.live = core_alloc_live();
-    core_err err = CORE_ERR_INIT;
-    struct am_sub_opts replies = AM_SUB_OPTS_INIT;
-    replies.group = COSEC_REPLIES_GROUP;
-    if (am_mem_broker_new(&f.b, &err) || am_mem_stream_new(&f.s, f.b, "mallbots", &err) ||
-        es_registry_new(&f.reg, &err))
-        goto fail;
-    cosec_world_register(f.reg);
-    if (sec_mem_store_new(&f.store, &err) ||
-        sec_orchestrator_new(&f.o, &cosec_create_order_saga, NULL, f.store, f.s, f.reg, &err) ||
-        sec_orchestrator_subscribe(f.o, &replies, &err) ||
-        cosec_subscribe_order_handlers(f.s, f.reg, f.o, &err))
-        goto fail;
-    cosec_world_subscribe(&f.w, f.s, f.reg);
+    cosec_rig_open(&f.rig, 0);
     *state = &f;
     return 0;
-fail:
-    fprintf(stderr, "setup: %s\n", err.msg);
-    return -1;
 }
 
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    am_stream_free(f->s);
-    sec_orchestrator_free(f->o);
-    sec_store_free(f->store);
-    am_mem_broker_free(f->b);
-    es_registry_free(f->reg);
+    cosec_rig_close(&f->rig);
     assert_int_equal(core_alloc_live(), f->live);
     return 0;
 }
@@ -76,14 +52,15 @@ static int teardown(void **state)
 /* OrderCreated for ORDER (cosec_fakes.h: total 24.98), and everything that follows. */
 static void order_created(struct fx *f)
 {
-    cosec_world_order_created(f->s, ORDER);
-    am_mem_broker_run(f->b, NULL);
+    cosec_world_order_created(f->rig.s, ORDER);
+    am_mem_broker_run(f->rig.b, NULL);
 }
 
 static void saga_state(struct fx *f, struct sec_state *st)
 {
     core_err err = CORE_ERR_INIT;
-    assert_int_equal(sec_store_load(f->store, &cosec_create_order_saga, ORDER, st, &err), CORE_OK);
+    assert_int_equal(sec_store_load(f->rig.store, &cosec_create_order_saga, ORDER, st, &err),
+                     CORE_OK);
 }
 
 /* ---- tests ----------------------------------------------------------------------------------- */
@@ -93,15 +70,15 @@ static void an_order_is_approved_step_by_step(void **state)
     struct fx *f = *state;
     order_created(f);
 
-    assert_int_equal(f->w.n, 5);
-    assert_string_equal(f->w.seen[0], "customersapi.AuthorizeCustomer:c1");
-    assert_string_equal(f->w.seen[1],
+    assert_int_equal(f->rig.w.n, 5);
+    assert_string_equal(f->rig.w.seen[0], "customersapi.AuthorizeCustomer:c1");
+    assert_string_equal(f->rig.w.seen[1],
                         "depotapi.CreateShoppingListCommand:" ORDER "/2 items/prod-a x2@store-1");
-    assert_string_equal(f->w.seen[2], "paymentsapi.ConfirmPayment:p1");
-    assert_string_equal(f->w.seen[3], "depotapi.InitiateShoppingCommand:" LIST);
-    assert_string_equal(f->w.seen[4], "ordersapi.ApproveOrder:" ORDER "/" LIST);
-    assert_float_equal(f->w.amount_asked, 24.98, 1e-9); /* the order's total */
-    assert_string_equal(f->w.saga_id, ORDER);           /* saga id = order id */
+    assert_string_equal(f->rig.w.seen[2], "paymentsapi.ConfirmPayment:p1");
+    assert_string_equal(f->rig.w.seen[3], "depotapi.InitiateShoppingCommand:" LIST);
+    assert_string_equal(f->rig.w.seen[4], "ordersapi.ApproveOrder:" ORDER "/" LIST);
+    assert_float_equal(f->rig.w.amount_asked, 24.98, 1e-9); /* the order's total */
+    assert_string_equal(f->rig.w.saga_id, ORDER);           /* saga id = order id */
 
     struct sec_state st = SEC_STATE_INIT;
     saga_state(f, &st);
@@ -116,12 +93,12 @@ static void an_order_is_approved_step_by_step(void **state)
 static void a_customer_who_may_not_order_gets_the_order_rejected(void **state)
 {
     struct fx *f = *state;
-    f->w.customer_disabled = true;
+    f->rig.w.customer_disabled = true;
     order_created(f);
 
-    assert_int_equal(f->w.n, 2); /* no list was made, so none is cancelled */
-    assert_string_equal(f->w.seen[0], "customersapi.AuthorizeCustomer:c1");
-    assert_string_equal(f->w.seen[1], "ordersapi.RejectOrder:" ORDER);
+    assert_int_equal(f->rig.w.n, 2); /* no list was made, so none is cancelled */
+    assert_string_equal(f->rig.w.seen[0], "customersapi.AuthorizeCustomer:c1");
+    assert_string_equal(f->rig.w.seen[1], "ordersapi.RejectOrder:" ORDER);
     struct sec_state st = SEC_STATE_INIT;
     saga_state(f, &st);
     assert_true(st.done);
@@ -132,13 +109,13 @@ static void a_customer_who_may_not_order_gets_the_order_rejected(void **state)
 static void a_payment_short_of_the_total_cancels_the_list_then_rejects(void **state)
 {
     struct fx *f = *state;
-    f->w.payment_short = true;
+    f->rig.w.payment_short = true;
     order_created(f);
 
-    assert_int_equal(f->w.n, 5);
-    assert_string_equal(f->w.seen[2], "paymentsapi.ConfirmPayment:p1");
-    assert_string_equal(f->w.seen[3], "depotapi.CancelShoppingListCommand:" LIST);
-    assert_string_equal(f->w.seen[4], "ordersapi.RejectOrder:" ORDER);
+    assert_int_equal(f->rig.w.n, 5);
+    assert_string_equal(f->rig.w.seen[2], "paymentsapi.ConfirmPayment:p1");
+    assert_string_equal(f->rig.w.seen[3], "depotapi.CancelShoppingListCommand:" LIST);
+    assert_string_equal(f->rig.w.seen[4], "ordersapi.RejectOrder:" ORDER);
     struct sec_state st = SEC_STATE_INIT;
     saga_state(f, &st);
     assert_true(st.done);
@@ -150,8 +127,8 @@ static void an_order_created_twice_runs_one_saga(void **state)
 {
     struct fx *f = *state;
     order_created(f);
-    order_created(f);            /* another OrderCreated for the same order (a new message id) */
-    assert_int_equal(f->w.n, 5); /* the saga is done: nothing is sent again */
+    order_created(f); /* another OrderCreated for the same order (a new message id) */
+    assert_int_equal(f->rig.w.n, 5); /* the saga is done: nothing is sent again */
 }
 
 static void the_data_comes_from_order_created_only(void **state)
