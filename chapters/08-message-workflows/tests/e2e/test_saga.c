@@ -228,6 +228,31 @@ static void expect_conversation(const struct saga_msgs *s, const char *id, const
 
 /* A basket of quantity x product, for customer, and a payment of amount: returns the
  * basket's id (= the order's id, once checked out) in basket and the payment's in payment. */
+/* Waits (SAGA_WAIT_MS at most) until search shows order id with status want; fails the test
+ * otherwise. search follows ordering's events in a group of its own, so it lags a little. */
+static void search_wait(const char *id, const char *want)
+{
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    const char *last = "(none)";
+    char seen[64] = "";
+    for (int waited = 0; waited < SAGA_WAIT_MS; waited += 20) {
+        int status = 0;
+        json_t *j = e2e_call(app, "GET", E2E_F("/api/search/orders/%s", id), NULL, &status);
+        const char *s = status == 200 ? e2e_json_str(j, "order.status") : NULL;
+        bool done = s && strcmp(s, want) == 0;
+        if (s) {
+            snprintf(seen, sizeof seen, "%s", s);
+            last = seen;
+        }
+        json_decref(j);
+        if (done)
+            return;
+        nanosleep(&pause, NULL);
+    }
+    fail_msg("search shows order %s as \"%s\", not \"%s\", after %d ms", id, last, want,
+             SAGA_WAIT_MS);
+}
+
 static void given_basket(e2e_app *a, const char *customer, const char *product, int quantity,
                          double amount, char *basket, char *payment)
 {
@@ -287,6 +312,7 @@ static void the_saga_approves_an_order_step_by_step(void **state)
     e2e_expect_sql(app, "available", "select status from depot.shopping_lists where id = $1",
                    happy_list);
     e2e_expect_sql(app, "approved", SQL_ORDER_STATUS, happy_order);
+    search_wait(happy_order, "Approved"); /* not "New", as in the book's search */
     e2e_expect_sql(app, happy_list, SQL_ORDER_SHOPPING, happy_order);
 
     static const struct want want[] = {
@@ -367,6 +393,7 @@ static void a_disabled_customer_gets_the_order_rejected(void **state)
     e2e_expect_sql(app, "rejected", SQL_ORDER_STATUS, order);
     e2e_expect_sql(app, "0", "select count(*) from depot.shopping_lists where order_id = $1",
                    order);
+    search_wait(order, "Rejected");
 
     static const struct want want[] = {
         {CUSTOMERS_COMMAND_CHANNEL, CUSTOMERSAPI_AUTHORIZE_CUSTOMER, NULL},
