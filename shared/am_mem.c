@@ -708,7 +708,7 @@ static void mem_free(void *impl, bool abandoned)
 static const struct am_stream_ops mem_ops = {
     "memory",  mem_publish,    mem_subscribe,      mem_ack,     mem_nak,
     mem_read,  mem_group_info, mem_wait_connected, mem_close,   mem_free,
-    mem_state, mem_groups,     mem_watch,          mem_unwatch,
+    mem_state, mem_groups,     mem_watch,          mem_unwatch, NULL,
 };
 
 core_status am_mem_stream_new(am_stream **out, am_mem_broker *b, const char *name, core_err *err)
