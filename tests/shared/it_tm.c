@@ -6,6 +6,7 @@
  * table "effects" that handlers write to), the stream "tmtest" and an outbox on it. Payloads are
  * amtest.StoreCreated (am_test.proto) under the name "storesapi.StoreCreated".
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -452,6 +453,226 @@ static void cleanup_deletes_only_old_published_rows(void **state)
     wait_sql(f, ROWS, 0);
 }
 
+/* ---- the inbox and the transactional subscriptions ----------------------------------------------
+ */
+
+static int fx_setup_short_window(void **state)
+{
+    return setup_with_window(state, 200); /* the same message id can be stored twice */
+}
+
+/* What the handlers saw and how they are to behave. */
+struct probe {
+    pthread_mutex_t mu;
+    int calls;
+    int fail_first; /* fail this many calls with CORE_ERR_UNAVAILABLE (after writing) */
+};
+
+static void probe_init(struct probe *p)
+{
+    memset(p, 0, sizeof *p);
+    pthread_mutex_init(&p->mu, NULL);
+}
+
+static int probe_calls(struct probe *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int n = p->calls;
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+/* Counts the call; true when this call is to fail. */
+static bool probe_call(struct probe *p)
+{
+    pthread_mutex_lock(&p->mu);
+    bool fail = p->calls < p->fail_first;
+    p->calls++;
+    pthread_mutex_unlock(&p->mu);
+    return fail;
+}
+
+static core_status write_effect(tm_tx *tx, const char *id, const char *note, core_err *err)
+{
+    const char *params[2] = {id, note};
+    return pg_exec(tm_tx_conn(tx), "INSERT INTO " SCHEMA ".effects VALUES ($1, $2)", 2, params,
+                   NULL, err);
+}
+
+/* An event handler that writes an effect and an outbox row (a follow-up event), then fails
+ * while the probe says so. */
+static core_status on_event(void *ud, tm_tx *tx, const struct am_delivery *d,
+                            const ddd_event *event, core_err *err)
+{
+    struct probe *p = ud;
+    bool fail = probe_call(p);
+    core_status st = write_effect(tx, d->id, "event", err);
+    if (!st) {
+        ddd_event *next = store_event(STORE_CREATED, NULL, "follow-up");
+        st = am_event_publish(tm_tx_stream(tx), "tmtest.baskets.events.Basket", next, err);
+        ddd_event_free(next);
+    }
+    if (!st && fail)
+        st = core_err_set(err, CORE_ERR_UNAVAILABLE, "the test says no (call %d)", p->calls);
+    return st;
+}
+
+/* Waits until group has acknowledged everything up to stream sequence floor. */
+static void wait_group_done(struct fx *f, const char *group, uint64_t floor)
+{
+    struct am_group_info gi = {0, 0, 0, 0};
+    core_err err = CORE_ERR_INIT;
+    for (int waited = 0; waited < WAIT_MS; waited += 20) {
+        if (am_stream_group_info(f->js, group, &gi, &err) == CORE_OK && gi.pending == 0 &&
+            gi.ack_pending == 0 && gi.ack_floor >= floor)
+            return;
+        sleep_ms(20);
+    }
+    fail_msg("group %s: pending %llu, ack pending %llu, ack floor %llu (want %llu)", group,
+             (unsigned long long)gi.pending, (unsigned long long)gi.ack_pending,
+             (unsigned long long)gi.ack_floor, (unsigned long long)floor);
+}
+
+static struct am_sub_opts group_opts(const char *group)
+{
+    struct am_sub_opts o = AM_SUB_OPTS_INIT;
+    o.group = group;
+    o.retry_delay_ms = 50;
+    o.ack_wait_ms = 3000;
+    return o;
+}
+
+/* The same message id delivered twice (stored twice: the stream's window has passed) runs the
+ * handler once: the inbox knows it. */
+static void a_duplicate_message_runs_the_handler_once(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct probe p;
+    probe_init(&p);
+    struct am_sub_opts o = group_opts("g");
+    must(tm_event_subscribe(f->js, f->ob, CHANNEL, &o, f->reg, on_event, &p, &err), &err);
+    ddd_event *ev = store_event(STORE_CREATED, NULL, "twice");
+    must(am_event_publish(f->js, CHANNEL, ev, &err), &err);
+    wait_group_done(f, "g", 1);
+    sleep_ms(400); /* past the duplicate window */
+    must(am_event_publish(f->js, CHANNEL, ev, &err), &err);
+    ddd_event_free(ev);
+    assert_int_equal(stream_messages(f), 2); /* two copies of one message */
+    wait_group_done(f, "g", 2);
+    assert_int_equal(probe_calls(&p), 1);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".effects"), 1);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".inbox"), 1);
+    assert_int_equal(sql_long(f, ROWS), 1);
+    must(am_stream_close(f->js, 5000, &err), &err); /* no handler runs once the probe goes */
+    pthread_mutex_destroy(&p.mu);
+}
+
+/* A handler that fails rolls back its writes, its outbox row and the inbox row; the redelivery
+ * commits them once. */
+static void a_failed_handler_rolls_back_and_the_retry_commits_once(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct probe p;
+    probe_init(&p);
+    p.fail_first = 1;
+    struct am_sub_opts o = group_opts("g");
+    must(tm_event_subscribe(f->js, f->ob, CHANNEL, &o, f->reg, on_event, &p, &err), &err);
+    ddd_event *ev = store_event(STORE_CREATED, NULL, "retried");
+    must(am_event_publish(f->js, CHANNEL, ev, &err), &err);
+    ddd_event_free(ev);
+    wait_group_done(f, "g", 1);
+    assert_int_equal(probe_calls(&p), 2);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".effects"), 1);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".inbox"), 1);
+    assert_int_equal(sql_long(f, ROWS), 1);
+    must(am_stream_close(f->js, 5000, &err), &err);
+    pthread_mutex_destroy(&p.mu);
+}
+
+/* A command handler: writes an effect; a store named "refuse" is a rule failure. */
+static core_status on_command(void *ud, tm_tx *tx, const struct am_delivery *d,
+                              const ddd_event *command, ddd_event **reply, core_err *err)
+{
+    struct probe *p = ud;
+    probe_call(p);
+    core_status st = write_effect(tx, d->id, "command", err);
+    const Amtest__StoreCreated *pl = (const Amtest__StoreCreated *)ddd_event_payload(command);
+    if (!st && pl && pl->name && strcmp(pl->name, "refuse") == 0)
+        st = core_err_set(err, CORE_ERR_INVALID, "the store may not have a shopping list");
+    return st;
+}
+
+static core_status on_reply(void *ud, tm_tx *tx, const struct am_delivery *d,
+                            const ddd_event *reply, core_err *err)
+{
+    struct probe *p = ud;
+    probe_call(p);
+    return write_effect(tx, ddd_event_metadata(reply, AM_REPLY_COMMAND_ID),
+                        am_reply_succeeded(reply) ? "success" : "failure", err);
+}
+
+static void send_command(struct fx *f, const char *store, char id[DDD_ID_MAX + 1])
+{
+    ddd_event *cmd = store_event(MAKE_LIST, NULL, store);
+    core_err err = CORE_ERR_INIT;
+    must(ddd_event_set_metadata(cmd, AM_CMD_REPLY_CHANNEL, REPLIES, &err), &err);
+    must(am_command_send(f->js, COMMANDS, cmd, &err), &err);
+    core_strlcpy(id, ddd_event_id(cmd), DDD_ID_MAX + 1);
+    ddd_event_free(cmd);
+}
+
+/* A command's reply is an outbox row of the handler's unit of work: it reaches the stream only
+ * through the relay. A rule failure commits the inbox row and an am.Failure reply, without the
+ * handler's writes. The replies reach a transactional reply handler. */
+static void command_replies_go_through_the_outbox(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    struct probe pc, pr;
+    probe_init(&pc);
+    probe_init(&pr);
+    struct am_sub_opts oc = group_opts("depot"), orp = group_opts("cosec");
+    must(tm_command_subscribe(f->js, f->ob, COMMANDS, &oc, f->reg, on_command, &pc, &err), &err);
+    must(tm_reply_subscribe(f->js, f->ob, REPLIES, &orp, f->reg, on_reply, &pr, &err), &err);
+    char ok_id[DDD_ID_MAX + 1], no_id[DDD_ID_MAX + 1];
+    send_command(f, "fine", ok_id);
+    send_command(f, "refuse", no_id);
+    wait_group_done(f, "depot", 2);
+    assert_int_equal(probe_calls(&pc), 2);
+    /* both answers wait in the outbox; none is on the stream (no relay runs) */
+    struct seen s;
+    read_stream(f, REPLIES, &s);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".outbox WHERE subject = '" REPLIES
+                                 "' AND name = 'am.Success'"),
+                     1);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".outbox WHERE subject = '" REPLIES
+                                 "' AND name = 'am.Failure'"),
+                     1);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".effects WHERE note = 'command'"),
+                     1); /* the refused command's write was undone */
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".inbox"), 2);
+
+    relay_make(f, 0, 60000, 0, 0);
+    wait_published(f->relay[0], 2);
+    read_stream(f, REPLIES, &s);
+    assert_int_equal(s.n, 2);
+    char want[CORE_UUID_LEN + 1];
+    am_reply_id(ok_id, want);
+    assert_string_equal(s.ids[0], want);
+    wait_group_done(f, "cosec", 4);
+    assert_int_equal(probe_calls(&pr), 2);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".effects WHERE note = 'success'"),
+                     1);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".effects WHERE note = 'failure'"),
+                     1);
+    must(am_stream_close(f->js, 5000, &err), &err);
+    pthread_mutex_destroy(&pc.mu);
+    pthread_mutex_destroy(&pr.mu);
+}
+
 int main(void)
 {
     const char *lvl = getenv("LOG_LEVEL");
@@ -469,6 +690,12 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(two_relays_publish_each_row_once, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(cleanup_deletes_only_old_published_rows, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(a_duplicate_message_runs_the_handler_once,
+                                        fx_setup_short_window, fx_teardown),
+        cmocka_unit_test_setup_teardown(a_failed_handler_rolls_back_and_the_retry_commits_once,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(command_replies_go_through_the_outbox, fx_setup,
                                         fx_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
