@@ -686,7 +686,9 @@ struct am_stream_ops {
     core_status (*watch)(void *impl, const char *filter, uint64_t from_seq, am_stored_fn fn,
                          void *ud, void **handle, core_err *err);
     void (*unwatch)(void *impl, void *handle);
-    /* Optional (NULL: the core calls publish for each message): am_stream_publish_batch() for
+    /* Added later, by the rule of "Ops structs that grow" (docs/architecture.md): implementations
+     * fill this struct with designated initialisers, and a member at the end may be NULL.
+     * Optional (NULL: the core calls publish for each message): am_stream_publish_batch() for
      * n packed messages (no headers but Nats-Msg-Id), sent without waiting in between; fills
      * every acks[i]; returns the first failure (err) or CORE_OK. */
     core_status (*publish_batch)(void *impl, const struct am_packed_msg *msgs, size_t n,

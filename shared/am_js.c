@@ -897,9 +897,21 @@ static void js_free(void *impl, bool abandoned)
 }
 
 static const struct am_stream_ops js_ops = {
-    "jetstream", js_publish,    js_subscribe,      js_ack,     js_nak,
-    js_read,     js_group_info, js_wait_connected, js_close,   js_free,
-    js_state,    js_groups,     js_watch,          js_unwatch, js_publish_batch,
+    .kind = "jetstream",
+    .publish = js_publish,
+    .subscribe = js_subscribe,
+    .ack = js_ack,
+    .nak = js_nak,
+    .read = js_read,
+    .group_info = js_group_info,
+    .wait_connected = js_wait_connected,
+    .close = js_close,
+    .free = js_free,
+    .state = js_state,
+    .groups = js_groups,
+    .watch = js_watch,
+    .unwatch = js_unwatch,
+    .publish_batch = js_publish_batch,
 };
 
 /* ---- connect --------------------------------------------------------------------------------- */

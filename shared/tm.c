@@ -266,9 +266,20 @@ static core_status ob_watch(void *impl, const char *filter, uint64_t from_seq, a
 static void ob_unwatch(void *impl, void *handle) {}
 
 static const struct am_stream_ops outbox_ops = {
-    "outbox", ob_publish,    ob_subscribe,      ob_ack,     ob_nak,
-    ob_read,  ob_group_info, ob_wait_connected, ob_close,   ob_free,
-    ob_state, ob_groups,     ob_watch,          ob_unwatch, NULL,
+    .kind = "outbox",
+    .publish = ob_publish,
+    .subscribe = ob_subscribe,
+    .ack = ob_ack,
+    .nak = ob_nak,
+    .read = ob_read,
+    .group_info = ob_group_info,
+    .wait_connected = ob_wait_connected,
+    .close = ob_close,
+    .free = ob_free,
+    .state = ob_state,
+    .groups = ob_groups,
+    .watch = ob_watch,
+    .unwatch = ob_unwatch,
 };
 
 /* ---- the unit of work ------------------------------------------------------------------------ */
