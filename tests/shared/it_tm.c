@@ -453,6 +453,35 @@ static void cleanup_deletes_only_old_published_rows(void **state)
     wait_sql(f, ROWS, 0);
 }
 
+/* A relay whose LISTEN connection is cut reconnects, makes a full pass and is woken by
+ * notifications again. */
+static void a_lost_listen_connection_is_reopened(void **state)
+{
+    struct fx *f = *state;
+    relay_make(f, 0, 60000, 0, 0);
+    commit_events(f, 1, NULL);
+    wait_published(f->relay[0], 1);
+    wait_sql(f,
+             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+             "current_database() AND query = 'LISTEN " TM_NOTIFY_CHANNEL "'",
+             1);
+    struct tm_relay_stats st = stats_of(f->relay[0]);
+    for (int waited = 0; st.errors == 0 && waited < WAIT_MS; waited += 20) {
+        sleep_ms(20);
+        st = stats_of(f->relay[0]);
+    }
+    assert_int_equal(st.errors, 1); /* it noticed at once, without waiting for the poll */
+    wait_sql(f,
+             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query "
+             "= 'LISTEN " TM_NOTIFY_CHANNEL "'",
+             1);
+    uint64_t notified = st.wakeups_notify;
+    commit_events(f, 2, NULL);
+    st = wait_published(f->relay[0], 3);
+    assert_true(st.wakeups_notify > notified);
+    assert_int_equal(st.wakeups_poll, 0);
+}
+
 /* ---- the inbox and the transactional subscriptions ----------------------------------------------
  */
 
@@ -690,6 +719,8 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(two_relays_publish_each_row_once, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(cleanup_deletes_only_old_published_rows, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(a_lost_listen_connection_is_reopened, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(a_duplicate_message_runs_the_handler_once,
                                         fx_setup_short_window, fx_teardown),
