@@ -44,6 +44,11 @@
  *     also keeps the publish order of seq across instances (SKIP LOCKED alone would let a second
  *     relay publish rows 101-200 while the first still publishes 1-100); SKIP LOCKED stays as
  *     the row-level guard.
+ * Publish order: within a schema, rows leave in seq order, which is the order of their INSERTs;
+ * a row whose transaction commits after a later-numbered one was already published goes out
+ * after it, and a row the stream did not acknowledge (while later ones were) goes out at the next
+ * pass, after them. Consumers must not rely on more order than one aggregate's events written in
+ * one unit of work after another.
  * Published rows are deleted once they are older than keep_ms. THE RULE: keep_ms must be longer
  * than the stream's duplicate window (AM_DUPLICATE_WINDOW_MS_DEFAULT): while a row is kept, a
  * second write of its message id is dropped by the outbox itself; once it is deleted, only the
@@ -59,6 +64,12 @@
  * tm_tx_conn() and tm_tx_stream(). The inbox key is the message id alone, so one module (one
  * schema) must consume each message through one subscription (two groups of one module on
  * overlapping channels would see the second delivery as a duplicate).
+ *
+ * Ownership: tm_outbox_new/tm_relay_new copy the names and options they are given; the pool and
+ * the stream are borrowed and must outlive what was made on them. A tm_tx is the caller's from
+ * tm_begin until tm_commit or tm_rollback, which free it; tm_tx_conn() and tm_tx_stream() are
+ * borrowed from it. The transactional subscriptions own their wrapper state (freed with the
+ * stream); the handler's ud is borrowed.
  *
  * Thread-safety: a tm_outbox is thread-safe (immutable after tm_outbox_new; the pool is). A
  * tm_tx belongs to the thread that began it, until tm_commit/tm_rollback. The relay runs its own
