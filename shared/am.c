@@ -496,6 +496,91 @@ core_status am_stream_publish(am_stream *s, const char *subject, const char *id,
     return CORE_OK;
 }
 
+/* Checks what am_stream_publish() checks of one message and packs it (*packed: caller frees). */
+static core_status pack_checked(am_stream *s, const struct am_batch_msg *m, unsigned char **packed,
+                                size_t *packed_len, core_err *err)
+{
+    core_status st = check_subject(s, m->subject, false, err);
+    if (st != CORE_OK)
+        return st;
+    if (is_dead_subject(s, m->subject))
+        return core_err_set(err, CORE_ERR_INTERNAL, "subject %.128s is reserved for dead letters",
+                            m->subject);
+    if (core_str_blank(m->id) || core_str_blank(m->name))
+        return core_err_set(err, CORE_ERR_INTERNAL, "a message on %.128s needs an id and a name",
+                            m->subject);
+    return am_stream_message_pack(m->id, m->name, m->data, m->len, packed, packed_len, err);
+}
+
+core_status am_stream_publish_batch(am_stream *s, const struct am_batch_msg *msgs, size_t n,
+                                    struct am_batch_ack *acks, core_err *err)
+{
+    if (n == 0)
+        return CORE_OK;
+    struct am_packed_msg *packed = core_calloc(n, sizeof *packed);
+    size_t *index = core_calloc(n, sizeof *index); /* packed[k] is msgs[index[k]] */
+    struct am_batch_ack *sent = core_calloc(n, sizeof *sent);
+    if (!packed || !index || !sent) {
+        core_free(packed);
+        core_free(index);
+        core_free(sent);
+        return core_err_set(err, CORE_ERR_NOMEM, "out of memory publishing %zu messages", n);
+    }
+    core_err first_err = CORE_ERR_INIT; /* the first message refused before sending */
+    size_t failed = 0, k = 0;
+    for (size_t i = 0; i < n; i++) {
+        core_err e = CORE_ERR_INIT;
+        unsigned char *data = NULL;
+        size_t len = 0;
+        acks[i] = (struct am_batch_ack){CORE_OK, 0, false};
+        if ((acks[i].status = pack_checked(s, &msgs[i], &data, &len, &e)) != CORE_OK) {
+            if (failed++ == 0)
+                first_err = e;
+            continue;
+        }
+        packed[k] = (struct am_packed_msg){msgs[i].subject, msgs[i].id, data, len};
+        index[k++] = i;
+    }
+    core_err sent_err = CORE_ERR_INIT; /* the first sent message that was not acknowledged */
+    if (k > 0 && s->ops->publish_batch) {
+        s->ops->publish_batch(s->impl, packed, k, sent, &sent_err);
+    } else {
+        for (size_t j = 0; j < k; j++) {
+            core_err e = CORE_ERR_INIT;
+            struct am_publish_ack a = {0, false};
+            sent[j].status = publish_packed(s, packed[j].subject, packed[j].msg_id, NULL, 0,
+                                            packed[j].data, packed[j].len, &a, &e);
+            sent[j].seq = a.seq;
+            sent[j].duplicate = a.duplicate;
+            if (sent[j].status != CORE_OK && sent_err.status == CORE_OK)
+                sent_err = e;
+        }
+    }
+    for (size_t j = 0; j < k; j++) {
+        size_t i = index[j];
+        acks[i] = sent[j];
+        if (acks[i].status == CORE_OK && acks[i].duplicate)
+            log_info(LOG_COMP, "%s %s was already stored (seq %" PRIu64 "): dropped as a duplicate",
+                     msgs[i].name, msgs[i].id, acks[i].seq);
+        if (acks[i].status != CORE_OK && failed++ == 0 && sent_err.status == CORE_OK)
+            core_err_set(&sent_err, acks[i].status, "%s %s: %s", msgs[i].name, msgs[i].id,
+                         core_status_text(acks[i].status));
+        core_free((void *)packed[j].data);
+    }
+    core_free(packed);
+    core_free(index);
+    core_free(sent);
+    if (failed == 0)
+        return CORE_OK;
+    const core_err *why = first_err.status != CORE_OK ? &first_err : &sent_err;
+    core_status st = why->status;
+    if (err) {
+        *err = *why;
+        core_err_wrap(err, "%zu of %zu messages were not published", failed, n);
+    }
+    return st;
+}
+
 static core_status check_sub_opts(const struct am_sub_opts *o, core_err *err)
 {
     if (!o || !am_name_valid(o->group))
@@ -593,6 +678,13 @@ core_status am_stream_subscribe(am_stream *s, const char *subject, const struct 
                                 am_raw_handler_fn fn, void *ud, core_err *err)
 {
     return subscribe_impl(s, subject, opts, fn, ud, NULL, err);
+}
+
+core_status am_stream_subscribe_owned(am_stream *s, const char *subject,
+                                      const struct am_sub_opts *opts, am_raw_handler_fn fn,
+                                      void *ud, void (*ud_free)(void *ud), core_err *err)
+{
+    return subscribe_impl(s, subject, opts, fn, ud, ud_free, err);
 }
 
 const char *am_stored_header(const struct am_stored_msg *m, const char *key)
@@ -980,20 +1072,12 @@ static core_status dress_reply(ddd_event *reply, const ddd_event *command, bool 
     return st;
 }
 
-struct command_sub {
-    am_stream *s;
-    const es_registry *reg;
-    am_command_handler_fn fn;
-    void *ud;
-};
-
-static core_status command_raw_handler(void *ud, const struct am_delivery *d,
-                                       const unsigned char *data, size_t len, bool *dead,
-                                       core_err *err)
+core_status am_command_answer(am_stream *out, const es_registry *reg, const struct am_delivery *d,
+                              const unsigned char *data, size_t len, am_command_handler_fn fn,
+                              void *ud, bool *dead, core_err *err)
 {
-    struct command_sub *cs = ud;
     ddd_event *cmd = NULL, *reply = NULL;
-    core_status st = am_data_unpack(cs->reg, d->id, d->name, data, len, &cmd, err);
+    core_status st = am_data_unpack(reg, d->id, d->name, data, len, &cmd, err);
     if (st != CORE_OK) {
         *dead = st != CORE_ERR_NOMEM;
         return st;
@@ -1007,7 +1091,7 @@ static core_status command_raw_handler(void *ud, const struct am_delivery *d,
         goto done;
     }
     core_err why = CORE_ERR_INIT;
-    core_status hst = cs->fn(cs->ud, d, cmd, &reply, &why);
+    core_status hst = fn(ud, d, cmd, &reply, &why);
     bool ok = hst == CORE_OK;
     if (!ok) {
         ddd_event_free(reply);
@@ -1028,12 +1112,27 @@ static core_status command_raw_handler(void *ud, const struct am_delivery *d,
             goto done;
     }
     if ((st = dress_reply(reply, cmd, ok, &why, err)) ||
-        (st = am_event_publish(cs->s, channel, reply, err)))
+        (st = am_event_publish(out, channel, reply, err)))
         core_err_wrap(err, "answering %s %s", d->name, d->id);
 done:
     ddd_event_free(reply);
     ddd_event_free(cmd);
     return st;
+}
+
+struct command_sub {
+    am_stream *s;
+    const es_registry *reg;
+    am_command_handler_fn fn;
+    void *ud;
+};
+
+static core_status command_raw_handler(void *ud, const struct am_delivery *d,
+                                       const unsigned char *data, size_t len, bool *dead,
+                                       core_err *err)
+{
+    struct command_sub *cs = ud;
+    return am_command_answer(cs->s, cs->reg, d, data, len, cs->fn, cs->ud, dead, err);
 }
 
 core_status am_command_subscribe(am_stream *s, const char *channel, const struct am_sub_opts *opts,

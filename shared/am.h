@@ -263,6 +263,35 @@ core_status am_stream_publish(am_stream *s, const char *subject, const char *id,
                               const unsigned char *data, size_t len, struct am_publish_ack *ack,
                               core_err *err);
 
+/* One message of a batch (am_stream_publish_batch): the parts am_stream_publish() takes, all
+ * borrowed. */
+struct am_batch_msg {
+    const char *subject;
+    const char *id;
+    const char *name;
+    const unsigned char *data;
+    size_t len;
+};
+
+/* What the stream answered to one message of a batch. */
+struct am_batch_ack {
+    core_status status; /* CORE_OK: stored, or dropped as a duplicate; else why it was not */
+    uint64_t seq;       /* as struct am_publish_ack, when status is CORE_OK */
+    bool duplicate;
+};
+
+/* Publishes n messages (each as am_stream_publish() would) WITHOUT waiting for one
+ * acknowledgement before sending the next, then waits for all of them (at most the publish
+ * timeout): the way to move many messages at once (the outbox relay, tm.h). They leave in array
+ * order. acks[i] (n entries, caller storage) tells what became of msgs[i]. Returns CORE_OK when
+ * every message was acknowledged; else the status of the first one that was not, with err naming
+ * it and how many failed. Message i failing does not stop the others, except that once the
+ * connection is gone the rest are not sent (their status says so). Backends without a batch
+ * operation (the memory backend) publish one by one. A stream's other publishers and the batch
+ * may interleave. */
+core_status am_stream_publish_batch(am_stream *s, const struct am_batch_msg *msgs, size_t n,
+                                    struct am_batch_ack *acks, core_err *err);
+
 /* Subscription options (the book's SubscriberConfig). AM_SUB_OPTS_INIT, then set group. */
 struct am_sub_opts {
     const char *group;         /* required: [A-Za-z0-9_-], at most AM_NAME_MAX (copied) */
@@ -301,6 +330,13 @@ typedef core_status (*am_raw_handler_fn)(void *ud, const struct am_delivery *d,
  * stream, CORE_ERR_CONFLICT when the group already consumes another subject, server statuses. */
 core_status am_stream_subscribe(am_stream *s, const char *subject, const struct am_sub_opts *opts,
                                 am_raw_handler_fn fn, void *ud, core_err *err);
+
+/* am_stream_subscribe() with ud OWNED: the stream frees it with ud_free (not NULL) when it frees
+ * the subscription, and at once when subscribing fails. For layers that wrap a handler in
+ * state of their own (tm.h's transactional subscriptions). */
+core_status am_stream_subscribe_owned(am_stream *s, const char *subject,
+                                      const struct am_sub_opts *opts, am_raw_handler_fn fn,
+                                      void *ud, void (*ud_free)(void *ud), core_err *err);
 
 /* A stored message, as am_stream_read() hands it over (everything borrowed for the call). */
 struct am_header {
@@ -504,6 +540,17 @@ core_status am_command_subscribe(am_stream *s, const char *channel, const struct
                                  const es_registry *reg, am_command_handler_fn fn, void *ud,
                                  core_err *err);
 
+/* The whole work of am_command_subscribe() for one delivery, for layers that subscribe a raw
+ * handler and answer commands themselves (tm.h answers through a transaction's outbox): decodes
+ * data/len (StreamMessage.data, a CommandMessageData) as d's command through reg, calls
+ * fn(ud, d, command, &reply, err), and publishes the reply the rules above choose on channel of
+ * the command's AM_CMD_REPLY_CHANNEL in stream `out`. Returns CORE_OK once the reply is published
+ * (acknowledge the command); a handler failure that is to be retried, or a reply that was not
+ * published, with err; a command that does not decode or names no reply channel sets *dead. */
+core_status am_command_answer(am_stream *out, const es_registry *reg, const struct am_delivery *d,
+                              const unsigned char *data, size_t len, am_command_handler_fn fn,
+                              void *ud, bool *dead, core_err *err);
+
 /* A reply handler: the reply (am.Success and am.Failure have a NULL payload; a typed reply's is
  * decoded through the registry) and the delivery are borrowed for the call. Results as for an
  * event handler. */
@@ -595,6 +642,14 @@ struct am_backend_msg {
     uint64_t stream_seq;
 };
 
+/* A packed StreamMessage to publish (am_stream_publish_batch hands these to a backend). */
+struct am_packed_msg {
+    const char *subject;
+    const char *msg_id; /* the Nats-Msg-Id header */
+    const unsigned char *data;
+    size_t len;
+};
+
 struct am_stream_ops {
     const char *kind; /* "jetstream", "memory": for messages */
     /* Stores data on subject with header Nats-Msg-Id = msg_id plus hdrs; fills *ack. */
@@ -631,6 +686,13 @@ struct am_stream_ops {
     core_status (*watch)(void *impl, const char *filter, uint64_t from_seq, am_stored_fn fn,
                          void *ud, void **handle, core_err *err);
     void (*unwatch)(void *impl, void *handle);
+    /* Added later, by the rule of "Ops structs that grow" (docs/architecture.md): implementations
+     * fill this struct with designated initialisers, and a member at the end may be NULL.
+     * Optional (NULL: the core calls publish for each message): am_stream_publish_batch() for
+     * n packed messages (no headers but Nats-Msg-Id), sent without waiting in between; fills
+     * every acks[i]; returns the first failure (err) or CORE_OK. */
+    core_status (*publish_batch)(void *impl, const struct am_packed_msg *msgs, size_t n,
+                                 struct am_batch_ack *acks, core_err *err);
 };
 
 /* A stream over a backend: ops borrowed (static), impl owned (freed with ops->free by

@@ -245,6 +245,151 @@ static core_status js_publish(void *impl, const char *subject, const char *msg_i
     return st;
 }
 
+/* ---- publish a batch --------------------------------------------------------------------------
+ * js_PublishMsgAsync sends each message without waiting; nats.c calls the AckHandler of the
+ * jsCtx once per message, with the server's acknowledgement or the error (a per-message MaxWait
+ * makes a missing answer an error too), on its own thread. Each batch gets a jsCtx of its own
+ * whose handler's closure is the batch, so answers cannot be mixed up with another batch's;
+ * js_PublishAsyncComplete waits until every handler has returned. The handler knows its message
+ * by the natsMsg pointer, recorded before the message is handed over. */
+
+struct js_batch {
+    pthread_mutex_t mu;
+    natsMsg **inflight; /* inflight[k]: message k until its answer came, then NULL */
+    struct am_batch_ack *acks;
+    size_t n;
+    char first_err[CORE_ERR_MSG_MAX]; /* the first failure's text ("" = none yet) */
+    const struct js_impl *ji;
+};
+
+/* The status of a failed publish (nats.c status, JetStream error code). */
+static core_status publish_failure(natsStatus s, jsErrCode jerr)
+{
+    if (s == NATS_TIMEOUT || is_connection_status(s) || s == NATS_NO_RESPONDERS ||
+        jerr == JSNotEnabledErr)
+        return CORE_ERR_UNAVAILABLE;
+    return CORE_ERR_IO;
+}
+
+static void on_batch_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
+{
+    struct js_batch *b = closure;
+    (void)js;
+    pthread_mutex_lock(&b->mu);
+    for (size_t k = 0; k < b->n; k++) {
+        if (b->inflight[k] != msg)
+            continue;
+        b->inflight[k] = NULL;
+        if (pa) {
+            b->acks[k] = (struct am_batch_ack){CORE_OK, pa->Sequence, pa->Duplicate};
+        } else {
+            natsStatus s = pae ? pae->Err : NATS_ERR;
+            jsErrCode jerr = pae ? pae->ErrCode : 0;
+            b->acks[k].status = publish_failure(s, jerr);
+            if (!b->first_err[0])
+                snprintf(b->first_err, sizeof b->first_err,
+                         "stream %s did not store message %zu of the batch: %s (JetStream "
+                         "error %d, message broker %s)",
+                         b->ji->stream, k + 1,
+                         pae && pae->ErrText ? pae->ErrText : natsStatus_GetText(s), (int)jerr,
+                         b->ji->url);
+        }
+        break;
+    }
+    pthread_mutex_unlock(&b->mu);
+    natsMsg_Destroy(msg);
+}
+
+static core_status js_publish_batch(void *impl, const struct am_packed_msg *msgs, size_t n,
+                                    struct am_batch_ack *acks, core_err *err)
+{
+    struct js_impl *ji = impl;
+    struct js_batch b = {.acks = acks, .n = n, .ji = ji};
+    for (size_t k = 0; k < n; k++)
+        acks[k] = (struct am_batch_ack){CORE_ERR_UNAVAILABLE, 0, false}; /* until answered */
+    natsConnStatus cs = natsConnection_Status(ji->nc);
+    if (cs != NATS_CONN_STATUS_CONNECTED)
+        return core_err_set(
+            err, CORE_ERR_UNAVAILABLE, "the message broker is unavailable (%s %s)",
+            cs == NATS_CONN_STATUS_CLOSED ? "connection closed to" : "reconnecting to", ji->url);
+    if (!(b.inflight = core_calloc(n, sizeof *b.inflight)))
+        return core_err_nomem(err);
+    if (pthread_mutex_init(&b.mu, NULL) != 0) {
+        core_free(b.inflight);
+        return core_err_set(err, CORE_ERR_NOMEM, "cannot create a mutex");
+    }
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = ji->publish_timeout_ms;
+    jo.PublishAsync.AckHandler = on_batch_ack;
+    jo.PublishAsync.AckHandlerClosure = &b;
+    jsCtx *js = NULL;
+    natsStatus s = natsConnection_JetStream(&js, ji->nc, &jo);
+    char text[160];
+    core_status st = CORE_OK;
+    if (s != NATS_OK)
+        st = core_err_set(err, CORE_ERR_NOMEM, "cannot make a JetStream context: %s",
+                          last_error(text, sizeof text, s));
+    for (size_t k = 0; st == CORE_OK && k < n; k++) {
+        if (msgs[k].len > INT_MAX) {
+            acks[k].status = CORE_ERR_TOO_LARGE;
+            continue;
+        }
+        natsMsg *m = NULL;
+        s = natsMsg_Create(&m, msgs[k].subject, NULL, (const char *)msgs[k].data, (int)msgs[k].len);
+        if (s != NATS_OK) {
+            acks[k].status = CORE_ERR_NOMEM;
+            continue;
+        }
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MsgId = msgs[k].msg_id;
+        po.MaxWait = ji->publish_timeout_ms; /* no answer by then: the handler gets a timeout */
+        pthread_mutex_lock(&b.mu);
+        b.inflight[k] = m; /* before sending: the answer may come before the call returns */
+        pthread_mutex_unlock(&b.mu);
+        s = js_PublishMsgAsync(js, &m, &po);
+        if (s == NATS_OK)
+            continue;
+        /* not sent: the message is still ours */
+        last_error(text, sizeof text, s);
+        pthread_mutex_lock(&b.mu);
+        b.inflight[k] = NULL;
+        if (!b.first_err[0])
+            snprintf(b.first_err, sizeof b.first_err,
+                     "message %zu of the batch was not sent to %s: %s", k + 1, ji->url, text);
+        pthread_mutex_unlock(&b.mu);
+        natsMsg_Destroy(m);
+        acks[k].status = publish_failure(s, 0);
+        if (is_connection_status(s))
+            break; /* the rest would fail the same way; they stay unsent (UNAVAILABLE) */
+    }
+    if (js) {
+        jsPubOptions po;
+        jsPubOptions_Init(&po);
+        po.MaxWait = ji->publish_timeout_ms + 1000;
+        if (js_PublishAsyncComplete(js, &po) == NATS_TIMEOUT) {
+            /* answers that never came: take the messages back (their status stays UNAVAILABLE),
+             * then wait for handlers that are running right now */
+            natsMsgList pending = {NULL, 0};
+            if (js_PublishAsyncGetPendingList(&pending, js) == NATS_OK)
+                natsMsgList_Destroy(&pending);
+            js_PublishAsyncComplete(js, NULL);
+        }
+        jsCtx_Destroy(js);
+    }
+    pthread_mutex_destroy(&b.mu);
+    core_free(b.inflight);
+    if (st == CORE_OK) {
+        for (size_t k = 0; k < n && st == CORE_OK; k++)
+            if (acks[k].status != CORE_OK)
+                st = core_err_set(err, acks[k].status, "%s",
+                                  b.first_err[0] ? b.first_err
+                                                 : "no acknowledgement from the message broker");
+    }
+    return st;
+}
+
 /* ---- subscribe ------------------------------------------------------------------------------- */
 
 static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
@@ -752,8 +897,21 @@ static void js_free(void *impl, bool abandoned)
 }
 
 static const struct am_stream_ops js_ops = {
-    "jetstream",       js_publish, js_subscribe, js_ack,   js_nak,    js_read,  js_group_info,
-    js_wait_connected, js_close,   js_free,      js_state, js_groups, js_watch, js_unwatch,
+    .kind = "jetstream",
+    .publish = js_publish,
+    .subscribe = js_subscribe,
+    .ack = js_ack,
+    .nak = js_nak,
+    .read = js_read,
+    .group_info = js_group_info,
+    .wait_connected = js_wait_connected,
+    .close = js_close,
+    .free = js_free,
+    .state = js_state,
+    .groups = js_groups,
+    .watch = js_watch,
+    .unwatch = js_unwatch,
+    .publish_batch = js_publish_batch,
 };
 
 /* ---- connect --------------------------------------------------------------------------------- */

@@ -706,9 +706,20 @@ static void mem_free(void *impl, bool abandoned)
 }
 
 static const struct am_stream_ops mem_ops = {
-    "memory",  mem_publish,    mem_subscribe,      mem_ack,     mem_nak,
-    mem_read,  mem_group_info, mem_wait_connected, mem_close,   mem_free,
-    mem_state, mem_groups,     mem_watch,          mem_unwatch,
+    .kind = "memory",
+    .publish = mem_publish,
+    .subscribe = mem_subscribe,
+    .ack = mem_ack,
+    .nak = mem_nak,
+    .read = mem_read,
+    .group_info = mem_group_info,
+    .wait_connected = mem_wait_connected,
+    .close = mem_close,
+    .free = mem_free,
+    .state = mem_state,
+    .groups = mem_groups,
+    .watch = mem_watch,
+    .unwatch = mem_unwatch,
 };
 
 core_status am_mem_stream_new(am_stream **out, am_mem_broker *b, const char *name, core_err *err)
