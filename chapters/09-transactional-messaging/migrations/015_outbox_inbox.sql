@@ -1,5 +1,5 @@
--- 015_outbox_inbox.sql -- chapter 09: an outbox and an inbox for every module that publishes or
--- consumes messages.
+-- 015_outbox_inbox.sql -- chapter 09: an outbox for every module that publishes messages and an
+-- inbox for every module that consumes them.
 --
 -- <schema>.outbox holds the messages a module has decided to publish, written in the same
 -- transaction as the change they announce; a relay publishes the rows in `seq` order and then
@@ -13,10 +13,11 @@
 -- redelivery changes nothing. `name`, `subject` and `data` keep the message itself, for reading in
 -- psql.
 --
--- Every module schema gets the pair, notifications too (the book's code gives notifications
--- none before Chapter12): in this workspace a notification must never be sent twice, and its
--- inbox is what remembers that it was. Search and notifications publish nothing, so their outboxes stay
--- empty. Each index is created on its own schema's table (the book creates cosec's on
+-- A module that publishes gets an outbox, one that consumes an inbox, and no module gets a table
+-- it does not use: search and notifications publish nothing (no outbox), stores consumes nothing
+-- (no inbox). Notifications does get its inbox (the book's code gives it none before Chapter12):
+-- in this workspace a notification must never be sent twice, and its inbox is what remembers
+-- that it was. Each index is created on its own schema's table (the book creates cosec's on
 -- baskets.outbox).
 --
 -- This chapter only creates the tables; the modules start writing them when the outbox and the
@@ -114,19 +115,6 @@ CREATE TABLE depot.inbox
   PRIMARY KEY (id)
 );
 
-CREATE TABLE notifications.outbox
-(
-  seq          bigint      GENERATED ALWAYS AS IDENTITY,
-  id           text        NOT NULL,
-  name         text        NOT NULL,
-  subject      text        NOT NULL,
-  data         bytea       NOT NULL,
-  created_at   timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz NULL,
-  PRIMARY KEY (id)
-);
-CREATE INDEX notifications_unpublished_idx ON notifications.outbox (seq) WHERE published_at IS NULL;
-
 CREATE TABLE notifications.inbox
 (
   id          text        NOT NULL,
@@ -183,19 +171,6 @@ CREATE TABLE payments.inbox
   PRIMARY KEY (id)
 );
 
-CREATE TABLE search.outbox
-(
-  seq          bigint      GENERATED ALWAYS AS IDENTITY,
-  id           text        NOT NULL,
-  name         text        NOT NULL,
-  subject      text        NOT NULL,
-  data         bytea       NOT NULL,
-  created_at   timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz NULL,
-  PRIMARY KEY (id)
-);
-CREATE INDEX search_unpublished_idx ON search.outbox (seq) WHERE published_at IS NULL;
-
 CREATE TABLE search.inbox
 (
   id          text        NOT NULL,
@@ -218,13 +193,3 @@ CREATE TABLE stores.outbox
   PRIMARY KEY (id)
 );
 CREATE INDEX stores_unpublished_idx ON stores.outbox (seq) WHERE published_at IS NULL;
-
-CREATE TABLE stores.inbox
-(
-  id          text        NOT NULL,
-  name        text        NOT NULL,
-  subject     text        NOT NULL,
-  data        bytea       NOT NULL,
-  received_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (id)
-);
