@@ -59,6 +59,10 @@ static json_t *message(bool *nomem, const char *name, const ProtobufCMessageDesc
     put(nomem, m, "headers", headers);
     if (channel)
         put_str(nomem, m, "x-channel", channel);
+    else
+        put_str(nomem, m, "description",
+                "no channel of its own: not published on a fixed channel (a reply, for one, "
+                "travels on the reply channel its command names in COMMAND_REPLY_CHANNEL)");
     put_str(nomem, m, "x-proto", desc->name);
     return m;
 }

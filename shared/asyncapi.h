@@ -20,7 +20,8 @@
  *                       absent for a name registered without one), "x-proto" (the payload type)
  *   components.schemas  every payload type and the types they refer to, as openapi_schemas()
  *                       writes them (the proto3 JSON mapping of pbjson.h)
- * A name registered without a channel (es_registry_add) is in components.messages only.
+ * A name registered without a channel (es_registry_add) is in components.messages only, with a
+ * "description" that says it has no channel of its own (a reply travels on its command's).
  *
  * Memory: the result is a jansson value. Thread-safety: thread-safe; reg is only read (a registry
  * is filled at start-up and read-only afterwards).

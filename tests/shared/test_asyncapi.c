@@ -186,6 +186,9 @@ static void every_message_is_on_its_channel_with_its_payload_schema(void **state
                                    "nodes.Snapshot");
     assert_non_null(snap);
     assert_null(json_object_get(snap, "x-channel"));
+    const char *why = json_string_value(json_object_get(snap, "description"));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "no channel of its own"));
     json_decref(doc);
     es_registry_free(reg);
 }
