@@ -42,13 +42,27 @@ id_of() {
     printf '%s' "$id"
 }
 
+# get_order: the order's answer in BODY; returns 1 while the order does not exist (404: from
+# chapter 08 on it is made from the checkout's message, after the checkout answered, and from
+# chapter 09 that message leaves through an outbox), fails on any other error.
+get_order() {
+    local out status
+    out=$(curl -sS --max-time 10 -w '\n%{http_code}' "$API/api/ordering/$ORDER") ||
+        fail "GET /api/ordering/$ORDER: no answer from $API"
+    status=${out##*$'\n'}
+    BODY=${out%$'\n'*}
+    [[ $status == 404 ]] && return 1
+    [[ $status == 200 ]] || fail "GET /api/ordering/$ORDER answered $status: $BODY"
+}
+
 # until_order STATUSES FIELD: polls the order until its status is one of STATUSES (a space-separated
 # list) and FIELD is set.
 until_order() {
     local want=$1 need=$2 i
     for ((i = 0; i < WAIT * 5; i++)); do
-        call GET "/api/ordering/$ORDER"
-        [[ " $want " == *" $(field status) "* && -n $(field "$need") ]] && return 0
+        if get_order && [[ " $want " == *" $(field status) "* && -n $(field "$need") ]]; then
+            return 0
+        fi
         sleep 0.2
     done
     fail "order $ORDER is not ${want// / or } with a $need after ${WAIT}s: $BODY"
