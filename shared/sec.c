@@ -25,8 +25,30 @@ struct sec_orchestrator {
     sec_store *store;
     am_stream *stream;
     const es_registry *reg;
+    tm_outbox *outbox;  /* chapter 09: replies through its inbox; NULL before */
     pthread_mutex_t mu; /* one start or reply at a time */
 };
+
+/* Where one start or reply reads and writes: chapter 08's way (conn NULL: the store's own pool,
+ * the orchestrator's stream), or a unit of work's (tx's connection and outbox stream). */
+struct where {
+    pg_conn *conn;     /* NULL: the store's pool */
+    am_stream *stream; /* the commands go here */
+};
+
+static core_status load_state(sec_orchestrator *o, const struct where *w, const char *id,
+                              struct sec_state *out, core_err *err)
+{
+    return w->conn ? sec_store_load_in(o->store, w->conn, o->saga, id, out, err)
+                   : sec_store_load(o->store, o->saga, id, out, err);
+}
+
+static core_status save_state(sec_orchestrator *o, const struct where *w,
+                              const struct sec_state *st, core_err *err)
+{
+    return w->conn ? sec_store_save_in(o->store, w->conn, o->saga, st, err)
+                   : sec_store_save(o->store, o->saga, st, err);
+}
 
 core_status sec_orchestrator_new(sec_orchestrator **out, const struct sec_saga *saga, void *ud,
                                  sec_store *store, am_stream *stream, const es_registry *reg,
@@ -143,11 +165,11 @@ static core_status build_command(sec_orchestrator *o, const struct sec_state *st
     return CORE_OK;
 }
 
-static core_status send_command(sec_orchestrator *o, const struct sec_state *st,
-                                const ddd_event *cmd, const char *channel, bool again,
-                                core_err *err)
+static core_status send_command(sec_orchestrator *o, const struct where *w,
+                                const struct sec_state *st, const ddd_event *cmd,
+                                const char *channel, bool again, core_err *err)
 {
-    core_status s = am_command_send(o->stream, channel, cmd, err);
+    core_status s = am_command_send(w->stream, channel, cmd, err);
     if (s)
         return core_err_wrap(err, "saga %s %s: step %d%s: %s not sent", o->saga->name, st->id,
                              st->step, dir_text(st->compensating), ddd_event_name(cmd));
@@ -158,7 +180,8 @@ static core_status send_command(sec_orchestrator *o, const struct sec_state *st,
 }
 
 /* Sends the command st awaits again (same id), after a stale reply or a repeated start. */
-static core_status resend(sec_orchestrator *o, const struct sec_state *st, core_err *err)
+static core_status resend(sec_orchestrator *o, const struct where *w, const struct sec_state *st,
+                          core_err *err)
 {
     ddd_event *cmd = NULL;
     const char *channel = NULL;
@@ -168,13 +191,14 @@ static core_status resend(sec_orchestrator *o, const struct sec_state *st, core_
                          "saga %s %s: step %d%s: the stored awaited command %s is not this step's",
                          o->saga->name, st->id, st->step, dir_text(st->compensating), st->awaiting);
     if (!s)
-        s = send_command(o, st, cmd, channel, true, err);
+        s = send_command(o, w, st, cmd, channel, true, err);
     ddd_event_free(cmd);
     return s;
 }
 
 /* Walks st on from its current step (see sec.h), saves it, then sends the new step's command. */
-static core_status advance(sec_orchestrator *o, struct sec_state *st, core_err *err)
+static core_status advance(sec_orchestrator *o, const struct where *w, struct sec_state *st,
+                           core_err *err)
 {
     walk(o->saga, st);
     ddd_event *cmd = NULL;
@@ -186,12 +210,12 @@ static core_status advance(sec_orchestrator *o, struct sec_state *st, core_err *
             core_strlcpy(st->awaiting, ddd_event_id(cmd), sizeof st->awaiting);
     }
     if (!s) {
-        s = sec_store_save(o->store, o->saga, st, err);
+        s = save_state(o, w, st, err);
         if (s)
             core_err_wrap(err, "saga %s %s: state not saved", o->saga->name, st->id);
     }
     if (!s && cmd)
-        s = send_command(o, st, cmd, channel, false, err);
+        s = send_command(o, w, st, cmd, channel, false, err);
     else if (!s)
         log_write(LOG_LEVEL_INFO, LOG_C, "saga %s %s: done%s", o->saga->name, st->id,
                   st->compensating ? " (compensated)" : "");
@@ -199,8 +223,8 @@ static core_status advance(sec_orchestrator *o, struct sec_state *st, core_err *
     return s;
 }
 
-core_status sec_orchestrator_start(sec_orchestrator *o, const char *id, ProtobufCMessage **data,
-                                   core_err *err)
+static core_status start(sec_orchestrator *o, const struct where *w, const char *id,
+                         ProtobufCMessage **data, core_err *err)
 {
     const struct sec_saga *saga = o->saga;
     ProtobufCMessage *d = *data;
@@ -217,21 +241,24 @@ core_status sec_orchestrator_start(sec_orchestrator *o, const char *id, Protobuf
     }
     pthread_mutex_lock(&o->mu);
     struct sec_state st = SEC_STATE_INIT;
-    core_status s = sec_store_load(o->store, saga, id, &st, err);
+    core_status s = load_state(o, w, id, &st, err);
     if (!s) {
         /* a trigger delivered again: the saga runs already */
         pb_free(d);
         if (st.done)
             log_write(LOG_LEVEL_INFO, LOG_C, "saga %s %s: started again, already done", saga->name,
                       id);
+        else if (w->conn) /* its command was committed with its state */
+            log_write(LOG_LEVEL_INFO, LOG_C, "saga %s %s: started again, runs already (step %d%s)",
+                      saga->name, id, st.step, dir_text(st.compensating));
         else
-            s = resend(o, &st, err);
+            s = resend(o, w, &st, err);
     } else if (s == CORE_ERR_NOT_FOUND) {
         core_err_clear(err);
         core_strlcpy(st.id, id, sizeof st.id);
         st.data = d;
         log_write(LOG_LEVEL_INFO, LOG_C, "saga %s %s: started", saga->name, id);
-        s = advance(o, &st, err);
+        s = advance(o, w, &st, err);
     } else {
         pb_free(d);
         core_err_wrap(err, "saga %s %s: state not loaded", saga->name, id);
@@ -239,6 +266,20 @@ core_status sec_orchestrator_start(sec_orchestrator *o, const char *id, Protobuf
     sec_state_release(&st);
     pthread_mutex_unlock(&o->mu);
     return s;
+}
+
+core_status sec_orchestrator_start(sec_orchestrator *o, const char *id, ProtobufCMessage **data,
+                                   core_err *err)
+{
+    struct where w = {NULL, o->stream};
+    return start(o, &w, id, data, err);
+}
+
+core_status sec_orchestrator_start_in(sec_orchestrator *o, tm_tx *tx, const char *id,
+                                      ProtobufCMessage **data, core_err *err)
+{
+    struct where w = {tm_tx_conn(tx), tm_tx_stream(tx)};
+    return start(o, &w, id, data, err);
 }
 
 /* The handler for reply name in list (NULL-name terminated, may be NULL), or NULL. */
@@ -251,8 +292,8 @@ static sec_reply_fn find_handler(const struct sec_reply_handler *list, const cha
 }
 
 /* A reply to the command st awaits: run its handler, then walk on. */
-static core_status on_awaited(sec_orchestrator *o, struct sec_state *st, const ddd_event *reply,
-                              core_err *err)
+static core_status on_awaited(sec_orchestrator *o, const struct where *w, struct sec_state *st,
+                              const ddd_event *reply, core_err *err)
 {
     const struct sec_saga *saga = o->saga;
     const char *name = ddd_event_name(reply);
@@ -282,11 +323,11 @@ static core_status on_awaited(sec_orchestrator *o, struct sec_state *st, const d
             st->compensating = true;
         }
     }
-    return advance(o, st, err);
+    return advance(o, w, st, err);
 }
 
-core_status sec_orchestrator_handle_reply(sec_orchestrator *o, const ddd_event *reply,
-                                          core_err *err)
+static core_status handle_reply(sec_orchestrator *o, const struct where *w, const ddd_event *reply,
+                                core_err *err)
 {
     const struct sec_saga *saga = o->saga;
     const char *id = ddd_event_metadata(reply, SEC_REPLY_SAGA_ID);
@@ -301,7 +342,7 @@ core_status sec_orchestrator_handle_reply(sec_orchestrator *o, const ddd_event *
                             saga->name, ddd_event_name(reply), ddd_event_id(reply));
     pthread_mutex_lock(&o->mu);
     struct sec_state st = SEC_STATE_INIT;
-    core_status s = sec_store_load(o->store, saga, id, &st, err);
+    core_status s = load_state(o, w, id, &st, err);
     if (s == CORE_ERR_NOT_FOUND)
         s = core_err_set(err, CORE_ERR_INVALID,
                          "saga %s %s: reply %s for a saga that does not "
@@ -316,15 +357,43 @@ core_status sec_orchestrator_handle_reply(sec_orchestrator *o, const ddd_event *
         log_write(LOG_LEVEL_INFO, LOG_C,
                   "saga %s %s: reply %s to command %s, not the awaited %s: ignored", saga->name, id,
                   ddd_event_name(reply), cmd_id ? cmd_id : "(none)", st.awaiting);
-        s = resend(o, &st, err);
+        if (!w->conn) /* chapter 09: the awaited command was committed with the state */
+            s = resend(o, w, &st, err);
     } else if (st.step < 0 || (size_t)st.step >= saga->nsteps)
         s = core_err_set(err, CORE_ERR_INTERNAL, "saga %s %s: stored step %d out of range",
                          saga->name, id, st.step);
     else
-        s = on_awaited(o, &st, reply, err);
+        s = on_awaited(o, w, &st, reply, err);
     sec_state_release(&st);
     pthread_mutex_unlock(&o->mu);
     return s;
+}
+
+core_status sec_orchestrator_handle_reply(sec_orchestrator *o, const ddd_event *reply,
+                                          core_err *err)
+{
+    struct where w = {NULL, o->stream};
+    return handle_reply(o, &w, reply, err);
+}
+
+core_status sec_orchestrator_handle_reply_in(sec_orchestrator *o, tm_tx *tx, const ddd_event *reply,
+                                             core_err *err)
+{
+    struct where w = {tm_tx_conn(tx), tm_tx_stream(tx)};
+    return handle_reply(o, &w, reply, err);
+}
+
+core_status sec_orchestrator_use_outbox(sec_orchestrator *o, tm_outbox *ob, core_err *err)
+{
+    if (!ob)
+        return core_err_set(err, CORE_ERR_INTERNAL, "saga %s: no outbox given", o->saga->name);
+    if (!sec_store_transactional(o->store))
+        return core_err_set(err, CORE_ERR_INTERNAL,
+                            "saga %s: the outbox needs a store that saves in a transaction "
+                            "(the PostgreSQL store)",
+                            o->saga->name);
+    o->outbox = ob;
+    return CORE_OK;
 }
 
 static core_status on_reply(void *ud, const struct am_delivery *d, const ddd_event *reply,
@@ -334,8 +403,18 @@ static core_status on_reply(void *ud, const struct am_delivery *d, const ddd_eve
     return sec_orchestrator_handle_reply(ud, reply, err);
 }
 
+static core_status on_reply_in(void *ud, tm_tx *tx, const struct am_delivery *d,
+                               const ddd_event *reply, core_err *err)
+{
+    (void)d;
+    return sec_orchestrator_handle_reply_in(ud, tx, reply, err);
+}
+
 core_status sec_orchestrator_subscribe(sec_orchestrator *o, const struct am_sub_opts *opts,
                                        core_err *err)
 {
+    if (o->outbox)
+        return tm_reply_subscribe(o->stream, o->outbox, o->saga->reply_channel, opts, o->reg,
+                                  on_reply_in, o, err);
     return am_reply_subscribe(o->stream, o->saga->reply_channel, opts, o->reg, on_reply, o, err);
 }

@@ -74,6 +74,7 @@
 #include "ddd.h"
 #include "es.h"
 #include "pg.h"
+#include "tm.h"
 
 #define SEC_CMD_SAGA_ID "COMMAND_SAGA_ID"     /* on every command: the saga's id */
 #define SEC_CMD_SAGA_NAME "COMMAND_SAGA_NAME" /* on every command: the saga's name */
@@ -163,6 +164,14 @@ struct sec_store_ops {
     core_status (*save)(void *impl, const struct sec_saga *saga, const struct sec_state *st,
                         core_err *err);
     void (*free)(void *impl);
+    /* Chapter 09 (the transactional orchestrator): load and save on conn, a connection in a
+     * transaction of the caller's (borrowed). load_in locks the saga's row until that
+     * transaction ends (SELECT ... FOR UPDATE), so two units of work on one saga run one after
+     * the other. NULL in a backend without a database (the memory store). */
+    core_status (*load_in)(void *impl, pg_conn *conn, const struct sec_saga *saga, const char *id,
+                           struct sec_state *out, core_err *err);
+    core_status (*save_in)(void *impl, pg_conn *conn, const struct sec_saga *saga,
+                           const struct sec_state *st, core_err *err);
 };
 
 /* A store over a backend: ops borrowed (static), impl owned (freed with ops->free by
@@ -182,6 +191,17 @@ core_status sec_store_load(sec_store *s, const struct sec_saga *saga, const char
 /* Inserts or replaces the state st (borrowed) of saga. Backend errors. */
 core_status sec_store_save(sec_store *s, const struct sec_saga *saga, const struct sec_state *st,
                            core_err *err);
+
+/* load and save on conn (borrowed), a connection in the caller's transaction (see the ops
+ * load_in/save_in): the PostgreSQL store's statements inside that transaction; load_in locks the
+ * row until it ends. A backend without them (the memory store) -> CORE_ERR_INTERNAL. */
+core_status sec_store_load_in(sec_store *s, pg_conn *conn, const struct sec_saga *saga,
+                              const char *id, struct sec_state *out, core_err *err);
+core_status sec_store_save_in(sec_store *s, pg_conn *conn, const struct sec_saga *saga,
+                              const struct sec_state *st, core_err *err);
+
+/* true when s has load_in and save_in (can work inside a caller's transaction). */
+bool sec_store_transactional(const sec_store *s);
 
 /* The PostgreSQL store: the table <schema>.sagas (pool borrowed, must outlive the store; schema
  * copied, a plain lower-case name [a-z_][a-z0-9_]*, else CORE_ERR_INVALID). data is stored as
@@ -239,8 +259,49 @@ core_status sec_orchestrator_handle_reply(sec_orchestrator *o, const ddd_event *
                                           core_err *err);
 
 /* Subscribes the orchestrator to its saga's reply channel with am_reply_subscribe (opts
- * borrowed; opts->group required, e.g. "cosec-replies"). Errors as am_reply_subscribe. */
+ * borrowed; opts->group required, e.g. "cosec-replies"); on an orchestrator given an outbox
+ * (sec_orchestrator_use_outbox), with tm_reply_subscribe and sec_orchestrator_handle_reply_in.
+ * Errors as am_reply_subscribe / tm_reply_subscribe. */
 core_status sec_orchestrator_subscribe(sec_orchestrator *o, const struct am_sub_opts *opts,
                                        core_err *err);
+
+/* ---- the transactional orchestrator (chapter 09) ----------------------------------------------
+ *
+ * From chapter 09 on, a saga's state and the command it sends commit in ONE transaction: the
+ * unit of work (tm.h) of the reply or trigger that moved the saga. The state is loaded (row
+ * locked) and saved on tm_tx_conn(tx), the command is written to tm_tx_stream(tx), the module's
+ * outbox, and leaves through the relay once the transaction committed. The order of work above
+ * (save, then send) becomes: save and write the command row, commit both or neither.
+ *
+ * What changes on a repeated or stale message:
+ *   - a reply or trigger delivered again (same message id) is dropped by the inbox before it
+ *     reaches the orchestrator (tm_reply_subscribe, tm_event_subscribe);
+ *   - a reply whose REPLY_COMMAND_ID is not the awaited one, and a start of a saga that exists,
+ *     are logged and change nothing: the awaited command was committed with the state, so there
+ *     is no "saved but not sent" window to repair, and nothing is sent again (a copy would be
+ *     dropped by the outbox's or the stream's message id, or the participant's inbox, anyway).
+ * Command ids stay deterministic (a retried unit of work writes the same command id).
+ *
+ * Chapter 08's calls (sec_orchestrator_start, sec_orchestrator_handle_reply) work as before on
+ * an orchestrator with an outbox too (state saved through the pool, command sent on the stream
+ * given at sec_orchestrator_new).
+ */
+
+/* Gives o the outbox ob (borrowed; must outlive o) of the module's schema: from now on
+ * sec_orchestrator_subscribe() receives replies through ob's inbox. Call before subscribing.
+ * The store must have load_in/save_in (the PostgreSQL store), else CORE_ERR_INTERNAL. */
+core_status sec_orchestrator_use_outbox(sec_orchestrator *o, tm_outbox *ob, core_err *err);
+
+/* sec_orchestrator_start() inside the unit of work tx (borrowed; the caller commits or rolls it
+ * back): state on tm_tx_conn(tx), the first command to tm_tx_stream(tx). A saga with this id that
+ * exists already: logged, nothing written, CORE_OK. Any failure leaves tx to be rolled back. */
+core_status sec_orchestrator_start_in(sec_orchestrator *o, tm_tx *tx, const char *id,
+                                      ProtobufCMessage **data, core_err *err);
+
+/* sec_orchestrator_handle_reply() inside the unit of work tx (as sec_orchestrator_start_in): the
+ * reply handler's changes, the new state and the next command commit with tx. A reply that is
+ * not the awaited one, or comes after the saga is done: logged, nothing written, CORE_OK. */
+core_status sec_orchestrator_handle_reply_in(sec_orchestrator *o, tm_tx *tx, const ddd_event *reply,
+                                             core_err *err);
 
 #endif /* SEC_H */

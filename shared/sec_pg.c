@@ -17,6 +17,9 @@
 
 static const char SQL_LOAD[] = "SELECT data::text, step, done, compensating, awaiting "
                                "FROM %s.sagas WHERE id = $1 AND name = $2";
+/* chapter 09: in a caller's transaction, the row stays locked until it ends */
+static const char SQL_LOAD_LOCK[] = "SELECT data::text, step, done, compensating, awaiting "
+                                    "FROM %s.sagas WHERE id = $1 AND name = $2 FOR UPDATE";
 static const char SQL_SAVE[] =
     "INSERT INTO %s.sagas (id, name, data, step, done, compensating, awaiting, updated_at) "
     "VALUES ($1, $2, $3::jsonb, $4::int, $5::bool, $6::bool, $7, CURRENT_TIMESTAMP) "
@@ -27,6 +30,7 @@ static const char SQL_SAVE[] =
 struct pg_sagas {
     pg_pool *pool;
     char sql_load[sizeof SQL_LOAD + SCHEMA_MAX + 2];
+    char sql_load_lock[sizeof SQL_LOAD_LOCK + SCHEMA_MAX + 2];
     char sql_save[sizeof SQL_SAVE + SCHEMA_MAX + 2];
 };
 
@@ -40,13 +44,14 @@ static bool schema_valid(const char *s)
     return true;
 }
 
-static core_status pgs_load(void *impl, const struct sec_saga *saga, const char *id,
-                            struct sec_state *out, core_err *err)
+/* Loads through the pool (conn NULL) or on conn with the row lock. */
+static core_status load(struct pg_sagas *p, pg_conn *conn, const struct sec_saga *saga,
+                        const char *id, struct sec_state *out, core_err *err)
 {
-    struct pg_sagas *p = impl;
     const char *params[] = {id, saga->name};
     PGresult *res = NULL;
-    core_status s = pg_run(p->pool, p->sql_load, 2, params, &res, err);
+    core_status s = conn ? pg_exec(conn, p->sql_load_lock, 2, params, &res, err)
+                         : pg_run(p->pool, p->sql_load, 2, params, &res, err);
     if (!s && PQntuples(res) == 0)
         s = core_err_set(err, CORE_ERR_NOT_FOUND, "saga %s %s not found", saga->name, id);
     if (!s) {
@@ -71,10 +76,21 @@ static core_status pgs_load(void *impl, const struct sec_saga *saga, const char 
     return s;
 }
 
-static core_status pgs_save(void *impl, const struct sec_saga *saga, const struct sec_state *st,
-                            core_err *err)
+static core_status pgs_load(void *impl, const struct sec_saga *saga, const char *id,
+                            struct sec_state *out, core_err *err)
 {
-    struct pg_sagas *p = impl;
+    return load(impl, NULL, saga, id, out, err);
+}
+
+static core_status pgs_load_in(void *impl, pg_conn *conn, const struct sec_saga *saga,
+                               const char *id, struct sec_state *out, core_err *err)
+{
+    return load(impl, conn, saga, id, out, err);
+}
+
+static core_status save(struct pg_sagas *p, pg_conn *conn, const struct sec_saga *saga,
+                        const struct sec_state *st, core_err *err)
+{
     char *json = NULL;
     core_status s = pbjson_encode(st->data, &json, err);
     if (s)
@@ -88,9 +104,22 @@ static core_status pgs_save(void *impl, const struct sec_saga *saga, const struc
                             st->done ? "true" : "false",
                             st->compensating ? "true" : "false",
                             st->awaiting};
-    s = pg_run(p->pool, p->sql_save, 7, params, NULL, err);
+    s = conn ? pg_exec(conn, p->sql_save, 7, params, NULL, err)
+             : pg_run(p->pool, p->sql_save, 7, params, NULL, err);
     core_free(json);
     return s;
+}
+
+static core_status pgs_save(void *impl, const struct sec_saga *saga, const struct sec_state *st,
+                            core_err *err)
+{
+    return save(impl, NULL, saga, st, err);
+}
+
+static core_status pgs_save_in(void *impl, pg_conn *conn, const struct sec_saga *saga,
+                               const struct sec_state *st, core_err *err)
+{
+    return save(impl, conn, saga, st, err);
 }
 
 static void pgs_free(void *impl)
@@ -103,6 +132,8 @@ static const struct sec_store_ops pg_ops = {
     .load = pgs_load,
     .save = pgs_save,
     .free = pgs_free,
+    .load_in = pgs_load_in,
+    .save_in = pgs_save_in,
 };
 
 core_status sec_pg_store_new(sec_store **out, pg_pool *pool, const char *schema, core_err *err)
@@ -122,6 +153,7 @@ core_status sec_pg_store_new(sec_store **out, pg_pool *pool, const char *schema,
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     snprintf(p->sql_load, sizeof p->sql_load, SQL_LOAD, quoted);
+    snprintf(p->sql_load_lock, sizeof p->sql_load_lock, SQL_LOAD_LOCK, quoted);
     snprintf(p->sql_save, sizeof p->sql_save, SQL_SAVE, quoted);
 #pragma GCC diagnostic pop
     return sec_store_new(out, &pg_ops, p, err);

@@ -76,3 +76,28 @@ core_status sec_store_save(sec_store *s, const struct sec_saga *saga, const stru
         return core_err_set(err, CORE_ERR_INTERNAL, "the saga store cannot save");
     return s->ops->save(s->impl, saga, st, err);
 }
+
+core_status sec_store_load_in(sec_store *s, pg_conn *conn, const struct sec_saga *saga,
+                              const char *id, struct sec_state *out, core_err *err)
+{
+    if (!s->ops || !s->ops->load_in)
+        return core_err_set(err, CORE_ERR_INTERNAL,
+                            "the %s saga store cannot load in a transaction",
+                            s->ops ? s->ops->kind : "(no)");
+    return s->ops->load_in(s->impl, conn, saga, id, out, err);
+}
+
+core_status sec_store_save_in(sec_store *s, pg_conn *conn, const struct sec_saga *saga,
+                              const struct sec_state *st, core_err *err)
+{
+    if (!s->ops || !s->ops->save_in)
+        return core_err_set(err, CORE_ERR_INTERNAL,
+                            "the %s saga store cannot save in a transaction",
+                            s->ops ? s->ops->kind : "(no)");
+    return s->ops->save_in(s->impl, conn, saga, st, err);
+}
+
+bool sec_store_transactional(const sec_store *s)
+{
+    return s && s->ops && s->ops->load_in && s->ops->save_in;
+}
