@@ -125,7 +125,9 @@ stop_lab() { ((started_lab)) && scripts/lab.sh down > /dev/null 2>&1; started_la
 trap 'stop_lab' EXIT
 trap 'stop_lab; exit 130' INT TERM
 if ! scripts/lab.sh status > /dev/null 2>&1; then
-    if scripts/lab.sh up > "$LOGS/lab-up.log" 2>&1; then
+    # the tests opt into the fast mode (fsync off: scripts/lab.sh, "Durability"); a lab that was
+    # running already keeps its mode
+    if LAB_FAST=1 scripts/lab.sh up > "$LOGS/lab-up.log" 2>&1; then
         started_lab=1
     else
         note_fail "lab up (see $LOGS/lab-up.log)"; cat "$LOGS/lab-up.log"; finish
