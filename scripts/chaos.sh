@@ -24,8 +24,9 @@
 #      creates the scratch database chaos_chNN_<pid>;
 #   2. starts the program on it (log: build/chaos/chNN.app.log, appended over restarts), and the
 #      load generator (build/bench/bench --chaos --ids): N orders (basket, two items, payment,
-#      checkout) with C clients; a request without an answer abandons its order, a checkout
-#      answered 2xx is "accepted" and its id written down at once;
+#      checkout) with C clients; a request without an answer (or outside 2xx) abandons its order
+#      and the client pauses 0.25 s; orders are placed until N were accepted (at most 3 N + 1000
+#      tried); a checkout answered 2xx is "accepted" and its id written down at once;
 #   3. spreads the K + P + Q events evenly over the orders (the k-th when k/(E+1) of them are
 #      accepted, or 120 s later at the latest): each is a crash and a restart
 #      (scripts/lab.sh kill-nats / restart-nats / restart-pg; kill -9 of the program and a
@@ -280,6 +281,9 @@ verdict() { # ok? text
 echo "chaos ch$nn: $orders orders, $clients clients, lab PostgreSQL ${lab_mode:-?}; events: ${done_events[*]:-none} (of ${events[*]:-none}); program starts $starts, exits by itself $self_exits"
 acc_f=$(grep -o '"failed": [0-9]*' "$W/report" | head -n 1 | grep -o '[0-9]*$')
 echo "      $n_acc checkouts answered 2xx (accepted), ${acc_f:-?} orders abandoned (no answer or not 2xx) in ${t_orders}s; waited ${waited}s after the last order"
+if command -v jq > /dev/null 2>&1; then # why orders were abandoned, by step and answer
+    jq -r '.errors[] | "      abandoned: \(.count) x \(.step): \(if .status < 0 then "no answer" else "HTTP \(.status)" end), e.g. \(.sample[0:110])"' "$W/report" 2> /dev/null | head -n 8
+fi
 
 verdict $((n_appr == n_acc)) "approved: $n_appr of $n_acc accepted orders (lost: $((n_acc - n_appr)))"
 if ((n_appr != n_acc)); then

@@ -320,7 +320,7 @@ static bool call(struct worker *w, enum step step, const char *method, const cha
         snprintf(why, sizeof why, "%s got no answer: %s", step_names[step], err.msg);
         record_error(r, step, -1, err.msg);
         if (r->o->chaos) /* the program is being killed: give it time, abandon the order */
-            bench_sleep_ms(200);
+            bench_sleep_ms(250);
         else
             abort_run(r, why);
         return false;
@@ -332,7 +332,7 @@ static bool call(struct worker *w, enum step step, const char *method, const cha
     if (status < 200 || status > 299) {
         record_error(r, step, status, answer);
         if (r->o->chaos) /* a server is down: do not run through the orders meanwhile */
-            bench_sleep_ms(100);
+            bench_sleep_ms(250);
         return false;
     }
     return true;
@@ -556,8 +556,9 @@ static void *worker_main(void *arg)
                  r->read_step == ST_GET_STORE ? "/api/stores/%s" : "/api/baskets/%s",
                  r->read_step == ST_GET_STORE ? r->s.store : r->s.basket);
     long idx;
-    /* --chaos: orders are placed until count were accepted (at most 3 x count tried) */
-    long tries = r->o->chaos && r->read_step == ST_START ? 3 * r->count : r->count;
+    /* --chaos: orders are placed until count were accepted (at most 3 x count + 1000 tried: a
+     * failed order costs a client 0.25 s, so 1000 more tries outlast minutes of outages) */
+    long tries = r->o->chaos && r->read_step == ST_START ? 3 * r->count + 1000 : r->count;
     while (!atomic_load(&r->aborted) && (idx = atomic_fetch_add(&r->next, 1)) < tries &&
            (!r->o->chaos || atomic_load(&r->accepted) < r->count)) {
         bool ok = r->read_step == ST_START ? order_run(w, idx)
@@ -1022,9 +1023,10 @@ static void usage(FILE *f)
             "      --nats-pid PID  nats-server's pid, for its CPU time (same machine)\n"
             "      --follow-wait S with --follow: give up when no order was approved for S s\n"
             "                      after the last checkout (default 60)\n"
-            "      --chaos         a request without an answer abandons its order (the client\n"
-            "                      pauses 0.2 s), not the run, and orders are placed until N\n"
-            "                      were accepted (at most 3 N tried): for scripts/chaos.sh\n"
+            "      --chaos         a request without an answer abandons its order, not the run\n"
+            "                      (after any failure the client pauses 0.25 s), and orders are\n"
+            "                      placed until N were accepted (at most 3 N + 1000 tried): for\n"
+            "                      scripts/chaos.sh\n"
             "      --ids FILE      write the id of every accepted order to FILE, one a line\n"
             "      --json          the report as one JSON object on stdout\n"
             "  -q, --quiet         no progress line on stderr\n"
