@@ -20,7 +20,7 @@ EX ?= 1
 .DEFAULT_GOAL := help
 CHAPTERS := $(shell scripts/chapter.sh list)
 .PHONY: help deps deps-browser browser-npm lab-up lab-down lab-status lab-reset-db lab-reset-stream psql core core-san tree diff run test \
-        exercises exercise exercise-reset clean check-deps fuzz bench carry check-chapters lesson \
+        exercises exercise exercise-reset clean check-deps fuzz bench chaos carry check-chapters lesson \
         format format-check events $(addprefix ch,$(CHAPTERS))
 
 help:
@@ -46,6 +46,9 @@ help:
 	@echo "  make test-docker [CH=NN]   build the images, walk an order and run the e2e tests in containers (minutes)"
 	@echo "  make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=...]  fuzz the core's parsers (libFuzzer; not in make test)"
 	@echo "  make bench [CH=NN] [BENCH_ORDERS=1000] [BENCH_CLIENTS=8] [BENCH_ARGS=--json]  load-test a chapter"
+	@echo "                          (ch08 on: each order followed to approved; docs/bench.md)"
+	@echo "  make chaos [CH=09] [CHAOS_ARGS=\"--orders 2000 --nats-kills 3 ...\"]  orders while nats-server,"
+	@echo "                          PostgreSQL and the program crash; checks nothing lost or doubled"
 	@echo "  make deps               install the Debian packages the workspace needs"
 	@echo "  make deps-browser       also Chromium, Node.js, npm and playwright-core (the browser tests)"
 	@echo "  make clean              remove build/ (stops the lab first)"
@@ -146,6 +149,14 @@ bench: check-deps
 	@$(MAKE) ch$(CH) >&2
 	@$(MAKE) -f mk/bench.mk OUT=build/bench CORE=build/core >&2
 	@scripts/bench.sh $(CH) --orders $(BENCH_ORDERS) --clients $(BENCH_CLIENTS) $(BENCH_ARGS)
+
+# Crash safety, shown (scripts/chaos.sh, docs/bench.md "Chaos"): orders through chapter CH's
+# program (09 unless CH is given) while it kill -9s nats-server and the program and restarts
+# PostgreSQL, then checks that nothing was lost or duplicated. Not a test (make test runs a small one).
+chaos: check-deps
+	@$(MAKE) ch$(if $(CH_ARG),$(CH_ARG),09) >&2
+	@$(MAKE) -f mk/bench.mk OUT=build/bench CORE=build/core >&2
+	@scripts/chaos.sh $(if $(CH_ARG),$(CH_ARG),09) $(CHAOS_ARGS)
 
 # The docker lab (docker/README.md): scripts/docker-lab.sh; ports etc. from MB_* variables.
 DOCKER_TARGETS := docker-base docker-build docker-up docker-down docker-logs docker-status docker-wipe docker-clean

@@ -11,7 +11,9 @@
 #      build/bench/chNN.app.log (build/san/bench/ with --san);
 #   4. runs the load generator (build/bench/bench, tests/bench/bench.c) with --pid, --pg-db,
 #      --stop and the given options: it waits until the program answers, places the orders and
-#      stops the program with SIGINT, so that PostgreSQL's counters are complete;
+#      stops the program with SIGINT, so that PostgreSQL's counters are complete; from chapter
+#      08 on also with --follow (each order followed to approved through the stream) and
+#      --nats-pid (the lab's nats-server, for its CPU time);
 #   5. waits for the program's exit (SIGINT again, SIGKILL after 30 s), drops the database.
 # Exit status: the load generator's (0 all orders accepted, 1 a failure, 2 usage), 1 when the
 # program did not start or did not exit cleanly.
@@ -82,7 +84,18 @@ PG_CONN=$app_conn WEB_HOST=127.0.0.1 WEB_PORT=$web_port RPC_HOST=127.0.0.1 RPC_P
     LOG_LEVEL=${BENCH_LOG_LEVEL:-INFO} SHUTDOWN_TIMEOUT=10s "$bin" > "$log" 2>&1 &
 app_pid=$!
 
-PG_CONN=$lab_conn "$tool" --port "$web_port" --pid "$app_pid" --stop --pg-db "$db" --label "ch$nn" "$@"
+# Chapters 08 on: an order is created and approved by messages after its checkout; the load
+# generator follows each one to approved through the stream, and measures nats-server's CPU too.
+follow=()
+if ((10#$nn >= 8)); then
+    follow=(--follow --nats-url "$NATS_URL")
+    nats_pidfile=${LAB_DIR:-build/lab}/nats/nats.pid
+    if [[ -r $nats_pidfile ]] && read -r nats_pid < "$nats_pidfile" && [[ $nats_pid =~ ^[0-9]+$ ]]; then
+        follow+=(--nats-pid "$nats_pid")
+    fi
+fi
+PG_CONN=$lab_conn "$tool" --port "$web_port" --pid "$app_pid" --stop --pg-db "$db" --label "ch$nn" \
+    "${follow[@]}" "$@"
 rc=$?
 
 # gone or a zombie: the process has exited

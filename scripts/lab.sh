@@ -3,11 +3,14 @@
 # cluster for development and tests, both listening on 127.0.0.1 only.
 #
 # Usage: scripts/lab.sh up | down | status | env [NN] | db NN | reset-db NN|NAME | reset-stream |
-#        psql [NN] [args]
+#        psql [NN] [args] | kill-nats | restart-nats | restart-pg [fast|immediate]
 #
-#   up        start what is not running (idempotent), create role mallbots_user / db mallbots
+#   up        start what is not running (idempotent), create role mallbots_user / db mallbots;
+#             PostgreSQL starts durable, or fast with LAB_FAST=1 (see "Durability" below); a
+#             running PostgreSQL keeps the mode it was started in (up says so when it differs)
 #   down      stop both servers (idempotent)
-#   status    one line per server; exit 0 when both are healthy, 3 otherwise
+#   status    one line per server (PostgreSQL's says durable or FAST); exit 0 when both are
+#             healthy, 3 otherwise
 #   env [NN]  shell export lines (PG_CONN, NATS_URL, ports):  eval "$(scripts/lab.sh env)";
 #             the one place every script takes the lab's settings from. PG_CONN names the
 #             book's database mallbots, or with NN chapter NN's own database mallbots_chNN
@@ -17,6 +20,20 @@
 #             letters) is deleted; a server that was running is restarted on the empty store
 #   psql [NN] psql as mallbots_user on mallbots (or mallbots_chNN); further args are passed on,
 #             e.g.  scripts/lab.sh psql 03 -c 'select 1'
+#   kill-nats     kill -9 the nats-server (a crash: its store stays), for crash tests (make chaos)
+#   restart-nats  start the nats-server again (after kill-nats; kill -9 first if it runs)
+#   restart-pg [fast|immediate]  stop PostgreSQL (pg_ctl -m fast: a clean stop; immediate: like a
+#             crash, the start recovers from the WAL) and start it again in the mode it ran in
+#
+# Durability (chapter 09 on): the lab's PostgreSQL is durable by default: fsync = on,
+# synchronous_commit = on, full_page_writes as PostgreSQL's default (on), so a commit the
+# program was told about survives a crash of the server. Loss-freedom is chapter 09's lesson, and
+# `make chaos` restarts the server under load. LAB_FAST=1 at the start of PostgreSQL (`up`, or
+# `restart-pg` of a lab that was fast) turns the three off instead: faster commits, but a crash
+# of the server (or the machine) may lose acknowledged commits or corrupt the cluster. The
+# tests opt into it (scripts/test.sh sets LAB_FAST=1 for a lab it starts); never keep real data
+# there. The mode is fixed while the server runs: `up` on a running lab never changes it, it
+# warns when LAB_FAST asks for the other one (`scripts/lab.sh down` then `up` switches).
 #
 # Chapters run one after the other on the same lab, each on a database of its own (mallbots_ch03,
 # mallbots_ch05, ...), so each keeps its data and its schema; a program refuses a database another
@@ -90,7 +107,7 @@ log_tail() {
 }
 
 usage() {
-  sed -n '4,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '4,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 check_port_var() {
@@ -459,6 +476,44 @@ pg_prepare_location() {
   fi
 }
 
+# True when PostgreSQL is to start in the fast mode (LAB_FAST=1; see "Durability" above).
+lab_fast() {
+  [[ ${LAB_FAST:-0} == 1 ]]
+}
+
+# The mode of the running server in REPLY: "durable", "fast", or "mixed (...)" when somebody
+# changed the settings by hand; false when the server does not answer.
+pg_mode() {
+  local out
+  REPLY=""
+  out=$(PGCONNECT_TIMEOUT=5 as_pg timeout 10 "$PG_BIN/psql" -X -qAt -h "$PG_SOCK" \
+    -p "$LAB_PG_PORT" -U "$PG_SUPERUSER" -d postgres -c \
+    "select current_setting('fsync') || ' ' || current_setting('synchronous_commit')" 2>/dev/null) ||
+    return 1
+  case $out in
+    "on on") REPLY=durable ;;
+    "off off") REPLY=fast ;;
+    *) REPLY="mixed (fsync, synchronous_commit: $out)" ;;
+  esac
+}
+
+# What a status line says of mode $1.
+mode_words() {
+  case $1 in
+    durable) printf 'durable (fsync on, synchronous_commit on)' ;;
+    fast) printf 'FAST (fsync off, synchronous_commit off: LAB_FAST=1, tests only)' ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+
+# Warns when the running server's mode (in REPLY) is not what LAB_FAST asks for.
+pg_warn_mode() {
+  local want=durable
+  lab_fast && want=fast
+  [[ $REPLY == "$want" ]] && return 0
+  warn "postgres: runs $(mode_words "$REPLY"), LAB_FAST=${LAB_FAST:-0} asks for $want: left as it is; to switch: $0 down && LAB_FAST=${LAB_FAST:-0} $0 up"
+}
+
 # Single-quotes a value for postgresql.conf.
 conf_quote() {
   local v=$1
@@ -487,13 +542,24 @@ listen_addresses = '127.0.0.1'
 port = $LAB_PG_PORT
 unix_socket_directories = $(conf_quote "$PG_SOCK")
 unix_socket_permissions = 0700
-# A throw-away lab cluster: crash safety is not wanted, speed is. fsync=off (and friends)
-# means an OS crash or power loss can corrupt this cluster; never use these settings for
-# real data.
+EOF
+  if lab_fast; then
+    cat >>"$f" <<EOF
+# lab mode: fast (LAB_FAST=1, for tests). Crash safety is not wanted, speed is: fsync=off (and
+# friends) means a crash of the server or the machine can lose acknowledged commits or corrupt
+# this cluster; never use these settings for real data.
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 EOF
+  else
+    cat >>"$f" <<EOF
+# lab mode: durable (the default since chapter 09): a commit the program was told about
+# survives a crash. full_page_writes is PostgreSQL's default (on).
+fsync = on
+synchronous_commit = on
+EOF
+  fi
   if ((IS_ROOT)); then chown "$PG_OS_USER:" "$f"; fi
   chmod 600 "$f"
 }
@@ -567,7 +633,9 @@ pg_up() {
     if pid_is "$pid" postgres; then
       if pg_wait_ready; then
         pg_ensure_app_db
-        say "postgres: already running (pid $pid), 127.0.0.1:$LAB_PG_PORT db $PG_DB"
+        pg_mode || REPLY=unknown
+        say "postgres: already running (pid $pid), 127.0.0.1:$LAB_PG_PORT db $PG_DB, $(mode_words "$REPLY")"
+        pg_warn_mode
         return 0
       fi
       die "postgres: pid $pid is running but not ready on 127.0.0.1:$LAB_PG_PORT (started with another LAB_PG_PORT?); run: $0 down && $0 up"
@@ -592,7 +660,9 @@ pg_up() {
   fi
   pg_ensure_app_db
   pg_running_pid || true
-  say "postgres: started (pid ${REPLY:-?}), 127.0.0.1:$LAB_PG_PORT db $PG_DB user $PG_APP_USER, data $PG_DATA"
+  pid=${REPLY:-?}
+  pg_mode || REPLY=unknown
+  say "postgres: started (pid $pid), 127.0.0.1:$LAB_PG_PORT db $PG_DB user $PG_APP_USER, data $PG_DATA, $(mode_words "$REPLY")"
 }
 
 pg_down() {
@@ -639,7 +709,8 @@ pg_status() {
   fi
   find_pg_bin
   if pg_ready; then
-    say "postgres: running, healthy (pid $pid), 127.0.0.1:$LAB_PG_PORT db $PG_DB, data $PG_DATA"
+    pg_mode || REPLY=unknown
+    say "postgres: running, healthy (pid $pid), 127.0.0.1:$LAB_PG_PORT db $PG_DB, data $PG_DATA, $(mode_words "$REPLY")"
     return 0
   fi
   say "postgres: running (pid $pid) but NOT ready on 127.0.0.1:$LAB_PG_PORT"
@@ -766,6 +837,62 @@ cmd_reset_stream() {
   fi
 }
 
+# kill -9 of the nats-server (a crash; the store stays). Nothing running: says so, exit 0.
+cmd_kill_nats() {
+  local pid i
+  take_lock
+  if ! read_pidfile "$NATS_PIDFILE" || ! pid_is "$REPLY" nats-server; then
+    say "nats: not running"
+    return 0
+  fi
+  pid=$REPLY
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do
+    pid_is "$pid" nats-server || break
+    sleep 0.1
+  done
+  pid_is "$pid" nats-server && die "nats: pid $pid survived SIGKILL for 5 s"
+  rm -f "$NATS_PIDFILE"
+  printf '=== %s lab.sh kill-nats: SIGKILL to pid %s
+' "$(date '+%F %T')" >>"$NATS_LOG"
+  say "nats: killed (kill -9 pid $pid)"
+}
+
+cmd_restart_nats() {
+  find_nats_bin
+  if read_pidfile "$NATS_PIDFILE" && pid_is "$REPLY" nats-server; then
+    cmd_kill_nats
+  fi
+  take_lock
+  nats_up
+}
+
+# Stops PostgreSQL (fast or immediate) and starts it again in the mode it ran in.
+cmd_restart_pg() {
+  local how=${1:-fast} pid mode
+  [[ $how == fast || $how == immediate ]] || die "usage: $0 restart-pg [fast|immediate]"
+  pg_resolve || die "postgres: no cluster; run: $0 up"
+  find_pg_bin
+  pg_running_pid || die "postgres: not running; run: $0 up"
+  pid=$REPLY
+  pg_mode || die "postgres: pid $pid does not answer; run: $0 down && $0 up"
+  mode=$REPLY
+  case $mode in
+    fast) LAB_FAST=1 ;;
+    durable) LAB_FAST=0 ;;
+    *) die "postgres: runs $mode, set by hand: restart it yourself (down, up)" ;;
+  esac
+  take_lock
+  if ! as_pg timeout $((PG_START_WAIT_S + 5)) "$PG_BIN/pg_ctl" -D "$PG_DATA" \
+    -m "$how" -w -t "$PG_START_WAIT_S" -s stop </dev/null >/dev/null 2>&1; then
+    warn "postgres: pg_ctl stop -m $how failed (pid $pid)"
+    log_tail "$PG_LOG"
+    exit 1
+  fi
+  say "postgres: stopped (pg_ctl stop -m $how, pid $pid)"
+  pg_up
+}
+
 cmd_psql() {
   DB=$PG_DB
   if [[ ${1:-} =~ ^(ch)?[0-9]{1,2}$ ]]; then
@@ -801,6 +928,9 @@ case $cmd in
   db) cmd_db "$@" ;;
   reset-db) cmd_reset_db "$@" ;;
   reset-stream) cmd_reset_stream ;;
+  kill-nats) cmd_kill_nats ;;
+  restart-nats) cmd_restart_nats ;;
+  restart-pg) cmd_restart_pg "$@" ;;
   -h | --help | help) usage ;;
   *)
     usage >&2

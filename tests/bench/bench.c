@@ -21,8 +21,22 @@
  * Each client is a thread with its own httpc (one keep-alive connection). A request that gets no
  * answer at all (connection refused, timeout) stops the run: the program is gone or stuck.
  *
- * Chapter 09 extends the order to follow it through the saga; the steps of one order are in
- * order_run().
+ * --follow (chapters 08 and 09, where an order is created and approved by messages after the
+ * checkout has answered): before the orders, a watch of the stream (am.h: am_stream_watch, an
+ * ordered ephemeral consumer; nothing is acknowledged and the program is not asked anything)
+ * follows "<stream>.ordering.events.Order"; each ordersapi.OrderApproved whose id (the basket's:
+ * the order takes its basket's id) is one of this run's orders stamps that order approved. After
+ * the last checkout the tool waits for the approvals (bounded by --follow-wait without a new one),
+ * and reports approved orders/s end to end (from the first order's start to the last approval),
+ * checkout -> approved latency (from sending the checkout to the watch's receipt of the message)
+ * and the CPU time of program, PostgreSQL and nats-server (--nats-pid) per order over the same
+ * span. Every accepted order must end approved.
+ *
+ * --chaos (for scripts/chaos.sh): a request without an answer (the program killed, restarting)
+ * abandons its order instead of stopping the run; the client pauses and goes on. --ids FILE
+ * writes the id of every accepted order, one a line, as it is accepted.
+ *
+ * The steps of one order are in order_run().
  */
 #include <errno.h>
 #include <getopt.h>
@@ -43,9 +57,11 @@
 #include <arpa/inet.h>
 #include <jansson.h>
 
+#include "am.h"
 #include "cfg.h"
 #include "core.h"
 #include "httpc.h"
+#include "log.h"
 #include "measure.h"
 
 #define ID_MAX 64
@@ -63,6 +79,10 @@ enum step {
     NSTEPS
 };
 #define ORDER_STEPS (ST_CHECKOUT + 1)
+
+/* --follow: what the watch reads (chapters 08-09: ORDERING_ORDER_CHANNEL, ordersapi's name) */
+#define FOLLOW_SUBJECT "mallbots.ordering.events.Order"
+#define FOLLOW_EVENT "ordersapi.OrderApproved"
 
 static const char *const step_names[NSTEPS] = {
     "POST /api/baskets",    "PUT /api/baskets/{id}/addItem",
@@ -84,6 +104,12 @@ struct opts {
     bool json, quiet;
     bool stop;        /* SIGINT to pid after the orders */
     double pg_wait_s; /* for the counters to be published (PG_STATS_IDLE_S) */
+    bool follow;      /* follow each order to approved through the stream */
+    const char *nats_url, *nats_stream;
+    pid_t nats_pid;    /* 0 = not given: nats-server's CPU is not measured */
+    int follow_wait_s; /* the longest wait for the next approval after the orders */
+    bool chaos;        /* a request without an answer abandons its order, not the run */
+    const char *ids;   /* file for the ids of the accepted orders; NULL = none */
 };
 
 /* Latencies of one step, in microseconds. */
@@ -102,6 +128,14 @@ struct error_kind {
 struct setup {
     char store[ID_MAX], product[2][ID_MAX], customer[ID_MAX], basket[ID_MAX];
     double amount; /* of one order: 2 x product 0 + 1 x product 1 */
+};
+
+/* One order followed to approved (--follow). Times are bench_now_s(); 0 = not yet. */
+struct tracked {
+    char id[ID_MAX];
+    double checkout_t; /* the checkout request was sent */
+    double approved_t; /* the watch received its ordersapi.OrderApproved */
+    bool accepted;
 };
 
 struct run;
@@ -131,6 +165,16 @@ struct run {
     int nerrors;
     long errors_dropped;                    /* failures of kinds beyond MAX_ERROR_KINDS */
     char abort_msg[CORE_ERR_MSG_MAX + 128]; /* why the run stopped early */
+    /* --follow: the orders by index, and an open-addressing table id -> index + 1 */
+    struct tracked *orders;
+    int *slots;
+    size_t nslots; /* a power of two, at least twice the orders */
+    pthread_mutex_t track_mu;
+    long approved;         /* orders stamped approved (under track_mu) */
+    double last_approved;  /* the latest stamp (under track_mu) */
+    long foreign_approved; /* approvals of orders not of this run (under track_mu) */
+    /* --ids */
+    FILE *ids;
 };
 
 /* ---- samples and statistics ------------------------------------------------------------------ */
@@ -275,7 +319,10 @@ static bool call(struct worker *w, enum step step, const char *method, const cha
         char why[sizeof r->abort_msg];
         snprintf(why, sizeof why, "%s got no answer: %s", step_names[step], err.msg);
         record_error(r, step, -1, err.msg);
-        abort_run(r, why);
+        if (r->o->chaos) /* the program is being killed: give it time, abandon the order */
+            bench_sleep_ms(250);
+        else
+            abort_run(r, why);
         return false;
     }
     if (!samples_add(&w->lat[step], (t1 - t0) * 1e6)) {
@@ -284,23 +331,198 @@ static bool call(struct worker *w, enum step step, const char *method, const cha
     }
     if (status < 200 || status > 299) {
         record_error(r, step, status, answer);
+        if (r->o->chaos) /* a server is down: do not run through the orders meanwhile */
+            bench_sleep_ms(250);
         return false;
     }
     return true;
 }
 
+/* ---- following orders (--follow) and the ids file (--ids) ------------------------------------ */
+
+static size_t id_hash(const char *id)
+{
+    size_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)id; *c; c++)
+        h = (h ^ *c) * 16777619u;
+    return h;
+}
+
+/* Order idx has id (its basket's): remembered for the watch. */
+static void track_add(struct run *r, long idx, const char *id)
+{
+    pthread_mutex_lock(&r->track_mu);
+    struct tracked *t = &r->orders[idx];
+    core_strlcpy(t->id, id, sizeof t->id);
+    size_t i = id_hash(id) & (r->nslots - 1);
+    while (r->slots[i])
+        i = (i + 1) & (r->nslots - 1);
+    r->slots[i] = (int)idx + 1;
+    pthread_mutex_unlock(&r->track_mu);
+}
+
+/* Stamps the order with id approved now; an id not of this run is counted apart. */
+static void track_approved(struct run *r, const char *id)
+{
+    double now = bench_now_s();
+    pthread_mutex_lock(&r->track_mu);
+    size_t i = id_hash(id) & (r->nslots - 1);
+    struct tracked *t = NULL;
+    for (; r->slots[i]; i = (i + 1) & (r->nslots - 1))
+        if (strcmp(r->orders[r->slots[i] - 1].id, id) == 0) {
+            t = &r->orders[r->slots[i] - 1];
+            break;
+        }
+    if (!t)
+        r->foreign_approved++;
+    else if (t->approved_t == 0) {
+        t->approved_t = now;
+        r->approved++;
+        r->last_approved = now;
+    }
+    pthread_mutex_unlock(&r->track_mu);
+}
+
+static long approved_count(struct run *r)
+{
+    pthread_mutex_lock(&r->track_mu);
+    long n = r->approved;
+    pthread_mutex_unlock(&r->track_mu);
+    return n;
+}
+
+/* Protobuf wire format, the little the watch needs: the bytes of length-delimited field `field`
+ * of the message p/n (the first occurrence). False when absent or the bytes are not protobuf. */
+static bool pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned char b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool pb_bytes_field(const unsigned char *p, size_t n, uint32_t field,
+                           const unsigned char **out, size_t *out_len)
+{
+    const unsigned char *end = p + n;
+    while (p < end) {
+        uint64_t key, v;
+        if (!pb_varint(&p, end, &key))
+            return false;
+        switch (key & 7) {
+        case 0:
+            if (!pb_varint(&p, end, &v))
+                return false;
+            break;
+        case 1:
+            if (end - p < 8)
+                return false;
+            p += 8;
+            break;
+        case 2:
+            if (!pb_varint(&p, end, &v) || v > (uint64_t)(end - p))
+                return false;
+            if ((key >> 3) == field) {
+                *out = p;
+                *out_len = (size_t)v;
+                return true;
+            }
+            p += v;
+            break;
+        case 5:
+            if (end - p < 4)
+                return false;
+            p += 4;
+            break;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+/* The watch's callback (nats.c's thread): an ordersapi.OrderApproved stamps its order. Its
+ * StreamMessage.data is an EventMessageData{bytes payload = 1; ...}, whose payload is
+ * OrderApproved{string id = 1; ...} (proto/ordering/events.proto of chapters 08 and 09). A message
+ * that does not decode is not this tool's business: it is skipped. */
+static core_status on_order_event(void *ud, const struct am_stored_msg *m, core_err *err)
+{
+    struct run *r = ud;
+    struct am_envelope env = AM_ENVELOPE_INIT;
+    core_err e = CORE_ERR_INIT;
+    (void)err;
+    if (am_stream_message_unpack(m->data, m->len, &env, &e) != CORE_OK)
+        return CORE_OK;
+    const unsigned char *payload, *id;
+    size_t payload_len, id_len;
+    if (strcmp(env.name, FOLLOW_EVENT) == 0 && env.data &&
+        pb_bytes_field(env.data, env.len, 1, &payload, &payload_len) &&
+        pb_bytes_field(payload, payload_len, 1, &id, &id_len) && id_len > 0 && id_len < ID_MAX) {
+        char text[ID_MAX];
+        memcpy(text, id, id_len);
+        text[id_len] = '\0';
+        track_approved(r, text);
+    }
+    am_envelope_release(&env);
+    return CORE_OK;
+}
+
+/* Opens the stream (as it is: existing_only) and starts the watch of new order events. */
+static bool follow_start(const struct opts *o, struct run *r, am_stream **stream, am_watch **watch,
+                         core_err *err)
+{
+    struct am_js_opts jo = AM_JS_OPTS_INIT;
+    log_init(LOG_LEVEL_WARN); /* the core's INFO lines (connected, ...) are not the report's */
+    jo.url = o->nats_url;
+    jo.stream = o->nats_stream;
+    jo.name = "mallbots-bench";
+    jo.existing_only = true;
+    if (am_js_stream_new(stream, &jo, err)) {
+        core_err_wrap(err, "--follow");
+        return false;
+    }
+    if (am_stream_watch(*stream, FOLLOW_SUBJECT, AM_WATCH_NEW, on_order_event, r, watch, err)) {
+        core_err_wrap(err, "--follow: watch of %s", FOLLOW_SUBJECT);
+        return false;
+    }
+    return true;
+}
+
+/* --ids: one accepted order's id, a line, flushed at once (scripts/chaos.sh reads it live). */
+static void ids_write(struct run *r, const char *id)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->ids && (fprintf(r->ids, "%s\n", id) < 0 || fflush(r->ids) != 0)) {
+        fclose(r->ids);
+        r->ids = NULL;
+        pthread_mutex_unlock(&r->mu);
+        abort_run(r, "cannot write the --ids file");
+        return;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* ---- one order, the phases ------------------------------------------------------------------- */
 
-/* One kiosk order; true when checkout answered 200. */
-static bool order_run(struct worker *w)
+/* One kiosk order, the idx-th; true when checkout answered 200. */
+static bool order_run(struct worker *w, long idx)
 {
-    const struct setup *s = &w->run->s;
+    struct run *r = w->run;
+    const struct setup *s = &r->s;
     char basket[ID_MAX], payment[ID_MAX], path[160], body[256];
     static const int quantity[2] = {2, 1};
 
     snprintf(body, sizeof body, "{\"customerId\":\"%s\"}", s->customer);
     if (!call(w, ST_START, "POST", "/api/baskets", body, basket))
         return false;
+    if (r->orders)
+        track_add(r, idx, basket);
     snprintf(path, sizeof path, "/api/baskets/%s/addItem", basket);
     for (int i = 0; i < 2; i++) {
         snprintf(body, sizeof body, "{\"productId\":\"%s\",\"quantity\":%d}", s->product[i],
@@ -313,7 +535,15 @@ static bool order_run(struct worker *w)
         return false;
     snprintf(path, sizeof path, "/api/baskets/%s/checkout", basket);
     snprintf(body, sizeof body, "{\"paymentId\":\"%s\"}", payment);
-    return call(w, ST_CHECKOUT, "PUT", path, body, NULL);
+    if (r->orders)
+        r->orders[idx].checkout_t = bench_now_s();
+    if (!call(w, ST_CHECKOUT, "PUT", path, body, NULL))
+        return false;
+    if (r->orders)
+        r->orders[idx].accepted = true;
+    if (r->ids)
+        ids_write(r, basket);
+    return true;
 }
 
 static void *worker_main(void *arg)
@@ -325,8 +555,13 @@ static void *worker_main(void *arg)
         snprintf(path, sizeof path,
                  r->read_step == ST_GET_STORE ? "/api/stores/%s" : "/api/baskets/%s",
                  r->read_step == ST_GET_STORE ? r->s.store : r->s.basket);
-    while (!atomic_load(&r->aborted) && atomic_fetch_add(&r->next, 1) < r->count) {
-        bool ok = r->read_step == ST_START ? order_run(w)
+    long idx;
+    /* --chaos: orders are placed until count were accepted (at most 3 x count + 1000 tried: a
+     * failed order costs a client 0.25 s, so 1000 more tries outlast minutes of outages) */
+    long tries = r->o->chaos && r->read_step == ST_START ? 3 * r->count + 1000 : r->count;
+    while (!atomic_load(&r->aborted) && (idx = atomic_fetch_add(&r->next, 1)) < tries &&
+           (!r->o->chaos || atomic_load(&r->accepted) < r->count)) {
+        bool ok = r->read_step == ST_START ? order_run(w, idx)
                                            : call(w, r->read_step, "GET", path, NULL, NULL);
         atomic_fetch_add(ok ? &r->accepted : &r->failed, 1);
         atomic_fetch_add(&r->done, 1);
@@ -484,7 +719,7 @@ static bool wait_ready(const struct opts *o, core_err *err)
 /* ---- measuring ------------------------------------------------------------------------------- */
 
 struct cpu_mark {
-    double program_ms, pg_ms, self_ms; /* -1 = unknown */
+    double program_ms, pg_ms, nats_ms, self_ms; /* -1 = unknown */
 };
 
 static double self_cpu_ms(void)
@@ -498,9 +733,11 @@ static double self_cpu_ms(void)
 
 static struct cpu_mark cpu_mark(const struct opts *o, const bench_pg *pg)
 {
-    struct cpu_mark m = {-1, -1, self_cpu_ms()};
+    struct cpu_mark m = {-1, -1, -1, self_cpu_ms()};
     if (o->pid)
         m.program_ms = proc_cpu_ms(o->pid);
+    if (o->nats_pid)
+        m.nats_ms = proc_cpu_ms(o->nats_pid);
     if (bench_pg_postmaster(pg))
         m.pg_ms = proc_tree_cpu_ms(bench_pg_postmaster(pg));
     return m;
@@ -523,7 +760,14 @@ struct report {
     long orders_ok, orders_failed;
     double secs;
     struct latency all, step[ORDER_STEPS];
-    double cpu_program_ms, cpu_pg_ms, cpu_self_ms; /* per order; -1 unknown */
+    double cpu_program_ms, cpu_pg_ms, cpu_nats_ms, cpu_self_ms; /* per order; -1 unknown */
+    /* --follow */
+    long approved;         /* accepted orders the watch saw approved */
+    double approved_secs;  /* from the start of the orders to the last approval */
+    struct latency follow; /* checkout -> approved */
+    double waited_s;       /* after the last checkout's answer, for the approvals */
+    long foreign_approved; /* approvals of other orders (another program on the stream) */
+    char follow_error[CORE_ERR_MSG_MAX + 64];
     bool have_pg;
     double commits, rollbacks, sessions;    /* per order */
     char stop_error[CORE_ERR_MSG_MAX + 64]; /* --stop failed: why */
@@ -565,6 +809,17 @@ static void print_json(const struct run *r, const struct report *rep)
     json_object_set_new(j, "orders_per_s", jnum(rep->secs > 0 ? rep->orders_ok / rep->secs : -1));
     json_object_set_new(j, "requests", json_integer(atomic_load(&r->requests)));
     json_object_set_new(j, "latency_ms", jlatency(NULL, &rep->all));
+    json_object_set_new(j, "follow", json_boolean(o->follow));
+    if (o->follow) {
+        json_object_set_new(j, "approved", json_integer(rep->approved));
+        json_object_set_new(j, "approved_seconds", jnum(rep->approved_secs));
+        json_object_set_new(j, "approved_per_s",
+                            jnum(rep->approved_secs > 0 ? rep->approved / rep->approved_secs : -1));
+        json_object_set_new(j, "checkout_to_approved_ms", jlatency(NULL, &rep->follow));
+        json_object_set_new(j, "follow_waited_s", jnum(rep->waited_s));
+        json_object_set_new(j, "follow_error",
+                            rep->follow_error[0] ? json_string(rep->follow_error) : json_null());
+    }
     for (int s = 0; s < ORDER_STEPS; s++) {
         json_t *x = json_object();
         json_object_set_new(x, "step", json_string(step_names[s]));
@@ -576,6 +831,11 @@ static void print_json(const struct run *r, const struct report *rep)
     json_t *cpu = json_object();
     json_object_set_new(cpu, "program", jnum(rep->cpu_program_ms));
     json_object_set_new(cpu, "postgres", jnum(rep->cpu_pg_ms));
+    json_object_set_new(cpu, "nats", jnum(rep->cpu_nats_ms));
+    json_object_set_new(cpu, "total",
+                        jnum(rep->cpu_program_ms < 0 || rep->cpu_pg_ms < 0 || rep->cpu_nats_ms < 0
+                                 ? -1
+                                 : rep->cpu_program_ms + rep->cpu_pg_ms + rep->cpu_nats_ms));
     json_object_set_new(cpu, "bench", jnum(rep->cpu_self_ms));
     json_object_set_new(j, "cpu_ms_per_order", cpu);
     json_t *pg = json_object();
@@ -666,10 +926,27 @@ static void print_text(const struct run *r, const struct report *rep)
         print_latency("all requests of the orders", &rep->all);
         for (int s = 0; s < ORDER_STEPS; s++)
             print_latency(step_names[s], &rep->step[s]);
-        printf("CPU/order program %s ms, PostgreSQL %s ms (this load generator %s ms)\n",
+        if (o->follow) {
+            printf("approved  %ld of %ld accepted in %.2f s: %.1f approved orders/s end to end "
+                   "(waited %.2f s after the last checkout)\n",
+                   rep->approved, rep->orders_ok, rep->approved_secs,
+                   rep->approved_secs > 0 ? rep->approved / rep->approved_secs : 0.0,
+                   rep->waited_s);
+            print_latency("checkout -> approved", &rep->follow);
+        }
+        char d[32], e[32];
+        printf("CPU/order program %s ms, PostgreSQL %s ms, nats-server %s ms, together %s ms "
+               "(this load generator %s ms)%s\n",
                fmt_num(a, sizeof a, rep->cpu_program_ms, "%.2f"),
                fmt_num(b, sizeof b, rep->cpu_pg_ms, "%.2f"),
-               fmt_num(c, sizeof c, rep->cpu_self_ms, "%.2f"));
+               fmt_num(c, sizeof c, rep->cpu_nats_ms, "%.2f"),
+               fmt_num(d, sizeof d,
+                       rep->cpu_program_ms < 0 || rep->cpu_pg_ms < 0 || rep->cpu_nats_ms < 0
+                           ? -1
+                           : rep->cpu_program_ms + rep->cpu_pg_ms + rep->cpu_nats_ms,
+                       "%.2f"),
+               fmt_num(e, sizeof e, rep->cpu_self_ms, "%.2f"),
+               o->follow ? ", until the last approval" : "");
         if (rep->have_pg)
             printf("PostgreSQL per order: %.2f commits, %.2f rollbacks, %.3f sessions "
                    "(database %s)\n",
@@ -701,6 +978,8 @@ static void print_text(const struct run *r, const struct report *rep)
         printf("ABORTED   %s\n", r->abort_msg);
     if (rep->stop_error[0])
         printf("ERROR     --stop: %s\n", rep->stop_error);
+    if (rep->follow_error[0])
+        printf("ERROR     --follow: %s\n", rep->follow_error);
 }
 
 /* ---- options --------------------------------------------------------------------------------- */
@@ -708,7 +987,7 @@ static void print_text(const struct run *r, const struct report *rep)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: bench [options]   load-test a running MallBots (chapters 03-05)\n"
+            "usage: bench [options]   load-test a running MallBots (chapters 03-09)\n"
             "\n"
             "Places N orders with C concurrent clients, each with its own keep-alive connection.\n"
             "One order: POST /api/baskets, PUT .../addItem twice, POST /api/payments, PUT\n"
@@ -736,6 +1015,19 @@ static void usage(FILE *f)
             "                      (default 10.5); waited before the orders, so that the setup's\n"
             "                      commits do not count as the orders'; less is faster and\n"
             "                      counts some of them (docs/bench.md)\n"
+            "      --follow        chapters 08-09: follow each order to approved through the\n"
+            "                      stream (a watch of mallbots.ordering.events.Order) and report\n"
+            "                      approved orders/s and checkout -> approved latency\n"
+            "      --nats-url URL  the stream's server (default: NATS_URL, else the lab's)\n"
+            "      --nats-stream S the stream (default: NATS_STREAM, else mallbots)\n"
+            "      --nats-pid PID  nats-server's pid, for its CPU time (same machine)\n"
+            "      --follow-wait S with --follow: give up when no order was approved for S s\n"
+            "                      after the last checkout (default 60)\n"
+            "      --chaos         a request without an answer abandons its order, not the run\n"
+            "                      (after any failure the client pauses 0.25 s), and orders are\n"
+            "                      placed until N were accepted (at most 3 N + 1000 tried): for\n"
+            "                      scripts/chaos.sh\n"
+            "      --ids FILE      write the id of every accepted order to FILE, one a line\n"
             "      --json          the report as one JSON object on stdout\n"
             "  -q, --quiet         no progress line on stderr\n"
             "      --free-ports    print two free TCP ports of 127.0.0.1 and exit\n"
@@ -796,7 +1088,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         O_JSON,
         O_FREE,
         O_STOP,
-        O_PG_WAIT
+        O_PG_WAIT,
+        O_FOLLOW,
+        O_NATS_URL,
+        O_NATS_STREAM,
+        O_NATS_PID,
+        O_FOLLOW_WAIT,
+        O_CHAOS,
+        O_IDS
     };
     static const struct option longopts[] = {
         {"orders", required_argument, NULL, 'n'},
@@ -815,6 +1114,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"free-ports", no_argument, NULL, O_FREE},
         {"stop", no_argument, NULL, O_STOP},
         {"pg-wait", required_argument, NULL, O_PG_WAIT},
+        {"follow", no_argument, NULL, O_FOLLOW},
+        {"nats-url", required_argument, NULL, O_NATS_URL},
+        {"nats-stream", required_argument, NULL, O_NATS_STREAM},
+        {"nats-pid", required_argument, NULL, O_NATS_PID},
+        {"follow-wait", required_argument, NULL, O_FOLLOW_WAIT},
+        {"chaos", no_argument, NULL, O_CHAOS},
+        {"ids", required_argument, NULL, O_IDS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -881,6 +1187,29 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             ok = parse_long(optarg, 0, 60, &v);
             o->pg_wait_s = (double)v;
             break;
+        case O_FOLLOW:
+            o->follow = true;
+            break;
+        case O_NATS_URL:
+            o->nats_url = optarg;
+            break;
+        case O_NATS_STREAM:
+            o->nats_stream = optarg;
+            break;
+        case O_NATS_PID:
+            ok = parse_long(optarg, 1, INT32_MAX, &v);
+            o->nats_pid = (pid_t)v;
+            break;
+        case O_FOLLOW_WAIT:
+            ok = parse_long(optarg, 1, 3600, &v);
+            o->follow_wait_s = (int)v;
+            break;
+        case O_CHAOS:
+            o->chaos = true;
+            break;
+        case O_IDS:
+            o->ids = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -903,6 +1232,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     }
     if (o->stop && !o->pid) {
         fprintf(stderr, "bench: --stop needs --pid\n");
+        return 2;
+    }
+    if (o->chaos && o->follow) {
+        fprintf(stderr, "bench: --chaos and --follow do not go together (a program killed under "
+                        "the watch would leave approvals unseen)\n");
         return 2;
     }
     if (o->orders == 0 && o->reads == 0) {
@@ -981,6 +1315,51 @@ static void reads_run(struct run *r, bench_pg *pg, enum step step, struct read_r
     samples_release(&all);
 }
 
+/* --follow, after the orders: waits until every accepted order was seen approved, or
+ * --follow-wait seconds passed without a new approval; fills the report's follow figures. t0: the
+ * start of the orders. */
+static void follow_wait(struct run *r, double t0, struct report *rep)
+{
+    const struct opts *o = r->o;
+    double start = bench_now_s(), last_progress = start, last_note = start;
+    long seen = approved_count(r), accepted = rep->orders_ok;
+    while (seen < accepted) {
+        bench_sleep_ms(5);
+        double now = bench_now_s();
+        long a = approved_count(r);
+        if (a != seen) {
+            seen = a;
+            last_progress = now;
+        }
+        if (now - last_progress >= o->follow_wait_s) {
+            snprintf(rep->follow_error, sizeof rep->follow_error,
+                     "%ld of %ld accepted orders not approved: no approval for %d s",
+                     accepted - seen, accepted, o->follow_wait_s);
+            break;
+        }
+        if (!o->quiet && now - last_note >= 5.0) {
+            fprintf(stderr, "bench: %ld of %ld accepted orders approved, waiting\n", seen,
+                    accepted);
+            last_note = now;
+        }
+    }
+    rep->waited_s = bench_now_s() - start;
+    struct samples lat = {0};
+    pthread_mutex_lock(&r->track_mu);
+    rep->approved = r->approved;
+    rep->foreign_approved = r->foreign_approved;
+    rep->approved_secs = r->approved ? r->last_approved - t0 : -1;
+    for (long i = 0; i < o->orders; i++) {
+        const struct tracked *t = &r->orders[i];
+        if (t->accepted && t->approved_t > 0 &&
+            !samples_add(&lat, (t->approved_t - t->checkout_t) * 1e6))
+            abort_run(r, "out of memory");
+    }
+    pthread_mutex_unlock(&r->track_mu);
+    rep->follow = latency_of(&lat);
+    samples_release(&lat);
+}
+
 static int bench_main(struct run *r)
 {
     const struct opts *o = r->o;
@@ -989,6 +1368,8 @@ static int bench_main(struct run *r)
     bench_pg *pg = NULL;
     struct pg_counters c0 = {0}, c1 = {0};
     int n = o->clients, rc = 1;
+    am_stream *stream = NULL;
+    am_watch *watch = NULL;
 
     memset(&rep, 0, sizeof rep);
     rep.rss_kb = -1;
@@ -1015,6 +1396,10 @@ static int bench_main(struct run *r)
         fprintf(stderr, "bench: %s\n", err.msg);
         goto out;
     }
+    if (o->follow && o->orders > 0 && !follow_start(o, r, &stream, &watch, &err)) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        goto out;
+    }
     for (int i = 0; i < 2 && o->reads > 0 && !atomic_load(&r->aborted); i++)
         reads_run(r, pg, ST_GET_STORE + i, &rep.reads[i]);
 
@@ -1030,13 +1415,17 @@ static int bench_main(struct run *r)
             }
         }
         struct cpu_mark m0 = cpu_mark(o, pg);
+        double t0 = bench_now_s();
         rep.secs = phase_run(r, ST_START, o->orders);
-        idle_since = bench_now_s();
-        struct cpu_mark m1 = cpu_mark(o, pg);
         rep.orders_ok = atomic_load(&r->accepted);
         rep.orders_failed = atomic_load(&r->failed);
+        if (watch)
+            follow_wait(r, t0, &rep);
+        idle_since = bench_now_s();
+        struct cpu_mark m1 = cpu_mark(o, pg);
         rep.cpu_program_ms = per(m0.program_ms, m1.program_ms, rep.orders_ok);
         rep.cpu_pg_ms = per(m0.pg_ms, m1.pg_ms, rep.orders_ok);
+        rep.cpu_nats_ms = per(m0.nats_ms, m1.nats_ms, rep.orders_ok);
         rep.cpu_self_ms = per(m0.self_ms, m1.self_ms, rep.orders_ok);
         struct samples all = {0};
         for (int s = 0; s < ORDER_STEPS; s++) {
@@ -1076,13 +1465,18 @@ static int bench_main(struct run *r)
         print_text(r, &rep);
     fflush(stdout);
     rc = rep.orders_ok == o->orders && r->nerrors == 0 && !r->errors_dropped && !r->abort_msg[0] &&
-                 !rep.stop_error[0]
+                 !rep.stop_error[0] && !rep.follow_error[0]
              ? 0
              : 1;
     if (rc && o->json)
         fprintf(stderr, "bench: %ld of %ld orders accepted; see \"errors\" in the report\n",
                 rep.orders_ok, o->orders);
 out:
+    am_watch_free(watch);
+    if (stream) {
+        am_stream_free(stream);
+        am_js_library_close();
+    }
     for (int i = 0; i < n; i++) {
         httpc_free(r->workers[i].http);
         for (int s = 0; s < NSTEPS; s++)
@@ -1094,8 +1488,19 @@ out:
 
 int main(int argc, char **argv)
 {
-    struct opts o = {"127.0.0.1", 8080, 1000, 8,     0,     0,     NULL,           NULL,
-                     30,          30,   "",   false, false, false, PG_STATS_IDLE_S};
+    struct opts o = {.host = "127.0.0.1",
+                     .port = 8080,
+                     .orders = 1000,
+                     .clients = 8,
+                     .wait_s = 30,
+                     .timeout_s = 30,
+                     .label = "",
+                     .pg_wait_s = PG_STATS_IDLE_S,
+                     .follow_wait_s = 60};
+    o.nats_url =
+        getenv("NATS_URL") && *getenv("NATS_URL") ? getenv("NATS_URL") : CFG_DEFAULT_NATS_URL;
+    o.nats_stream =
+        getenv("NATS_STREAM") && *getenv("NATS_STREAM") ? getenv("NATS_STREAM") : "mallbots";
     int rc = parse_opts(argc, argv, &o);
     if (rc >= 0)
         return rc;
@@ -1109,7 +1514,32 @@ int main(int argc, char **argv)
     }
     r->o = &o;
     pthread_mutex_init(&r->mu, NULL);
+    pthread_mutex_init(&r->track_mu, NULL);
+    rc = 1;
+    if (o.follow && o.orders > 0) {
+        r->nslots = 16;
+        while (r->nslots < 2 * (size_t)o.orders)
+            r->nslots *= 2;
+        r->orders = core_calloc((size_t)o.orders, sizeof *r->orders);
+        r->slots = core_calloc(r->nslots, sizeof *r->slots);
+        if (!r->orders || !r->slots) {
+            fprintf(stderr, "bench: out of memory for %ld orders to follow\n", o.orders);
+            goto done;
+        }
+    }
+    if (o.ids && !(r->ids = fopen(o.ids, "w"))) {
+        fprintf(stderr, "bench: cannot write %s: %s\n", o.ids, strerror(errno));
+        goto done;
+    }
     rc = bench_main(r);
+done:
+    if (r->ids && fclose(r->ids) != 0) {
+        fprintf(stderr, "bench: cannot write %s: %s\n", o.ids, strerror(errno));
+        rc = 1;
+    }
+    core_free(r->orders);
+    core_free(r->slots);
+    pthread_mutex_destroy(&r->track_mu);
     pthread_mutex_destroy(&r->mu);
     core_free(r);
     return rc;

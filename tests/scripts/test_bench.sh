@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_bench.sh NN -- keeps `make bench` from rotting: builds the load generator with the sanitizers
 # and runs scripts/bench.sh on chapter NN's sanitizer build with 20 orders, 2 clients and 20 reads,
-# then checks the JSON report: every order accepted, every request answered, figures present. No
+# then checks the JSON report: every order accepted, every request answered, figures present (from
+# chapter 08 on also every order followed to approved, and nats-server's CPU). No
 # figure of speed is checked (docs/bench.md). Also checks the load generator's failures: usage
 # errors, no program to talk to. Prints one line per check; exits non-zero when one fails. Run by
 # scripts/test.sh with the lab up (build/san/core and build/san/chNN built).
@@ -45,6 +46,17 @@ check "PostgreSQL CPU per order reported" '^    "postgres": [0-9.]+,$' "$W/repor
 check "commits per order: at least one" '^    "commits": ([1-9][0-9]*)(\.[0-9]+)?,$' "$W/report"
 check "peak RSS reported" '^  "peak_rss_kb": [1-9][0-9]*,$' "$W/report"
 check "20 reads of a basket answered" '"ok": 20,' "$W/report"
+# chapters 08 on: every order followed to approved through the stream
+if ((10#$nn >= 8)); then
+    check "followed to approved" '^  "follow": true,$' "$W/report"
+    check "20 of 20 orders approved" '^  "approved": 20,$' "$W/report"
+    check "approved orders/s reported" '^  "approved_per_s": [0-9.]+,$' "$W/report"
+    check "checkout -> approved p99 reported" '^    "p99": [0-9.]+,$' <(sed -n '/"checkout_to_approved_ms"/,/}/p' "$W/report")
+    check "nats-server CPU per order reported" '^    "nats": [0-9.]+,$' "$W/report"
+    check "no follow error" '^  "follow_error": null,$' "$W/report"
+else
+    check "not followed before chapter 08" '^  "follow": false,$' "$W/report"
+fi
 if ((fails > 0)); then
     sed 's/^/     /' "$W/err" "$W/report" | head -60
 fi
