@@ -29,11 +29,12 @@
  *
  * THE RELAY (tm_relay_*): one per program, a thread of its own, serving every module schema of
  * the program. Woken by PostgreSQL: tm_commit() runs pg_notify(TM_NOTIFY_CHANNEL, schema), which
- * the server delivers at commit to the relay's LISTEN connection; a poll timer (poll_ms) is only
- * the fallback. Each pass, per schema, in one transaction: claim up to `batch` unpublished rows in
- * seq order (FOR UPDATE SKIP LOCKED), publish them with asynchronous acknowledgements
- * (am_stream_publish_batch), mark published exactly the rows the stream acknowledged (a
- * duplicate counts), commit. Why this is safe:
+ * the server delivers at commit to the relay's LISTEN connection, and the pass that follows
+ * looks at that schema only; a poll timer (poll_ms) is only the fallback, a pass over every
+ * schema (as after a reconnect). Each pass, per schema, in one transaction: claim up to `batch`
+ * unpublished rows in seq order (FOR UPDATE SKIP LOCKED), publish them with asynchronous
+ * acknowledgements (am_stream_publish_batch), mark published exactly the rows the stream
+ * acknowledged (a duplicate counts), commit. Why this is safe:
  *   - a row is marked only after the stream acknowledged it, so nothing is lost: a broker outage
  *     leaves rows unpublished and they are sent again (the relay backs off meanwhile);
  *   - a relay killed between the acknowledgement and the mark publishes those rows again at its

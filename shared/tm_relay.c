@@ -5,7 +5,10 @@
  *   1. (re)open the LISTEN connection if it has none (a pool of one connection of its own, so a
  *      lost connection is reopened by pg_acquire); after opening it, a pass is due (rows may have
  *      been committed while nobody listened);
- *   2. a pass: every schema in turn (relay_schema); a full batch makes another pass due at once;
+ *   2. a pass: every schema that is due, in turn (relay_schema); a schema is due when a
+ *      notification named it (tm_commit's payload is the schema), when its last batch was full
+ *      or failed, and every schema is due after (re)opening the LISTEN connection and when the
+ *      poll timer fires. So a commit in one module costs one schema's claim, not seven;
  *   3. the cleanup of published rows, when its time has come;
  *   4. sleep in poll() on the LISTEN socket and an eventfd (tm_relay_stop writes it), at most
  *      until the poll timer or the cleanup is due. A notification makes a pass due; so does the
@@ -33,6 +36,7 @@
 
 struct relay_schema {
     char name[TM_SCHEMA_MAX + 1];
+    bool due;                      /* a pass should look at it (the thread's own) */
     char sql_claim[RELAY_SQL_MAX]; /* $1 = batch */
     char sql_mark[RELAY_SQL_MAX];  /* $1 = bigint[] of seqs */
 };
@@ -182,22 +186,36 @@ static core_status relay_schema(tm_relay *r, const struct relay_schema *s, int *
     return CORE_OK;
 }
 
-/* A pass over every schema. *again = a schema had a full batch, all acknowledged. */
-static core_status relay_pass(tm_relay *r, bool *again)
+/* true when a schema is due. */
+static bool any_due(const tm_relay *r)
 {
-    *again = false;
+    for (size_t i = 0; i < r->n_schemas; i++)
+        if (r->schemas[i].due)
+            return true;
+    return false;
+}
+
+/* A pass over the schemas that are due (all of them with all). A schema stays due after a full
+ * batch, all acknowledged (there may be more), and after a failure (retried after the pause). */
+static core_status relay_pass(tm_relay *r, bool all)
+{
     core_status first = CORE_OK;
     for (size_t i = 0; i < r->n_schemas && !stopping(r); i++) {
+        struct relay_schema *s = &r->schemas[i];
+        if (!all && !s->due)
+            continue;
+        s->due = false;
         core_err err = CORE_ERR_INIT;
         int claimed = 0, acked = 0;
-        core_status st = relay_schema(r, &r->schemas[i], &claimed, &acked, &err);
+        core_status st = relay_schema(r, s, &claimed, &acked, &err);
         if (st != CORE_OK) {
             STAT_ADD(r, errors, 1);
             log_warn(LOG_COMP, "relay: %s (retried after a pause)", err.msg);
+            s->due = true;
             if (first == CORE_OK)
                 first = st;
         } else if (claimed == r->batch && acked == claimed) {
-            *again = true;
+            s->due = true;
         }
     }
     return first;
@@ -240,8 +258,9 @@ static core_status listen_open(tm_relay *r, core_err *err)
     return st;
 }
 
-/* Reads what the server sent on the LISTEN connection; *notified = a notification came.
- * false when the connection is lost. */
+/* Reads what the server sent on the LISTEN connection: each notification makes the schema it
+ * names due; *notified = one named a schema of this relay (another program's schema, on the
+ * same database, is none of its business). false when the connection is lost. */
 static bool listen_drain(tm_relay *r, bool *notified)
 {
     PGconn *raw = pg_conn_raw(r->listen);
@@ -249,7 +268,12 @@ static bool listen_drain(tm_relay *r, bool *notified)
         return false;
     PGnotify *nf;
     while ((nf = PQnotifies(raw)) != NULL) {
-        *notified = true;
+        for (size_t i = 0; i < r->n_schemas; i++)
+            if (nf->extra && strcmp(nf->extra, r->schemas[i].name) == 0) {
+                r->schemas[i].due = true;
+                *notified = true;
+                break;
+            }
         PQfreemem(nf);
     }
     return PQstatus(raw) == CONNECTION_OK;
@@ -289,8 +313,8 @@ static int next_backoff(int backoff_ms)
 static void *relay_main(void *arg)
 {
     tm_relay *r = arg;
-    bool due = false; /* a pass is due: a (re)opened LISTEN, a notification, the timer, a full
-                         batch, a retry */
+    bool due_all = false; /* every schema is due: a (re)opened LISTEN, the poll timer; a
+                             notification, a full batch or a failure makes one schema due */
     int backoff_ms = 0;
     int64_t now = now_ms();
     int64_t next_poll = now + r->poll_ms, next_cleanup = now, retry_at = 0;
@@ -305,22 +329,22 @@ static void *relay_main(void *arg)
                 sleep_on(r, backoff_ms);
                 continue;
             }
-            due = true; /* rows may have been committed while nobody listened */
+            due_all = true; /* rows may have been committed while nobody listened */
         }
         now = now_ms();
-        if (due && now >= retry_at) {
-            bool again = false;
-            if (relay_pass(r, &again) != CORE_OK) {
+        if ((due_all || any_due(r)) && now >= retry_at) {
+            bool all = due_all;
+            due_all = false;
+            if (relay_pass(r, all) != CORE_OK) { /* the failed schemas stay due */
                 backoff_ms = next_backoff(backoff_ms);
                 retry_at = now_ms() + backoff_ms;
-                due = true; /* again once the pause is over */
             } else {
                 backoff_ms = 0;
                 retry_at = 0;
-                due = again;
             }
             now = now_ms();
-            next_poll = now + r->poll_ms;
+            if (all)
+                next_poll = now + r->poll_ms;
         }
         if (now >= next_cleanup) {
             relay_cleanup(r);
@@ -328,6 +352,7 @@ static void *relay_main(void *arg)
         }
         bool notified = false;
         bool ok = listen_drain(r, &notified); /* what came during the pass */
+        bool due = due_all || any_due(r);
         if (ok && !notified && !(due && now >= retry_at)) {
             int64_t until = next_poll < next_cleanup ? next_poll : next_cleanup;
             if (due && retry_at < until)
@@ -348,10 +373,9 @@ static void *relay_main(void *arg)
             continue; /* backing off: notifications start nothing (the retry is due anyway) */
         if (notified) {
             STAT_ADD(r, wakeups_notify, 1);
-            due = true;
         } else if (!due && now >= next_poll) {
             STAT_ADD(r, wakeups_poll, 1);
-            due = true;
+            due_all = true;
         }
     }
     listen_close(r);

@@ -307,6 +307,53 @@ static void committed_rows_are_published_on_notify(void **state)
         assert_string_equal(s.ids[i], ids[i]); /* the order of seq */
 }
 
+/* A notification names its schema, and the pass it starts looks at that schema only: a row of
+ * another schema, inserted without a notification, waits for its own notification (or the poll
+ * timer, a minute here); a notification for a schema the relay does not serve starts nothing. */
+static void a_notification_makes_only_its_schema_due(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    char *ddl = NULL;
+    pg_conn *c = NULL;
+    must(pg_acquire(f->pool, &c, &err), &err);
+    core_status st = pg_exec_script(c, "CREATE SCHEMA tmother", &err);
+    if (!st && !(st = tm_schema_sql("tmother", &ddl, &err)))
+        st = pg_exec_script(c, ddl, &err);
+    core_free(ddl);
+    pg_release(f->pool, c);
+    must(st, &err);
+    const char *schemas[] = {SCHEMA, "tmother", NULL};
+    struct tm_relay_opts o = TM_RELAY_OPTS_INIT;
+    o.pool = f->pool;
+    o.conninfo = f->scratch.db.conninfo;
+    o.stream = f->js;
+    o.schemas = schemas;
+    o.poll_ms = 60000;
+    must(tm_relay_new(&f->relay[0], &o, &err), &err);
+    must(tm_relay_start(f->relay[0], &err), &err);
+    sleep_ms(100); /* the first pass, over both schemas, found nothing */
+
+    sql_do(f, "INSERT INTO tmother.outbox (id, name, subject, data) VALUES ('other-1', "
+              "'" STORE_CREATED "', '" CHANNEL "', '\\x00'::bytea)");
+    commit_events(f, 1, NULL); /* notifies SCHEMA */
+    wait_published(f->relay[0], 1);
+    sleep_ms(200);
+    assert_int_equal(sql_long(f, UNPUBLISHED), 0);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM tmother.outbox WHERE published_at IS NULL"),
+                     1);
+    uint64_t notified = stats_of(f->relay[0]).wakeups_notify;
+
+    sql_do(f, "SELECT pg_notify('" TM_NOTIFY_CHANNEL "', 'nosuchschema')");
+    sleep_ms(200);
+    assert_int_equal(stats_of(f->relay[0]).wakeups_notify, notified);
+
+    sql_do(f, "SELECT pg_notify('" TM_NOTIFY_CHANNEL "', 'tmother')");
+    wait_published(f->relay[0], 2);
+    wait_sql(f, "SELECT count(*) FROM tmother.outbox WHERE published_at IS NULL", 0);
+    assert_int_equal(stats_of(f->relay[0]).wakeups_poll, 0);
+}
+
 /* The same message id written twice (in one unit of work and in another) is one row and one
  * message; the outbox stream only publishes. */
 static void a_repeated_id_is_one_row_and_the_outbox_stream_only_publishes(void **state)
@@ -714,6 +761,8 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(
             a_repeated_id_is_one_row_and_the_outbox_stream_only_publishes, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(a_notification_makes_only_its_schema_due, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(rows_wait_for_the_broker, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(a_relay_killed_before_the_mark_republishes_once, fx_setup,
                                         fx_teardown),
