@@ -44,7 +44,8 @@
 #        outbox          no row of any <schema>.outbox left with published_at null
 #        notifications   each accepted order's OrderCreated notification sent exactly once, and no
 #                        notification sent twice: from the program's log lines "sending SMS
-#                        notification=KIND order_id=ID", or, with CHAOS_NOTIFY_SQL, from a query
+#                        notification=KIND order_id=ID" (before chapter 09's table
+#                        notifications.sent, which is used when it exists), or, with CHAOS_NOTIFY_SQL, from a query
 #                        on the program's database that returns one row (kind, order_id) per
 #                        notification sent (e.g. "select kind, order_id from notifications.sent")
 #      and prints what was absorbed: messages the inboxes dropped as handled before (log lines
@@ -308,8 +309,15 @@ per_box=$(for t in $outboxes; do printf '%s %s, ' "$t" "$(sql -c "select count(*
 verdict $((n_unpub == 0)) "outbox: $n_unpub rows left unpublished (${per_box%, })"
 
 # notifications: one row "kind order_id" per notification sent
+# (chapter 09 records each notification sent as a row of notifications.sent, written with the
+# inbox row of the event that caused it: the table is the record; the log line is written before
+# the commit, so a rolled-back attempt would count there)
+if [[ -z ${CHAOS_NOTIFY_SQL:-} && $(sql -c "select to_regclass('notifications.sent') is not null") == t ]]; then
+    CHAOS_NOTIFY_SQL="select notification, order_id from notifications.sent"
+fi
 if [[ -n ${CHAOS_NOTIFY_SQL:-} ]]; then
     notify_from="CHAOS_NOTIFY_SQL"
+    [[ $CHAOS_NOTIFY_SQL == "select notification, order_id from notifications.sent" ]] && notify_from="notifications.sent"
     sql -F ' ' -c "$CHAOS_NOTIFY_SQL" > "$W/sent" || die "CHAOS_NOTIFY_SQL failed"
 else
     notify_from="the program's log"
