@@ -541,8 +541,13 @@ static core_status subscribe(am_stream *s, tm_outbox *ob, const char *channel,
     *ts = *proto;
     ts->ob = ob;
     ts->reg = reg;
+    struct am_sub_opts o = AM_SUB_OPTS_INIT;
+    if (opts)
+        o = *opts;
+    if (o.max_deliver == 0)
+        o.max_deliver = TM_MAX_DELIVER_DEFAULT; /* see tm.h: the budget outlasts a restart */
     return am_stream_subscribe_owned(
-        s, channel, opts, ts->kind == TM_COMMAND ? command_raw_handler : plain_raw_handler, ts,
+        s, channel, &o, ts->kind == TM_COMMAND ? command_raw_handler : plain_raw_handler, ts,
         core_free, err);
 }
 

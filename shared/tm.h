@@ -97,6 +97,16 @@
 #define TM_POLL_MS_DEFAULT 5000   /* the fallback when no notification comes */
 #define TM_KEEP_MS_DEFAULT 600000 /* 10 min: longer than the stream's duplicate window */
 #define TM_BACKOFF_MS_MAX 5000    /* the longest pause after a failed pass */
+/* The deliveries a transactional subscription gives a message when its options leave max_deliver
+ * 0 (am.h's default is the book's 5). Behind an inbox a redelivery costs nothing and has no
+ * second effect, and what makes a delivery fail or go unacknowledged is mostly the system, not
+ * the message: a program killed while handling it (+1 each time), a database restarting (every
+ * retry during the outage: 1, 2, 4, 8 s ... apart). Five deliveries are spent by a PostgreSQL
+ * restart and a crash or two, and the message would be dead although nothing is wrong with it.
+ * Ten, with am.h's doubling delays (capped at AM_RETRY_DELAY_MS_MAX), last about four minutes of
+ * failures; a message that is refused for good still ends as a dead letter (or, a rule failure
+ * of a command, as am.Failure at once). */
+#define TM_MAX_DELIVER_DEFAULT 10
 
 /* true when schema is a name the outbox accepts: [a-z_][a-z0-9_]*, at most TM_SCHEMA_MAX bytes
  * (it is written into SQL text, quoted, so only such names are allowed). */
@@ -236,6 +246,9 @@ typedef core_status (*tm_command_handler_fn)(void *ud, tm_tx *tx, const struct a
                                              core_err *err);
 typedef core_status (*tm_reply_handler_fn)(void *ud, tm_tx *tx, const struct am_delivery *d,
                                            const ddd_event *reply, core_err *err);
+
+/* The three subscriptions below take opts as am.h's do, except that max_deliver 0 means
+ * TM_MAX_DELIVER_DEFAULT (see there), not am.h's default. */
 
 /* am_event_subscribe() with a unit of work per delivery on ob (borrowed; must outlive s): begin,
  * inbox claim (a duplicate: commit and acknowledge, fn not called), fn, commit, acknowledge. fn

@@ -541,7 +541,8 @@ static int fx_setup_short_window(void **state)
 struct probe {
     pthread_mutex_t mu;
     int calls;
-    int fail_first; /* fail this many calls with CORE_ERR_UNAVAILABLE (after writing) */
+    int fail_first;  /* fail this many calls with CORE_ERR_UNAVAILABLE (after writing) */
+    int max_deliver; /* what the last delivery said the message's budget is */
 };
 
 static void probe_init(struct probe *p)
@@ -582,6 +583,9 @@ static core_status on_event(void *ud, tm_tx *tx, const struct am_delivery *d,
 {
     struct probe *p = ud;
     bool fail = probe_call(p);
+    pthread_mutex_lock(&p->mu);
+    p->max_deliver = d->max_deliver;
+    pthread_mutex_unlock(&p->mu);
     core_status st = write_effect(tx, d->id, "event", err);
     if (!st) {
         ddd_event *next = store_event(STORE_CREATED, NULL, "follow-up");
@@ -641,6 +645,8 @@ static void a_duplicate_message_runs_the_handler_once(void **state)
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".inbox"), 1);
     assert_int_equal(sql_long(f, ROWS), 1);
     must(am_stream_close(f->js, 5000, &err), &err); /* no handler runs once the probe goes */
+    /* the options left max_deliver 0: the transactional default, not am.h's */
+    assert_int_equal(p.max_deliver, TM_MAX_DELIVER_DEFAULT);
     pthread_mutex_destroy(&p.mu);
 }
 
