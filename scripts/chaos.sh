@@ -32,8 +32,8 @@
 #      right after it, while the flow finishes): each is a crash and a restart
 #      (scripts/lab.sh kill-nats / restart-nats / restart-pg; kill -9 of the program and a
 #      start); a program that exits by itself is started again and reported;
-#   4. after the last order, waits (--wait) until every accepted order is approved and no outbox
-#      row is unpublished, then checks, for the accepted orders only:
+#   4. after the last order, waits (--wait) until every accepted order is approved, its saga done,
+#      and no outbox row is unpublished, then checks, for the accepted orders only:
 #        approved        every accepted order has ordering.OrderApproved (else: lost)
 #        shopping lists  exactly one depot.shopping_lists row per order
 #        payments        the payment confirmed once: the order's create-order saga is done and
@@ -262,13 +262,17 @@ inboxes=$(sql -c "select string_agg(format('%I.inbox', table_schema), ' ' order 
 unpub_sql="select 0"
 for t in $outboxes; do unpub_sql+=" + (select count(*) from $t where published_at is null)"; done
 approved_sql="select count(*) from chaos.ids i where exists (select 1 from ordering.events e where e.stream_id = i.id and e.event_name = 'ordering.OrderApproved')"
-say "orders done in ${t_orders}s: $n_acc accepted; waiting (at most ${wait_s}s) until they are approved and the outboxes empty"
+# the saga ends after the order is approved (its last reply), so the flow has settled when every
+# accepted order's saga is done too
+settled_sql="select count(*) from chaos.ids i join cosec.sagas s on s.id = i.id where s.done"
+say "orders done in ${t_orders}s: $n_acc accepted; waiting (at most ${wait_s}s) until they are approved, their sagas done and the outboxes empty"
 deadline=$(($(date +%s) + wait_s))
 while :; do
     check_app
     n_appr=$(sql -c "$approved_sql" 2> /dev/null || echo -1)
     n_unpub=$(sql -c "$unpub_sql" 2> /dev/null || echo -1)
-    ((n_appr == n_acc && n_unpub == 0)) && break
+    n_done=$(sql -c "$settled_sql" 2> /dev/null || echo -1)
+    ((n_appr == n_acc && n_unpub == 0 && n_done == n_acc)) && break
     (($(date +%s) >= deadline)) && break
     sleep 1
 done
