@@ -320,13 +320,12 @@ verdict $((n_unpub == 0)) "outbox: $n_unpub rows left unpublished (${per_box%, }
 # (chapter 09 records each notification sent as a row of notifications.sent, written with the
 # inbox row of the event that caused it: the table is the record; the log line is written before
 # the commit, so a rolled-back attempt would count there)
-if [[ -z ${CHAOS_NOTIFY_SQL:-} && $(sql -c "select to_regclass('notifications.sent') is not null") == t ]]; then
-    CHAOS_NOTIFY_SQL="select notification, order_id from notifications.sent"
+notify_sql=${CHAOS_NOTIFY_SQL:-} notify_from="CHAOS_NOTIFY_SQL"
+if [[ -z $notify_sql && $(sql -c "select to_regclass('notifications.sent') is not null") == t ]]; then
+    notify_sql="select notification, order_id from notifications.sent" notify_from="notifications.sent"
 fi
-if [[ -n ${CHAOS_NOTIFY_SQL:-} ]]; then
-    notify_from="CHAOS_NOTIFY_SQL"
-    [[ $CHAOS_NOTIFY_SQL == "select notification, order_id from notifications.sent" ]] && notify_from="notifications.sent"
-    sql -F ' ' -c "$CHAOS_NOTIFY_SQL" > "$W/sent" || die "CHAOS_NOTIFY_SQL failed"
+if [[ -n $notify_sql ]]; then
+    sql -F ' ' -c "$notify_sql" > "$W/sent" || die "reading $notify_from failed"
 else
     notify_from="the program's log"
     grep -ao 'sending SMS notification=[A-Za-z]* order_id=[^ ]*' "$log" |
