@@ -55,7 +55,8 @@
  * CONSUMING: a subscription belongs to a GROUP (required here; the book's chapter 06 subscribes
  * without one and is delivered the channel's whole history again at every start): one durable
  * JetStream consumer per group, named after it, filtering one channel, explicit acknowledgement,
- * AckWait (default 5 s), sharing the messages among the group's running instances (a deliver
+ * AckWait (default 5 s), at most AM_MAX_ACK_PENDING deliveries unacknowledged at a time, sharing
+ * the messages among the group's running instances (a deliver
  * group). A subscription that fails is the caller's error (the book ignores it: docs/ERRATA.md,
  * defect 4). The consumer is created or updated at start-up and never deleted by a
  * shutdown, so a restarted program resumes where its group left off. One group consumes one
@@ -68,7 +69,9 @@
  *   3. calls the handler with the delivery's facts (struct am_delivery: message id, name,
  *      subject, group, delivery count, stream sequence), so handlers can be idempotent: the same
  *      message can arrive twice (a redelivery after an error, a timeout or a restart);
- *   4. handler OK -> acknowledge and wait for the server's confirmation;
+ *   4. handler OK -> acknowledge (sent without waiting for the server's confirmation, which
+ *      would cost a round trip per message: an acknowledgement that gets lost only means a
+ *      redelivery, which handlers tolerate anyway);
  *      handler error -> NAK with a delay (retry_delay_ms, doubled at each delivery, at most
  *      AM_RETRY_DELAY_MS_MAX), so the message comes back later with delivery count + 1;
  *      handler error on delivery max_deliver (default 5), or a handler that asks for it (*dead),
@@ -131,7 +134,13 @@
 #include "ddd.h"
 #include "es.h"
 
-#define AM_ACK_WAIT_MS_DEFAULT 5000         /* the book's default AckWait */
+#define AM_ACK_WAIT_MS_DEFAULT 5000 /* the book's default AckWait */
+/* Deliveries a group may hold unacknowledged (JetStream MaxAckPending; the server's default is
+ * 1000). A group handles its deliveries one after another, so a message waits behind those
+ * already delivered; with 1000 of them a busy group's queue outlasts AckWait and the server
+ * delivers the waiting messages again (handled twice, or dropped by an inbox). 64 keeps the wait
+ * short and still lets the server send ahead. */
+#define AM_MAX_ACK_PENDING 64
 #define AM_MAX_DELIVER_DEFAULT 5            /* the book's default MaxRedeliver */
 #define AM_RETRY_DELAY_MS_DEFAULT 1000      /* delay before the 2nd delivery after an error */
 #define AM_RETRY_DELAY_MS_MAX 60000         /* the longest delay between two deliveries */
@@ -660,7 +669,7 @@ struct am_stream_ops {
      * valid until close has returned) through am_sub_deliver(). */
     core_status (*subscribe)(void *impl, const struct am_consumer_cfg *cc, am_sub *sub,
                              core_err *err);
-    /* Acknowledges (waiting for the server's confirmation) / NAKs with a delay the delivery
+    /* Acknowledges (without waiting for a confirmation) / NAKs with a delay the delivery
      * identified by token (what the backend passed to am_sub_deliver). */
     core_status (*ack)(void *impl, void *token, core_err *err);
     core_status (*nak)(void *impl, void *token, int delay_ms, core_err *err);

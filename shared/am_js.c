@@ -60,6 +60,11 @@ struct js_impl {
     bool leak;         /* something may still use this struct: never free it */
     struct js_sub **subs;
     size_t n_subs, cap_subs;
+    /* batches (js_publish_batch): one at a time on one context */
+    pthread_mutex_t batch_mu;     /* held for a whole batch */
+    pthread_mutex_t batch_ack_mu; /* guards batch and its inflight[] against the ack handler */
+    jsCtx *batch_js;              /* made at the first batch, destroyed by free */
+    struct js_batch *batch;       /* the batch running now, or NULL */
 };
 
 /* ---- time ------------------------------------------------------------------------------------ */
@@ -248,18 +253,19 @@ static core_status js_publish(void *impl, const char *subject, const char *msg_i
 /* ---- publish a batch --------------------------------------------------------------------------
  * js_PublishMsgAsync sends each message without waiting; nats.c calls the AckHandler of the
  * jsCtx once per message, with the server's acknowledgement or the error (a per-message MaxWait
- * makes a missing answer an error too), on its own thread. Each batch gets a jsCtx of its own
- * whose handler's closure is the batch, so answers cannot be mixed up with another batch's;
- * js_PublishAsyncComplete waits until every handler has returned. The handler knows its message
- * by the natsMsg pointer, recorded before the message is handed over. */
+ * makes a missing answer an error too), on the thread of the context's reply subscription;
+ * js_PublishAsyncComplete waits until every handler has returned. One such context serves every
+ * batch of the connection, one batch at a time (batch_mu): nats.c gives a context its own reply
+ * subscription, with a thread of its own, at its first asynchronous publish, so a context per
+ * batch would cost a subscription and a thread per batch. The handler finds the batch running
+ * now through ji->batch (NULL between batches: a late answer to an abandoned batch is dropped)
+ * and its message by the natsMsg pointer, recorded before the message is handed over. */
 
 struct js_batch {
-    pthread_mutex_t mu;
     natsMsg **inflight; /* inflight[k]: message k until its answer came, then NULL */
     struct am_batch_ack *acks;
     size_t n;
     char first_err[CORE_ERR_MSG_MAX]; /* the first failure's text ("" = none yet) */
-    const struct js_impl *ji;
 };
 
 /* The status of a failed publish (nats.c status, JetStream error code). */
@@ -273,10 +279,11 @@ static core_status publish_failure(natsStatus s, jsErrCode jerr)
 
 static void on_batch_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
 {
-    struct js_batch *b = closure;
+    struct js_impl *ji = closure;
     (void)js;
-    pthread_mutex_lock(&b->mu);
-    for (size_t k = 0; k < b->n; k++) {
+    pthread_mutex_lock(&ji->batch_ack_mu);
+    struct js_batch *b = ji->batch;
+    for (size_t k = 0; b && k < b->n; k++) {
         if (b->inflight[k] != msg)
             continue;
         b->inflight[k] = NULL;
@@ -290,21 +297,40 @@ static void on_batch_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae
                 snprintf(b->first_err, sizeof b->first_err,
                          "stream %s did not store message %zu of the batch: %s (JetStream "
                          "error %d, message broker %s)",
-                         b->ji->stream, k + 1,
+                         ji->stream, k + 1,
                          pae && pae->ErrText ? pae->ErrText : natsStatus_GetText(s), (int)jerr,
-                         b->ji->url);
+                         ji->url);
         }
         break;
     }
-    pthread_mutex_unlock(&b->mu);
+    pthread_mutex_unlock(&ji->batch_ack_mu);
     natsMsg_Destroy(msg);
+}
+
+/* The connection's context for batches (ji->batch_mu held): made at the first batch. */
+static core_status batch_ctx(struct js_impl *ji, core_err *err)
+{
+    if (ji->batch_js)
+        return CORE_OK;
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = ji->publish_timeout_ms;
+    jo.PublishAsync.AckHandler = on_batch_ack;
+    jo.PublishAsync.AckHandlerClosure = ji;
+    natsStatus s = natsConnection_JetStream(&ji->batch_js, ji->nc, &jo);
+    if (s == NATS_OK)
+        return CORE_OK;
+    char text[160];
+    ji->batch_js = NULL;
+    return core_err_set(err, CORE_ERR_NOMEM, "cannot make a JetStream context: %s",
+                        last_error(text, sizeof text, s));
 }
 
 static core_status js_publish_batch(void *impl, const struct am_packed_msg *msgs, size_t n,
                                     struct am_batch_ack *acks, core_err *err)
 {
     struct js_impl *ji = impl;
-    struct js_batch b = {.acks = acks, .n = n, .ji = ji};
+    struct js_batch b = {.acks = acks, .n = n};
     for (size_t k = 0; k < n; k++)
         acks[k] = (struct am_batch_ack){CORE_ERR_UNAVAILABLE, 0, false}; /* until answered */
     natsConnStatus cs = natsConnection_Status(ji->nc);
@@ -314,22 +340,16 @@ static core_status js_publish_batch(void *impl, const struct am_packed_msg *msgs
             cs == NATS_CONN_STATUS_CLOSED ? "connection closed to" : "reconnecting to", ji->url);
     if (!(b.inflight = core_calloc(n, sizeof *b.inflight)))
         return core_err_nomem(err);
-    if (pthread_mutex_init(&b.mu, NULL) != 0) {
-        core_free(b.inflight);
-        return core_err_set(err, CORE_ERR_NOMEM, "cannot create a mutex");
+    pthread_mutex_lock(&ji->batch_mu);
+    core_status st = batch_ctx(ji, err);
+    jsCtx *js = ji->batch_js;
+    if (st == CORE_OK) {
+        pthread_mutex_lock(&ji->batch_ack_mu);
+        ji->batch = &b;
+        pthread_mutex_unlock(&ji->batch_ack_mu);
     }
-    jsOptions jo;
-    jsOptions_Init(&jo);
-    jo.Wait = ji->publish_timeout_ms;
-    jo.PublishAsync.AckHandler = on_batch_ack;
-    jo.PublishAsync.AckHandlerClosure = &b;
-    jsCtx *js = NULL;
-    natsStatus s = natsConnection_JetStream(&js, ji->nc, &jo);
     char text[160];
-    core_status st = CORE_OK;
-    if (s != NATS_OK)
-        st = core_err_set(err, CORE_ERR_NOMEM, "cannot make a JetStream context: %s",
-                          last_error(text, sizeof text, s));
+    natsStatus s = NATS_OK;
     for (size_t k = 0; st == CORE_OK && k < n; k++) {
         if (msgs[k].len > INT_MAX) {
             acks[k].status = CORE_ERR_TOO_LARGE;
@@ -345,20 +365,20 @@ static core_status js_publish_batch(void *impl, const struct am_packed_msg *msgs
         jsPubOptions_Init(&po);
         po.MsgId = msgs[k].msg_id;
         po.MaxWait = ji->publish_timeout_ms; /* no answer by then: the handler gets a timeout */
-        pthread_mutex_lock(&b.mu);
+        pthread_mutex_lock(&ji->batch_ack_mu);
         b.inflight[k] = m; /* before sending: the answer may come before the call returns */
-        pthread_mutex_unlock(&b.mu);
+        pthread_mutex_unlock(&ji->batch_ack_mu);
         s = js_PublishMsgAsync(js, &m, &po);
         if (s == NATS_OK)
             continue;
         /* not sent: the message is still ours */
         last_error(text, sizeof text, s);
-        pthread_mutex_lock(&b.mu);
+        pthread_mutex_lock(&ji->batch_ack_mu);
         b.inflight[k] = NULL;
         if (!b.first_err[0])
             snprintf(b.first_err, sizeof b.first_err,
                      "message %zu of the batch was not sent to %s: %s", k + 1, ji->url, text);
-        pthread_mutex_unlock(&b.mu);
+        pthread_mutex_unlock(&ji->batch_ack_mu);
         natsMsg_Destroy(m);
         acks[k].status = publish_failure(s, 0);
         if (is_connection_status(s))
@@ -376,9 +396,11 @@ static core_status js_publish_batch(void *impl, const struct am_packed_msg *msgs
                 natsMsgList_Destroy(&pending);
             js_PublishAsyncComplete(js, NULL);
         }
-        jsCtx_Destroy(js);
+        pthread_mutex_lock(&ji->batch_ack_mu);
+        ji->batch = NULL; /* from now on an answer to this batch finds no batch */
+        pthread_mutex_unlock(&ji->batch_ack_mu);
     }
-    pthread_mutex_destroy(&b.mu);
+    pthread_mutex_unlock(&ji->batch_mu);
     core_free(b.inflight);
     if (st == CORE_OK) {
         for (size_t k = 0; k < n && st == CORE_OK; k++)
@@ -480,6 +502,7 @@ static core_status js_subscribe(void *impl, const struct am_consumer_cfg *cc, am
     cfg.AckPolicy = js_AckExplicit;
     cfg.AckWait = (int64_t)cc->ack_wait_ms * 1000000; /* nanoseconds */
     cfg.MaxDeliver = -1; /* the core counts deliveries and ends a message itself (am.h) */
+    cfg.MaxAckPending = AM_MAX_ACK_PENDING;
     cfg.FilterSubject = cc->filter_subject;
     core_status st = ensure_consumer(ji, &cfg, err);
     if (st != CORE_OK)
@@ -535,19 +558,20 @@ static core_status js_subscribe(void *impl, const struct am_consumer_cfg *cc, am
 static core_status js_ack(void *impl, void *token, core_err *err)
 {
     struct js_impl *ji = impl;
-    /* While the connection is re-established, an acknowledgement waits for it (up to the publish
-     * timeout): sent after the reconnect, it spares the handler a second delivery. Not during a
-     * shutdown: there it would hold the drain up, and a lost ack only means a redelivery. */
+    /* Sent without waiting for the server's confirmation (a round trip per message, which made
+     * each group's deliveries wait on nats-server). While the connection is re-established,
+     * nats.c keeps the acknowledgement in its reconnect buffer and sends it after the reconnect,
+     * sparing the handler a second delivery; not during a shutdown: a lost ack only means a
+     * redelivery. */
     pthread_mutex_lock(&ji->mu);
     bool closing = ji->closing;
     pthread_mutex_unlock(&ji->mu);
     if (closing && natsConnection_Status(ji->nc) != NATS_CONN_STATUS_CONNECTED)
         return core_err_set(err, CORE_ERR_UNAVAILABLE, "not connected to %s", ji->url);
-    jsErrCode jerr = 0;
-    natsStatus s = natsMsg_AckSync(token, NULL, &jerr);
+    natsStatus s = natsMsg_Ack(token, NULL);
     if (s != NATS_OK)
         return core_err_set(err, CORE_ERR_UNAVAILABLE,
-                            "the acknowledgement was not confirmed by %s (%s)", ji->url,
+                            "the acknowledgement was not sent to %s (%s)", ji->url,
                             natsStatus_GetText(s));
     return CORE_OK;
 }
@@ -888,8 +912,12 @@ static void js_free(void *impl, bool abandoned)
         core_free(ji->subs[i]);
     }
     core_free(ji->subs);
+    if (ji->batch_js)
+        jsCtx_Destroy(ji->batch_js);
     jsCtx_Destroy(ji->js);
     natsConnection_Destroy(ji->nc);
+    pthread_mutex_destroy(&ji->batch_ack_mu);
+    pthread_mutex_destroy(&ji->batch_mu);
     pthread_cond_destroy(&ji->cv);
     pthread_mutex_destroy(&ji->mu);
     core_free(ji->url);
@@ -929,8 +957,21 @@ static core_status impl_new(struct js_impl **out, const struct am_js_opts *o, co
         ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
              pthread_cond_init(&ji->cv, &attr) == 0;
         pthread_condattr_destroy(&attr);
+        if (!ok)
+            pthread_mutex_destroy(&ji->mu);
     } else if (ok) {
         ok = false;
+        pthread_mutex_destroy(&ji->mu);
+    }
+    if (ok && pthread_mutex_init(&ji->batch_mu, NULL) != 0) {
+        ok = false;
+        pthread_cond_destroy(&ji->cv);
+        pthread_mutex_destroy(&ji->mu);
+    }
+    if (ok && pthread_mutex_init(&ji->batch_ack_mu, NULL) != 0) {
+        ok = false;
+        pthread_mutex_destroy(&ji->batch_mu);
+        pthread_cond_destroy(&ji->cv);
         pthread_mutex_destroy(&ji->mu);
     }
     if (!ok) {
@@ -1066,6 +1107,8 @@ static void impl_abort(struct js_impl *ji)
             return; /* the closed callback may still come and use ji */
         natsConnection_Destroy(ji->nc);
     }
+    pthread_mutex_destroy(&ji->batch_ack_mu);
+    pthread_mutex_destroy(&ji->batch_mu);
     pthread_cond_destroy(&ji->cv);
     pthread_mutex_destroy(&ji->mu);
     core_free(ji->url);

@@ -35,6 +35,7 @@ struct pg_conn {
     struct pg_stmt *stmts; /* PG_STMT_CACHE_MAX entries, core_calloc'd at the first prepare */
     int n_stmts;           /* entries in use */
     unsigned next_id;      /* names are never reused on a connection */
+    bool begin_pending;    /* pg_begin() was called; BEGIN goes with the next statement */
 };
 
 struct pg_pool {
@@ -48,6 +49,8 @@ struct pg_pool {
     int n_idle;           /* length of the idle stack */
     struct pg_conn *idle; /* stack of idle connections */
 };
+
+static core_status flush_begin(pg_conn *conn, core_err *err);
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
@@ -377,6 +380,7 @@ core_status pg_acquire(pg_pool *pool, pg_conn **out, core_err *err)
 /* Brings a connection back to "idle, no transaction"; false if it should be closed instead. */
 static bool conn_clean(pg_conn *c)
 {
+    c->begin_pending = false; /* a transaction that ran nothing */
     if (c->discard || !conn_alive(c))
         return false;
     PGnotify *n;
@@ -421,6 +425,9 @@ void pg_release(pg_pool *pool, pg_conn *conn)
 PGconn *pg_conn_raw(pg_conn *conn)
 {
     assert(conn);
+    core_err err = CORE_ERR_INIT;
+    if (flush_begin(conn, &err) != CORE_OK) /* the raw use that follows meets the same failure */
+        log_debug("pg", "BEGIN before a raw use failed: %s", err.msg);
     return conn->raw;
 }
 
@@ -557,12 +564,36 @@ static core_status stmt_prepare(pg_conn *c, const char *sql, uint64_t hash, int 
     return CORE_OK;
 }
 
+struct pipe_stmt {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+    struct pg_stmt *e; /* the prepared statement, or NULL: sent unprepared */
+};
+
+static core_status pipeline(pg_conn *c, struct pipe_stmt *stmts, int n, PGresult **res,
+                            core_err *err);
+
+/* Sends a pending BEGIN on its own (before a use that cannot join a pipeline). */
+static core_status flush_begin(pg_conn *conn, core_err *err)
+{
+    if (!conn->begin_pending)
+        return CORE_OK;
+    conn->begin_pending = false;
+    return pg_exec(conn, "BEGIN", 0, NULL, NULL, err);
+}
+
 core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *const *params,
                     PGresult **res, core_err *err)
 {
     assert(conn && sql && nparams >= 0 && (nparams == 0 || params));
     if (res)
         *res = NULL;
+    if (conn->begin_pending) {
+        conn->begin_pending = false;
+        struct pipe_stmt stmts[2] = {{"BEGIN", 0, NULL, NULL}, {sql, nparams, params, NULL}};
+        return pipeline(conn, stmts, 2, res, err);
+    }
     uint64_t hash = sql_hash(sql);
     struct pg_stmt *e = stmt_find(conn, sql, hash);
     core_status st = CORE_OK;
@@ -617,31 +648,172 @@ core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *con
 core_status pg_exec_script(pg_conn *conn, const char *sql_script, core_err *err)
 {
     assert(conn && sql_script);
+    core_status begun = flush_begin(conn, err);
+    if (begun != CORE_OK)
+        return begun;
     PGresult *r = PQexec(conn->raw, sql_script);
     core_status st = check_result(conn, r, err);
     PQclear(r);
     return st;
 }
 
+/* ---- pipelines: several statements, one round trip ---------------------------------------------
+ * A pending BEGIN, the caller's statement and a COMMIT go to the server together in libpq's
+ * pipeline mode (each statement in the extended protocol, one Sync at the end), and their results
+ * are read in order. A statement that fails makes the server skip the rest of the pipeline
+ * (PGRES_PIPELINE_ABORTED); the first failure is what the call reports. */
+
+/* Reads one statement's result in pipeline mode (and the NULL that ends it). */
+static PGresult *pipe_result(pg_conn *c)
+{
+    PGresult *r = PQgetResult(c->raw);
+    if (r && PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+        PGresult *end = PQgetResult(c->raw); /* NULL after each statement's result */
+        if (end) {
+            PQclear(end);
+            c->discard = true; /* out of step with the server: never reuse this connection */
+        }
+    }
+    return r;
+}
+
+/* Runs stmts[0..n) in one round trip; *res (may be NULL) = the result of the last statement. */
+static core_status pipeline(pg_conn *c, struct pipe_stmt *stmts, int n, PGresult **res,
+                            core_err *err)
+{
+    /* outside a transaction (the pipeline starts with its BEGIN), a statement that does not
+     * prepare is sent unprepared: it then fails inside the transaction, as the caller expects */
+    bool outside = PQtransactionStatus(c->raw) == PQTRANS_IDLE;
+    for (int i = 0; i < n; i++) {
+        uint64_t hash = sql_hash(stmts[i].sql);
+        stmts[i].e = stmt_find(c, stmts[i].sql, hash);
+        if (!stmts[i].e) {
+            core_status st = stmt_prepare(c, stmts[i].sql, hash, stmts[i].nparams, &stmts[i].e,
+                                          outside ? NULL : err);
+            if (st == CORE_ERR_UNAVAILABLE || (st != CORE_OK && !outside))
+                return outside ? check_result(c, NULL, err) : st;
+        }
+    }
+    if (!PQenterPipelineMode(c->raw))
+        return check_result(c, NULL, err);
+    bool sent = true;
+    for (int i = 0; i < n && sent; i++) {
+        if (stmts[i].e) {
+            char name[16];
+            stmt_name(stmts[i].e, name, sizeof name);
+            sent = PQsendQueryPrepared(c->raw, name, stmts[i].nparams, stmts[i].params, NULL, NULL,
+                                       0) == 1;
+        } else {
+            sent = PQsendQueryParams(c->raw, stmts[i].sql, stmts[i].nparams, NULL, stmts[i].params,
+                                     NULL, NULL, 0) == 1;
+        }
+    }
+    if (!sent || PQpipelineSync(c->raw) != 1) {
+        c->discard = true;
+        core_status st = check_result(c, NULL, err);
+        PQexitPipelineMode(c->raw);
+        return st;
+    }
+    core_status st = CORE_OK;
+    for (int i = 0; i < n; i++) {
+        PGresult *r = pipe_result(c);
+        ExecStatusType rs = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+        if (rs == PGRES_PIPELINE_ABORTED) {
+            PQclear(r); /* skipped after an earlier failure, which st already holds */
+            if (st == CORE_OK)
+                st = core_err_set(err, CORE_ERR_IO, "a statement was skipped by the server");
+            continue;
+        }
+        core_status one = check_result(c, r, err == NULL || st == CORE_OK ? err : NULL);
+        if (one != CORE_OK && st == CORE_OK) {
+            st = one;
+            const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+            if (stmts[i].e && state && (strcmp(state, "26000") == 0 || strcmp(state, "0A000") == 0))
+                stmt_forget(c, stmts[i].e); /* prepared anew by the next call */
+        }
+        if (i == n - 1 && one == CORE_OK && res)
+            *res = r;
+        else
+            PQclear(r);
+        if (!r)
+            break; /* the connection is gone */
+    }
+    PGresult *sync = PQgetResult(c->raw);
+    if (!sync || PQresultStatus(sync) != PGRES_PIPELINE_SYNC)
+        c->discard = true;
+    PQclear(sync);
+    if (!PQexitPipelineMode(c->raw))
+        c->discard = true;
+    if (c->discard && st == CORE_OK) {
+        if (res) {
+            PQclear(*res);
+            *res = NULL;
+        }
+        st = check_result(c, NULL, err);
+    }
+    return st;
+}
+
 core_status pg_begin(pg_conn *conn, core_err *err)
 {
-    return pg_exec(conn, "BEGIN", 0, NULL, NULL, err);
+    (void)err;
+    assert(conn);
+    conn->begin_pending = true; /* sent with the first statement (pipeline) */
+    return CORE_OK;
+}
+
+/* The COMMIT's answer: a failed transaction "commits" with the tag ROLLBACK. */
+static core_status commit_tag(PGresult *r, core_err *err)
+{
+    if (strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
+        return core_err_set(err, CORE_ERR_IO,
+                            "transaction was rolled back: a statement in it had failed");
+    return CORE_OK;
 }
 
 core_status pg_commit(pg_conn *conn, core_err *err)
 {
+    if (conn->begin_pending) {
+        conn->begin_pending = false; /* nothing ran: nothing to commit */
+        return CORE_OK;
+    }
     PGresult *r = NULL;
     core_status st = pg_exec(conn, "COMMIT", 0, NULL, &r, err);
-    /* COMMIT of a failed transaction "succeeds" with the tag ROLLBACK */
-    if (st == CORE_OK && strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
-        st = core_err_set(err, CORE_ERR_IO,
-                          "transaction was rolled back: a statement in it had failed");
+    if (st == CORE_OK)
+        st = commit_tag(r, err);
     PQclear(r);
+    return st;
+}
+
+core_status pg_commit_after(pg_conn *conn, const char *sql, int nparams, const char *const *params,
+                            core_err *err)
+{
+    assert(conn && sql && nparams >= 0 && (nparams == 0 || params));
+    struct pipe_stmt stmts[3];
+    int n = 0;
+    if (conn->begin_pending)
+        stmts[n++] = (struct pipe_stmt){"BEGIN", 0, NULL, NULL};
+    stmts[n++] = (struct pipe_stmt){sql, nparams, params, NULL};
+    stmts[n++] = (struct pipe_stmt){"COMMIT", 0, NULL, NULL};
+    conn->begin_pending = false;
+    PGresult *r = NULL;
+    core_status st = pipeline(conn, stmts, n, &r, err);
+    if (st == CORE_OK)
+        st = commit_tag(r, err);
+    PQclear(r);
+    if (st != CORE_OK && PQtransactionStatus(conn->raw) != PQTRANS_IDLE) {
+        core_err ignored = CORE_ERR_INIT;
+        pg_rollback(conn, &ignored); /* the statement failed: the COMMIT was skipped */
+    }
     return st;
 }
 
 core_status pg_rollback(pg_conn *conn, core_err *err)
 {
+    if (conn->begin_pending) {
+        conn->begin_pending = false; /* nothing was sent */
+        return CORE_OK;
+    }
     return pg_exec(conn, "ROLLBACK", 0, NULL, NULL, err);
 }
 

@@ -127,10 +127,19 @@ core_status pg_exec_script(pg_conn *conn, const char *sql_script, core_err *err)
 
 /* BEGIN / COMMIT / ROLLBACK. pg_commit() of a transaction in which a statement failed returns
  * CORE_ERR_IO ("transaction was rolled back ...") because the server rolls it back; a
- * serialization failure at commit gives CORE_ERR_CONFLICT. */
+ * serialization failure at commit gives CORE_ERR_CONFLICT.
+ * Round trips: pg_begin() sends nothing; the BEGIN travels with the transaction's first statement
+ * (libpq's pipeline mode: both in one round trip), so a failure to reach the server shows at that
+ * statement. A transaction that ran no statement commits or rolls back without a round trip. */
 core_status pg_begin(pg_conn *conn, core_err *err);
 core_status pg_commit(pg_conn *conn, core_err *err);
 core_status pg_rollback(pg_conn *conn, core_err *err);
+
+/* Runs one last statement (no result wanted: a NOTIFY, marking rows done) and COMMIT in one round
+ * trip. When the statement fails, the transaction is rolled back and its error returned; the
+ * COMMIT's own failures as pg_commit(). */
+core_status pg_commit_after(pg_conn *conn, const char *sql, int nparams, const char *const *params,
+                            core_err *err);
 
 /* The body of a transaction: runs SQL on conn (borrowed), returns CORE_OK to commit. */
 /* One statement on a pooled connection: pg_acquire, pg_exec, pg_release. *res as for pg_exec()

@@ -335,12 +335,12 @@ core_status tm_commit(tm_tx *tx, core_err *err)
         st = tx->broken_err.status;
     }
     if (st == CORE_OK && tx->wrote) {
+        /* the relay's wake-up and the COMMIT in one round trip; delivered at commit */
         const char *params[2] = {TM_NOTIFY_CHANNEL, tx->ob->schema};
-        st = pg_exec(tx->conn, "SELECT pg_notify($1, $2)", 2, params, NULL, err);
-    }
-    if (st == CORE_OK)
+        st = pg_commit_after(tx->conn, "SELECT pg_notify($1, $2)", 2, params, err);
+    } else if (st == CORE_OK) {
         st = pg_commit(tx->conn, err);
-    else {
+    } else {
         core_err ignored = CORE_ERR_INIT;
         pg_rollback(tx->conn, &ignored);
     }

@@ -32,12 +32,12 @@
 #define LOG_COMP "tm"
 #define BACKOFF_MS_FIRST 250
 #define LOCK_CLASS "1953326450" /* advisory lock class of the relay ("tm_r" in ASCII, as int4) */
-#define RELAY_SQL_MAX 320
+#define RELAY_SQL_MAX 512
 
 struct relay_schema {
     char name[TM_SCHEMA_MAX + 1];
     bool due;                      /* a pass should look at it (the thread's own) */
-    char sql_claim[RELAY_SQL_MAX]; /* $1 = batch */
+    char sql_claim[RELAY_SQL_MAX]; /* $1 = batch, $2 $3 = the advisory lock's class and name */
     char sql_mark[RELAY_SQL_MAX];  /* $1 = bigint[] of seqs */
 };
 
@@ -111,20 +111,16 @@ static core_status relay_schema(tm_relay *r, const struct relay_schema *s, int *
     core_status st = pg_acquire(r->pool, &c, err);
     if (st != CORE_OK)
         return st;
-    PGresult *lock = NULL, *rows = NULL;
-    const char *lock_params[2] = {LOCK_CLASS, s->name};
-    st = pg_begin(c, err);
-    if (st == CORE_OK)
-        st = pg_exec(c, "SELECT pg_try_advisory_xact_lock($1::int, hashtext($2))", 2, lock_params,
-                     &lock, err);
-    bool mine = st == CORE_OK && strcmp(pg_get(lock, 0, 0), "t") == 0;
-    PQclear(lock);
+    PGresult *rows = NULL;
     char batch[16];
     snprintf(batch, sizeof batch, "%d", r->batch);
-    const char *claim_params[1] = {batch};
-    if (st == CORE_OK && mine)
-        st = pg_exec(c, s->sql_claim, 1, claim_params, &rows, err);
-    int n = st == CORE_OK && mine ? PQntuples(rows) : 0;
+    /* BEGIN and the claim (which takes the schema's advisory lock first) in one round trip; not
+     * ours -> no rows */
+    const char *claim_params[3] = {batch, LOCK_CLASS, s->name};
+    st = pg_begin(c, err);
+    if (st == CORE_OK)
+        st = pg_exec(c, s->sql_claim, 3, claim_params, &rows, err);
+    int n = st == CORE_OK ? PQntuples(rows) : 0;
     struct am_batch_msg *msgs = n ? core_calloc((size_t)n, sizeof *msgs) : NULL;
     struct am_batch_ack *acks = n ? core_calloc((size_t)n, sizeof *acks) : NULL;
     unsigned char **bytes = n ? core_calloc((size_t)n, sizeof *bytes) : NULL;
@@ -153,11 +149,12 @@ static core_status relay_schema(tm_relay *r, const struct relay_schema *s, int *
     if (st == CORE_OK && n_acked > 0) {
         char *arr = seq_array(rows, acks, n);
         const char *mark_params[1] = {arr};
-        st = arr ? pg_exec(c, s->sql_mark, 1, mark_params, NULL, err) : core_err_nomem(err);
+        /* the mark and the COMMIT in one round trip */
+        st = arr ? pg_commit_after(c, s->sql_mark, 1, mark_params, err) : core_err_nomem(err);
         core_free(arr);
-    }
-    if (st == CORE_OK)
+    } else if (st == CORE_OK) {
         st = pg_commit(c, err);
+    }
     pg_release(r->pool, c); /* rolls back what did not commit */
     if (st == CORE_OK && n_acked > 0) {
         *acked = n_acked;
@@ -420,8 +417,10 @@ core_status tm_relay_new(tm_relay **out, const struct tm_relay_opts *o, core_err
         struct relay_schema *s = &r->schemas[i];
         core_strlcpy(s->name, o->schemas[i], sizeof s->name);
         snprintf(s->sql_claim, sizeof s->sql_claim,
-                 "SELECT seq, id, name, subject, data FROM \"%s\".outbox WHERE published_at IS "
-                 "NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                 "WITH lock AS (SELECT pg_try_advisory_xact_lock($2::int, hashtext($3)) AS mine) "
+                 "SELECT o.seq, o.id, o.name, o.subject, o.data FROM lock, \"%s\".outbox o "
+                 "WHERE lock.mine AND o.published_at IS NULL ORDER BY o.seq LIMIT $1 "
+                 "FOR UPDATE OF o SKIP LOCKED",
                  s->name);
         snprintf(s->sql_mark, sizeof s->sql_mark,
                  "UPDATE \"%s\".outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",

@@ -453,6 +453,65 @@ static void a_reconnected_connection_prepares_again(void **state)
     pg_pool_free(pool);
 }
 
+/* The BEGIN travels with the first statement: a transaction that runs nothing never reaches the
+ * server (here: a dead session), and the first statement of one that does meets the failure. */
+static void begin_goes_with_the_first_statement(void **state)
+{
+    struct fx *f = *state;
+    pg_pool *pool = NULL;
+    core_err err = CORE_ERR_INIT;
+    struct pg_pool_opts opts = {.conninfo = f->scratch.db.conninfo, .size = 1};
+    assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
+    pg_conn *c = NULL;
+    assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
+    int pid = PQbackendPID(pg_conn_raw(c));
+    assert_int_equal(terminate_backend(f->pool, pid), 1);
+    assert_true(wait_backend_gone(f->pool, pid));
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_commit(c, &err), CORE_OK); /* nothing ran: nothing sent */
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_rollback(c, &err), CORE_OK);
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_exec(c, "SELECT 1", 0, NULL, NULL, &err), CORE_ERR_UNAVAILABLE);
+    pg_release(pool, c);
+    pg_pool_free(pool);
+}
+
+/* pg_commit_after: the last statement and the COMMIT together; a failing statement rolls the
+ * whole transaction back, and the connection goes on working. */
+static void commit_after_commits_or_rolls_back(void **state)
+{
+    struct fx *f = *state;
+    must_exec(f->pool, "CREATE TABLE ca (id text PRIMARY KEY)");
+    pg_conn *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(pg_acquire(f->pool, &c, &err), CORE_OK);
+    const char *a[1] = {"a"}, *b[1] = {"b"}, *x[1] = {"x"};
+    const char *ins = "INSERT INTO ca (id) VALUES ($1)";
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_exec(c, ins, 1, a, NULL, &err), CORE_OK);
+    assert_int_equal(pg_commit_after(c, ins, 1, b, &err), CORE_OK);
+    assert_int_equal(PQtransactionStatus(pg_conn_raw(c)), PQTRANS_IDLE);
+    /* the failing last statement: a duplicate key */
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_exec(c, ins, 1, x, NULL, &err), CORE_OK);
+    assert_int_equal(pg_commit_after(c, ins, 1, a, &err), CORE_ERR_CONFLICT);
+    assert_int_equal(PQtransactionStatus(pg_conn_raw(c)), PQTRANS_IDLE);
+    /* the only statement, with the BEGIN in the same round trip */
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_commit_after(c, ins, 1, x, &err), CORE_OK);
+    /* a statement that does not even prepare */
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_commit_after(c, "INSERT INTO nope VALUES ($1)", 1, b, &err), CORE_ERR_IO);
+    assert_int_equal(PQtransactionStatus(pg_conn_raw(c)), PQTRANS_IDLE);
+    PGresult *r = NULL;
+    assert_int_equal(
+        pg_exec(c, "SELECT string_agg(id, ',' ORDER BY id) FROM ca", 0, NULL, &r, &err), CORE_OK);
+    assert_string_equal(pg_get(r, 0, 0), "a,b,x");
+    PQclear(r);
+    pg_release(f->pool, c);
+}
+
 static void statements_dropped_behind_the_cache_are_prepared_again(void **state)
 {
     struct fx *f = *state;
@@ -1004,6 +1063,8 @@ int main(void)
         FX_TEST(release_cleans_up_transactions),
         FX_TEST(a_statement_is_prepared_once_per_connection),
         FX_TEST(a_reconnected_connection_prepares_again),
+        FX_TEST(begin_goes_with_the_first_statement),
+        FX_TEST(commit_after_commits_or_rolls_back),
         FX_TEST(statements_dropped_behind_the_cache_are_prepared_again),
         FX_TEST(the_cache_is_bounded),
         FX_TEST(prepare_allocation_failures_leak_nothing),
