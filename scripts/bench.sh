@@ -5,16 +5,21 @@
 # tests/scripts/test_bench.sh (with --san: the sanitizer builds of both). Steps, each bounded:
 #   1. starts the lab if it is not running (and leaves it running, as `make run` does);
 #   2. drops scratch databases of earlier runs whose process is gone, creates bench_chNN_<pid>;
-#   3. starts build/chNN/mallbots (build/san/chNN/mallbots with --san) on it, on WEB_PORT and
+#   3. from chapter 06 on, starts a private nats-server (JetStream, a scratch store, a free port
+#      of 127.0.0.1; log build/bench/chNN.nats.log): the lab's stream belongs to `make run` and
+#      the exercises, whose consumer groups have the same names, so a run on it would take their
+#      messages (and leave its own behind for them);
+#   4. starts build/chNN/mallbots (build/san/chNN/mallbots with --san) on it, on WEB_PORT and
 #      RPC_PORT when set, else on two free ports; LOG_LEVEL is BENCH_LOG_LEVEL (default INFO: the
 #      DEBUG default of the program logs every request); its output goes to
 #      build/bench/chNN.app.log (build/san/bench/ with --san);
-#   4. runs the load generator (build/bench/bench, tests/bench/bench.c) with --pid, --pg-db,
+#   5. runs the load generator (build/bench/bench, tests/bench/bench.c) with --pid, --pg-db,
 #      --stop and the given options: it waits until the program answers, places the orders and
 #      stops the program with SIGINT, so that PostgreSQL's counters are complete; from chapter
 #      08 on also with --follow (each order followed to approved through the stream) and
-#      --nats-pid (the lab's nats-server, for its CPU time);
-#   5. waits for the program's exit (SIGINT again, SIGKILL after 30 s), drops the database.
+#      --nats-pid (the private nats-server, for its CPU time);
+#   6. waits for the program's exit (SIGINT again, SIGKILL after 30 s), drops the database, stops
+#      the private nats-server and deletes its store.
 # Exit status: the load generator's (0 all orders accepted, 1 a failure, 2 usage), 1 when the
 # program did not start or did not exit cleanly.
 set -uo pipefail
@@ -61,7 +66,7 @@ done
 
 db=bench_ch${nn}_$$
 sql -c "create database $db" > /dev/null || die "cannot create database $db"
-app_pid=""
+app_pid="" nats_pid="" nats_dir=""
 cleanup() {
     if [[ -n $app_pid ]] && kill -0 "$app_pid" 2> /dev/null; then
         kill -KILL "$app_pid" 2> /dev/null
@@ -69,6 +74,11 @@ cleanup() {
     fi
     sql -c "drop database if exists $db with (force)" > /dev/null ||
         echo "bench: could not drop database $db" >&2
+    if [[ -n $nats_pid ]]; then
+        kill "$nats_pid" 2> /dev/null
+        wait "$nats_pid" 2> /dev/null
+    fi
+    [[ -n $nats_dir ]] && rm -rf "$nats_dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -78,9 +88,24 @@ if [[ -n ${WEB_PORT:-} && -n ${RPC_PORT:-} ]]; then
 else
     read -r web_port rpc_port < <("$tool" --free-ports) || die "no free ports for the program"
 fi
+# the private nats-server (chapters 06 on)
+if ((10#$nn >= 6)); then
+    nats_bin=/usr/sbin/nats-server
+    [[ -x $nats_bin ]] || nats_bin=$(command -v nats-server) || die "nats-server not found (scripts/deps.sh installs it)"
+    nats_port=""
+    for ((i = 0; i < 10; i++)); do
+        read -r p _ < <("$tool" --free-ports) || die "no free port for nats-server"
+        [[ $p != "$web_port" && $p != "$rpc_port" ]] && nats_port=$p && break
+    done
+    [[ -n $nats_port ]] || die "no free port for nats-server"
+    nats_dir=$(mktemp -d "${TMPDIR:-/tmp}/mallbots-bench-nats.XXXXXX") || die "mktemp failed"
+    "$nats_bin" -a 127.0.0.1 -p "$nats_port" -js -sd "$nats_dir" > "$(dirname "$tool")/ch$nn.nats.log" 2>&1 &
+    nats_pid=$!
+    NATS_URL=nats://127.0.0.1:$nats_port # the program waits for it to answer (NATS connect timeout)
+fi
 log=$(dirname "$tool")/ch$nn.app.log
 app_conn=$(sed -E "s/dbname=[^ ]*/dbname=$db/" <<< "$lab_conn")
-PG_CONN=$app_conn WEB_HOST=127.0.0.1 WEB_PORT=$web_port RPC_HOST=127.0.0.1 RPC_PORT=$rpc_port \
+PG_CONN=$app_conn NATS_URL=${NATS_URL:-} WEB_HOST=127.0.0.1 WEB_PORT=$web_port RPC_HOST=127.0.0.1 RPC_PORT=$rpc_port \
     LOG_LEVEL=${BENCH_LOG_LEVEL:-INFO} SHUTDOWN_TIMEOUT=10s "$bin" > "$log" 2>&1 &
 app_pid=$!
 
@@ -88,11 +113,7 @@ app_pid=$!
 # generator follows each one to approved through the stream, and measures nats-server's CPU too.
 follow=()
 if ((10#$nn >= 8)); then
-    follow=(--follow --nats-url "$NATS_URL")
-    nats_pidfile=${LAB_DIR:-build/lab}/nats/nats.pid
-    if [[ -r $nats_pidfile ]] && read -r nats_pid < "$nats_pidfile" && [[ $nats_pid =~ ^[0-9]+$ ]]; then
-        follow+=(--nats-pid "$nats_pid")
-    fi
+    follow=(--follow --nats-url "$NATS_URL" --nats-pid "$nats_pid")
 fi
 PG_CONN=$lab_conn "$tool" --port "$web_port" --pid "$app_pid" --stop --pg-db "$db" --label "ch$nn" \
     "${follow[@]}" "$@"

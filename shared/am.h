@@ -55,8 +55,7 @@
  * CONSUMING: a subscription belongs to a GROUP (required here; the book's chapter 06 subscribes
  * without one and is delivered the channel's whole history again at every start): one durable
  * JetStream consumer per group, named after it, filtering one channel, explicit acknowledgement,
- * AckWait (default 5 s), at most AM_MAX_ACK_PENDING deliveries unacknowledged at a time, sharing
- * the messages among the group's running instances (a deliver
+ * AckWait (default 5 s), sharing the messages among the group's running instances (a deliver
  * group). A subscription that fails is the caller's error (the book ignores it: docs/ERRATA.md,
  * defect 4). The consumer is created or updated at start-up and never deleted by a
  * shutdown, so a restarted program resumes where its group left off. One group consumes one
@@ -134,13 +133,7 @@
 #include "ddd.h"
 #include "es.h"
 
-#define AM_ACK_WAIT_MS_DEFAULT 5000 /* the book's default AckWait */
-/* Deliveries a group may hold unacknowledged (JetStream MaxAckPending; the server's default is
- * 1000). A group handles its deliveries one after another, so a message waits behind those
- * already delivered; with 1000 of them a busy group's queue outlasts AckWait and the server
- * delivers the waiting messages again (handled twice, or dropped by an inbox). 64 keeps the wait
- * short and still lets the server send ahead. */
-#define AM_MAX_ACK_PENDING 64
+#define AM_ACK_WAIT_MS_DEFAULT 5000         /* the book's default AckWait */
 #define AM_MAX_DELIVER_DEFAULT 5            /* the book's default MaxRedeliver */
 #define AM_RETRY_DELAY_MS_DEFAULT 1000      /* delay before the 2nd delivery after an error */
 #define AM_RETRY_DELAY_MS_MAX 60000         /* the longest delay between two deliveries */

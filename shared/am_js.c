@@ -502,7 +502,6 @@ static core_status js_subscribe(void *impl, const struct am_consumer_cfg *cc, am
     cfg.AckPolicy = js_AckExplicit;
     cfg.AckWait = (int64_t)cc->ack_wait_ms * 1000000; /* nanoseconds */
     cfg.MaxDeliver = -1; /* the core counts deliveries and ends a message itself (am.h) */
-    cfg.MaxAckPending = AM_MAX_ACK_PENDING;
     cfg.FilterSubject = cc->filter_subject;
     core_status st = ensure_consumer(ji, &cfg, err);
     if (st != CORE_OK)

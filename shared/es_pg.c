@@ -296,11 +296,13 @@ static core_status pgs_append_snapshot(void *impl, const char *stream_name, cons
  * did is rolled back and tx can go on. */
 static core_status in_savepoint(pg_conn *tx, pg_tx_fn fn, void *ctx, core_err *err)
 {
-    core_status st = pg_exec(tx, "SAVEPOINT es_store", 0, NULL, NULL, err);
+    /* SAVEPOINT goes with fn's first statement and RELEASE with the transaction's next one (or
+     * its COMMIT): no round trip of their own */
+    core_status st = pg_defer(tx, "SAVEPOINT es_store", err);
     if (!st)
         st = fn(tx, ctx, err);
     if (!st)
-        return pg_exec(tx, "RELEASE SAVEPOINT es_store", 0, NULL, NULL, err);
+        return pg_defer(tx, "RELEASE SAVEPOINT es_store", err);
     core_err ignored = CORE_ERR_INIT; /* a broken connection: the caller's commit will say so */
     if (pg_exec(tx, "ROLLBACK TO SAVEPOINT es_store", 0, NULL, NULL, &ignored) == CORE_OK)
         pg_exec(tx, "RELEASE SAVEPOINT es_store", 0, NULL, NULL, &ignored);

@@ -35,7 +35,10 @@ struct pg_conn {
     struct pg_stmt *stmts; /* PG_STMT_CACHE_MAX entries, core_calloc'd at the first prepare */
     int n_stmts;           /* entries in use */
     unsigned next_id;      /* names are never reused on a connection */
-    bool begin_pending;    /* pg_begin() was called; BEGIN goes with the next statement */
+    /* statements without parameters or results (BEGIN, SAVEPOINT, ...) that go to the server
+     * with the next statement, in one round trip (pg_defer); constant texts, not copied */
+    const char *pending[PG_PENDING_MAX];
+    int n_pending;
 };
 
 struct pg_pool {
@@ -50,7 +53,8 @@ struct pg_pool {
     struct pg_conn *idle; /* stack of idle connections */
 };
 
-static core_status flush_begin(pg_conn *conn, core_err *err);
+static core_status flush_pending(pg_conn *conn, core_err *err);
+static const char SQL_BEGIN[] = "BEGIN";
 
 /* ---- messages ------------------------------------------------------------------------------ */
 
@@ -380,7 +384,7 @@ core_status pg_acquire(pg_pool *pool, pg_conn **out, core_err *err)
 /* Brings a connection back to "idle, no transaction"; false if it should be closed instead. */
 static bool conn_clean(pg_conn *c)
 {
-    c->begin_pending = false; /* a transaction that ran nothing */
+    c->n_pending = 0; /* a transaction that ran nothing, or a savepoint never sent */
     if (c->discard || !conn_alive(c))
         return false;
     PGnotify *n;
@@ -426,8 +430,8 @@ PGconn *pg_conn_raw(pg_conn *conn)
 {
     assert(conn);
     core_err err = CORE_ERR_INIT;
-    if (flush_begin(conn, &err) != CORE_OK) /* the raw use that follows meets the same failure */
-        log_debug("pg", "BEGIN before a raw use failed: %s", err.msg);
+    if (flush_pending(conn, &err) != CORE_OK) /* the raw use that follows meets the failure */
+        log_debug("pg", "deferred statements before a raw use failed: %s", err.msg);
     return conn->raw;
 }
 
@@ -574,13 +578,25 @@ struct pipe_stmt {
 static core_status pipeline(pg_conn *c, struct pipe_stmt *stmts, int n, PGresult **res,
                             core_err *err);
 
-/* Sends a pending BEGIN on its own (before a use that cannot join a pipeline). */
-static core_status flush_begin(pg_conn *conn, core_err *err)
+/* Copies the deferred statements in front of stmts (room for PG_PENDING_MAX); returns how many,
+ * and forgets them (they are sent now). */
+static int take_pending(pg_conn *conn, struct pipe_stmt *stmts)
 {
-    if (!conn->begin_pending)
+    int n = conn->n_pending;
+    for (int i = 0; i < n; i++)
+        stmts[i] = (struct pipe_stmt){conn->pending[i], 0, NULL, NULL};
+    conn->n_pending = 0;
+    return n;
+}
+
+/* Sends the deferred statements on their own (before a use that cannot join a pipeline). */
+static core_status flush_pending(pg_conn *conn, core_err *err)
+{
+    if (conn->n_pending == 0)
         return CORE_OK;
-    conn->begin_pending = false;
-    return pg_exec(conn, "BEGIN", 0, NULL, NULL, err);
+    struct pipe_stmt stmts[PG_PENDING_MAX];
+    int n = take_pending(conn, stmts);
+    return pipeline(conn, stmts, n, NULL, err);
 }
 
 core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *const *params,
@@ -589,10 +605,11 @@ core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *con
     assert(conn && sql && nparams >= 0 && (nparams == 0 || params));
     if (res)
         *res = NULL;
-    if (conn->begin_pending) {
-        conn->begin_pending = false;
-        struct pipe_stmt stmts[2] = {{"BEGIN", 0, NULL, NULL}, {sql, nparams, params, NULL}};
-        return pipeline(conn, stmts, 2, res, err);
+    if (conn->n_pending > 0) {
+        struct pipe_stmt stmts[PG_PENDING_MAX + 1];
+        int n = take_pending(conn, stmts);
+        stmts[n++] = (struct pipe_stmt){sql, nparams, params, NULL};
+        return pipeline(conn, stmts, n, res, err);
     }
     uint64_t hash = sql_hash(sql);
     struct pg_stmt *e = stmt_find(conn, sql, hash);
@@ -648,7 +665,7 @@ core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *con
 core_status pg_exec_script(pg_conn *conn, const char *sql_script, core_err *err)
 {
     assert(conn && sql_script);
-    core_status begun = flush_begin(conn, err);
+    core_status begun = flush_pending(conn, err);
     if (begun != CORE_OK)
         return begun;
     PGresult *r = PQexec(conn->raw, sql_script);
@@ -687,6 +704,15 @@ static core_status pipeline(pg_conn *c, struct pipe_stmt *stmts, int n, PGresult
     for (int i = 0; i < n; i++) {
         uint64_t hash = sql_hash(stmts[i].sql);
         stmts[i].e = stmt_find(c, stmts[i].sql, hash);
+        if (!stmts[i].e && i > 0 && !outside) {
+            /* a prepare inside a transaction belongs after the statements before it (a failed
+             * prepare aborts the transaction, which a pending SAVEPOINT must see): send those
+             * first, then go on with the rest (one more round trip, at a statement's first use) */
+            core_status st = pipeline(c, stmts, i, NULL, err);
+            if (st != CORE_OK)
+                return st;
+            return pipeline(c, stmts + i, n - i, res, err);
+        }
         if (!stmts[i].e) {
             core_status st = stmt_prepare(c, stmts[i].sql, hash, stmts[i].nparams, &stmts[i].e,
                                           outside ? NULL : err);
@@ -754,12 +780,25 @@ static core_status pipeline(pg_conn *c, struct pipe_stmt *stmts, int n, PGresult
     return st;
 }
 
+core_status pg_defer(pg_conn *conn, const char *sql, core_err *err)
+{
+    assert(conn && sql);
+    core_status st = conn->n_pending == PG_PENDING_MAX ? flush_pending(conn, err) : CORE_OK;
+    if (st == CORE_OK)
+        conn->pending[conn->n_pending++] = sql;
+    return st;
+}
+
 core_status pg_begin(pg_conn *conn, core_err *err)
 {
-    (void)err;
     assert(conn);
-    conn->begin_pending = true; /* sent with the first statement (pipeline) */
-    return CORE_OK;
+    return pg_defer(conn, SQL_BEGIN, err); /* sent with the first statement (pipeline) */
+}
+
+/* true when the transaction exists only on this side: its BEGIN was never sent. */
+static bool begin_unsent(const pg_conn *conn)
+{
+    return conn->n_pending > 0 && conn->pending[0] == SQL_BEGIN;
 }
 
 /* The COMMIT's answer: a failed transaction "commits" with the tag ROLLBACK. */
@@ -771,31 +810,15 @@ static core_status commit_tag(PGresult *r, core_err *err)
     return CORE_OK;
 }
 
-core_status pg_commit(pg_conn *conn, core_err *err)
+/* Deferred statements, then sql (if any), then COMMIT, in one round trip. */
+static core_status commit_pipeline(pg_conn *conn, const char *sql, int nparams,
+                                   const char *const *params, core_err *err)
 {
-    if (conn->begin_pending) {
-        conn->begin_pending = false; /* nothing ran: nothing to commit */
-        return CORE_OK;
-    }
-    PGresult *r = NULL;
-    core_status st = pg_exec(conn, "COMMIT", 0, NULL, &r, err);
-    if (st == CORE_OK)
-        st = commit_tag(r, err);
-    PQclear(r);
-    return st;
-}
-
-core_status pg_commit_after(pg_conn *conn, const char *sql, int nparams, const char *const *params,
-                            core_err *err)
-{
-    assert(conn && sql && nparams >= 0 && (nparams == 0 || params));
-    struct pipe_stmt stmts[3];
-    int n = 0;
-    if (conn->begin_pending)
-        stmts[n++] = (struct pipe_stmt){"BEGIN", 0, NULL, NULL};
-    stmts[n++] = (struct pipe_stmt){sql, nparams, params, NULL};
+    struct pipe_stmt stmts[PG_PENDING_MAX + 2];
+    int n = take_pending(conn, stmts);
+    if (sql)
+        stmts[n++] = (struct pipe_stmt){sql, nparams, params, NULL};
     stmts[n++] = (struct pipe_stmt){"COMMIT", 0, NULL, NULL};
-    conn->begin_pending = false;
     PGresult *r = NULL;
     core_status st = pipeline(conn, stmts, n, &r, err);
     if (st == CORE_OK)
@@ -803,17 +826,33 @@ core_status pg_commit_after(pg_conn *conn, const char *sql, int nparams, const c
     PQclear(r);
     if (st != CORE_OK && PQtransactionStatus(conn->raw) != PQTRANS_IDLE) {
         core_err ignored = CORE_ERR_INIT;
-        pg_rollback(conn, &ignored); /* the statement failed: the COMMIT was skipped */
+        pg_rollback(conn, &ignored); /* a statement failed: the COMMIT was skipped */
     }
     return st;
 }
 
-core_status pg_rollback(pg_conn *conn, core_err *err)
+core_status pg_commit(pg_conn *conn, core_err *err)
 {
-    if (conn->begin_pending) {
-        conn->begin_pending = false; /* nothing was sent */
+    if (begin_unsent(conn)) {
+        conn->n_pending = 0; /* nothing ran: nothing to commit */
         return CORE_OK;
     }
+    return commit_pipeline(conn, NULL, 0, NULL, err);
+}
+
+core_status pg_commit_after(pg_conn *conn, const char *sql, int nparams, const char *const *params,
+                            core_err *err)
+{
+    assert(conn && sql && nparams >= 0 && (nparams == 0 || params));
+    return commit_pipeline(conn, sql, nparams, params, err);
+}
+
+core_status pg_rollback(pg_conn *conn, core_err *err)
+{
+    bool sent = !begin_unsent(conn);
+    conn->n_pending = 0; /* a deferred savepoint or release is moot now */
+    if (!sent)
+        return CORE_OK; /* nothing was sent */
     return pg_exec(conn, "ROLLBACK", 0, NULL, NULL, err);
 }
 

@@ -80,6 +80,7 @@ typedef struct pg_conn pg_conn; /* opaque; borrowed from the pool, one thread at
 #define PG_POOL_DEFAULT_ACQUIRE_TIMEOUT_MS 5000
 #define PG_DEFAULT_CONNECT_TIMEOUT_S 5
 #define PG_STMT_CACHE_MAX 256 /* prepared statements per connection (see the top of this file) */
+#define PG_PENDING_MAX 4      /* statements pg_defer() holds back at most (then they are sent) */
 
 struct pg_pool_opts {
     const char *conninfo;   /* libpq connection string, "key=value ..." or a postgresql:// URI */
@@ -134,6 +135,13 @@ core_status pg_exec_script(pg_conn *conn, const char *sql_script, core_err *err)
 core_status pg_begin(pg_conn *conn, core_err *err);
 core_status pg_commit(pg_conn *conn, core_err *err);
 core_status pg_rollback(pg_conn *conn, core_err *err);
+
+/* Holds back sql, a constant text without parameters whose result nobody needs (SAVEPOINT x,
+ * RELEASE SAVEPOINT x, SET LOCAL ...), and sends it with the next statement, COMMIT or ROLLBACK
+ * TO in one round trip; pg_begin() is pg_defer(conn, "BEGIN"). A failure of sql is reported by
+ * that next call. sql is borrowed until then: a string literal. ROLLBACK drops what is held
+ * back. */
+core_status pg_defer(pg_conn *conn, const char *sql, core_err *err);
 
 /* Runs one last statement (no result wanted: a NOTIFY, marking rows done) and COMMIT in one round
  * trip. When the statement fails, the transaction is rolled back and its error returned; the

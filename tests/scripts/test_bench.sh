@@ -28,6 +28,13 @@ if ! make -f mk/bench.mk OUT=build/san/bench CORE=build/san/core SAN=1 > "$W/bui
 fi
 tool=build/san/bench/bench
 
+# the lab's nats-server's message count (chapters 06 on: the run must use a private server)
+lab_messages() {
+    eval "$(scripts/lab.sh env)"
+    curl -s --max-time 5 "http://127.0.0.1:${LAB_NATS_MON_PORT}/jsz" | sed -n 's/^  "messages": \([0-9]*\),$/\1/p'
+}
+before=$(lab_messages)
+
 # 20 orders and 20 reads of each kind on the chapter's program, on a scratch database
 scripts/bench.sh --san "$nn" --orders 20 --clients 2 --reads 20 --pg-wait 2 --json --quiet \
     > "$W/report" 2> "$W/err"
@@ -59,6 +66,11 @@ else
 fi
 if ((fails > 0)); then
     sed 's/^/     /' "$W/err" "$W/report" | head -60
+fi
+if ((10#$nn >= 6)); then
+    after=$(lab_messages)
+    [[ -n $before && $before == "$after" ]] && ok "the lab's stream is untouched ($before messages before and after)" ||
+        bad "the lab's stream is untouched (${before:-?} messages before, ${after:-?} after)"
 fi
 grep -q '^bench_ch' <(scripts/lab.sh psql -X -A -t -c "select datname from pg_database where datname like 'bench_ch${nn}_%'") &&
     bad "the scratch database is dropped" || ok "the scratch database is dropped"

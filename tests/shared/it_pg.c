@@ -512,6 +512,41 @@ static void commit_after_commits_or_rolls_back(void **state)
     pg_release(f->pool, c);
 }
 
+/* pg_defer: a SAVEPOINT held back goes with the next statement; a failure after it is undone by
+ * ROLLBACK TO, and the transaction commits what came before. */
+static void deferred_savepoints_work_like_sent_ones(void **state)
+{
+    struct fx *f = *state;
+    must_exec(f->pool, "CREATE TABLE sp (id text PRIMARY KEY)");
+    pg_conn *c = NULL;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(pg_acquire(f->pool, &c, &err), CORE_OK);
+    const char *a[1] = {"a"}, *b[1] = {"b"};
+    const char *ins = "INSERT INTO sp (id) VALUES ($1)";
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_exec(c, ins, 1, a, NULL, &err), CORE_OK);
+    assert_int_equal(pg_defer(c, "SAVEPOINT x", &err), CORE_OK);
+    assert_int_equal(pg_exec(c, ins, 1, a, NULL, &err), CORE_ERR_CONFLICT); /* in the savepoint */
+    assert_int_equal(pg_exec(c, "ROLLBACK TO SAVEPOINT x", 0, NULL, NULL, &err), CORE_OK);
+    assert_int_equal(pg_defer(c, "RELEASE SAVEPOINT x", &err), CORE_OK);
+    assert_int_equal(pg_defer(c, "SAVEPOINT y", &err), CORE_OK);
+    assert_int_equal(pg_exec(c, ins, 1, b, NULL, &err), CORE_OK);
+    assert_int_equal(pg_defer(c, "RELEASE SAVEPOINT y", &err), CORE_OK);
+    assert_int_equal(pg_commit(c, &err), CORE_OK); /* RELEASE and COMMIT together */
+    assert_int_equal(PQtransactionStatus(pg_conn_raw(c)), PQTRANS_IDLE);
+    /* a deferred statement that fails is reported by the next call */
+    assert_int_equal(pg_begin(c, &err), CORE_OK);
+    assert_int_equal(pg_defer(c, "RELEASE SAVEPOINT nope", &err), CORE_OK);
+    assert_int_equal(pg_exec(c, "SELECT 1", 0, NULL, NULL, &err), CORE_ERR_IO);
+    assert_int_equal(pg_rollback(c, &err), CORE_OK);
+    PGresult *r = NULL;
+    assert_int_equal(
+        pg_exec(c, "SELECT string_agg(id, ',' ORDER BY id) FROM sp", 0, NULL, &r, &err), CORE_OK);
+    assert_string_equal(pg_get(r, 0, 0), "a,b");
+    PQclear(r);
+    pg_release(f->pool, c);
+}
+
 static void statements_dropped_behind_the_cache_are_prepared_again(void **state)
 {
     struct fx *f = *state;
@@ -1065,6 +1100,7 @@ int main(void)
         FX_TEST(a_reconnected_connection_prepares_again),
         FX_TEST(begin_goes_with_the_first_statement),
         FX_TEST(commit_after_commits_or_rolls_back),
+        FX_TEST(deferred_savepoints_work_like_sent_ones),
         FX_TEST(statements_dropped_behind_the_cache_are_prepared_again),
         FX_TEST(the_cache_is_bounded),
         FX_TEST(prepare_allocation_failures_leak_nothing),
