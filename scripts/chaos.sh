@@ -20,7 +20,9 @@
 # two free ports), the lab's variables (LAB_PG_PORT, ...).
 #
 # Steps, each bounded:
-#   1. starts the lab if it is not running (durable, as `make lab-up`; it stays running) and
+#   1. starts the lab if it is not running (durable, as `make lab-up`; it stays running),
+#      refuses to go on while another MallBots program is connected to the lab's nats-server (a
+#      `make run`: it would share the run's consumer groups and its servers' crashes), and
 #      creates the scratch database chaos_chNN_<pid>;
 #   2. starts the program on it (log: build/chaos/chNN.app.log, appended over restarts), and the
 #      load generator (build/bench/bench --chaos --ids): N orders (basket, two items, payment,
@@ -120,6 +122,13 @@ if [[ $lab_mode == FAST ]]; then
 fi
 eval "$(scripts/lab.sh env)" || die "scripts/lab.sh env failed"
 lab_conn=$PG_CONN
+
+# Another MallBots program on the lab's nats-server (make run, an exercise) shares the consumer
+# groups of the run's program: it would take the run's messages, and the kills would hit it too.
+others=$(curl -s --max-time 5 "http://127.0.0.1:${LAB_NATS_MON_PORT}/connz?limit=4096" | grep -c '"name": "mallbots"')
+if ((others > 0)); then
+    die "$others MallBots program(s) connected to the lab's nats-server (make run?): stop them first; this run kills and restarts the lab's servers, and they would take its messages"
+fi
 
 sql_lab() { psql "$lab_conn" -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 for db in $(sql_lab -c "select datname from pg_database where datname ~ '^chaos_ch[0-9]+_[0-9]+$'"); do

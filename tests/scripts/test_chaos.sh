@@ -47,4 +47,20 @@ grep -qE "events: nats@[0-9]+ program@[0-9]+ pg@[0-9]+ " "$W/report" &&
     bad "chaos.sh: nothing lost, nothing duplicated (exit $rc; the FAIL lines above say what)"
 scripts/lab.sh status > /dev/null 2>&1 && ok "the lab is up again afterwards" ||
     bad "the lab is up again afterwards"
+
+# Another program on the lab's nats-server (here a bare client that calls itself "mallbots", as
+# the program does): chaos.sh refuses to start rather than share the consumer groups with it.
+eval "$(scripts/lab.sh env)"
+if exec 3<> "/dev/tcp/127.0.0.1/$LAB_NATS_PORT"; then
+    printf 'CONNECT {"name":"mallbots","verbose":false,"pedantic":false}\r\nPING\r\n' >&3
+    sleep 0.5
+    scripts/chaos.sh "$nn" --orders 1 > "$W/other" 2>&1
+    rc=$?
+    exec 3>&-
+    ((rc != 0)) && grep -q "connected to the lab's nats-server" "$W/other" &&
+        ok "refuses to run next to another program on the lab's nats-server" ||
+        bad "refuses to run next to another program on the lab's nats-server (exit $rc: $(tail -n 1 "$W/other"))"
+else
+    bad "refuses to run next to another program (cannot connect to the lab's nats-server)"
+fi
 ((fails == 0))
