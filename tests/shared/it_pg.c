@@ -430,20 +430,34 @@ static void a_statement_is_prepared_once_per_connection(void **state)
     pg_release(f->pool, c);
 }
 
-static void a_reconnected_connection_prepares_again(void **state)
+/* A pool of one connection on the scratch database (the caller frees it). */
+static pg_pool *one_connection_pool(struct fx *f)
 {
-    struct fx *f = *state;
     pg_pool *pool = NULL;
     core_err err = CORE_ERR_INIT;
     struct pg_pool_opts opts = {.conninfo = f->scratch.db.conninfo, .size = 1};
     assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
+    return pool;
+}
+
+/* Ends server session pid (as a restart of the server would) and waits until it is gone. */
+static void end_session(struct fx *f, int pid)
+{
+    assert_int_equal(terminate_backend(f->pool, pid), 1);
+    assert_true(wait_backend_gone(f->pool, pid));
+}
+
+static void a_reconnected_connection_prepares_again(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    pg_pool *pool = one_connection_pool(f);
     pg_conn *c = NULL;
     assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
     int pid = PQbackendPID(pg_conn_raw(c));
     assert_int_equal(add_one(c, "1", NULL), 2);
     pg_release(pool, c);
-    assert_int_equal(terminate_backend(f->pool, pid), 1);
-    assert_true(wait_backend_gone(f->pool, pid));
+    end_session(f, pid);
     assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK); /* PQreset */
     assert_int_not_equal(PQbackendPID(pg_conn_raw(c)), pid);
     assert_int_equal(prepared_on(c, ADD_ONE), 0);
@@ -453,20 +467,26 @@ static void a_reconnected_connection_prepares_again(void **state)
     pg_pool_free(pool);
 }
 
+/* The one value sql answers on c is want. */
+static void expect_ids(pg_conn *c, const char *sql, const char *want)
+{
+    PGresult *r = NULL;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(pg_exec(c, sql, 0, NULL, &r, &err), CORE_OK);
+    assert_string_equal(pg_get(r, 0, 0), want);
+    PQclear(r);
+}
+
 /* The BEGIN travels with the first statement: a transaction that runs nothing never reaches the
  * server (here: a dead session), and the first statement of one that does meets the failure. */
 static void begin_goes_with_the_first_statement(void **state)
 {
     struct fx *f = *state;
-    pg_pool *pool = NULL;
     core_err err = CORE_ERR_INIT;
-    struct pg_pool_opts opts = {.conninfo = f->scratch.db.conninfo, .size = 1};
-    assert_int_equal(pg_pool_new(&pool, &opts, &err), CORE_OK);
+    pg_pool *pool = one_connection_pool(f);
     pg_conn *c = NULL;
     assert_int_equal(pg_acquire(pool, &c, &err), CORE_OK);
-    int pid = PQbackendPID(pg_conn_raw(c));
-    assert_int_equal(terminate_backend(f->pool, pid), 1);
-    assert_true(wait_backend_gone(f->pool, pid));
+    end_session(f, PQbackendPID(pg_conn_raw(c)));
     assert_int_equal(pg_begin(c, &err), CORE_OK);
     assert_int_equal(pg_commit(c, &err), CORE_OK); /* nothing ran: nothing sent */
     assert_int_equal(pg_begin(c, &err), CORE_OK);
@@ -504,11 +524,7 @@ static void commit_after_commits_or_rolls_back(void **state)
     assert_int_equal(pg_begin(c, &err), CORE_OK);
     assert_int_equal(pg_commit_after(c, "INSERT INTO nope VALUES ($1)", 1, b, &err), CORE_ERR_IO);
     assert_int_equal(PQtransactionStatus(pg_conn_raw(c)), PQTRANS_IDLE);
-    PGresult *r = NULL;
-    assert_int_equal(
-        pg_exec(c, "SELECT string_agg(id, ',' ORDER BY id) FROM ca", 0, NULL, &r, &err), CORE_OK);
-    assert_string_equal(pg_get(r, 0, 0), "a,b,x");
-    PQclear(r);
+    expect_ids(c, "SELECT string_agg(id, ',' ORDER BY id) FROM ca", "a,b,x");
     pg_release(f->pool, c);
 }
 
@@ -539,11 +555,7 @@ static void deferred_savepoints_work_like_sent_ones(void **state)
     assert_int_equal(pg_defer(c, "RELEASE SAVEPOINT nope", &err), CORE_OK);
     assert_int_equal(pg_exec(c, "SELECT 1", 0, NULL, NULL, &err), CORE_ERR_IO);
     assert_int_equal(pg_rollback(c, &err), CORE_OK);
-    PGresult *r = NULL;
-    assert_int_equal(
-        pg_exec(c, "SELECT string_agg(id, ',' ORDER BY id) FROM sp", 0, NULL, &r, &err), CORE_OK);
-    assert_string_equal(pg_get(r, 0, 0), "a,b");
-    PQclear(r);
+    expect_ids(c, "SELECT string_agg(id, ',' ORDER BY id) FROM sp", "a,b");
     pg_release(f->pool, c);
 }
 
