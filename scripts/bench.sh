@@ -119,16 +119,25 @@ PG_CONN=$lab_conn "$tool" --port "$web_port" --pid "$app_pid" --stop --pg-db "$d
     "${follow[@]}" "$@"
 rc=$?
 
-# gone or a zombie: the process has exited
-exited() { [[ ! -e /proc/$1 ]] || [[ $(sed 's/.*) //' "/proc/$1/stat" 2> /dev/null | cut -c1) == Z ]]; }
-if kill -INT "$app_pid" 2> /dev/null; then
+# Asked of bash, whose background job the program is, not of /proc: once the program has exited
+# and been reaped, its pid is free and may already be a thread of another process (pids wrap at
+# 32768, and each program starts some 2,000 threads), which /proc would show as running.
+exited() { ! jobs -rp | grep -qx "$1"; }
+if ! exited "$app_pid" && kill -INT "$app_pid" 2> /dev/null; then
     for ((i = 0; i < 300; i++)); do
         exited "$app_pid" && break
         sleep 0.1
     done
 fi
 if ! exited "$app_pid"; then
-    echo "bench: $bin did not exit within 30 s of SIGINT; killed (log: $log)" >&2
+    echo "bench: $bin did not exit within 30 s of SIGINT; killed (log: $log, its threads at the end)" >&2
+    { # what it was doing: each thread's state and kernel wait, and its stacks when gdb is there
+        echo "=== bench.sh: the program did not exit within 30 s of SIGINT; its threads:"
+        for t in /proc/"$app_pid"/task/*; do
+            echo "$(basename "$t") $(cat "$t/comm" 2> /dev/null) $(cut -d' ' -f3 "$t/stat" 2> /dev/null) $(cat "$t/wchan" 2> /dev/null)"
+        done
+        command -v gdb > /dev/null && timeout 30 gdb -p "$app_pid" -batch -ex "thread apply all bt 30" 2>&1
+    } >> "$log"
     kill -KILL "$app_pid" 2> /dev/null
     rc=1
 fi

@@ -142,7 +142,9 @@ sql() { PGCONNECT_TIMEOUT=5 psql "$app_conn" -X -q -A -t -v ON_ERROR_STOP=1 "$@"
 
 W=$(mktemp -d)
 app_pid="" tool_pid=""
-exited() { [[ ! -e /proc/$1 ]] || [[ $(sed 's/.*) //' "/proc/$1/stat" 2> /dev/null | cut -c1) == Z ]]; }
+# a background job of this shell that is no longer running (asked of bash, not of /proc: a reaped
+# pid may already belong to a thread of another process, as pids wrap at 32768)
+exited() { ! jobs -rp | grep -qx "$1"; }
 cleanup() {
     [[ -n $tool_pid ]] && kill -KILL "$tool_pid" 2> /dev/null
     if [[ -n $app_pid ]] && ! exited "$app_pid"; then
