@@ -70,7 +70,8 @@
  *      message can arrive twice (a redelivery after an error, a timeout or a restart);
  *   4. handler OK -> acknowledge (sent without waiting for the server's confirmation, which
  *      would cost a round trip per message: an acknowledgement that gets lost only means a
- *      redelivery, which handlers tolerate anyway);
+ *      redelivery, which handlers tolerate anyway; during am_stream_close()'s drain the
+ *      confirmation is awaited, so that the group's next instance gets nothing handled again);
  *      handler error -> NAK with a delay (retry_delay_ms, doubled at each delivery, at most
  *      AM_RETRY_DELAY_MS_MAX), so the message comes back later with delivery count + 1;
  *      handler error on delivery max_deliver (default 5), or a handler that asks for it (*dead),

@@ -560,18 +560,20 @@ static core_status js_ack(void *impl, void *token, core_err *err)
     /* Sent without waiting for the server's confirmation (a round trip per message, which made
      * each group's deliveries wait on nats-server). While the connection is re-established,
      * nats.c keeps the acknowledgement in its reconnect buffer and sends it after the reconnect,
-     * sparing the handler a second delivery; not during a shutdown: a lost ack only means a
-     * redelivery. */
+     * sparing the handler a second delivery. During a shutdown's drain the confirmation is
+     * awaited: the server has then recorded every message handled before the close returns, so
+     * the group's next instance gets none of them again; while disconnected there, a lost ack
+     * only means a redelivery. */
     pthread_mutex_lock(&ji->mu);
     bool closing = ji->closing;
     pthread_mutex_unlock(&ji->mu);
     if (closing && natsConnection_Status(ji->nc) != NATS_CONN_STATUS_CONNECTED)
         return core_err_set(err, CORE_ERR_UNAVAILABLE, "not connected to %s", ji->url);
-    natsStatus s = natsMsg_Ack(token, NULL);
+    jsErrCode jerr = 0;
+    natsStatus s = closing ? natsMsg_AckSync(token, NULL, &jerr) : natsMsg_Ack(token, NULL);
     if (s != NATS_OK)
-        return core_err_set(err, CORE_ERR_UNAVAILABLE,
-                            "the acknowledgement was not sent to %s (%s)", ji->url,
-                            natsStatus_GetText(s));
+        return core_err_set(err, CORE_ERR_UNAVAILABLE, "the acknowledgement did not reach %s (%s)",
+                            ji->url, natsStatus_GetText(s));
     return CORE_OK;
 }
 
