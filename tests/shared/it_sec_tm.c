@@ -36,9 +36,9 @@
 #include "sec.h"
 #include "sec_test.pb-c.h"
 #include "tm.h"
+#include "tm_fixture.h"
 
 #define SCHEMA "sectm"
-#define STREAM "sectm"
 #define COMMANDS "sectm.a.commands"
 #define REPLIES "sectm.cosec.replies.Order"
 #define SAGA "sectm.Order"
@@ -130,12 +130,7 @@ static const struct sec_saga saga = {SAGA, REPLIES, &sectest__data__descriptor, 
  */
 
 struct fx {
-    struct e2e_scratch scratch;
-    struct natsd srv;
-    pg_pool *pool;
-    am_stream *js;
-    es_registry *reg;
-    tm_outbox *ob;
+    struct tm_fx tm; /* tm_fixture.h */
     sec_store *store;
     sec_orchestrator *o;
     struct saga_ud ud;
@@ -151,16 +146,11 @@ static int fx_teardown(void **state)
 {
     struct fx *f = *state;
     core_err err = CORE_ERR_INIT;
-    if (f->js)
-        am_stream_close(f->js, 5000, &err);
+    if (f->tm.js)
+        am_stream_close(f->tm.js, 5000, &err);
     sec_orchestrator_free(f->o);
     sec_store_free(f->store);
-    tm_outbox_free(f->ob);
-    am_stream_free(f->js);
-    pg_pool_free(f->pool);
-    es_registry_free(f->reg);
-    natsd_release(&f->srv);
-    int rc = e2e_scratch_close(&f->scratch);
+    int rc = tm_fx_close(&f->tm);
     free(f);
     return rc;
 }
@@ -168,47 +158,21 @@ static int fx_teardown(void **state)
 static int fx_setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
-    if (!f || e2e_scratch_open(&f->scratch, "it_sec_tm") != 0) {
+    /* a duplicate window of 200 ms: one message id may be stored twice */
+    struct tm_fx_opts o = {"it_sec_tm", SCHEMA, TABLES_SQL, 4, 200};
+    if (!f || tm_fx_open(&f->tm, &o) != 0) {
         free(f);
         return -1;
     }
     *state = f;
     core_err err = CORE_ERR_INIT;
-    core_status st = CORE_ERR_IO;
-    char *ddl = NULL;
-    if (natsd_init(&f->srv, "it_sec_tm") != 0 || natsd_start(&f->srv) != 0 ||
-        !natsd_wait_ready(&f->srv, WAIT_MS)) {
-        fprintf(stderr, "it_sec_tm: no nats-server\n");
-        fx_teardown(state);
-        return -1;
-    }
-    struct pg_pool_opts po = {.conninfo = f->scratch.db.conninfo, .size = 4};
-    pg_conn *c = NULL;
-    if (!(st = pg_pool_new(&f->pool, &po, &err)) && !(st = pg_acquire(f->pool, &c, &err))) {
-        st = pg_exec_script(c, TABLES_SQL, &err);
-        if (!st && !(st = tm_schema_sql(SCHEMA, &ddl, &err)))
-            st = pg_exec_script(c, ddl, &err);
-        core_free(ddl);
-        pg_release(f->pool, c);
-    }
-    struct am_js_opts o = AM_JS_OPTS_INIT;
-    o.url = f->srv.url;
-    o.stream = STREAM;
-    o.name = "it_sec_tm";
-    o.duplicate_window_ms = 200; /* one message id may be stored twice */
-    o.publish_timeout_ms = 2000;
+    core_status st = es_registry_add(f->tm.reg, CREATED, &sectest__created__descriptor, &err);
     if (!st)
-        st = am_js_stream_new(&f->js, &o, &err);
-    if (!st && !(st = es_registry_new(&f->reg, &err)))
-        st = es_registry_add(f->reg, CREATED, &sectest__created__descriptor, &err);
+        st = sec_pg_store_new(&f->store, f->tm.pool, SCHEMA, &err);
     if (!st)
-        st = tm_outbox_new(&f->ob, f->pool, SCHEMA, STREAM, &err);
+        st = sec_orchestrator_new(&f->o, &saga, &f->ud, f->store, f->tm.js, f->tm.reg, &err);
     if (!st)
-        st = sec_pg_store_new(&f->store, f->pool, SCHEMA, &err);
-    if (!st)
-        st = sec_orchestrator_new(&f->o, &saga, &f->ud, f->store, f->js, f->reg, &err);
-    if (!st)
-        st = sec_orchestrator_use_outbox(f->o, f->ob, &err);
+        st = sec_orchestrator_use_outbox(f->o, f->tm.ob, &err);
     if (st) {
         fprintf(stderr, "it_sec_tm: setting up: %s\n", err.msg);
         fx_teardown(state);
@@ -230,7 +194,7 @@ static long sql_long(struct fx *f, const char *sql)
 {
     PGresult *res = NULL;
     core_err err = CORE_ERR_INIT;
-    must(pg_run(f->pool, sql, 0, NULL, &res, &err), &err);
+    must(pg_run(f->tm.pool, sql, 0, NULL, &res, &err), &err);
     long v = strtol(pg_get(res, 0, 0), NULL, 10);
     PQclear(res);
     return v;
@@ -241,7 +205,7 @@ static void outbox_names(struct fx *f, char *out, size_t cap)
 {
     PGresult *res = NULL;
     core_err err = CORE_ERR_INIT;
-    must(pg_run(f->pool, "SELECT name FROM " SCHEMA ".outbox ORDER BY seq", 0, NULL, &res, &err),
+    must(pg_run(f->tm.pool, "SELECT name FROM " SCHEMA ".outbox ORDER BY seq", 0, NULL, &res, &err),
          &err);
     size_t n = 0;
     out[0] = '\0';
@@ -282,7 +246,7 @@ static core_status start_in(struct fx *f, bool commit, core_err *err)
     must(pb_set_string(&d->customer_id, "c1", err), err);
     ProtobufCMessage *data = &d->base;
     tm_tx *tx = NULL;
-    must(tm_begin(f->ob, &tx, err), err);
+    must(tm_begin(f->tm.ob, &tx, err), err);
     core_status s = sec_orchestrator_start_in(f->o, tx, "o1", &data, err);
     if (s || !commit) {
         tm_rollback(tx);
@@ -318,7 +282,7 @@ static ddd_event *reply_to(const char *command_id, const char *shopping)
 static core_status reply_in(struct fx *f, const ddd_event *reply, core_err *err)
 {
     tm_tx *tx = NULL;
-    must(tm_begin(f->ob, &tx, err), err);
+    must(tm_begin(f->tm.ob, &tx, err), err);
     core_status s = sec_orchestrator_handle_reply_in(f->o, tx, reply, err);
     if (s) {
         tm_rollback(tx);
@@ -332,7 +296,7 @@ static void wait_group_done(struct fx *f, const char *group, uint64_t floor)
     struct am_group_info gi = {0, 0, 0, 0};
     core_err err = CORE_ERR_INIT;
     for (int waited = 0; waited < WAIT_MS; waited += 20) {
-        if (am_stream_group_info(f->js, group, &gi, &err) == CORE_OK && gi.pending == 0 &&
+        if (am_stream_group_info(f->tm.js, group, &gi, &err) == CORE_OK && gi.pending == 0 &&
             gi.ack_pending == 0 && gi.ack_floor >= floor)
             return;
         sleep_ms(20);
@@ -437,10 +401,10 @@ static void a_redelivered_reply_moves_the_saga_once(void **state)
     char awaiting[CORE_UUID_LEN + 1];
     stored_step(f, awaiting);
     ddd_event *r = reply_to(awaiting, NULL);
-    must(am_event_publish(f->js, REPLIES, r, &err), &err);
+    must(am_event_publish(f->tm.js, REPLIES, r, &err), &err);
     wait_group_done(f, "sectm-replies", 1);
     sleep_ms(400); /* past the duplicate window: the stream stores the copy */
-    must(am_event_publish(f->js, REPLIES, r, &err), &err);
+    must(am_event_publish(f->tm.js, REPLIES, r, &err), &err);
     ddd_event_free(r);
     wait_group_done(f, "sectm-replies", 2);
     assert_int_equal(stored_step(f, NULL), 1);
@@ -456,8 +420,8 @@ static void the_outbox_needs_a_transactional_store(void **state)
     sec_store *mem = NULL;
     sec_orchestrator *o = NULL;
     must(sec_mem_store_new(&mem, &err), &err);
-    must(sec_orchestrator_new(&o, &saga, NULL, mem, f->js, f->reg, &err), &err);
-    assert_int_equal(sec_orchestrator_use_outbox(o, f->ob, &err), CORE_ERR_INTERNAL);
+    must(sec_orchestrator_new(&o, &saga, NULL, mem, f->tm.js, f->tm.reg, &err), &err);
+    assert_int_equal(sec_orchestrator_use_outbox(o, f->tm.ob, &err), CORE_ERR_INTERNAL);
     sec_orchestrator_free(o);
     sec_store_free(mem);
 }

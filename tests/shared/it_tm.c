@@ -28,9 +28,9 @@
 #include "pb.h"
 #include "pg.h"
 #include "tm.h"
+#include "tm_fixture.h"
 
 #define SCHEMA "tmtest"
-#define STREAM "tmtest"
 #define CHANNEL "tmtest.stores.events.Store"
 #define COMMANDS "tmtest.depot.commands"
 #define REPLIES "tmtest.cosec.replies"
@@ -39,12 +39,7 @@
 #define WAIT_MS 10000
 
 struct fx {
-    struct e2e_scratch scratch;
-    struct natsd srv;
-    pg_pool *pool;
-    am_stream *js;
-    es_registry *reg;
-    tm_outbox *ob;
+    struct tm_fx tm; /* tm_fixture.h */
     tm_relay *relay[2];
 };
 
@@ -54,15 +49,14 @@ static void must(core_status s, const core_err *err)
         fail_msg("failed: %s", err->msg);
 }
 
-static core_status open_stream(struct fx *f, int window_ms, am_stream **out, core_err *err)
+/* The fixture's options; window_ms is the stream's duplicate window (0 = the default, 2 min). */
+static struct tm_fx_opts fx_opts(int window_ms)
 {
-    struct am_js_opts o = AM_JS_OPTS_INIT;
-    o.url = f->srv.url;
-    o.stream = STREAM;
-    o.name = "it_tm";
-    o.duplicate_window_ms = window_ms;
-    o.publish_timeout_ms = 2000;
-    return am_js_stream_new(out, &o, err);
+    return (struct tm_fx_opts){"it_tm", SCHEMA,
+                               "CREATE SCHEMA " SCHEMA ";"
+                               "CREATE TABLE " SCHEMA ".effects (message_id text NOT NULL, "
+                               "note text NOT NULL)",
+                               6, window_ms};
 }
 
 static int fx_teardown(void **state)
@@ -70,12 +64,7 @@ static int fx_teardown(void **state)
     struct fx *f = *state;
     for (int i = 0; i < 2; i++)
         tm_relay_free(f->relay[i]);
-    tm_outbox_free(f->ob);
-    am_stream_free(f->js);
-    pg_pool_free(f->pool);
-    es_registry_free(f->reg);
-    natsd_release(&f->srv);
-    int rc = e2e_scratch_close(&f->scratch);
+    int rc = tm_fx_close(&f->tm);
     free(f);
     return rc;
 }
@@ -84,41 +73,17 @@ static int fx_teardown(void **state)
 static int setup_with_window(void **state, int window_ms)
 {
     struct fx *f = calloc(1, sizeof *f);
-    if (!f || e2e_scratch_open(&f->scratch, "it_tm") != 0) {
+    struct tm_fx_opts o = fx_opts(window_ms);
+    if (!f || tm_fx_open(&f->tm, &o) != 0) {
         free(f);
         return -1;
     }
     *state = f;
     core_err err = CORE_ERR_INIT;
-    core_status st = CORE_ERR_IO;
-    char *ddl = NULL;
-    if (natsd_init(&f->srv, "it_tm") != 0 || natsd_start(&f->srv) != 0 ||
-        !natsd_wait_ready(&f->srv, WAIT_MS)) {
-        fprintf(stderr, "it_tm: no nats-server\n");
-        fx_teardown(state);
-        return -1;
-    }
-    struct pg_pool_opts po = {.conninfo = f->scratch.db.conninfo, .size = 6};
-    pg_conn *c = NULL;
-    if (!(st = pg_pool_new(&f->pool, &po, &err)) && !(st = pg_acquire(f->pool, &c, &err))) {
-        st = pg_exec_script(c,
-                            "CREATE SCHEMA " SCHEMA ";"
-                            "CREATE TABLE " SCHEMA ".effects (message_id text NOT NULL, "
-                            "note text NOT NULL)",
-                            &err);
-        if (!st && !(st = tm_schema_sql(SCHEMA, &ddl, &err)))
-            st = pg_exec_script(c, ddl, &err);
-        core_free(ddl);
-        pg_release(f->pool, c);
-    }
+    core_status st =
+        es_registry_add(f->tm.reg, STORE_CREATED, &amtest__store_created__descriptor, &err);
     if (!st)
-        st = open_stream(f, window_ms, &f->js, &err);
-    if (!st && !(st = es_registry_new(&f->reg, &err)))
-        st = es_registry_add(f->reg, STORE_CREATED, &amtest__store_created__descriptor, &err);
-    if (!st)
-        st = es_registry_add(f->reg, MAKE_LIST, &amtest__store_created__descriptor, &err);
-    if (!st)
-        st = tm_outbox_new(&f->ob, f->pool, SCHEMA, STREAM, &err);
+        st = es_registry_add(f->tm.reg, MAKE_LIST, &amtest__store_created__descriptor, &err);
     if (st) {
         fprintf(stderr, "it_tm: setting up: %s\n", err.msg);
         fx_teardown(state);
@@ -145,7 +110,7 @@ static long sql_long(struct fx *f, const char *sql)
 {
     PGresult *res = NULL;
     core_err err = CORE_ERR_INIT;
-    must(pg_run(f->pool, sql, 0, NULL, &res, &err), &err);
+    must(pg_run(f->tm.pool, sql, 0, NULL, &res, &err), &err);
     long v = strtol(pg_get(res, 0, 0), NULL, 10);
     PQclear(res);
     return v;
@@ -154,14 +119,14 @@ static long sql_long(struct fx *f, const char *sql)
 static void sql_do(struct fx *f, const char *sql)
 {
     core_err err = CORE_ERR_INIT;
-    must(pg_run(f->pool, sql, 0, NULL, NULL, &err), &err);
+    must(pg_run(f->tm.pool, sql, 0, NULL, NULL, &err), &err);
 }
 
 static uint64_t stream_messages(struct fx *f)
 {
     struct am_stream_state st;
     core_err err = CORE_ERR_INIT;
-    must(am_stream_state_get(f->js, &st, &err), &err);
+    must(am_stream_state_get(f->tm.js, &st, &err), &err);
     return st.messages;
 }
 
@@ -185,7 +150,7 @@ static void commit_events(struct fx *f, int n, char (*ids)[DDD_ID_MAX + 1])
 {
     core_err err = CORE_ERR_INIT;
     tm_tx *tx = NULL;
-    must(tm_begin(f->ob, &tx, &err), &err);
+    must(tm_begin(f->tm.ob, &tx, &err), &err);
     for (int i = 0; i < n; i++) {
         ddd_event *ev = store_event(STORE_CREATED, NULL, "shop");
         if (ids)
@@ -201,9 +166,9 @@ static void relay_make(struct fx *f, int slot, int poll_ms, int64_t keep_ms, int
 {
     const char *schemas[] = {SCHEMA, NULL};
     struct tm_relay_opts o = TM_RELAY_OPTS_INIT;
-    o.pool = f->pool;
-    o.conninfo = f->scratch.db.conninfo;
-    o.stream = f->js;
+    o.pool = f->tm.pool;
+    o.conninfo = f->tm.scratch.db.conninfo;
+    o.stream = f->tm.js;
     o.schemas = schemas;
     o.poll_ms = poll_ms;
     o.keep_ms = keep_ms;
@@ -263,7 +228,7 @@ static void read_stream(struct fx *f, const char *filter, struct seen *s)
 {
     core_err err = CORE_ERR_INIT;
     s->n = 0;
-    must(am_stream_read(f->js, filter, 1, collect, s, &err), &err);
+    must(am_stream_read(f->tm.js, filter, 1, collect, s, &err), &err);
 }
 
 #define UNPUBLISHED "SELECT count(*) FROM " SCHEMA ".outbox WHERE published_at IS NULL"
@@ -283,7 +248,7 @@ static void committed_rows_are_published_on_notify(void **state)
     sleep_ms(100); /* the relay's first pass (nothing to do) is over */
 
     tm_tx *tx = NULL;
-    must(tm_begin(f->ob, &tx, &err), &err);
+    must(tm_begin(f->tm.ob, &tx, &err), &err);
     ddd_event *ev = store_event(STORE_CREATED, NULL, "rolled back");
     must(am_event_publish(tm_tx_stream(tx), CHANNEL, ev, &err), &err);
     ddd_event_free(ev);
@@ -316,18 +281,18 @@ static void a_notification_makes_only_its_schema_due(void **state)
     core_err err = CORE_ERR_INIT;
     char *ddl = NULL;
     pg_conn *c = NULL;
-    must(pg_acquire(f->pool, &c, &err), &err);
+    must(pg_acquire(f->tm.pool, &c, &err), &err);
     core_status st = pg_exec_script(c, "CREATE SCHEMA tmother", &err);
     if (!st && !(st = tm_schema_sql("tmother", &ddl, &err)))
         st = pg_exec_script(c, ddl, &err);
     core_free(ddl);
-    pg_release(f->pool, c);
+    pg_release(f->tm.pool, c);
     must(st, &err);
     const char *schemas[] = {SCHEMA, "tmother", NULL};
     struct tm_relay_opts o = TM_RELAY_OPTS_INIT;
-    o.pool = f->pool;
-    o.conninfo = f->scratch.db.conninfo;
-    o.stream = f->js;
+    o.pool = f->tm.pool;
+    o.conninfo = f->tm.scratch.db.conninfo;
+    o.stream = f->tm.js;
     o.schemas = schemas;
     o.poll_ms = 60000;
     must(tm_relay_new(&f->relay[0], &o, &err), &err);
@@ -363,7 +328,7 @@ static void a_repeated_id_is_one_row_and_the_outbox_stream_only_publishes(void *
     const char *id = "7d5f0a3e-5a44-4c1e-9d49-4f4a1b6e2c10";
     for (int round = 0; round < 2; round++) {
         tm_tx *tx = NULL;
-        must(tm_begin(f->ob, &tx, &err), &err);
+        must(tm_begin(f->tm.ob, &tx, &err), &err);
         for (int i = 0; i < 2; i++) {
             struct am_publish_ack ack = {99, true};
             must(am_stream_publish(tm_tx_stream(tx), CHANNEL, id, STORE_CREATED,
@@ -389,7 +354,7 @@ static void a_repeated_id_is_one_row_and_the_outbox_stream_only_publishes(void *
     assert_int_equal(stream_messages(f), 1);
     long waiting = -1;
     int64_t age = -1;
-    must(tm_outbox_backlog(f->pool, SCHEMA, &waiting, &age, &err), &err);
+    must(tm_outbox_backlog(f->tm.pool, SCHEMA, &waiting, &age, &err), &err);
     assert_int_equal(waiting, 0);
     assert_int_equal(age, 0);
 }
@@ -404,14 +369,14 @@ static void rows_wait_for_the_broker(void **state)
     commit_events(f, 2, NULL);
     wait_published(f->relay[0], 2);
 
-    natsd_stop(&f->srv, SIGKILL);
+    natsd_stop(&f->tm.srv, SIGKILL);
     char ids[3][DDD_ID_MAX + 1];
     commit_events(f, 3, ids);
     sleep_ms(1500);
     assert_int_equal(sql_long(f, UNPUBLISHED), 3);
     long waiting = 0;
     int64_t age = 0;
-    must(tm_outbox_backlog(f->pool, SCHEMA, &waiting, &age, &err), &err);
+    must(tm_outbox_backlog(f->tm.pool, SCHEMA, &waiting, &age, &err), &err);
     assert_int_equal(waiting, 3);
     assert_true(age >= 1000);
     struct tm_relay_stats st = stats_of(f->relay[0]);
@@ -419,8 +384,8 @@ static void rows_wait_for_the_broker(void **state)
     assert_true(st.errors >= 1);
     assert_true(st.errors < 8); /* it backs off: 250, 500, 1000 ms ... */
 
-    assert_int_equal(natsd_start(&f->srv), 0);
-    assert_true(am_stream_wait_connected(f->js, WAIT_MS));
+    assert_int_equal(natsd_start(&f->tm.srv), 0);
+    assert_true(am_stream_wait_connected(f->tm.js, WAIT_MS));
     wait_published(f->relay[0], 5);
     assert_int_equal(sql_long(f, UNPUBLISHED), 0);
     assert_int_equal(stream_messages(f), 5);
@@ -485,12 +450,12 @@ static void cleanup_deletes_only_old_published_rows(void **state)
               "('new-published', 'n', 's', '\\x00', now(), now()), "
               "('old-waiting', 'n', 'tmtest.x', '\\x00', now() - interval '1 hour', NULL)");
     long deleted = -1;
-    must(tm_outbox_cleanup(f->pool, SCHEMA, 60000, &deleted, &err), &err);
+    must(tm_outbox_cleanup(f->tm.pool, SCHEMA, 60000, &deleted, &err), &err);
     assert_int_equal(deleted, 1);
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA
                                  ".outbox WHERE id IN ('new-published', 'old-waiting')"),
                      2);
-    assert_int_equal(tm_outbox_cleanup(f->pool, "Bad", 1, &deleted, &err), CORE_ERR_INVALID);
+    assert_int_equal(tm_outbox_cleanup(f->tm.pool, "Bad", 1, &deleted, &err), CORE_ERR_INVALID);
 
     /* the relay (keep 300 ms) publishes the waiting row, then deletes every published one */
     sql_do(f, "DELETE FROM " SCHEMA ".outbox");
@@ -603,7 +568,7 @@ static void wait_group_done(struct fx *f, const char *group, uint64_t floor)
     struct am_group_info gi = {0, 0, 0, 0};
     core_err err = CORE_ERR_INIT;
     for (int waited = 0; waited < WAIT_MS; waited += 20) {
-        if (am_stream_group_info(f->js, group, &gi, &err) == CORE_OK && gi.pending == 0 &&
+        if (am_stream_group_info(f->tm.js, group, &gi, &err) == CORE_OK && gi.pending == 0 &&
             gi.ack_pending == 0 && gi.ack_floor >= floor)
             return;
         sleep_ms(20);
@@ -631,12 +596,12 @@ static void a_duplicate_message_runs_the_handler_once(void **state)
     struct probe p;
     probe_init(&p);
     struct am_sub_opts o = group_opts("g");
-    must(tm_event_subscribe(f->js, f->ob, CHANNEL, &o, f->reg, on_event, &p, &err), &err);
+    must(tm_event_subscribe(f->tm.js, f->tm.ob, CHANNEL, &o, f->tm.reg, on_event, &p, &err), &err);
     ddd_event *ev = store_event(STORE_CREATED, NULL, "twice");
-    must(am_event_publish(f->js, CHANNEL, ev, &err), &err);
+    must(am_event_publish(f->tm.js, CHANNEL, ev, &err), &err);
     wait_group_done(f, "g", 1);
     sleep_ms(400); /* past the duplicate window */
-    must(am_event_publish(f->js, CHANNEL, ev, &err), &err);
+    must(am_event_publish(f->tm.js, CHANNEL, ev, &err), &err);
     ddd_event_free(ev);
     assert_int_equal(stream_messages(f), 2); /* two copies of one message */
     wait_group_done(f, "g", 2);
@@ -644,7 +609,7 @@ static void a_duplicate_message_runs_the_handler_once(void **state)
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".effects"), 1);
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".inbox"), 1);
     assert_int_equal(sql_long(f, ROWS), 1);
-    must(am_stream_close(f->js, 5000, &err), &err); /* no handler runs once the probe goes */
+    must(am_stream_close(f->tm.js, 5000, &err), &err); /* no handler runs once the probe goes */
     /* the options left max_deliver 0: the transactional default, not am.h's */
     assert_int_equal(p.max_deliver, TM_MAX_DELIVER_DEFAULT);
     pthread_mutex_destroy(&p.mu);
@@ -660,16 +625,16 @@ static void a_failed_handler_rolls_back_and_the_retry_commits_once(void **state)
     probe_init(&p);
     p.fail_first = 1;
     struct am_sub_opts o = group_opts("g");
-    must(tm_event_subscribe(f->js, f->ob, CHANNEL, &o, f->reg, on_event, &p, &err), &err);
+    must(tm_event_subscribe(f->tm.js, f->tm.ob, CHANNEL, &o, f->tm.reg, on_event, &p, &err), &err);
     ddd_event *ev = store_event(STORE_CREATED, NULL, "retried");
-    must(am_event_publish(f->js, CHANNEL, ev, &err), &err);
+    must(am_event_publish(f->tm.js, CHANNEL, ev, &err), &err);
     ddd_event_free(ev);
     wait_group_done(f, "g", 1);
     assert_int_equal(probe_calls(&p), 2);
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".effects"), 1);
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".inbox"), 1);
     assert_int_equal(sql_long(f, ROWS), 1);
-    must(am_stream_close(f->js, 5000, &err), &err);
+    must(am_stream_close(f->tm.js, 5000, &err), &err);
     pthread_mutex_destroy(&p.mu);
 }
 
@@ -700,7 +665,7 @@ static void send_command(struct fx *f, const char *store, char id[DDD_ID_MAX + 1
     ddd_event *cmd = store_event(MAKE_LIST, NULL, store);
     core_err err = CORE_ERR_INIT;
     must(ddd_event_set_metadata(cmd, AM_CMD_REPLY_CHANNEL, REPLIES, &err), &err);
-    must(am_command_send(f->js, COMMANDS, cmd, &err), &err);
+    must(am_command_send(f->tm.js, COMMANDS, cmd, &err), &err);
     core_strlcpy(id, ddd_event_id(cmd), DDD_ID_MAX + 1);
     ddd_event_free(cmd);
 }
@@ -716,8 +681,10 @@ static void command_replies_go_through_the_outbox(void **state)
     probe_init(&pc);
     probe_init(&pr);
     struct am_sub_opts oc = group_opts("depot"), orp = group_opts("cosec");
-    must(tm_command_subscribe(f->js, f->ob, COMMANDS, &oc, f->reg, on_command, &pc, &err), &err);
-    must(tm_reply_subscribe(f->js, f->ob, REPLIES, &orp, f->reg, on_reply, &pr, &err), &err);
+    must(tm_command_subscribe(f->tm.js, f->tm.ob, COMMANDS, &oc, f->tm.reg, on_command, &pc, &err),
+         &err);
+    must(tm_reply_subscribe(f->tm.js, f->tm.ob, REPLIES, &orp, f->tm.reg, on_reply, &pr, &err),
+         &err);
     char ok_id[DDD_ID_MAX + 1], no_id[DDD_ID_MAX + 1];
     send_command(f, "fine", ok_id);
     send_command(f, "refuse", no_id);
@@ -750,7 +717,7 @@ static void command_replies_go_through_the_outbox(void **state)
                      1);
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".effects WHERE note = 'failure'"),
                      1);
-    must(am_stream_close(f->js, 5000, &err), &err);
+    must(am_stream_close(f->tm.js, 5000, &err), &err);
     pthread_mutex_destroy(&pc.mu);
     pthread_mutex_destroy(&pr.mu);
 }
