@@ -223,9 +223,12 @@ static void write_feed(void *ud, web_stream *s)
     struct client *c = ud;
     struct feed *f = c->feed;
     char line[160];
-    snprintf(line, sizeof line, "{\"history\":%d,\"clients\":%d,\"keepAliveMs\":%d}",
-             CONSOLE_FEED_HISTORY, CONSOLE_FEED_CLIENTS, CONSOLE_FEED_KEEPALIVE_MS);
-    bool ok = write_text(s, "event: hello\ndata: ", line, strlen(line), "\n\n");
+    /* one write: a reader must never see half of the hello */
+    int hello =
+        snprintf(line, sizeof line,
+                 "event: hello\ndata: {\"history\":%d,\"clients\":%d,\"keepAliveMs\":%d}\n\n",
+                 CONSOLE_FEED_HISTORY, CONSOLE_FEED_CLIENTS, CONSOLE_FEED_KEEPALIVE_MS);
+    bool ok = web_stream_write(s, line, (size_t)hello);
     struct timespec keepalive;
     deadline_after(&keepalive, CONSOLE_FEED_KEEPALIVE_MS);
     pthread_mutex_lock(&f->mu);

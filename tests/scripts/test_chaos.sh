@@ -54,7 +54,7 @@ eval "$(scripts/lab.sh env)"
 if exec 3<> "/dev/tcp/127.0.0.1/$LAB_NATS_PORT"; then
     printf 'CONNECT {"name":"mallbots","verbose":false,"pedantic":false}\r\nPING\r\n' >&3
     sleep 0.5
-    scripts/chaos.sh "$nn" --orders 1 > "$W/other" 2>&1
+    scripts/chaos.sh --san "$nn" --orders 1 > "$W/other" 2>&1
     rc=$?
     exec 3>&-
     ((rc != 0)) && grep -q "connected to the lab's nats-server" "$W/other" &&
