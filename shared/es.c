@@ -643,6 +643,8 @@ struct stream_ctx {
 static core_status stream_snapshot(void *vctx, const struct es_snapshot_record *rec, core_err *err)
 {
     struct stream_ctx *c = vctx;
+    if (!c->repo->type->snapshot_name)
+        return CORE_OK; /* a type without snapshots: every event is loaded */
     struct es_snapshot snap = ES_SNAPSHOT_INIT;
     struct snapshot_ctx sc = {c->repo->store->reg, c->repo->type->name, c->id, &snap};
     core_status st = load_snapshot_record(&sc, rec, err);
@@ -662,24 +664,35 @@ static core_status stream_event(void *vctx, const struct es_record *rec, core_er
 
 core_status es_repo_load(es_repo *repo, const char *id, void *entity, core_err *err)
 {
+    return es_repo_load_in(repo, NULL, id, entity, err);
+}
+
+core_status es_repo_load_in(es_repo *repo, pg_conn *tx, const char *id, void *entity,
+                            core_err *err)
+{
     const struct es_aggregate_type *type = repo->type;
+    const struct es_store_ops *ops = repo->store->ops;
     struct es_aggregate *agg = agg_of(type, entity);
     if (agg->version != 0 || agg->base.events.n != 0 || agg->base.id[0] != '\0')
         return core_err_set(err, CORE_ERR_INTERNAL, "%s: es_repo_load needs an empty entity",
                             type->name);
+    if (tx && !ops->load_stream_in) /* a backend from before load_stream_in, or the memory one */
+        return core_err_set(err, CORE_ERR_INTERNAL,
+                            "the %s store cannot load inside a caller's transaction", ops->kind);
     core_status st = ddd_aggregate_set_id(&agg->base, id, err);
     if (st)
         return st;
     bool found = false;
     uint64_t version = 0;
     struct ddd_event_list events = DDD_EVENT_LIST_INIT;
-    if (type->snapshot_name && repo->store->ops->load_stream) {
+    if (tx || (type->snapshot_name && ops->load_stream)) {
         /* snapshot and events in one round trip */
         struct stream_ctx c = {repo, agg->base.id, entity, false, 0, {0}};
         c.events = (struct load_ctx){repo->store->reg, type->name, agg->base.id, 1, &events};
-        st = repo->store->ops->load_stream(repo->store->impl, type->name, agg->base.id,
-                                           type->snapshot_name, stream_snapshot, stream_event, &c,
-                                           err);
+        st = tx ? ops->load_stream_in(repo->store->impl, tx, type->name, agg->base.id,
+                                      type->snapshot_name, stream_snapshot, stream_event, &c, err)
+                : ops->load_stream(repo->store->impl, type->name, agg->base.id,
+                                   type->snapshot_name, stream_snapshot, stream_event, &c, err);
         if (st)
             ddd_event_list_release(&events);
         found = c.found;

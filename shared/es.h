@@ -404,6 +404,15 @@ struct es_store_ops {
                                    uint64_t expected_version, const struct es_record *recs,
                                    size_t n, const struct es_snapshot_record *snap,
                                    core_err *snap_err, core_err *err);
+
+    /* Added so that a handler loads inside the transaction it saves in (es_repo_load_in). NULL =
+     * not provided: es_repo_load_in then works only with tx NULL. As load_stream, on the caller's
+     * open transaction tx (borrowed); snapshot_name may be NULL (a type without snapshots: every
+     * event, and snap_fn still sees a stored snapshot, to ignore). */
+    core_status (*load_stream_in)(void *impl, pg_conn *tx, const char *stream_name,
+                                  const char *stream_id, const char *snapshot_name,
+                                  es_snapshot_record_fn snap_fn, es_record_fn fn, void *ctx,
+                                  core_err *err);
 };
 
 /* For backends: fills err with the standard conflict message and returns CORE_ERR_CONFLICT:
@@ -447,6 +456,14 @@ void es_repo_free(es_repo *repo); /* NULL is a no-op */
  * "<stream name> <id> not found"; an id longer than DDD_ID_MAX -> CORE_ERR_INVALID. On failure
  * the entity is in an unspecified state: release it. */
 core_status es_repo_load(es_repo *repo, const char *id, void *entity, core_err *err);
+
+/* As es_repo_load, inside the caller's open transaction tx (borrowed; NULL = es_repo_load): the
+ * load sees what tx wrote before it, and a message handler or a command that saves in tx reads
+ * and writes on one connection, in one transaction (no second pooled connection, no commit of its
+ * own). One round trip. A store whose backend has no load_stream_in (the memory one) and tx not
+ * NULL -> CORE_ERR_INTERNAL. */
+core_status es_repo_load_in(es_repo *repo, pg_conn *tx, const char *id, void *entity,
+                            core_err *err);
 
 /* Saves the entity's pending events: appends them at its version (all or nothing, committed).
  * Then: version += n; a snapshot is written when the version crossed a multiple of

@@ -374,14 +374,17 @@ static core_status pgs_load(void *impl, const char *stream_name, const char *str
     return st;
 }
 
-static core_status pgs_load_stream(void *impl, const char *stream_name, const char *stream_id,
-                                   const char *snapshot_name, es_snapshot_record_fn snap_fn,
-                                   es_record_fn fn, void *ctx, core_err *err)
+/* load_stream on tx, or on a pooled connection when tx is NULL */
+static core_status pgs_load_stream_in(void *impl, pg_conn *tx, const char *stream_name,
+                                      const char *stream_id, const char *snapshot_name,
+                                      es_snapshot_record_fn snap_fn, es_record_fn fn, void *ctx,
+                                      core_err *err)
 {
     struct pg_store *s = impl;
     PGresult *res = NULL;
     const char *params[] = {stream_id, stream_name, snapshot_name};
-    core_status st = run(s, s->sql_load_stream, 3, params, &res, err);
+    core_status st = tx ? pg_exec(tx, s->sql_load_stream, 3, params, &res, err)
+                        : run(s, s->sql_load_stream, 3, params, &res, err);
     int rows = st ? 0 : PQntuples(res);
     for (int i = 0; i < rows && !st; i++) {
         if (strcmp(pg_get(res, i, 0), "0") == 0) { /* the snapshot, always the first row */
@@ -394,6 +397,14 @@ static core_status pgs_load_stream(void *impl, const char *stream_name, const ch
     }
     PQclear(res);
     return st;
+}
+
+static core_status pgs_load_stream(void *impl, const char *stream_name, const char *stream_id,
+                                   const char *snapshot_name, es_snapshot_record_fn snap_fn,
+                                   es_record_fn fn, void *ctx, core_err *err)
+{
+    return pgs_load_stream_in(impl, NULL, stream_name, stream_id, snapshot_name, snap_fn, fn, ctx,
+                              err);
 }
 
 struct snapshot_ctx {
@@ -464,6 +475,7 @@ static const struct es_store_ops pg_ops = {
     .append_in = pgs_append_in,
     .save_snapshot_in = pgs_save_snapshot_in,
     .load_stream = pgs_load_stream,
+    .load_stream_in = pgs_load_stream_in,
     .append_snapshot = pgs_append_snapshot,
 };
 

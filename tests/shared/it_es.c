@@ -846,6 +846,95 @@ static void conflict_leaves_the_callers_transaction_usable(void **state)
     es_repo_free(repo);
 }
 
+/* Loads thing id on tx (NULL: a pooled connection) into a fresh thing; returns the status and,
+ * when found, its version and notes through *version, *notes. */
+static core_status load_thing(es_repo *repo, pg_conn *tx, const char *id, uint64_t *version,
+                              int *notes)
+{
+    struct thing t;
+    thing_init(&t);
+    core_err err = CORE_ERR_INIT;
+    core_status st = es_repo_load_in(repo, tx, id, &t, &err);
+    if (st == CORE_OK) {
+        *version = t.agg.version;
+        *notes = t.notes;
+    }
+    thing_release(&t);
+    return st;
+}
+
+/* es_repo_load_in reads inside the caller's transaction: it sees what that transaction wrote and
+ * nobody else does until the commit; with and without snapshots. */
+static void load_inside_the_callers_transaction(void **state)
+{
+    struct fx *f = *state;
+    core_err err = CORE_ERR_INIT;
+    const struct es_aggregate_type *types[] = {&thing_type, &thing_type_no_snapshots};
+    const char *ids[][2] = {{"li-snap", "li-snap-new"}, {"li-plain", "li-plain-new"}};
+    for (size_t k = 0; k < 2; k++) {
+        es_repo *repo = NULL;
+        /* a snapshot every 2 versions: the loads below start from one */
+        assert_int_equal(es_repo_new(&repo, types[k], f->store, NULL, 2, &err), CORE_OK);
+        struct thing t;
+        thing_init(&t);
+        assert_int_equal(thing_create(&t, ids[k][0], "crate", &err), CORE_OK);
+        assert_int_equal(thing_note(&t, &err), CORE_OK);
+        assert_int_equal(es_repo_save(repo, &t, &err), CORE_OK); /* versions 1-2 */
+        thing_release(&t);
+
+        pg_conn *tx = NULL;
+        struct ddd_event_list saved = DDD_EVENT_LIST_INIT;
+        assert_int_equal(pg_acquire(f->pool, &tx, &err), CORE_OK);
+        assert_int_equal(pg_begin(tx, &err), CORE_OK);
+        thing_init(&t);
+        assert_int_equal(es_repo_load_in(repo, tx, ids[k][0], &t, &err), CORE_OK);
+        assert_int_equal(t.agg.version, 2);
+        assert_int_equal(thing_note(&t, &err), CORE_OK);
+        assert_int_equal(es_repo_save_in(repo, tx, &t, &saved, &err), CORE_OK); /* version 3 */
+        thing_release(&t);
+        thing_init(&t);
+        assert_int_equal(thing_create(&t, ids[k][1], "box", &err), CORE_OK);
+        assert_int_equal(es_repo_save_in(repo, tx, &t, &saved, &err), CORE_OK);
+        thing_release(&t);
+        ddd_event_list_release(&saved);
+
+        uint64_t version = 0;
+        int notes = 0;
+        /* inside: its own writes */
+        assert_int_equal(load_thing(repo, tx, ids[k][0], &version, &notes), CORE_OK);
+        assert_int_equal(version, 3);
+        assert_int_equal(notes, 2);
+        assert_int_equal(load_thing(repo, tx, ids[k][1], &version, &notes), CORE_OK);
+        assert_int_equal(version, 1);
+        /* outside, before the commit: the committed state only */
+        assert_int_equal(load_thing(repo, NULL, ids[k][0], &version, &notes), CORE_OK);
+        assert_int_equal(version, 2);
+        assert_int_equal(notes, 1);
+        assert_int_equal(load_thing(repo, NULL, ids[k][1], &version, &notes),
+                         CORE_ERR_NOT_FOUND);
+        /* a load is a read: the transaction goes on and commits */
+        assert_int_equal(pg_commit(tx, &err), CORE_OK);
+        pg_release(f->pool, tx);
+        assert_int_equal(load_thing(repo, NULL, ids[k][0], &version, &notes), CORE_OK);
+        assert_int_equal(version, 3);
+        assert_int_equal(notes, 2);
+        assert_int_equal(load_thing(repo, NULL, ids[k][1], &version, &notes), CORE_OK);
+
+        /* not found inside a transaction: the message names the stream, the transaction stays
+         * usable */
+        assert_int_equal(pg_acquire(f->pool, &tx, &err), CORE_OK);
+        assert_int_equal(pg_begin(tx, &err), CORE_OK);
+        thing_init(&t);
+        assert_int_equal(es_repo_load_in(repo, tx, "li-none", &t, &err), CORE_ERR_NOT_FOUND);
+        assert_string_equal(err.msg, "test.Thing li-none not found");
+        thing_release(&t);
+        assert_int_equal(load_thing(repo, tx, ids[k][0], &version, &notes), CORE_OK);
+        assert_int_equal(pg_commit(tx, &err), CORE_OK);
+        pg_release(f->pool, tx);
+        es_repo_free(repo);
+    }
+}
+
 static void schema_names_are_checked(void **state)
 {
     struct fx *f = *state;
@@ -891,6 +980,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(append_inside_the_callers_transaction, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(conflict_leaves_the_callers_transaction_usable, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(load_inside_the_callers_transaction, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(schema_names_are_checked, fx_setup, fx_teardown),
     };

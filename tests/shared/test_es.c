@@ -658,6 +658,16 @@ static void repo_load_of_unknown_id_is_not_found(void **state)
     assert_int_equal(es_repo_load(repo, "nope", &t, &err), CORE_ERR_NOT_FOUND);
     assert_string_equal(err.msg, "test.Thing nope not found");
     thing_release(&t);
+    /* es_repo_load_in: without a transaction it is es_repo_load; the memory store has none */
+    thing_init(&t);
+    assert_int_equal(es_repo_load_in(repo, NULL, "nope", &t, &err), CORE_ERR_NOT_FOUND);
+    thing_release(&t);
+    thing_init(&t);
+    int not_a_connection = 0;
+    assert_int_equal(es_repo_load_in(repo, (pg_conn *)&not_a_connection, "nope", &t, &err),
+                     CORE_ERR_INTERNAL);
+    assert_string_equal(err.msg, "the memory store cannot load inside a caller's transaction");
+    thing_release(&t);
 
     char long_id[DDD_ID_MAX + 2];
     memset(long_id, 'x', sizeof long_id - 1);
