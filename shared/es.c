@@ -667,8 +667,7 @@ core_status es_repo_load(es_repo *repo, const char *id, void *entity, core_err *
     return es_repo_load_in(repo, NULL, id, entity, err);
 }
 
-core_status es_repo_load_in(es_repo *repo, pg_conn *tx, const char *id, void *entity,
-                            core_err *err)
+core_status es_repo_load_in(es_repo *repo, pg_conn *tx, const char *id, void *entity, core_err *err)
 {
     const struct es_aggregate_type *type = repo->type;
     const struct es_store_ops *ops = repo->store->ops;
@@ -691,8 +690,8 @@ core_status es_repo_load_in(es_repo *repo, pg_conn *tx, const char *id, void *en
         c.events = (struct load_ctx){repo->store->reg, type->name, agg->base.id, 1, &events};
         st = tx ? ops->load_stream_in(repo->store->impl, tx, type->name, agg->base.id,
                                       type->snapshot_name, stream_snapshot, stream_event, &c, err)
-                : ops->load_stream(repo->store->impl, type->name, agg->base.id,
-                                   type->snapshot_name, stream_snapshot, stream_event, &c, err);
+                : ops->load_stream(repo->store->impl, type->name, agg->base.id, type->snapshot_name,
+                                   stream_snapshot, stream_event, &c, err);
         if (st)
             ddd_event_list_release(&events);
         found = c.found;

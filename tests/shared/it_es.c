@@ -910,8 +910,7 @@ static void load_inside_the_callers_transaction(void **state)
         assert_int_equal(load_thing(repo, NULL, ids[k][0], &version, &notes), CORE_OK);
         assert_int_equal(version, 2);
         assert_int_equal(notes, 1);
-        assert_int_equal(load_thing(repo, NULL, ids[k][1], &version, &notes),
-                         CORE_ERR_NOT_FOUND);
+        assert_int_equal(load_thing(repo, NULL, ids[k][1], &version, &notes), CORE_ERR_NOT_FOUND);
         /* a load is a read: the transaction goes on and commits */
         assert_int_equal(pg_commit(tx, &err), CORE_OK);
         pg_release(f->pool, tx);
@@ -981,8 +980,7 @@ int main(void)
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(conflict_leaves_the_callers_transaction_usable, fx_setup,
                                         fx_teardown),
-        cmocka_unit_test_setup_teardown(load_inside_the_callers_transaction, fx_setup,
-                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(load_inside_the_callers_transaction, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(schema_names_are_checked, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
