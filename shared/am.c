@@ -330,6 +330,14 @@ struct am_sub {
     am_raw_handler_fn fn;
     void *ud;
     void (*ud_free)(void *ud); /* frees ud with the subscription; NULL = borrowed */
+    am_flush_fn flush;         /* batched (am_stream_subscribe_batched); NULL = not */
+    /* the batch's deliveries whose handler succeeded, waiting for the flush (the delivery thread
+     * alone reads and writes them: calls for one subscription never overlap) */
+    struct held {
+        void *token;
+        uint64_t stream_seq, delivered;
+    } held[AM_BATCH_MAX];
+    size_t n_held;
 };
 
 struct am_stream {
@@ -600,8 +608,8 @@ static core_status check_sub_opts(const struct am_sub_opts *o, core_err *err)
 }
 
 static core_status subscribe_impl(am_stream *s, const char *subject, const struct am_sub_opts *o,
-                                  am_raw_handler_fn fn, void *ud, void (*ud_free)(void *),
-                                  core_err *err)
+                                  am_raw_handler_fn fn, am_flush_fn flush, void *ud,
+                                  void (*ud_free)(void *), core_err *err)
 {
     core_status st = check_sub_opts(o, err);
     if (st == CORE_OK)
@@ -616,6 +624,7 @@ static core_status subscribe_impl(am_stream *s, const char *subject, const struc
     }
     sub->stream = s;
     sub->fn = fn;
+    sub->flush = flush;
     sub->ud = ud;
     sub->ud_free = ud_free;
     core_strlcpy(sub->group, o->group, sizeof sub->group);
@@ -677,14 +686,27 @@ static core_status subscribe_impl(am_stream *s, const char *subject, const struc
 core_status am_stream_subscribe(am_stream *s, const char *subject, const struct am_sub_opts *opts,
                                 am_raw_handler_fn fn, void *ud, core_err *err)
 {
-    return subscribe_impl(s, subject, opts, fn, ud, NULL, err);
+    return subscribe_impl(s, subject, opts, fn, NULL, ud, NULL, err);
 }
 
 core_status am_stream_subscribe_owned(am_stream *s, const char *subject,
                                       const struct am_sub_opts *opts, am_raw_handler_fn fn,
                                       void *ud, void (*ud_free)(void *ud), core_err *err)
 {
-    return subscribe_impl(s, subject, opts, fn, ud, ud_free, err);
+    return subscribe_impl(s, subject, opts, fn, NULL, ud, ud_free, err);
+}
+
+core_status am_stream_subscribe_batched(am_stream *s, const char *subject,
+                                        const struct am_sub_opts *opts, am_raw_handler_fn fn,
+                                        am_flush_fn flush, void *ud, void (*ud_free)(void *ud),
+                                        core_err *err)
+{
+    if (!flush) {
+        if (ud_free)
+            ud_free(ud);
+        return core_err_set(err, CORE_ERR_INVALID, "a batched subscription needs a flush");
+    }
+    return subscribe_impl(s, subject, opts, fn, flush, ud, ud_free, err);
 }
 
 const char *am_stored_header(const struct am_stored_msg *m, const char *key)
@@ -870,12 +892,14 @@ static bool filter_lists(const am_sub *sub, const char *name)
     return false;
 }
 
-void am_sub_deliver(am_sub *sub, const struct am_backend_msg *m, void *token)
+/* Handles one delivery; true when a batched subscription's handler succeeded and the delivery
+ * waits in sub->held for the flush. */
+static bool deliver_one(am_sub *sub, const struct am_backend_msg *m, void *token)
 {
     am_stream *s = sub->stream;
     if (!sub->takes_dead_letters && is_dead_subject(s, m->subject)) {
         ack(sub, m, token, NULL); /* a wildcard subscription does not get the dead letters */
-        return;
+        return false;
     }
     char reason[CORE_ERR_MSG_MAX + 64];
     struct am_envelope env = AM_ENVELOPE_INIT;
@@ -883,7 +907,7 @@ void am_sub_deliver(am_sub *sub, const struct am_backend_msg *m, void *token)
     core_status st = am_stream_message_unpack(m->data, m->len, &env, &err);
     if (st != CORE_OK && st != CORE_ERR_NOMEM) {
         dead_letter(sub, m, token, NULL, err.msg);
-        return;
+        return false;
     }
     if (m->delivered > (uint64_t)sub->max_deliver) {
         /* the handler had its max_deliver chances; whatever ended them (an error whose dead
@@ -895,23 +919,28 @@ void am_sub_deliver(am_sub *sub, const struct am_backend_msg *m, void *token)
                  sub->max_deliver, sub->ack_wait_ms);
         dead_letter(sub, m, token, st == CORE_OK ? &env : NULL, reason);
         am_envelope_release(&env);
-        return;
+        return false;
     }
     if (st == CORE_ERR_NOMEM) {
         nak(sub, m, token, retry_delay(sub, m->delivered));
-        return;
+        return false;
     }
     if (!filter_lists(sub, env.name)) {
         ack(sub, m, token, env.id);
         am_envelope_release(&env);
-        return;
+        return false;
     }
     struct am_delivery d = {m->subject,   sub->group,    env.id,          env.name,
                             m->delivered, m->stream_seq, sub->max_deliver};
     bool dead = false;
     core_err herr = CORE_ERR_INIT;
     st = sub->fn(sub->ud, &d, env.data, env.len, &dead, &herr);
-    if (st == CORE_OK) {
+    bool held = false;
+    if (st == CORE_OK && sub->flush) {
+        /* acknowledged at the flush (am_sub_flush), once the batch's work is durable */
+        sub->held[sub->n_held++] = (struct held){token, m->stream_seq, m->delivered};
+        held = true;
+    } else if (st == CORE_OK) {
         ack(sub, m, token, env.id);
     } else if (dead) {
         snprintf(reason, sizeof reason, "cannot be handled: %s", herr.msg);
@@ -930,6 +959,48 @@ void am_sub_deliver(am_sub *sub, const struct am_backend_msg *m, void *token)
         nak(sub, m, token, delay);
     }
     am_envelope_release(&env);
+    return held;
+}
+
+bool am_sub_deliver(am_sub *sub, const struct am_backend_msg *m, void *token)
+{
+    bool keeps = sub->flush && sub->stream->ops->release; /* a delivery can outlive this call */
+    bool held = deliver_one(sub, m, token);
+    if (sub->flush && (!keeps || !m->more || sub->n_held >= AM_BATCH_MAX))
+        am_sub_flush(sub);
+    return held && keeps;
+}
+
+void am_sub_flush(am_sub *sub)
+{
+    if (!sub->flush)
+        return;
+    const struct am_stream_ops *ops = sub->stream->ops;
+    core_err err = CORE_ERR_INIT;
+    core_status st = sub->flush(sub->ud, &err);
+    if (st != CORE_OK)
+        log_warn(LOG_COMP,
+                 "a batch of %zu deliveries failed at its end, they will be delivered again: %s "
+                 "group=%s",
+                 sub->n_held, err.msg, sub->group);
+    for (size_t i = 0; i < sub->n_held; i++) {
+        struct held *h = &sub->held[i];
+        core_err aerr = CORE_ERR_INIT;
+        if (st == CORE_OK && ops->ack(sub->stream->impl, h->token, &aerr) != CORE_OK)
+            log_warn(LOG_COMP,
+                     "acknowledgement failed, the message will be delivered again: %s group=%s "
+                     "seq=%" PRIu64,
+                     aerr.msg, sub->group, h->stream_seq);
+        if (st != CORE_OK &&
+            ops->nak(sub->stream->impl, h->token, retry_delay(sub, h->delivered), &aerr) != CORE_OK)
+            log_warn(LOG_COMP,
+                     "NAK failed, the message comes back after the ack wait: %s group=%s "
+                     "seq=%" PRIu64,
+                     aerr.msg, sub->group, h->stream_seq);
+        if (ops->release)
+            ops->release(sub->stream->impl, h->token);
+    }
+    sub->n_held = 0;
 }
 
 /* ---- events ---------------------------------------------------------------------------------- */
@@ -998,7 +1069,7 @@ core_status am_event_subscribe(am_stream *s, const char *channel, const struct a
     es->reg = reg;
     es->fn = fn;
     es->ud = ud;
-    return subscribe_impl(s, channel, opts, event_raw_handler, es, core_free, err);
+    return subscribe_impl(s, channel, opts, event_raw_handler, NULL, es, core_free, err);
 }
 
 /* ---- commands and replies -------------------------------------------------------------------- */
@@ -1146,7 +1217,7 @@ core_status am_command_subscribe(am_stream *s, const char *channel, const struct
     cs->reg = reg;
     cs->fn = fn;
     cs->ud = ud;
-    return subscribe_impl(s, channel, opts, command_raw_handler, cs, core_free, err);
+    return subscribe_impl(s, channel, opts, command_raw_handler, NULL, cs, core_free, err);
 }
 
 struct reply_sub {
@@ -1181,5 +1252,5 @@ core_status am_reply_subscribe(am_stream *s, const char *channel, const struct a
     rs->reg = reg;
     rs->fn = fn;
     rs->ud = ud;
-    return subscribe_impl(s, channel, opts, reply_raw_handler, rs, core_free, err);
+    return subscribe_impl(s, channel, opts, reply_raw_handler, NULL, rs, core_free, err);
 }

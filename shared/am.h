@@ -341,6 +341,28 @@ core_status am_stream_subscribe_owned(am_stream *s, const char *subject,
                                       const struct am_sub_opts *opts, am_raw_handler_fn fn,
                                       void *ud, void (*ud_free)(void *ud), core_err *err);
 
+/* A batched subscription's flush: ends the work its handler did since the last flush (tm.h:
+ * commits the transaction the deliveries shared). */
+typedef core_status (*am_flush_fn)(void *ud, core_err *err);
+
+/* The most deliveries of one batch: the stream flushes at least this often. */
+#define AM_BATCH_MAX 32
+
+/* am_stream_subscribe_owned() in batches: the handler's CORE_OK is provisional. The stream keeps
+ * the delivery's acknowledgement and calls flush (on the delivery thread) after the last
+ * delivery the backend has at hand, after AM_BATCH_MAX deliveries, and before the subscription
+ * stops; when flush returns CORE_OK every kept delivery is acknowledged, else each is NAKed (it
+ * comes back, counted as a further delivery). So a handler can do the work of several
+ * deliveries in one transaction and commit once (tm.h), and nothing is acknowledged before it is
+ * durable. A handler's failure is settled at once (NAK or dead letter, as am_stream_subscribe
+ * says), so its work must not reach the flush (tm.h: a savepoint per delivery). With a backend
+ * that cannot keep a delivery beyond its call (no release op: the memory backend) every
+ * delivery is a batch of its own: flush follows each handler call. */
+core_status am_stream_subscribe_batched(am_stream *s, const char *subject,
+                                        const struct am_sub_opts *opts, am_raw_handler_fn fn,
+                                        am_flush_fn flush, void *ud, void (*ud_free)(void *ud),
+                                        core_err *err);
+
 /* A stored message, as am_stream_read() hands it over (everything borrowed for the call). */
 struct am_header {
     const char *key;
@@ -643,6 +665,8 @@ struct am_backend_msg {
     size_t len;
     uint64_t delivered; /* the server's delivery count, 1 = first */
     uint64_t stream_seq;
+    bool more; /* the backend has further deliveries of this subscription at hand right now (a
+                  batched subscription then keeps its batch open; only with a release op) */
 };
 
 /* A packed StreamMessage to publish (am_stream_publish_batch hands these to a backend). */
@@ -696,6 +720,9 @@ struct am_stream_ops {
      * every acks[i]; returns the first failure (err) or CORE_OK. */
     core_status (*publish_batch)(void *impl, const struct am_packed_msg *msgs, size_t n,
                                  struct am_batch_ack *acks, core_err *err);
+    /* Optional (NULL: no delivery outlives its am_sub_deliver call, and batches hold one): frees
+     * a delivery that am_sub_deliver() kept (it returned true), after its ack or NAK. */
+    void (*release)(void *impl, void *token);
 };
 
 /* A stream over a backend: ops borrowed (static), impl owned (freed with ops->free by
@@ -704,8 +731,17 @@ core_status am_stream_new(am_stream **out, const struct am_stream_ops *ops, void
                           const char *name, core_err *err);
 
 /* For backends: handles one delivery (decode, filter, handler, ack/NAK/dead letter through ops
- * with token). m is borrowed for the call; the backend may free token's message afterwards. */
-void am_sub_deliver(am_sub *sub, const struct am_backend_msg *m, void *token);
+ * with token). m is borrowed for the call. Returns false when the backend may free token's
+ * message now; true when a batched subscription kept it (only with ops->release, and only while
+ * m->more said more were at hand): the stream acks or NAKs it at the batch's flush, in a later
+ * am_sub_deliver() or am_sub_flush() of this subscription, then calls ops->release. Calls for one
+ * subscription never overlap. */
+bool am_sub_deliver(am_sub *sub, const struct am_backend_msg *m, void *token);
+
+/* For backends: flushes a batched subscription's open batch (see am_stream_subscribe_batched),
+ * on its delivery thread: when the subscription stops while deliveries are kept (a drain's end,
+ * a delivery dropped because the subscription is stopping). No batch open: nothing happens. */
+void am_sub_flush(am_sub *sub);
 
 /* For backends and tools: true when subject is a valid subject (wildcards allowed when
  * wildcards is true), and when subject matches filter (both valid, filter with wildcards). */

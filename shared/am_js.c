@@ -423,12 +423,18 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     bool stopping = js->stopping;
     pthread_mutex_unlock(&js->ji->mu);
     if (stopping) {
-        natsMsg_Destroy(msg); /* not acknowledged: the server delivers it again later */
+        am_sub_flush(js->front); /* the batch so far is settled first */
+        natsMsg_Destroy(msg);    /* not acknowledged: the server delivers it again later */
         return;
     }
+    int pending = 0; /* deliveries already here behind this one: a batch goes on */
+    natsSubscription_GetPending(sub, &pending, NULL);
     struct am_backend_msg bm = {natsMsg_GetSubject(msg),
                                 (const unsigned char *)natsMsg_GetData(msg),
-                                (size_t)natsMsg_GetDataLength(msg), 1, 0};
+                                (size_t)natsMsg_GetDataLength(msg),
+                                1,
+                                0,
+                                pending > 0};
     jsMsgMetaData *meta = NULL;
     if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
         bm.delivered = meta->NumDelivered;
@@ -437,14 +443,17 @@ static void on_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
         log_warn(LOG_COMP, "group %s: a delivery without JetStream metadata on %s", js->group,
                  bm.subject);
     }
-    am_sub_deliver(js->front, &bm, msg);
+    bool kept = am_sub_deliver(js->front, &bm, msg);
     jsMsgMetaData_Destroy(meta);
-    natsMsg_Destroy(msg);
+    if (!kept)
+        natsMsg_Destroy(msg); /* else js_release, after the batch's flush */
 }
 
+/* Called by nats.c on the subscription's delivery thread after its last delivery. */
 static void on_complete(void *closure)
 {
     struct js_sub *js = closure;
+    am_sub_flush(js->front); /* a batch whose next delivery never came (an unsubscribe) */
     pthread_mutex_lock(&js->ji->mu);
     js->complete = true;
     pthread_cond_broadcast(&js->ji->cv);
@@ -575,6 +584,12 @@ static core_status js_ack(void *impl, void *token, core_err *err)
         return core_err_set(err, CORE_ERR_UNAVAILABLE, "the acknowledgement did not reach %s (%s)",
                             ji->url, natsStatus_GetText(s));
     return CORE_OK;
+}
+
+static void js_release(void *impl, void *token)
+{
+    (void)impl;
+    natsMsg_Destroy(token);
 }
 
 static core_status js_nak(void *impl, void *token, int delay_ms, core_err *err)
@@ -941,6 +956,7 @@ static const struct am_stream_ops js_ops = {
     .watch = js_watch,
     .unwatch = js_unwatch,
     .publish_batch = js_publish_batch,
+    .release = js_release,
 };
 
 /* ---- connect --------------------------------------------------------------------------------- */

@@ -359,7 +359,8 @@ bool am_mem_broker_step(am_mem_broker *b)
     p->in_flight = true;
     struct mem_msg *m = st->msgs[p->seq - 1];
     struct mem_attach a = c->attach[c->turn++ % c->n_attach];
-    struct am_backend_msg bm = {m->subject, m->data, m->len, p->delivered, m->seq};
+    /* more: false, this backend has no release op (each delivery settles within its call) */
+    struct am_backend_msg bm = {m->subject, m->data, m->len, p->delivered, m->seq, false};
     struct mem_token token = {c, m->seq};
     a.owner->in_flight++;
     pthread_mutex_unlock(&b->mu);

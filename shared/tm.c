@@ -430,34 +430,94 @@ struct tm_sub {
         tm_reply_handler_fn reply;
     } fn;
     void *ud;
+    tm_tx *batch; /* the transaction the batch's deliveries share, until the flush; NULL = none */
 };
 
-/* Begins the unit of work of delivery d and claims it in the inbox. *tx = NULL (and CORE_OK)
- * when it is a duplicate: then nothing is left to do. */
-static core_status begin_claimed(struct tm_sub *ts, const struct am_delivery *d,
-                                 const unsigned char *data, size_t len, tm_tx **tx, core_err *err)
+/* Each delivery of a batch works between a savepoint and its release, so that a failed one
+ * leaves nothing in the batch's transaction; the command handler's own savepoint nests in it. */
+#define DELIVERY_SAVEPOINT_SQL "SAVEPOINT tm_delivery"
+#define DELIVERY_RELEASE_SQL "RELEASE SAVEPOINT tm_delivery"
+#define DELIVERY_ROLLBACK_SQL "ROLLBACK TO SAVEPOINT tm_delivery"
+#define SAVEPOINT_SQL "SAVEPOINT tm_handler"
+#define ROLLBACK_TO_SQL "ROLLBACK TO SAVEPOINT tm_handler"
+
+/* Marks tx broken: nothing more is written in it and it does not commit. */
+static void tx_break(tm_tx *tx, const core_err *why, const char *what)
 {
-    *tx = NULL;
-    tm_tx *t = NULL;
-    core_status st = tm_begin(ts->ob, &t, err);
-    bool dup = false;
-    if (st == CORE_OK)
-        st = tm_inbox_claim(t, d, data, len, &dup, err);
-    if (st != CORE_OK) {
-        tm_rollback(t);
-        return st;
+    if (tx->broken)
+        return;
+    tx->broken = true;
+    tx->broken_err = *why;
+    core_err_wrap(&tx->broken_err, "%s", what);
+}
+
+/* Starts delivery d's work in the batch's transaction (begun here when none is open, which costs
+ * no round trip: see pg_begin) and claims d in the inbox, after the delivery's savepoint.
+ * *claimed = false (and CORE_OK) when d is a duplicate: then nothing is left to do. */
+static core_status start_delivery(struct tm_sub *ts, const struct am_delivery *d,
+                                  const unsigned char *data, size_t len, bool *claimed,
+                                  core_err *err)
+{
+    *claimed = false;
+    if (!ts->batch) {
+        core_status st = tm_begin(ts->ob, &ts->batch, err);
+        if (st)
+            return st;
     }
-    if (dup) {
+    tm_tx *tx = ts->batch;
+    if (tx->broken) {
+        if (err)
+            *err = tx->broken_err;
+        return tx->broken_err.status;
+    }
+    bool dup = false;
+    core_status st = pg_defer(tx->conn, DELIVERY_SAVEPOINT_SQL, err);
+    if (st == CORE_OK)
+        st = tm_inbox_claim(tx, d, data, len, &dup, err);
+    if (st == CORE_OK && dup)
         log_info(LOG_COMP,
                  "inbox %s: %s %s was handled before (group=%s delivery=%" PRIu64 "): skipped",
                  ts->ob->schema, d->name, d->id, d->group, d->delivered);
-        return tm_commit(t, err);
-    }
-    *tx = t;
-    return CORE_OK;
+    *claimed = st == CORE_OK && !dup;
+    return st;
 }
 
-/* Events and replies: decode, begin + claim, handler, commit. */
+/* Ends delivery d's work in the batch: kept (st CORE_OK: the savepoint is released with the next
+ * statement) or undone (the transaction goes on without it; when even that fails, the batch is
+ * broken and its flush fails). Returns st. */
+static core_status end_delivery(struct tm_sub *ts, core_status st)
+{
+    tm_tx *tx = ts->batch;
+    if (!tx)
+        return st;
+    core_err rerr = CORE_ERR_INIT;
+    if (st == CORE_OK) {
+        if (pg_defer(tx->conn, DELIVERY_RELEASE_SQL, &rerr) != CORE_OK)
+            tx_break(tx, &rerr, "releasing a delivery's savepoint");
+    } else if (pg_exec(tx->conn, DELIVERY_ROLLBACK_SQL, 0, NULL, NULL, &rerr) != CORE_OK ||
+               pg_defer(tx->conn, DELIVERY_RELEASE_SQL, &rerr) != CORE_OK) {
+        tx_break(tx, &rerr, "undoing the writes of a failed delivery");
+    }
+    return st;
+}
+
+/* The batch's end (am_flush_fn): commits the work of every delivery since the last flush. */
+static core_status flush_batch(void *ud, core_err *err)
+{
+    struct tm_sub *ts = ud;
+    tm_tx *tx = ts->batch;
+    ts->batch = NULL;
+    return tx ? tm_commit(tx, err) : CORE_OK;
+}
+
+static void sub_free(void *ud)
+{
+    struct tm_sub *ts = ud;
+    tm_rollback(ts->batch); /* a batch the stream never flushed (an abandoned close) */
+    core_free(ts);
+}
+
+/* Events and replies: decode, claim, handler, in the batch's transaction. */
 static core_status plain_raw_handler(void *ud, const struct am_delivery *d,
                                      const unsigned char *data, size_t len, bool *dead,
                                      core_err *err)
@@ -469,22 +529,14 @@ static core_status plain_raw_handler(void *ud, const struct am_delivery *d,
         *dead = st != CORE_ERR_NOMEM; /* bad data does not get better by retrying */
         return st;
     }
-    tm_tx *tx = NULL;
-    st = begin_claimed(ts, d, data, len, &tx, err);
-    if (st == CORE_OK && tx) {
-        st = ts->kind == TM_EVENT ? ts->fn.event(ts->ud, tx, d, ev, err)
-                                  : ts->fn.reply(ts->ud, tx, d, ev, err);
-        if (st == CORE_OK)
-            st = tm_commit(tx, err);
-        else
-            tm_rollback(tx);
-    }
+    bool claimed = false;
+    st = start_delivery(ts, d, data, len, &claimed, err);
+    if (st == CORE_OK && claimed)
+        st = ts->kind == TM_EVENT ? ts->fn.event(ts->ud, ts->batch, d, ev, err)
+                                  : ts->fn.reply(ts->ud, ts->batch, d, ev, err);
     ddd_event_free(ev);
-    return st;
+    return end_delivery(ts, st);
 }
-
-#define SAVEPOINT_SQL "SAVEPOINT tm_handler"
-#define ROLLBACK_TO_SQL "ROLLBACK TO SAVEPOINT tm_handler"
 
 struct tx_call {
     struct tm_sub *ts;
@@ -503,11 +555,8 @@ static core_status tx_call(void *ud, const struct am_delivery *d, const ddd_even
     if (st == CORE_OK)
         return CORE_OK;
     core_err rerr = CORE_ERR_INIT;
-    if (pg_exec(c->tx->conn, ROLLBACK_TO_SQL, 0, NULL, NULL, &rerr) != CORE_OK) {
-        c->tx->broken = true;
-        c->tx->broken_err = rerr;
-        core_err_wrap(&c->tx->broken_err, "undoing the writes of a failed command handler");
-    }
+    if (pg_exec(c->tx->conn, ROLLBACK_TO_SQL, 0, NULL, NULL, &rerr) != CORE_OK)
+        tx_break(c->tx, &rerr, "undoing the writes of a failed command handler");
     return st;
 }
 
@@ -516,19 +565,20 @@ static core_status command_raw_handler(void *ud, const struct am_delivery *d,
                                        core_err *err)
 {
     struct tm_sub *ts = ud;
-    tm_tx *tx = NULL;
-    core_status st = begin_claimed(ts, d, data, len, &tx, err);
-    if (st != CORE_OK || !tx)
-        return st;
-    st = pg_exec(tx->conn, SAVEPOINT_SQL, 0, NULL, NULL, err);
-    if (st == CORE_OK) {
-        struct tx_call c = {ts, tx};
-        st = am_command_answer(tx->stream, ts->reg, d, data, len, tx_call, &c, dead, err);
+    bool claimed = false;
+    core_status st = start_delivery(ts, d, data, len, &claimed, err);
+    if (st == CORE_OK && claimed)
+        st = pg_defer(ts->batch->conn, SAVEPOINT_SQL, err);
+    if (st == CORE_OK && claimed) {
+        struct tx_call c = {ts, ts->batch};
+        st = am_command_answer(ts->batch->stream, ts->reg, d, data, len, tx_call, &c, dead, err);
     }
-    if (st == CORE_OK)
-        return tm_commit(tx, err);
-    tm_rollback(tx);
-    return st;
+    if (st == CORE_OK && ts->batch && ts->batch->broken) {
+        if (err)
+            *err = ts->batch->broken_err;
+        st = ts->batch->broken_err.status;
+    }
+    return end_delivery(ts, st);
 }
 
 static core_status subscribe(am_stream *s, tm_outbox *ob, const char *channel,
@@ -541,14 +591,15 @@ static core_status subscribe(am_stream *s, tm_outbox *ob, const char *channel,
     *ts = *proto;
     ts->ob = ob;
     ts->reg = reg;
+    ts->batch = NULL;
     struct am_sub_opts o = AM_SUB_OPTS_INIT;
     if (opts)
         o = *opts;
     if (o.max_deliver == 0)
         o.max_deliver = TM_MAX_DELIVER_DEFAULT; /* see tm.h: the budget outlasts a restart */
-    return am_stream_subscribe_owned(
-        s, channel, &o, ts->kind == TM_COMMAND ? command_raw_handler : plain_raw_handler, ts,
-        core_free, err);
+    return am_stream_subscribe_batched(
+        s, channel, &o, ts->kind == TM_COMMAND ? command_raw_handler : plain_raw_handler,
+        flush_batch, ts, sub_free, err);
 }
 
 core_status tm_event_subscribe(am_stream *s, tm_outbox *ob, const char *channel,

@@ -66,6 +66,18 @@
  * schema) must consume each message through one subscription (two groups of one module on
  * overlapping channels would see the second delivery as a duplicate).
  *
+ * BATCHES: deliveries that arrive together share the unit of work. When the backend has further
+ * deliveries of the subscription at hand (a backlog: am.h, am_stream_subscribe_batched), the
+ * transaction stays open for them, up to AM_BATCH_MAX, and commits once after the last; only
+ * then are they acknowledged (one commit, one WAL flush and one NOTIFY for the lot). Each
+ * delivery works between a savepoint and its release: a failed one is rolled back to its
+ * savepoint, alone, and redelivered or dead as am.h says, while the others go on; a COMMIT that
+ * fails NAKs every delivery of the batch, which all come back (their inbox rows were rolled back
+ * with them). An idle subscription's single delivery is a batch of one, as before. So a handler
+ * must read what it decides on through tm_tx_conn(tx), never through another pooled connection:
+ * an earlier delivery of the same batch may have written it, uncommitted (es.h:
+ * es_repo_load_in).
+ *
  * Ownership: tm_outbox_new/tm_relay_new copy the names and options they are given; the pool and
  * the stream are borrowed and must outlive what was made on them. A tm_tx is the caller's from
  * tm_begin until tm_commit or tm_rollback, which free it; tm_tx_conn() and tm_tx_stream() are
@@ -238,7 +250,8 @@ core_status tm_inbox_claim(tm_tx *tx, const struct am_delivery *d, const unsigne
                            size_t len, bool *duplicate, core_err *err);
 
 /* Handlers of the transactional subscriptions: as am.h's, plus the unit of work tx (borrowed for
- * the call: do not commit or roll it back). Return CORE_OK to commit it. */
+ * the call: do not commit or roll it back; it may hold the work of earlier deliveries of the same
+ * batch, see BATCHES above). Return CORE_OK to keep the delivery's writes for the commit. */
 typedef core_status (*tm_event_handler_fn)(void *ud, tm_tx *tx, const struct am_delivery *d,
                                            const ddd_event *event, core_err *err);
 typedef core_status (*tm_command_handler_fn)(void *ud, tm_tx *tx, const struct am_delivery *d,
@@ -250,15 +263,17 @@ typedef core_status (*tm_reply_handler_fn)(void *ud, tm_tx *tx, const struct am_
 /* The three subscriptions below take opts as am.h's do, except that max_deliver 0 means
  * TM_MAX_DELIVER_DEFAULT (see there), not am.h's default. */
 
-/* am_event_subscribe() with a unit of work per delivery on ob (borrowed; must outlive s): begin,
- * inbox claim (a duplicate: commit and acknowledge, fn not called), fn, commit, acknowledge. fn
- * failing, or the commit, rolls everything back and the message is redelivered (or dead) as
- * am.h describes; messages that do not decode are dead at once, as there. */
+/* am_event_subscribe() with a unit of work on ob (borrowed; must outlive s), shared by the
+ * deliveries of a batch (see BATCHES above): savepoint, inbox claim (a duplicate: fn not called),
+ * fn, release; commit after the batch's last delivery, then acknowledge. fn failing rolls back
+ * its delivery's writes AND its inbox row, and the message is redelivered (or dead) as am.h
+ * describes; a failed commit redelivers the whole batch; messages that do not decode are dead at
+ * once, as there. */
 core_status tm_event_subscribe(am_stream *s, tm_outbox *ob, const char *channel,
                                const struct am_sub_opts *opts, const es_registry *reg,
                                tm_event_handler_fn fn, void *ud, core_err *err);
 
-/* am_command_subscribe() with a unit of work per delivery: the reply (typed, am.Success or
+/* am_command_subscribe() with a unit of work (in batches, as tm_event_subscribe()): the reply (typed, am.Success or
  * am.Failure, chosen as am.h describes) is written to the transaction's outbox, so the handler's
  * effects and its answer commit together and the answer leaves only after the commit. A rule
  * failure (CORE_ERR_INVALID, NOT_FOUND, CONFLICT, TOO_LARGE) and a failure on the last delivery
@@ -269,7 +284,7 @@ core_status tm_command_subscribe(am_stream *s, tm_outbox *ob, const char *channe
                                  const struct am_sub_opts *opts, const es_registry *reg,
                                  tm_command_handler_fn fn, void *ud, core_err *err);
 
-/* am_reply_subscribe() with a unit of work per delivery, as tm_event_subscribe(). */
+/* am_reply_subscribe() with a unit of work, in batches, as tm_event_subscribe(). */
 core_status tm_reply_subscribe(am_stream *s, tm_outbox *ob, const char *channel,
                                const struct am_sub_opts *opts, const es_registry *reg,
                                tm_reply_handler_fn fn, void *ud, core_err *err);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <inttypes.h>
 #include <cmocka.h>
 
 #include "am.h"
@@ -638,6 +639,150 @@ static void a_failed_handler_rolls_back_and_the_retry_commits_once(void **state)
     pthread_mutex_destroy(&p.mu);
 }
 
+/* ---- batches: several deliveries in one transaction ---------------------------------------- */
+
+#define BACKLOG 120
+/* The batch tests' tables: what each delivery did, and a deferred foreign key to break a COMMIT. */
+static void batched_tables(struct fx *f)
+{
+    sql_do(f, "CREATE TABLE " SCHEMA ".batched (message_id text NOT NULL, txid bigint NOT NULL, "
+              "delivered int NOT NULL, store text NOT NULL)");
+    sql_do(f, "CREATE TABLE " SCHEMA ".parent (id int PRIMARY KEY)");
+    sql_do(f, "CREATE TABLE " SCHEMA ".child (parent int REFERENCES " SCHEMA ".parent "
+              "DEFERRABLE INITIALLY DEFERRED)");
+}
+
+/* Records the delivery with its transaction's id; a store named "fail once" fails its first
+ * delivery after writing, one named "poison once" writes a row that breaks the COMMIT (a
+ * deferred foreign key) on its first delivery. */
+static core_status on_batched(void *ud, tm_tx *tx, const struct am_delivery *d,
+                              const ddd_event *event, core_err *err)
+{
+    struct probe *p = ud;
+    probe_call(p);
+    const Amtest__StoreCreated *sc = (const Amtest__StoreCreated *)ddd_event_payload(event);
+    char delivered[24];
+    snprintf(delivered, sizeof delivered, "%" PRIu64, d->delivered);
+    const char *params[] = {d->id, delivered, sc->name};
+    core_status st = pg_exec(tm_tx_conn(tx),
+                             "INSERT INTO " SCHEMA ".batched VALUES ($1, txid_current(), $2, $3)",
+                             3, params, NULL, err);
+    if (!st && d->delivered == 1 && strcmp(sc->name, "poison once") == 0)
+        st =
+            pg_exec(tm_tx_conn(tx), "INSERT INTO " SCHEMA ".child VALUES (42)", 0, NULL, NULL, err);
+    if (!st && d->delivered == 1 && strcmp(sc->name, "fail once") == 0)
+        st = core_err_set(err, CORE_ERR_UNAVAILABLE, "the test says no");
+    return st;
+}
+
+/* Publishes BACKLOG events before anyone consumes them; event i is named by special(i) (NULL:
+ * "shop"). */
+static void publish_backlog(struct fx *f, const char *(*special)(int i))
+{
+    core_err err = CORE_ERR_INIT;
+    for (int i = 0; i < BACKLOG; i++) {
+        const char *name = special ? special(i) : NULL;
+        ddd_event *ev = store_event(STORE_CREATED, NULL, name ? name : "shop");
+        core_status st = am_event_publish(f->tm.js, CHANNEL, ev, &err);
+        ddd_event_free(ev);
+        must(st, &err);
+    }
+}
+
+/* Subscribes on_batched as group "g" to the backlog and waits until the group is done. */
+static void consume_backlog(struct fx *f, struct probe *p)
+{
+    core_err err = CORE_ERR_INIT;
+    struct am_sub_opts o = group_opts("g");
+    must(tm_event_subscribe(f->tm.js, f->tm.ob, CHANNEL, &o, f->tm.reg, on_batched, p, &err), &err);
+    wait_group_done(f, "g", BACKLOG);
+    must(am_stream_close(f->tm.js, 5000, &err), &err);
+}
+
+/* Every message of the backlog has its effect once, and its inbox row. */
+static void each_effect_once(struct fx *f)
+{
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".batched"), BACKLOG);
+    assert_int_equal(sql_long(f, "SELECT count(DISTINCT message_id) FROM " SCHEMA ".batched"),
+                     BACKLOG);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".inbox"), BACKLOG);
+}
+
+/* A backlog is handled in batches: fewer transactions than deliveries, none larger than
+ * AM_BATCH_MAX, and every effect once. */
+static void a_backlog_is_handled_in_batches(void **state)
+{
+    struct fx *f = *state;
+    batched_tables(f);
+    publish_backlog(f, NULL);
+    struct probe p;
+    probe_init(&p);
+    consume_backlog(f, &p);
+    each_effect_once(f);
+    assert_int_equal(probe_calls(&p), BACKLOG);
+    long txs = sql_long(f, "SELECT count(DISTINCT txid) FROM " SCHEMA ".batched");
+    long largest = sql_long(f, "SELECT max(n) FROM (SELECT count(*) n FROM " SCHEMA
+                               ".batched GROUP BY txid) b");
+    fprintf(stderr, "it_tm: %d deliveries in %ld transactions, the largest %ld\n", BACKLOG, txs,
+            largest);
+    assert_true(txs < BACKLOG / 2);
+    assert_true(largest <= AM_BATCH_MAX);
+    pthread_mutex_destroy(&p.mu);
+}
+
+static const char *every_tenth_fails(int i)
+{
+    return i % 10 == 3 ? "fail once" : NULL;
+}
+
+/* A delivery that fails inside a batch leaves nothing (its savepoint is rolled back) and is
+ * retried; the batch's other deliveries commit once. */
+static void a_failed_delivery_leaves_its_batch_alone(void **state)
+{
+    struct fx *f = *state;
+    batched_tables(f);
+    publish_backlog(f, every_tenth_fails);
+    struct probe p;
+    probe_init(&p);
+    consume_backlog(f, &p);
+    each_effect_once(f);
+    assert_int_equal(probe_calls(&p), BACKLOG + BACKLOG / 10); /* each failed one twice */
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".batched WHERE delivered > 1"),
+                     BACKLOG / 10);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".batched WHERE delivered > 1 "
+                                 "AND store <> 'fail once'"),
+                     0);
+    assert_true(sql_long(f, "SELECT count(DISTINCT txid) FROM " SCHEMA ".batched") < BACKLOG);
+    pthread_mutex_destroy(&p.mu);
+}
+
+static const char *one_poisons_its_batch(int i)
+{
+    return i == BACKLOG / 2 ? "poison once" : NULL;
+}
+
+/* A batch whose COMMIT fails is NAKed as a whole: every delivery of it comes back and has its
+ * effect once, with the rest of the backlog. */
+static void a_batch_that_cannot_commit_comes_back_whole(void **state)
+{
+    struct fx *f = *state;
+    batched_tables(f);
+    publish_backlog(f, one_poisons_its_batch);
+    struct probe p;
+    probe_init(&p);
+    consume_backlog(f, &p);
+    each_effect_once(f);
+    assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".child"), 0);
+    /* the poisoned delivery's batch mates were handled again, in a later transaction */
+    long again = sql_long(f, "SELECT count(*) FROM " SCHEMA ".batched WHERE delivered > 1");
+    assert_true(again >= 1);
+    assert_int_equal(probe_calls(&p), BACKLOG + again);
+    assert_int_equal(sql_long(f, "SELECT delivered FROM " SCHEMA ".batched WHERE store = "
+                                 "'poison once'"),
+                     2);
+    pthread_mutex_destroy(&p.mu);
+}
+
 /* A command handler: writes an effect; a store named "refuse" is a rule failure. */
 static core_status on_command(void *ud, tm_tx *tx, const struct am_delivery *d,
                               const ddd_event *command, ddd_event **reply, core_err *err)
@@ -748,6 +893,11 @@ int main(void)
                                         fx_setup_short_window, fx_teardown),
         cmocka_unit_test_setup_teardown(a_failed_handler_rolls_back_and_the_retry_commits_once,
                                         fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(a_backlog_is_handled_in_batches, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(a_failed_delivery_leaves_its_batch_alone, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(a_batch_that_cannot_commit_comes_back_whole, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(command_replies_go_through_the_outbox, fx_setup,
                                         fx_teardown),
     };
