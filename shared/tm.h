@@ -273,13 +273,13 @@ core_status tm_event_subscribe(am_stream *s, tm_outbox *ob, const char *channel,
                                const struct am_sub_opts *opts, const es_registry *reg,
                                tm_event_handler_fn fn, void *ud, core_err *err);
 
-/* am_command_subscribe() with a unit of work (in batches, as tm_event_subscribe()): the reply (typed, am.Success or
- * am.Failure, chosen as am.h describes) is written to the transaction's outbox, so the handler's
- * effects and its answer commit together and the answer leaves only after the commit. A rule
- * failure (CORE_ERR_INVALID, NOT_FOUND, CONFLICT, TOO_LARGE) and a failure on the last delivery
- * undo the handler's writes (a savepoint taken after the inbox claim) but commit the inbox row
- * and the am.Failure reply; any other failure rolls everything back and the command is
- * redelivered. */
+/* am_command_subscribe() with a unit of work (in batches, as tm_event_subscribe()): the reply
+ * (typed, am.Success or am.Failure, chosen as am.h describes) is written to the transaction's
+ * outbox, so the handler's effects and its answer commit together and the answer leaves only after
+ * the commit. A rule failure (CORE_ERR_INVALID, NOT_FOUND, CONFLICT, TOO_LARGE) and a failure on
+ * the last delivery undo the handler's writes (a savepoint taken after the inbox claim) but commit
+ * the inbox row and the am.Failure reply; any other failure rolls everything back and the command
+ * is redelivered. */
 core_status tm_command_subscribe(am_stream *s, tm_outbox *ob, const char *channel,
                                  const struct am_sub_opts *opts, const es_registry *reg,
                                  tm_command_handler_fn fn, void *ud, core_err *err);
