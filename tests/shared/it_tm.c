@@ -653,8 +653,8 @@ static void batched_tables(struct fx *f)
 }
 
 /* Records the delivery with its transaction's id; a store named "fail once" fails its first
- * delivery after writing, one named "poison once" writes a row that breaks the COMMIT (a
- * deferred foreign key) on its first delivery. */
+ * delivery after writing, with an SQL error (the transaction is aborted), one named "poison once"
+ * writes a row that breaks the COMMIT (a deferred foreign key) on its first delivery. */
 static core_status on_batched(void *ud, tm_tx *tx, const struct am_delivery *d,
                               const ddd_event *event, core_err *err)
 {
@@ -670,8 +670,8 @@ static core_status on_batched(void *ud, tm_tx *tx, const struct am_delivery *d,
     if (!st && d->delivered == 1 && strcmp(sc->name, "poison once") == 0)
         st =
             pg_exec(tm_tx_conn(tx), "INSERT INTO " SCHEMA ".child VALUES (42)", 0, NULL, NULL, err);
-    if (!st && d->delivered == 1 && strcmp(sc->name, "fail once") == 0)
-        st = core_err_set(err, CORE_ERR_UNAVAILABLE, "the test says no");
+    if (!st && d->delivered == 1 && strcmp(sc->name, "fail once") == 0) /* aborts the tx */
+        st = pg_exec(tm_tx_conn(tx), "SELECT 1 / 0", 0, NULL, NULL, err);
     return st;
 }
 
