@@ -599,6 +599,21 @@ static core_status flush_pending(pg_conn *conn, core_err *err)
     return pipeline(conn, stmts, n, NULL, err);
 }
 
+/* What a failed execution of a prepared statement says about the statement itself: the server no
+ * longer has it (26000: DEALLOCATE, DISCARD ALL), or a table changed shape under it (0A000:
+ * "cached plan must not change result type"). Either way it must be prepared anew. */
+enum stmt_fault { STMT_OK, STMT_GONE, STMT_CHANGED };
+
+static enum stmt_fault stmt_fault(const PGresult *r)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (state && strcmp(state, "26000") == 0)
+        return STMT_GONE;
+    if (state && strcmp(state, "0A000") == 0)
+        return STMT_CHANGED;
+    return STMT_OK;
+}
+
 core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *const *params,
                     PGresult **res, core_err *err)
 {
@@ -630,9 +645,9 @@ core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *con
         char name[16];
         stmt_name(e, name, sizeof name);
         r = PQexecPrepared(conn->raw, name, nparams, params, NULL, NULL, 0);
-        const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-        bool gone = state && strcmp(state, "26000") == 0;
-        bool stale = state && strcmp(state, "0A000") == 0 && !fresh; /* result type changed */
+        enum stmt_fault fault = stmt_fault(r);
+        bool gone = fault == STMT_GONE;
+        bool stale = fault == STMT_CHANGED && !fresh;
         if (!gone && !stale)
             break;
         /* the server forgot it behind our back (DEALLOCATE, DISCARD ALL), or a table changed
@@ -665,11 +680,11 @@ core_status pg_exec(pg_conn *conn, const char *sql, int nparams, const char *con
 core_status pg_exec_script(pg_conn *conn, const char *sql_script, core_err *err)
 {
     assert(conn && sql_script);
-    core_status begun = flush_pending(conn, err);
-    if (begun != CORE_OK)
-        return begun;
+    core_status st = flush_pending(conn, err); /* what is held back goes first */
+    if (st != CORE_OK)
+        return st;
     PGresult *r = PQexec(conn->raw, sql_script);
-    core_status st = check_result(conn, r, err);
+    st = check_result(conn, r, err);
     PQclear(r);
     return st;
 }
@@ -753,8 +768,7 @@ static core_status pipeline(pg_conn *c, struct pipe_stmt *stmts, int n, PGresult
         core_status one = check_result(c, r, err == NULL || st == CORE_OK ? err : NULL);
         if (one != CORE_OK && st == CORE_OK) {
             st = one;
-            const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-            if (stmts[i].e && state && (strcmp(state, "26000") == 0 || strcmp(state, "0A000") == 0))
+            if (stmts[i].e && stmt_fault(r) != STMT_OK)
                 stmt_forget(c, stmts[i].e); /* prepared anew by the next call */
         }
         if (i == n - 1 && one == CORE_OK && res)

@@ -708,18 +708,28 @@ static void each_effect_once(struct fx *f)
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".inbox"), BACKLOG);
 }
 
+/* The batch tests' common part: their tables, the backlog (names from special), the group
+ * consuming it to the end, every effect once. Returns how often the handler ran. */
+static int run_backlog(struct fx *f, const char *(*special)(int i))
+{
+    batched_tables(f);
+    publish_backlog(f, special);
+    struct probe p;
+    probe_init(&p);
+    consume_backlog(f, &p); /* closes the stream: no handler runs afterwards */
+    each_effect_once(f);
+    int calls = probe_calls(&p);
+    pthread_mutex_destroy(&p.mu);
+    return calls;
+}
+
 /* A backlog is handled in batches: fewer transactions than deliveries, none larger than
  * AM_BATCH_MAX, and every effect once. */
 static void a_backlog_is_handled_in_batches(void **state)
 {
     struct fx *f = *state;
-    batched_tables(f);
-    publish_backlog(f, NULL);
-    struct probe p;
-    probe_init(&p);
-    consume_backlog(f, &p);
-    each_effect_once(f);
-    assert_int_equal(probe_calls(&p), BACKLOG);
+    int calls = run_backlog(f, NULL);
+    assert_int_equal(calls, BACKLOG);
     long txs = sql_long(f, "SELECT count(DISTINCT txid) FROM " SCHEMA ".batched");
     long largest = sql_long(f, "SELECT max(n) FROM (SELECT count(*) n FROM " SCHEMA
                                ".batched GROUP BY txid) b");
@@ -727,7 +737,6 @@ static void a_backlog_is_handled_in_batches(void **state)
             largest);
     assert_true(txs < BACKLOG / 2);
     assert_true(largest <= AM_BATCH_MAX);
-    pthread_mutex_destroy(&p.mu);
 }
 
 static const char *every_tenth_fails(int i)
@@ -740,20 +749,14 @@ static const char *every_tenth_fails(int i)
 static void a_failed_delivery_leaves_its_batch_alone(void **state)
 {
     struct fx *f = *state;
-    batched_tables(f);
-    publish_backlog(f, every_tenth_fails);
-    struct probe p;
-    probe_init(&p);
-    consume_backlog(f, &p);
-    each_effect_once(f);
-    assert_int_equal(probe_calls(&p), BACKLOG + BACKLOG / 10); /* each failed one twice */
+    int calls = run_backlog(f, every_tenth_fails);
+    assert_int_equal(calls, BACKLOG + BACKLOG / 10); /* each failed one twice */
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".batched WHERE delivered > 1"),
                      BACKLOG / 10);
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".batched WHERE delivered > 1 "
                                  "AND store <> 'fail once'"),
                      0);
     assert_true(sql_long(f, "SELECT count(DISTINCT txid) FROM " SCHEMA ".batched") < BACKLOG);
-    pthread_mutex_destroy(&p.mu);
 }
 
 static const char *one_poisons_its_batch(int i)
@@ -766,21 +769,15 @@ static const char *one_poisons_its_batch(int i)
 static void a_batch_that_cannot_commit_comes_back_whole(void **state)
 {
     struct fx *f = *state;
-    batched_tables(f);
-    publish_backlog(f, one_poisons_its_batch);
-    struct probe p;
-    probe_init(&p);
-    consume_backlog(f, &p);
-    each_effect_once(f);
+    int calls = run_backlog(f, one_poisons_its_batch);
     assert_int_equal(sql_long(f, "SELECT count(*) FROM " SCHEMA ".child"), 0);
     /* the poisoned delivery's batch mates were handled again, in a later transaction */
     long again = sql_long(f, "SELECT count(*) FROM " SCHEMA ".batched WHERE delivered > 1");
     assert_true(again >= 1);
-    assert_int_equal(probe_calls(&p), BACKLOG + again);
+    assert_int_equal(calls, BACKLOG + again);
     assert_int_equal(sql_long(f, "SELECT delivered FROM " SCHEMA ".batched WHERE store = "
                                  "'poison once'"),
                      2);
-    pthread_mutex_destroy(&p.mu);
 }
 
 /* A command handler: writes an effect; a store named "refuse" is a rule failure. */
