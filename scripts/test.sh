@@ -147,7 +147,7 @@ done
 for n in "${chapters[@]}"; do run_check "ch$n bench: 20 orders, no speed check" tests/scripts/test_bench.sh "$n"; done
 # The small chaos run (chapter 09 on): it restarts the lab's servers, so it runs alone, here.
 for n in "${chapters[@]}"; do
-    ((10#$n >= 9)) && run_check "ch$n chaos: 400 orders, a crash of each kind" tests/scripts/test_chaos.sh "$n"
+    ((10#$n >= 9)) && run_check "ch$n chaos: 800 orders, a crash of each kind" tests/scripts/test_chaos.sh "$n"
 done
 # The lab console in a real browser (tests/browser/), on the newest chapter tested: the console is
 # the core's, so one chapter shows it works; Chromium costs seconds per start.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # test_chaos.sh NN -- the small chaos run of `make test` (chapters 09 on): scripts/chaos.sh --san on
-# chapter NN's sanitizer build with 400 orders, 1 client (slow enough that the crashes fall among the orders) and one crash of each kind (nats-server
-# kill -9, PostgreSQL restart, program kill -9), so that crash safety stays shown. Fails when
+# chapter NN's sanitizer build with 800 orders, 1 client (enough that the crashes fall among the
+# orders: a crash takes a few seconds, and the program places about 40 orders a second) and one
+# crash of each kind (nats-server kill -9, PostgreSQL restart, program kill -9), so that crash
+# safety stays shown. Fails when
 # chaos.sh finds any lost or duplicated effect (its checks are not weakened here: every accepted
 # order approved, one shopping list and one confirmed payment per order, one invoice per ready
 # order, no outbox row unpublished, no notification sent twice or never) or when the run itself
@@ -33,12 +35,12 @@ scripts/chaos.sh --orders x > "$W/out" 2>&1
 (($? == 2)) && grep -q "needs a number" "$W/out" && ok "--orders x: exit 2, says so" ||
     bad "--orders x: exit 2, says so"
 
-timeout 900 scripts/chaos.sh --san "$nn" --orders 400 --clients 1 --nats-kills 1 --pg-restarts 1 \
-    --program-kills 1 --wait 60 > "$W/report" 2> "$W/err"
+timeout 900 scripts/chaos.sh --san "$nn" --orders 800 --clients 1 --nats-kills 1 --pg-restarts 1 \
+    --program-kills 1 --wait 90 > "$W/report" 2> "$W/err"
 rc=$?
 cat "$W/report"
 sed 's/^/     /' "$W/err" | tail -n 20
-grep -q "^chaos ch$nn: 400 orders" "$W/report" && ok "chaos.sh ran to its report" ||
+grep -q "^chaos ch$nn: 800 orders" "$W/report" && ok "chaos.sh ran to its report" ||
     bad "chaos.sh ran to its report"
 grep -qE "events: nats@[0-9]+ program@[0-9]+ pg@[0-9]+ " "$W/report" &&
     ok "one crash of each kind happened during the orders" ||
