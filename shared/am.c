@@ -816,23 +816,25 @@ static int retry_delay(const am_sub *sub, uint64_t delivered)
     return d > AM_RETRY_DELAY_MS_MAX ? AM_RETRY_DELAY_MS_MAX : (int)d;
 }
 
-static void ack(am_sub *sub, const struct am_backend_msg *m, void *token, const char *id)
+/* Acknowledges the delivery token (stream sequence seq; subject and id for the log, NULL when
+ * not known); a failure is logged: the message comes again. */
+static void ack(am_sub *sub, void *token, uint64_t seq, const char *subject, const char *id)
 {
     core_err err = CORE_ERR_INIT;
     if (sub->stream->ops->ack(sub->stream->impl, token, &err) != CORE_OK)
         log_warn(LOG_COMP,
                  "acknowledgement failed, the message will be delivered again: %s group=%s "
                  "subject=%s seq=%" PRIu64 " id=%s",
-                 err.msg, sub->group, m->subject, m->stream_seq, id ? id : "-");
+                 err.msg, sub->group, subject ? subject : "-", seq, id ? id : "-");
 }
 
-static void nak(am_sub *sub, const struct am_backend_msg *m, void *token, int delay_ms)
+static void nak(am_sub *sub, void *token, uint64_t seq, int delay_ms)
 {
     core_err err = CORE_ERR_INIT;
     if (sub->stream->ops->nak(sub->stream->impl, token, delay_ms, &err) != CORE_OK)
         log_warn(LOG_COMP,
                  "NAK failed, the message comes back after the ack wait: %s group=%s seq=%" PRIu64,
-                 err.msg, sub->group, m->stream_seq);
+                 err.msg, sub->group, seq);
 }
 
 /* Copies text into a header value: one line, control characters replaced by spaces. */
@@ -871,7 +873,7 @@ static void dead_letter(am_sub *sub, const struct am_backend_msg *m, void *token
                   "cannot record a dead message, it comes back later: %s group=%s subject=%s "
                   "seq=%" PRIu64 " reason=%s",
                   err.msg, sub->group, m->subject, m->stream_seq, reason_v);
-        nak(sub, m, token, retry_delay(sub, m->delivered));
+        nak(sub, token, m->stream_seq, retry_delay(sub, m->delivered));
         return;
     }
     log_error(LOG_COMP,
@@ -879,7 +881,7 @@ static void dead_letter(am_sub *sub, const struct am_backend_msg *m, void *token
               " id=%s name=%s reason=%s",
               sub->dead_subject, sub->group, m->subject, m->stream_seq, m->delivered,
               env && env->id ? env->id : "-", env && env->name ? env->name : "-", reason_v);
-    ack(sub, m, token, env ? env->id : NULL);
+    ack(sub, token, m->stream_seq, m->subject, env ? env->id : NULL);
 }
 
 static bool filter_lists(const am_sub *sub, const char *name)
@@ -898,7 +900,8 @@ static bool deliver_one(am_sub *sub, const struct am_backend_msg *m, void *token
 {
     am_stream *s = sub->stream;
     if (!sub->takes_dead_letters && is_dead_subject(s, m->subject)) {
-        ack(sub, m, token, NULL); /* a wildcard subscription does not get the dead letters */
+        ack(sub, token, m->stream_seq, m->subject,
+            NULL); /* a wildcard subscription does not get the dead letters */
         return false;
     }
     char reason[CORE_ERR_MSG_MAX + 64];
@@ -922,11 +925,11 @@ static bool deliver_one(am_sub *sub, const struct am_backend_msg *m, void *token
         return false;
     }
     if (st == CORE_ERR_NOMEM) {
-        nak(sub, m, token, retry_delay(sub, m->delivered));
+        nak(sub, token, m->stream_seq, retry_delay(sub, m->delivered));
         return false;
     }
     if (!filter_lists(sub, env.name)) {
-        ack(sub, m, token, env.id);
+        ack(sub, token, m->stream_seq, m->subject, env.id);
         am_envelope_release(&env);
         return false;
     }
@@ -941,7 +944,7 @@ static bool deliver_one(am_sub *sub, const struct am_backend_msg *m, void *token
         sub->held[sub->n_held++] = (struct held){token, m->stream_seq, m->delivered};
         held = true;
     } else if (st == CORE_OK) {
-        ack(sub, m, token, env.id);
+        ack(sub, token, m->stream_seq, m->subject, env.id);
     } else if (dead) {
         snprintf(reason, sizeof reason, "cannot be handled: %s", herr.msg);
         dead_letter(sub, m, token, &env, reason);
@@ -956,7 +959,7 @@ static bool deliver_one(am_sub *sub, const struct am_backend_msg *m, void *token
                  "delivery=%" PRIu64 "/%d",
                  delay, herr.msg, sub->group, m->subject, env.id, env.name, m->delivered,
                  sub->max_deliver);
-        nak(sub, m, token, delay);
+        nak(sub, token, m->stream_seq, delay);
     }
     am_envelope_release(&env);
     return held;
@@ -985,18 +988,10 @@ void am_sub_flush(am_sub *sub)
                  sub->n_held, err.msg, sub->group);
     for (size_t i = 0; i < sub->n_held; i++) {
         struct held *h = &sub->held[i];
-        core_err aerr = CORE_ERR_INIT;
-        if (st == CORE_OK && ops->ack(sub->stream->impl, h->token, &aerr) != CORE_OK)
-            log_warn(LOG_COMP,
-                     "acknowledgement failed, the message will be delivered again: %s group=%s "
-                     "seq=%" PRIu64,
-                     aerr.msg, sub->group, h->stream_seq);
-        if (st != CORE_OK &&
-            ops->nak(sub->stream->impl, h->token, retry_delay(sub, h->delivered), &aerr) != CORE_OK)
-            log_warn(LOG_COMP,
-                     "NAK failed, the message comes back after the ack wait: %s group=%s "
-                     "seq=%" PRIu64,
-                     aerr.msg, sub->group, h->stream_seq);
+        if (st == CORE_OK)
+            ack(sub, h->token, h->stream_seq, NULL, NULL);
+        else
+            nak(sub, h->token, h->stream_seq, retry_delay(sub, h->delivered));
         if (ops->release)
             ops->release(sub->stream->impl, h->token);
     }

@@ -106,6 +106,16 @@ struct tm_tx {
     core_err broken_err;
 };
 
+/* CORE_OK while tx may go on; once it is broken, the failure that broke it (into err). */
+static core_status tx_usable(const tm_tx *tx, core_err *err)
+{
+    if (!tx->broken)
+        return CORE_OK;
+    if (err)
+        *err = tx->broken_err;
+    return tx->broken_err.status;
+}
+
 core_status tm_outbox_new(tm_outbox **out, pg_pool *pool, const char *schema,
                           const char *stream_name, core_err *err)
 {
@@ -181,11 +191,9 @@ static core_status ob_publish(void *impl, const char *subject, const char *msg_i
     (void)hdrs;
     if (n_hdrs > 0)
         return refuse("publish with headers", err);
-    if (tx->broken) {
-        if (err)
-            *err = tx->broken_err;
-        return tx->broken_err.status;
-    }
+    core_status usable = tx_usable(tx, err);
+    if (usable != CORE_OK)
+        return usable;
     struct am_envelope env = AM_ENVELOPE_INIT;
     core_status st = am_stream_message_unpack(data, len, &env, err);
     if (st == CORE_OK && strcmp(env.id, msg_id) != 0)
@@ -328,12 +336,7 @@ tm_outbox *tm_tx_outbox(tm_tx *tx)
 
 core_status tm_commit(tm_tx *tx, core_err *err)
 {
-    core_status st = CORE_OK;
-    if (tx->broken) {
-        if (err)
-            *err = tx->broken_err;
-        st = tx->broken_err.status;
-    }
+    core_status st = tx_usable(tx, err);
     if (st == CORE_OK && tx->wrote) {
         /* the relay's wake-up and the COMMIT in one round trip; delivered at commit */
         const char *params[2] = {TM_NOTIFY_CHANNEL, tx->ob->schema};
@@ -465,13 +468,11 @@ static core_status start_delivery(struct tm_sub *ts, const struct am_delivery *d
             return st;
     }
     tm_tx *tx = ts->batch;
-    if (tx->broken) {
-        if (err)
-            *err = tx->broken_err;
-        return tx->broken_err.status;
-    }
+    core_status st = tx_usable(tx, err);
+    if (st != CORE_OK)
+        return st;
     bool dup = false;
-    core_status st = pg_defer(tx->conn, DELIVERY_SAVEPOINT_SQL, err);
+    st = pg_defer(tx->conn, DELIVERY_SAVEPOINT_SQL, err);
     if (st == CORE_OK)
         st = tm_inbox_claim(tx, d, data, len, &dup, err);
     if (st == CORE_OK && dup)
@@ -573,11 +574,8 @@ static core_status command_raw_handler(void *ud, const struct am_delivery *d,
         struct tx_call c = {ts, ts->batch};
         st = am_command_answer(ts->batch->stream, ts->reg, d, data, len, tx_call, &c, dead, err);
     }
-    if (st == CORE_OK && ts->batch && ts->batch->broken) {
-        if (err)
-            *err = ts->batch->broken_err;
-        st = ts->batch->broken_err.status;
-    }
+    if (st == CORE_OK && ts->batch)
+        st = tx_usable(ts->batch, err); /* the undo of a failed handler failed */
     return end_delivery(ts, st);
 }
 
