@@ -20,6 +20,8 @@
 #                                      the OVERLAY folder (whole files) replace same-named files
 #                                      or are added (used by the exercises)
 #   chapter.sh starter NN EXDIR DEST   writes the whole starter files of an exercise to DEST
+#   chapter.sh apply FILE PATCH        applies PATCH to FILE in place, as every chapter and
+#                                      starter patch is applied (no fuzz); fails if it does not
 #   chapter.sh diff NN                 unified diff of chapter NN against chapter NN-1 (without
 #                                      the chapters' own README.md and exercises/)
 #   chapter.sh check                   fails, naming each file, when a patch no longer applies,
@@ -412,6 +414,7 @@ dir) chapter_dir "${2:?chapter number}" ;;
 resolve) resolve "${2:?chapter number}" ;;
 sync) sync_tree "${2:?chapter number}" "${3:?destination}" "${4:-}" || exit 1 ;;
 starter) write_starter "${2:?chapter number}" "${3:?exercise folder}" "${4:?destination}" ;;
+apply) apply_patch "${2:?file}" "${3:?patch}" || { cat "$TMP/patch.out" >&2; exit 1; } ;;
 diff)
     nn=${2:?chapter number}
     prev=$(previous "$nn")

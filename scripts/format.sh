@@ -52,10 +52,10 @@ whole_of() {
     d=${DIR[$n]}
     [[ -d $TMP/tree-$n ]] || scripts/chapter.sh sync "$n" "$TMP/tree-$n"
     if [[ $p == "$d"/exercises/* ]]; then
-        # a starter's patch applies to the chapter's own file, as chapter.sh starter applies it
+        # a starter's patch applies to the chapter's own file (the tree synced once per chapter)
         rel=${rel#exercises/*/starter/}
         cp "$TMP/tree-$n/$rel" "$out"
-        patch -s -f -F0 --no-backup-if-mismatch -r - "$out" < "$p" > /dev/null ||
+        scripts/chapter.sh apply "$out" "$p" ||
             { echo "format: $p no longer applies (make carry)" >&2; exit 1; }
     else
         cp "$TMP/tree-$n/$rel" "$out"
