@@ -130,31 +130,75 @@ put() {
     fi
 }
 
+# Patched files, once made, are kept in CACHE under a name made of the SHA-1s of their source
+# and of each patch (content-addressed: an edited patch or source gives a new name, so an entry
+# is never stale). A sync then applies only the patches that changed since the last one, instead
+# of a few hundred (chapter 09's tree applies 333). `make clean` removes the cache with build/.
+CACHE=${CHAPTER_CACHE:-build/chapter-cache/v2}
+
 sync_tree() { # NN DEST [OVERLAY]
-    local nn=$1 dest=$2 overlay=${3:-} rel src line
-    local -a parts
-    mkdir -p "$dest"
-    declare -A keep=()
+    local nn=$1 dest=$2 overlay=${3:-} rel src line key i sum path
+    local -a parts want=() from=()
+    declare -A keep=() sha=() have=()
+    mkdir -p "$dest" "$CACHE"
+    resolve "$nn" > "$TMP/resolved" || return 1
+    # the SHA-1 of every source and patch, in one process
+    while IFS=$'\t' read -r sum path; do sha[$path]=$sum; done < <(
+        cut -f2- "$TMP/resolved" | tr '\t' '\n' | sort -u | tr '\n' '\0' | xargs -0 -r sha1sum -- |
+            sed 's/  /\t/')
+    # where each file's content comes from: the overlay, the source, or the cache
     while IFS= read -r line; do
         IFS=$'\t' read -r -a parts <<< "$line"
         rel=${parts[0]} src=${parts[1]}
         keep[$rel]=1
         if [[ -n $overlay && -f $overlay/$rel ]]; then
-            put "$overlay/$rel" "$dest/$rel"
+            src=$overlay/$rel
         elif ((${#parts[@]} > 2)); then
-            materialize "$TMP/file" "$src" "${parts[@]:2}" || {
-                echo "chapter: cannot resolve $rel of chapter $nn" >&2; return 1; }
-            put "$TMP/file" "$dest/$rel"
-        else
-            put "$src" "$dest/$rel"
+            # each step of the chain is an entry of its own, so chapter 09 reuses chapter 08's
+            key=${sha[$src]:0:16}
+            for ((i = 2; i < ${#parts[@]}; i++)); do
+                key+=-${sha[${parts[i]}]:0:16}
+                # $CACHE/KEY/NAME: the entry keeps the file's name, so that it is copied with others
+                if [[ ! -f $CACHE/$key/${rel##*/} ]]; then
+                    materialize "$TMP/file" "$src" "${parts[i]}" || {
+                        echo "chapter: cannot resolve $rel of chapter $nn" >&2; return 1; }
+                    # another sync may write the same entry at the same time: a rename is atomic
+                    mkdir -p "$CACHE/$key" && mv -f "$TMP/file" "$CACHE/$key/.$$" &&
+                        mv -f "$CACHE/$key/.$$" "$CACHE/$key/${rel##*/}"
+                fi
+                src=$CACHE/$key/${rel##*/}
+            done
         fi
-    done < <(resolve "$nn")
+        want+=("$rel") from+=("$src")
+    done < "$TMP/resolved"
     if [[ -n $overlay ]]; then # overlay files that are new to the tree are added too
         while IFS= read -r rel; do
             [[ -n ${keep[$rel]+x} ]] && continue
             keep[$rel]=1
-            put "$overlay/$rel" "$dest/$rel"
+            want+=("$rel") from+=("$overlay/$rel")
         done < <(cd "$overlay" && find . -type f | sed 's|^\./||')
+    fi
+    # copy only what differs from DEST (unchanged files keep their mtimes, for make): the content
+    # of both sides hashed in one process
+    while IFS=$'\t' read -r sum path; do have[$path]=$sum; done < <(
+        { printf '%s\0' "${from[@]}"; (cd "$dest" && find . -type f -printf '%P\0' | sed -z "s|^|$dest/|"); } |
+            xargs -0 -r sha1sum -- | sed 's/  /\t/')
+    # one cp per folder of DEST (a fork costs more than the copy): every source has the name of
+    # the file it becomes
+    declare -A todo=()
+    for ((i = 0; i < ${#want[@]}; i++)); do
+        rel=${want[i]} src=${from[i]}
+        [[ -n ${have[$dest/$rel]:-} && ${have[$dest/$rel]} == "${have[$src]:-x}" ]] && continue
+        [[ ${src##*/} == "${rel##*/}" ]] || die "internal: $src cannot be copied to $rel by name"
+        [[ $rel == */* ]] && path=${rel%/*} || path=.
+        todo[$path]+=$src$'\n'
+    done
+    if ((${#todo[@]})); then
+        (cd "$dest" && printf '%s\0' "${!todo[@]}" | xargs -0 mkdir -p)
+        for path in "${!todo[@]}"; do
+            mapfile -t parts < <(printf '%s' "${todo[$path]}")
+            cp -t "$dest/$path" -- "${parts[@]}"
+        done
     fi
     while IFS= read -r rel; do
         [[ -n ${keep[$rel]+x} ]] || rm -f "$dest/$rel"
@@ -208,16 +252,20 @@ write_starter() {
     done < <(starter_files "$ex")
 }
 
-# check_dir LABEL DIR PARENT-TREE: one problem per line on stdout for the files of DIR that shadow
-# PARENT-TREE (whole copies, whole files instead of patches, patches that do not apply or change
-# nothing)
+# check_dir LABEL DIR PARENT-TREE [TREE]: one problem per line on stdout for the files of DIR that
+# shadow PARENT-TREE (whole copies, whole files instead of patches, patches that do not apply or
+# change nothing). TREE, when given, is DIR's chapter synced without an error: each of its
+# patched files is then its patch applied to PARENT-TREE's version already (sync_tree applies a
+# chapter's patch to the earlier chapter's file), so only "changes nothing" is left to look at.
 check_dir() {
-    local label=$1 dir=$2 parent=$3 f rel
+    local label=$1 dir=$2 parent=$3 tree=${4:-} f rel
     while IFS= read -r f; do
         if [[ $f == *.patch ]]; then
             rel=${f%.patch}
             if [[ ! -f $parent/$rel ]]; then
                 echo "$dir/$f: patches $rel, which $label does not inherit"
+            elif [[ -n $tree ]]; then
+                if cmp -s "$tree/$rel" "$parent/$rel"; then echo "$dir/$f: changes nothing (delete it)"; fi
             elif ! { cp "$parent/$rel" "$TMP/check" && apply_patch "$TMP/check" "$dir/$f"; }; then
                 echo "$dir/$f: no longer applies to the earlier version of $rel (make carry)"
             elif cmp -s "$TMP/check" "$parent/$rel"; then
@@ -253,7 +301,7 @@ check_all() {
             continue
         fi
         problems=""
-        [[ -n $prev ]] && problems=$(check_dir "chapter $n" "$d" "$TMP/tree-$prev")
+        [[ -n $prev ]] && problems=$(check_dir "chapter $n" "$d" "$TMP/tree-$prev" "$( ((ok)) && echo "$TMP/tree-$n")")
         for ex in $(exercise_dirs "$n"); do
             [[ -d $ex/starter ]] || continue
             problems+=$(check_dir "chapter $n (starter)" "$ex/starter" "$TMP/tree-$n")

@@ -64,6 +64,19 @@ ids() {
     done
 }
 
+# A chapter's first exercise build starts from make test's sanitizer build of the chapter
+# (build/san/chNN, compiled from build/chNN/src) when there is one: the tree and the objects are
+# copied with their times and the objects' dependency lists are pointed at the copies, so that only
+# the files the overlay swaps (and what includes them) compile. make still decides by the times:
+# a source newer than its object compiles again, as in any incremental build.
+seed_from_san() { # NN OUT
+    local nn=$1 out=$2 san=build/san/ch$1 tree=build/ch$1/src
+    [[ -e $out || ! -d $san/obj || ! -d $san/gen || ! -d $tree ]] && return 0
+    mkdir -p "$out"
+    cp -a "$tree" "$out/src" && cp -a "$san/obj" "$san/gen" "$out/" || { rm -rf "$out"; return 0; }
+    find "$out/obj" -name '*.d' -exec sed -i "s|build/san/ch$nn/|$out/|g; s|build/ch$nn/src/|$out/src/|g" {} +
+}
+
 # Builds chapter NN with an overlay (starter or learner files + the exercise tests) in a build
 # directory shared by the chapter's exercises, so that only the swapped files recompile.
 build_with() { # NN exdir files-dir(or "") log -> prints the test binaries
@@ -73,6 +86,7 @@ build_with() { # NN exdir files-dir(or "") log -> prints the test binaries
     mkdir -p "$overlay/tests/exercise"
     cp "$exdir"/test_*.c "$overlay/tests/exercise/"
     local out=build/ex/ch$nn
+    seed_from_san "$nn" "$out"
     rm -rf "$out/tests/exercise" # binaries of another exercise of this chapter
     scripts/chapter.sh sync "$nn" "$out/src" "$overlay"
     rm -rf "$overlay"

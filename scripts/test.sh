@@ -32,10 +32,16 @@ logname() { local n=${1//[^A-Za-z0-9._-]/_}; echo "$LOGS/$n.log"; }
 # Runs one cmocka executable and adds its counts. A crash or a sanitizer report (non-zero exit
 # without a cmocka FAILED line) counts as one failure.
 run_suite() { # name binary
-    local name=$1 bin=$2 log rc p f
+    local log
+    log=$(logname "$1")
+    timeout 600 "$2" > "$log" 2>&1
+    tally_suite "$1" $?
+}
+
+# Adds the counts of a suite that ran (its log, its exit status rc) and prints its line.
+tally_suite() { # name rc
+    local name=$1 rc=$2 log p f
     log=$(logname "$name")
-    timeout 600 "$bin" > "$log" 2>&1
-    rc=$?
     p=$(grep -aoE '^\[  PASSED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
     f=$(grep -aoE '^\[  FAILED  \] [0-9]+ test' "$log" | awk '{s+=$4} END {print s+0}')
     passed=$((passed + p))
@@ -51,6 +57,35 @@ run_suite() { # name binary
     fi
     printf '%-44s %3d passed, %d failed%s\n' "$name" "$p" "$f" "$( ((rc != 0 && f == 0)) && echo " (exit $rc)")"
 }
+
+# The end-to-end suites of the chapters run E2E_JOBS at a time (default 2): each test's program
+# has a database and, from chapter 06 on, a nats-server of its own (tests/support/e2e.h), and
+# much of a suite's time is spent waiting for a program to start or a message to arrive, so the
+# cores have room for a second one. Their lines are printed in the order the suites started.
+E2E_JOBS=${E2E_JOBS:-2}
+declare -a par_names=() par_done=()
+par_next=0
+par_start() { # name binary [VAR=value...]: starts a suite once fewer than E2E_JOBS are running
+    local name=$1 bin=$2 log i=${#par_names[@]}
+    shift 2
+    while (($(jobs -rp | wc -l) >= E2E_JOBS)); do wait -n; par_tally; done
+    log=$(logname "$name")
+    par_names+=("$name")
+    rm -f "$log.rc"
+    (env "$@" timeout 600 "$bin" > "$log" 2>&1; echo $? > "$log.rc.tmp"; mv "$log.rc.tmp" "$log.rc") &
+    par_tally
+}
+par_tally() { # prints the suites that ended, in the order they started, up to one still running
+    local log
+    while ((par_next < ${#par_names[@]})); do
+        log=$(logname "${par_names[par_next]}")
+        [[ -f $log.rc ]] || return 0
+        tally_suite "${par_names[par_next]}" "$(cat "$log.rc")"
+        rm -f "$log.rc"
+        par_next=$((par_next + 1))
+    done
+}
+par_wait() { wait; par_tally; }
 
 run_check() { # name command...
     local name=$1 log; shift
@@ -141,9 +176,10 @@ if [[ -z $only ]]; then
 fi
 for n in "${chapters[@]}"; do
     for t in build/san/ch"$n"/tests/e2e/test_*; do
-        [[ -x $t ]] && MALLBOTS_BIN="$PWD/build/san/ch$n/mallbots" CHAPTER="$n" run_suite "ch$n/$(basename "$t")" "$t"
+        [[ -x $t ]] && par_start "ch$n/$(basename "$t")" "$t" MALLBOTS_BIN="$PWD/build/san/ch$n/mallbots" CHAPTER="$n"
     done
 done
+par_wait
 for n in "${chapters[@]}"; do run_check "ch$n bench: 20 orders, no speed check" tests/scripts/test_bench.sh "$n"; done
 # The small chaos run (chapter 09 on): it restarts the lab's servers, so it runs alone, here.
 for n in "${chapters[@]}"; do
