@@ -9,6 +9,8 @@
 #     the untouched starter);
 #     and runs the lab console's browser tests on the newest chapter tested (headless Chromium;
 #     counted as skipped, with the reason, when Chromium or Node.js is not installed);
+#  Unit tests, checks, the chapters' end-to-end suites, the benches and the exercise checks run
+#  PAR_JOBS at a time (default 2; see "running several at a time" below).
 #  4. ends with exactly one line "N passed, N failed" (after a line "N skipped: ..." when something
 #     could not run) and exits non-zero on any failure.
 # Logs of every suite are kept in build/test-logs/.
@@ -58,44 +60,65 @@ tally_suite() { # name rc
     printf '%-44s %3d passed, %d failed%s\n' "$name" "$p" "$f" "$( ((rc != 0 && f == 0)) && echo " (exit $rc)")"
 }
 
-# The end-to-end suites of the chapters run E2E_JOBS at a time (default 2): each test's program
-# has a database and, from chapter 06 on, a nats-server of its own (tests/support/e2e.h), and
-# much of a suite's time is spent waiting for a program to start or a message to arrive, so the
-# cores have room for a second one. Their lines are printed in the order the suites started.
-E2E_JOBS=${E2E_JOBS:-2}
-declare -a par_names=() par_done=()
-par_next=0
-par_start() { # name binary [VAR=value...]: starts a suite once fewer than E2E_JOBS are running
-    local name=$1 bin=$2 log i=${#par_names[@]}
-    shift 2
-    while (($(jobs -rp | wc -l) >= E2E_JOBS)); do wait -n; par_tally; done
-    log=$(logname "$name")
-    par_names+=("$name")
-    rm -f "$log.rc"
-    (env "$@" timeout 600 "$bin" > "$log" 2>&1; echo $? > "$log.rc.tmp"; mv "$log.rc.tmp" "$log.rc") &
-    par_tally
-}
-par_tally() { # prints the suites that ended, in the order they started, up to one still running
-    local log
-    while ((par_next < ${#par_names[@]})); do
-        log=$(logname "${par_names[par_next]}")
-        [[ -f $log.rc ]] || return 0
-        tally_suite "${par_names[par_next]}" "$(cat "$log.rc")"
-        rm -f "$log.rc"
-        par_next=$((par_next + 1))
-    done
-}
-par_wait() { wait; par_tally; }
-
+# Checks: a command that succeeds or fails (its output is kept in the log).
 run_check() { # name command...
     local name=$1 log; shift
     log=$(logname "$name")
-    if "$@" > "$log" 2>&1; then
+    "$@" > "$log" 2>&1
+    tally_check "$name" $?
+}
+tally_check() { # name rc
+    local name=$1 log
+    log=$(logname "$name")
+    if (($2 == 0)); then
         passed=$((passed + 1)); printf '%-44s ok\n' "$name"
     else
         note_fail "$name (see $log)"; printf '%-44s FAILED\n' "$name"; sed 's/^/    /' "$log" | tail -20
     fi
 }
+
+# ---- running several at a time ----
+# Most of an end-to-end suite's time is spent waiting (for a program to start, a message to
+# arrive, a crash to be noticed), so the cores have room for a second one. Suites, benches and
+# exercise checks run PAR_JOBS jobs at a time (default 2; PAR_JOBS=1 runs one after the other):
+# each test's program has a database and, from chapter 06 on, a nats-server of its own
+# (tests/support/e2e.h), as have the benches and the exercises' tests. A job runs one or more
+# steps one after the other (a chapter's exercises share one build directory); each step has its
+# log, and the steps' lines are printed in the order they were queued, as they end.
+PAR_JOBS=${PAR_JOBS:-2}
+declare -a par_kinds=() par_names=()
+par_next=0
+par_queue() { # suite|check name: a step whose line par_tally prints once it ended
+    par_kinds+=("$1"); par_names+=("$2")
+    rm -f "$(logname "$2").rc"
+}
+par_step() { # name command... (inside a job): runs one step, then records its exit status
+    local log rc
+    log=$(logname "$1"); shift
+    "$@" > "$log" 2>&1
+    rc=$?
+    echo "$rc" > "$log.rc.tmp" && mv "$log.rc.tmp" "$log.rc"
+    return "$rc"
+}
+par_slot() { # waits until fewer than PAR_JOBS jobs are running
+    while (($(jobs -rp | wc -l) >= PAR_JOBS)); do wait -n; par_tally; done
+}
+par_tally() { # prints the steps that ended, in the order they were queued, up to one still running
+    local name log
+    while ((par_next < ${#par_names[@]})); do
+        name=${par_names[par_next]}
+        log=$(logname "$name")
+        [[ -f $log.rc ]] || return 0
+        if [[ ${par_kinds[par_next]} == suite ]]; then
+            tally_suite "$name" "$(cat "$log.rc")"
+        else
+            tally_check "$name" "$(cat "$log.rc")"
+        fi
+        rm -f "$log.rc"
+        par_next=$((par_next + 1))
+    done
+}
+par_wait() { wait; par_tally; }
 
 finish() {
     if ((${#failures[@]})); then
@@ -137,28 +160,47 @@ done
 
 # ---- 2. unit tests and checks ------------------------------------------------------------------
 echo "unit tests:"
+# suite NAME BINARY [VAR=value...]: queues a cmocka suite as a job of its own
+suite() {
+    local name=$1 bin=$2
+    shift 2
+    par_slot
+    par_queue suite "$name"
+    par_step "$name" env "$@" timeout 600 "$bin" &
+    par_tally
+}
+check() { # NAME COMMAND...: queues a check as a job of its own
+    local name=$1
+    shift
+    par_slot
+    par_queue check "$name"
+    par_step "$name" "$@" &
+    par_tally
+}
 if [[ -z $only ]]; then
-    for t in build/san/core/tests/shared/test_*; do [[ -x $t ]] && run_suite "core/$(basename "$t")" "$t"; done
+    for t in build/san/core/tests/shared/test_*; do [[ -x $t ]] && suite "core/$(basename "$t")" "$t"; done
 fi
 for n in "${chapters[@]}"; do
     for t in build/san/ch"$n"/tests/unit/test_*; do
-        [[ -x $t && $t != *.d && $t != *.o ]] && run_suite "ch$n/$(basename "$t")" "$t"
+        [[ -x $t && $t != *.d && $t != *.o ]] && suite "ch$n/$(basename "$t")" "$t"
     done
 done
+par_wait
 echo "checks:"
-run_check "chapters: patches apply, no whole-file shadows" scripts/chapter.sh check
-run_check "format: every C file follows .clang-format" scripts/format.sh check
+check "chapters: patches apply, no whole-file shadows" scripts/chapter.sh check
+check "format: every C file follows .clang-format" scripts/format.sh check
 if [[ -z $only ]]; then
-    run_check "chapters: chapter.sh carry and check" tests/scripts/test_chapter_sh.sh
-    run_check "scripts: chapter numbers and resets" tests/scripts/test_learner.sh offline
-    run_check "scripts: exercise report" tests/scripts/test_learner.sh report
+    check "chapters: chapter.sh carry and check" tests/scripts/test_chapter_sh.sh
+    check "scripts: chapter numbers and resets" tests/scripts/test_learner.sh offline
+    check "scripts: exercise report" tests/scripts/test_learner.sh report
 fi
+par_wait
 
 # ---- 3. integration and end-to-end tests against the lab ---------------------------------------
 started_lab=0
 stop_lab() { ((started_lab)) && scripts/lab.sh down > /dev/null 2>&1; started_lab=0; }
 trap 'stop_lab' EXIT
-trap 'stop_lab; exit 130' INT TERM
+trap 'kill $(jobs -p) 2> /dev/null; stop_lab; exit 130' INT TERM
 if ! scripts/lab.sh status > /dev/null 2>&1; then
     # the tests opt into the fast mode (fsync off: scripts/lab.sh, "Durability"); a lab that was
     # running already keeps its mode
@@ -176,11 +218,14 @@ if [[ -z $only ]]; then
 fi
 for n in "${chapters[@]}"; do
     for t in build/san/ch"$n"/tests/e2e/test_*; do
-        [[ -x $t ]] && par_start "ch$n/$(basename "$t")" "$t" MALLBOTS_BIN="$PWD/build/san/ch$n/mallbots" CHAPTER="$n"
+        [[ -x $t ]] && suite "ch$n/$(basename "$t")" "$t" MALLBOTS_BIN="$PWD/build/san/ch$n/mallbots" CHAPTER="$n"
     done
 done
 par_wait
-for n in "${chapters[@]}"; do run_check "ch$n bench: 20 orders, no speed check" tests/scripts/test_bench.sh "$n"; done
+# the load generator is built once, before the benches that use it run side by side
+make -f mk/bench.mk OUT=build/san/bench CORE=build/san/core SAN=1 > "$LOGS/build-bench.log" 2>&1
+for n in "${chapters[@]}"; do check "ch$n bench: 20 orders, no speed check" tests/scripts/test_bench.sh "$n"; done
+par_wait
 # The small chaos run (chapter 09 on): it restarts the lab's servers, so it runs alone, here.
 for n in "${chapters[@]}"; do
     ((10#$n >= 9)) && run_check "ch$n chaos: 800 orders, a crash of each kind" tests/scripts/test_chaos.sh "$n"
@@ -207,12 +252,17 @@ if ((${#chapters[@]})); then
         grep -aE '^(not )?ok [0-9]+ - ' "$(logname "ch$n/browser")" | sed 's/^/    /'
     fi
 fi
-# Exercises may test repositories, so they are checked with the lab up.
+# Exercises may test repositories, so they are checked with the lab up. A chapter's exercises
+# share its build directory (build/ex/chNN), so they are one job, one after the other.
 for n in "${chapters[@]}"; do
-    for ex in $(scripts/exercise.sh ids "$n"); do
-        run_check "ch$n exercise $ex: honest" scripts/exercise.sh verify "$n" "$ex"
-    done
+    exs=$(scripts/exercise.sh ids "$n")
+    [[ -n $exs ]] || continue
+    par_slot
+    for ex in $exs; do par_queue check "ch$n exercise $ex: honest"; done
+    (for ex in $exs; do par_step "ch$n exercise $ex: honest" scripts/exercise.sh verify "$n" "$ex"; done) &
+    par_tally
 done
+par_wait
 if [[ -z $only ]]; then
     run_check "scripts: refuse another chapter's database" tests/scripts/test_learner.sh databases
     run_check "scripts: exercises use the lab's settings" tests/scripts/test_learner.sh exercise-env
