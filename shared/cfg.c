@@ -47,6 +47,24 @@ core_status cfg_parse_duration_ms(const char *text, int *out_ms, core_err *err)
     return CORE_OK;
 }
 
+/* A thread count from the environment variable name, CFG_DEFAULT_THREADS when it is unset. */
+static core_status threads_var(const char *name, int *out, core_err *err)
+{
+    const char *v = getenv(name);
+    *out = CFG_DEFAULT_THREADS;
+    if (!v || !*v)
+        return CORE_OK;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || end == v || !isdigit((unsigned char)*v) || n < CFG_MIN_THREADS ||
+        n > CFG_MAX_THREADS)
+        return core_err_set(err, CORE_ERR_INVALID, "%s: \"%s\" is not a thread count (%d-%d)", name,
+                            v, CFG_MIN_THREADS, CFG_MAX_THREADS);
+    *out = (int)n;
+    return CORE_OK;
+}
+
 static core_status copy_var(const char *name, const char *def, char *dst, size_t size,
                             core_err *err)
 {
@@ -97,5 +115,8 @@ core_status cfg_load(struct cfg_app *out, core_err *err)
     if (v && *v && (st = cfg_parse_duration_ms(v, &out->shutdown_timeout_ms, err)))
         return core_err_wrap(err, "SHUTDOWN_TIMEOUT");
 
+    if ((st = threads_var("WEB_THREADS", &out->web_threads, err)) ||
+        (st = threads_var("RPC_THREADS", &out->rpc_threads, err)))
+        return st;
     return CORE_OK;
 }

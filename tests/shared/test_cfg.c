@@ -9,9 +9,9 @@
 
 #include "cfg.h"
 
-static const char *const vars[] = {"ENVIRONMENT", "LOG_LEVEL",       "PG_CONN",  "NATS_URL",
-                                   "NATS_STREAM", "WEB_HOST",        "WEB_PORT", "RPC_HOST",
-                                   "RPC_PORT",    "SHUTDOWN_TIMEOUT"};
+static const char *const vars[] = {"ENVIRONMENT", "LOG_LEVEL",        "PG_CONN",     "NATS_URL",
+                                   "NATS_STREAM", "WEB_HOST",         "WEB_PORT",    "RPC_HOST",
+                                   "RPC_PORT",    "SHUTDOWN_TIMEOUT", "WEB_THREADS", "RPC_THREADS"};
 
 static int clear_env(void **state)
 {
@@ -91,6 +91,31 @@ static void bad_values_name_the_variable(void **state)
 
 /* Found by tests/fuzz/fuzz_cfg: the number was read with strtod(), which also takes hex ("0Xf" was
  * 15 s), exponents and signs; a Go-style duration or plain seconds is decimal digits. */
+static void thread_counts_are_bounded(void **state)
+{
+    (void)state;
+    struct cfg_app c;
+    core_err err = CORE_ERR_INIT;
+    assert_int_equal(cfg_load(&c, &err), CORE_OK);
+    assert_int_equal(c.web_threads, CFG_DEFAULT_THREADS);
+    assert_int_equal(c.rpc_threads, CFG_DEFAULT_THREADS);
+    setenv("WEB_THREADS", "64", 1);
+    setenv("RPC_THREADS", "8", 1);
+    assert_int_equal(cfg_load(&c, &err), CORE_OK);
+    assert_int_equal(c.web_threads, 64);
+    assert_int_equal(c.rpc_threads, 8);
+    static const char *const bad[] = {"7", "4097", "0", "-64", "+64", " 64", "64x", "lots", "1e3"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv("RPC_THREADS", bad[i], 1);
+        assert_int_equal(cfg_load(&c, &err), CORE_ERR_INVALID);
+        assert_non_null(strstr(err.msg, "RPC_THREADS"));
+        assert_non_null(strstr(err.msg, "is not a thread count (8-4096)"));
+    }
+    setenv("RPC_THREADS", "", 1); /* empty: the default, like every other variable */
+    assert_int_equal(cfg_load(&c, &err), CORE_OK);
+    assert_int_equal(c.rpc_threads, CFG_DEFAULT_THREADS);
+}
+
 static void durations_are_decimal(void **state)
 {
     (void)state;
@@ -133,6 +158,7 @@ int main(void)
         cmocka_unit_test_setup(defaults_point_at_the_lab_and_loopback, clear_env),
         cmocka_unit_test_setup(book_formats_are_accepted, clear_env),
         cmocka_unit_test_setup(bad_values_name_the_variable, clear_env),
+        cmocka_unit_test_setup(thread_counts_are_bounded, clear_env),
         cmocka_unit_test(durations_are_decimal),
         cmocka_unit_test(log_levels_parse),
     };

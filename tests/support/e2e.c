@@ -381,9 +381,9 @@ const char *e2e_log_dir(char *buf, size_t size)
 
 /* The environment of the child: ours minus the names we set, plus ours. NULL-terminated array
  * of core_malloc'd strings; free with free_env(). */
-static const char *const app_env_names[] = {"PG_CONN",          "WEB_PORT", "RPC_PORT",
-                                            "WEB_HOST",         "RPC_HOST", "LOG_LEVEL",
-                                            "SHUTDOWN_TIMEOUT", "NATS_URL"};
+static const char *const app_env_names[] = {
+    "PG_CONN",   "WEB_PORT",         "RPC_PORT", "WEB_HOST",    "RPC_HOST",
+    "LOG_LEVEL", "SHUTDOWN_TIMEOUT", "NATS_URL", "WEB_THREADS", "RPC_THREADS"};
 #define NAPP_ENV (sizeof app_env_names / sizeof app_env_names[0])
 
 static void free_env(char **env)
@@ -591,14 +591,18 @@ core_status e2e_app_start(e2e_app **out, const struct e2e_app_opts *opts, core_e
         goto fail;
     }
 
-    char web_port[16], rpc_port[16];
+    char web_port[16], rpc_port[16], threads[16] = ""; /* "": not set, the program's default */
     snprintf(web_port, sizeof web_port, "%d", app->web_port);
     snprintf(rpc_port, sizeof rpc_port, "%d", app->rpc_port);
+    if (opts->threads != E2E_PROGRAM_THREADS)
+        snprintf(threads, sizeof threads, "%d",
+                 opts->threads > 0 ? opts->threads : E2E_APP_THREADS);
     const char *values[NAPP_ENV] = {
         app->pg_conn, web_port,
         rpc_port,     "127.0.0.1",
         "127.0.0.1",  opts->log_level ? opts->log_level : env_or("LOG_LEVEL", "WARN"),
         "10s",        opts->nats_url ? opts->nats_url : env_or("NATS_URL", CFG_DEFAULT_NATS_URL),
+        threads,      threads,
     };
     if (!(env = make_env(values))) {
         st = core_err_set(err, CORE_ERR_NOMEM, "out of memory");
@@ -742,6 +746,11 @@ static core_status open_broker(struct natsd *b, const char *chapter, const char 
 
 core_status e2e_open(e2e_app **out, const char *name, core_err *err)
 {
+    return e2e_open_threads(out, name, 0, err);
+}
+
+core_status e2e_open_threads(e2e_app **out, const char *name, int threads, core_err *err)
+{
     struct e2e_db db = E2E_DB_INIT;
     core_status st;
     *out = NULL;
@@ -768,6 +777,7 @@ core_status e2e_open(e2e_app **out, const char *name, core_err *err)
     opts.name = log_name;
     opts.pg_conn = db.conninfo;
     opts.nats_url = own_broker ? broker.url : NULL;
+    opts.threads = threads;
     if ((st = e2e_app_start(out, &opts, err))) {
         core_err derr = CORE_ERR_INIT;
         if (e2e_db_drop(&db, &derr))

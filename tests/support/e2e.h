@@ -19,7 +19,8 @@
  *
  * The program is started with the environment it would get from an operator: PG_CONN (the fresh
  * database), WEB_PORT and RPC_PORT (two free loopback ports), WEB_HOST=RPC_HOST=127.0.0.1,
- * LOG_LEVEL (the caller's LOG_LEVEL, else WARN) and SHUTDOWN_TIMEOUT=10s; everything else of
+ * LOG_LEVEL (the caller's LOG_LEVEL, else WARN), SHUTDOWN_TIMEOUT=10s and WEB_THREADS =
+ * RPC_THREADS = 64 (E2E_APP_THREADS, below); everything else of
  * the test's environment is passed on. Its stdout and stderr go to a log file: in E2E_LOG_DIR if
  * set, else build/test-logs/ (when the test runs from the repository root, as scripts/test.sh
  * does), else /tmp. Set E2E_TRACE=1 to print every request and response of e2e_call() on stderr.
@@ -115,10 +116,20 @@ struct e2e_app_opts {
     const char *ready_path; /* polled with GET until it answers 200; NULL = "/api/stores" */
     const char *nats_url;   /* NATS_URL for the program; NULL = environment NATS_URL, else the
                                lab's default */
+    int threads;            /* WEB_THREADS and RPC_THREADS for the program: 0 = E2E_APP_THREADS;
+                               E2E_PROGRAM_THREADS = neither set, the program's own default */
 };
 /* clang-format off */
-#define E2E_APP_OPTS_INIT {NULL, "app", NULL, NULL, 0, NULL, NULL}
+#define E2E_APP_OPTS_INIT {NULL, "app", NULL, NULL, 0, NULL, NULL, 0}
 /* clang-format on */
+
+/* A test's program runs with 64 worker threads per server instead of the program's 1024 (cfg.h):
+ * under the sanitizers it then starts and stops in a third of the time and CPU (2048 threads cost
+ * about 2 s of CPU per start and stop), which adds up over the few hundred programs `make test`
+ * starts. No test but the slow-clients one holds more than a few dozen connections at once; that
+ * one runs with the program's own count (e2e_open_threads(..., E2E_PROGRAM_THREADS, ...)). */
+#define E2E_APP_THREADS 64
+#define E2E_PROGRAM_THREADS (-1)
 
 /* Picks two free loopback ports, starts the program (fork + execve) with the environment
  * described at the top, and waits until GET ready_path answers 200 (bounded by
@@ -152,6 +163,10 @@ void e2e_app_free(e2e_app *app);
  * On failure nothing is left behind (the database is dropped again). Caller ends it with
  * e2e_close(). */
 core_status e2e_open(e2e_app **out, const char *name, core_err *err);
+
+/* e2e_open() with threads as in struct e2e_app_opts (0 = E2E_APP_THREADS, E2E_PROGRAM_THREADS =
+ * the program's own default). */
+core_status e2e_open_threads(e2e_app **out, const char *name, int threads, core_err *err);
 
 /* e2e_app_stop() (if not stopped yet) + drop of the owned database + free. *exit_code as for
  * e2e_app_stop(). Returns the first failure (a stop timeout or a failed drop); app is freed in

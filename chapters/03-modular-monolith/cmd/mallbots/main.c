@@ -83,16 +83,12 @@ static core_status prepare_database(pg_pool *db, core_err *err)
     return CORE_OK;
 }
 
-/* civetweb holds one worker thread per open connection, also while the connection's first request
- * header is still on its way (at most WEB_HEADER_TIMEOUT_MS), so the thread count is how many slow
- * or idle clients a server outlasts (docs/ERRATA.md D48); calls between modules nest as well
- * (a REST request can wait on 3-4 RPC calls, each on a kept-alive connection). A waiting thread
- * costs little: its stack is reserved, hardly touched. */
-#define WEB_THREADS 1024
-#define RPC_THREADS 1024
-
 /* Every open connection is a file descriptor: lifts the soft limit (1024 on many systems) so
- * that all the threads above can be bound to connections at once. */
+ * that all the servers' threads (WEB_THREADS and RPC_THREADS, 1024 each by default: cfg.h) can be
+ * bound to connections at once. civetweb holds one worker thread per open connection, also while
+ * its first request header is still on its way, so the thread count is how many slow or idle
+ * clients a server outlasts (docs/ERRATA.md D48); calls between modules nest as well (a REST
+ * request can wait on 3-4 RPC calls, each on a kept-alive connection). */
 static void raise_open_files_limit(void)
 {
     struct rlimit rl;
@@ -161,9 +157,9 @@ int main(void)
         return 1;
     }
     if (st || (st = rpc_registry_new(&mono.rpc, &err)) ||
-        (st = new_server(mono.cfg.web_host, mono.cfg.web_port, WEB_THREADS,
+        (st = new_server(mono.cfg.web_host, mono.cfg.web_port, mono.cfg.web_threads,
                          mono.cfg.shutdown_timeout_ms, &mono.web, &err)) ||
-        (st = new_server(mono.cfg.rpc_host, mono.cfg.rpc_port, RPC_THREADS,
+        (st = new_server(mono.cfg.rpc_host, mono.cfg.rpc_port, mono.cfg.rpc_threads,
                          mono.cfg.shutdown_timeout_ms, &mono.rpc_web, &err)) ||
         (st = rpc_server_mount(mono.rpc, mono.rpc_web, &err)))
         goto done;
