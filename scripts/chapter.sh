@@ -136,6 +136,9 @@ put() {
 # of a few hundred (chapter 09's tree applies 333). `make clean` removes the cache with build/.
 CACHE=${CHAPTER_CACHE:-build/chapter-cache/v2}
 
+# sha1_lines: reads NUL-separated paths, prints "sha1<TAB>path" for each (one process for all)
+sha1_lines() { xargs -0 -r sha1sum -- | sed 's/  /\t/'; }
+
 sync_tree() { # NN DEST [OVERLAY]
     local nn=$1 dest=$2 overlay=${3:-} rel src line key i sum path
     local -a parts want=() from=()
@@ -144,8 +147,7 @@ sync_tree() { # NN DEST [OVERLAY]
     resolve "$nn" > "$TMP/resolved" || return 1
     # the SHA-1 of every source and patch, in one process
     while IFS=$'\t' read -r sum path; do sha[$path]=$sum; done < <(
-        cut -f2- "$TMP/resolved" | tr '\t' '\n' | sort -u | tr '\n' '\0' | xargs -0 -r sha1sum -- |
-            sed 's/  /\t/')
+        cut -f2- "$TMP/resolved" | tr '\t' '\n' | sort -u | tr '\n' '\0' | sha1_lines)
     # where each file's content comes from: the overlay, the source, or the cache
     while IFS= read -r line; do
         IFS=$'\t' read -r -a parts <<< "$line"
@@ -182,7 +184,7 @@ sync_tree() { # NN DEST [OVERLAY]
     # of both sides hashed in one process
     while IFS=$'\t' read -r sum path; do have[$path]=$sum; done < <(
         { printf '%s\0' "${from[@]}"; (cd "$dest" && find . -type f -printf '%P\0' | sed -z "s|^|$dest/|"); } |
-            xargs -0 -r sha1sum -- | sed 's/  /\t/')
+            sha1_lines)
     # one cp per folder of DEST (a fork costs more than the copy): every source has the name of
     # the file it becomes
     declare -A todo=()
