@@ -119,6 +119,17 @@ par_tally() { # prints the steps that ended, in the order they were queued, up t
     done
 }
 par_wait() { wait; par_tally; }
+par_run() { # suite|check NAME COMMAND...: queues one step as a job of its own
+    local kind=$1 name=$2
+    shift 2
+    par_slot
+    par_queue "$kind" "$name"
+    par_step "$name" "$@" &
+    par_tally
+}
+# suite NAME BINARY [VAR=value...]: a cmocka suite as a job; check NAME COMMAND...: a check
+suite() { local name=$1 bin=$2; shift 2; par_run suite "$name" env "$@" timeout 600 "$bin"; }
+check() { par_run check "$@"; }
 
 finish() {
     if ((${#failures[@]})); then
@@ -160,23 +171,6 @@ done
 
 # ---- 2. unit tests and checks ------------------------------------------------------------------
 echo "unit tests:"
-# suite NAME BINARY [VAR=value...]: queues a cmocka suite as a job of its own
-suite() {
-    local name=$1 bin=$2
-    shift 2
-    par_slot
-    par_queue suite "$name"
-    par_step "$name" env "$@" timeout 600 "$bin" &
-    par_tally
-}
-check() { # NAME COMMAND...: queues a check as a job of its own
-    local name=$1
-    shift
-    par_slot
-    par_queue check "$name"
-    par_step "$name" "$@" &
-    par_tally
-}
 if [[ -z $only ]]; then
     for t in build/san/core/tests/shared/test_*; do [[ -x $t ]] && suite "core/$(basename "$t")" "$t"; done
 fi
