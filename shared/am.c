@@ -900,8 +900,8 @@ static bool deliver_one(am_sub *sub, const struct am_backend_msg *m, void *token
 {
     am_stream *s = sub->stream;
     if (!sub->takes_dead_letters && is_dead_subject(s, m->subject)) {
-        ack(sub, token, m->stream_seq, m->subject,
-            NULL); /* a wildcard subscription does not get the dead letters */
+        /* a wildcard subscription does not get the dead letters */
+        ack(sub, token, m->stream_seq, m->subject, NULL);
         return false;
     }
     char reason[CORE_ERR_MSG_MAX + 64];

@@ -57,8 +57,7 @@ static core_status threads_var(const char *name, int *out, core_err *err)
     char *end = NULL;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno || *end || end == v || !isdigit((unsigned char)*v) || n < CFG_MIN_THREADS ||
-        n > CFG_MAX_THREADS)
+    if (errno || *end || !isdigit((unsigned char)*v) || n < CFG_MIN_THREADS || n > CFG_MAX_THREADS)
         return core_err_set(err, CORE_ERR_INVALID, "%s: \"%s\" is not a thread count (%d-%d)", name,
                             v, CFG_MIN_THREADS, CFG_MAX_THREADS);
     *out = (int)n;
